@@ -1,0 +1,115 @@
+"""Preflight's configuration, built once by the entry point and passed down.
+
+Environment variables use the prefix ``PREFLIGHT_`` and ``__`` between nested names, e.g.
+``PREFLIGHT_STATE__REDIS_URL`` or ``PREFLIGHT_KNOWLEDGE__QDRANT_URL``. Secrets are ``SecretStr``
+and may also come from files in ``PREFLIGHT_SECRETS_DIR`` (how the Helm chart mounts them).
+
+No module reads the environment on import; :func:`load_settings` is called by entry points only.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import BaseModel, Field, SecretStr, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from domain.errors import ConfigurationError
+
+
+class KnowledgeSettings(BaseModel):
+    """The knowledge base and catalogs."""
+
+    qdrant_url: str | None = Field(default=None, description="Qdrant server; None = local mode.")
+    qdrant_api_key: SecretStr | None = None
+    collection: str = "preflight"
+    price_file: Path | None = Field(default=None, description="Operator's own GPU prices (CSV).")
+    inventory_file: Path | None = Field(default=None, description="Operator's GPU inventory.")
+
+
+class StateSettings(BaseModel):
+    """Per-thread conversation state."""
+
+    redis_url: SecretStr | None = Field(default=None, description="None = in-process store.")
+    ttl_s: int = Field(default=30 * 24 * 3600, ge=60, description="How long a thread is kept.")
+
+
+class LlmSettings(BaseModel):
+    """An optional OpenAI-compatible endpoint that helps understanding."""
+
+    url: str | None = None
+    model: str = "default"
+    api_key: SecretStr | None = None
+    timeout_s: float = Field(default=8.0, gt=0)
+
+
+class SlackSettings(BaseModel):
+    """Slack app credentials."""
+
+    bot_token: SecretStr | None = None
+    signing_secret: SecretStr | None = None
+    app_token: SecretStr | None = Field(default=None, description="Socket Mode token (xapp-).")
+    api_url: str | None = Field(default=None, description="Web API base URL override.")
+
+
+class TeamsSettings(BaseModel):
+    """Microsoft Teams (Bot Framework) credentials."""
+
+    app_id: str | None = None
+    app_password: SecretStr | None = None
+    tenant_id: str | None = None
+
+
+class ClusterSettings(BaseModel):
+    """Where deployments go."""
+
+    mode: str = Field(default="dry-run", description="dry-run (write a folder) or api.")
+    kubeconfig: Path | None = None
+    context: str | None = None
+    output_dir: Path = Path(".preflight/manifests")
+    allowed_namespaces: list[str] = Field(default_factory=lambda: ["llm-serving"])
+    allowed_images: list[str] = Field(default_factory=lambda: ["vllm/vllm-openai"])
+    impersonate_approver: bool = False
+
+
+class AuditSettings(BaseModel):
+    """The append-only audit trail."""
+
+    path: Path = Path(".preflight/audit.jsonl")
+
+
+class Settings(BaseSettings):
+    """Everything Preflight can be configured with."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="PREFLIGHT_", env_nested_delimiter="__", extra="ignore"
+    )
+
+    data_dir: Path = Field(default=Path(".preflight"), description="Where local state lives.")
+    knowledge: KnowledgeSettings = Field(default_factory=KnowledgeSettings)
+    state: StateSettings = Field(default_factory=StateSettings)
+    llm: LlmSettings = Field(default_factory=LlmSettings)
+    slack: SlackSettings = Field(default_factory=SlackSettings)
+    teams: TeamsSettings = Field(default_factory=TeamsSettings)
+    cluster: ClusterSettings = Field(default_factory=ClusterSettings)
+    audit: AuditSettings = Field(default_factory=AuditSettings)
+
+
+def load_settings(secrets_dir: Path | None = None) -> Settings:
+    """Build the settings from the environment (and secret files).
+
+    Args:
+        secrets_dir: A folder of secret files, one per setting, as Kubernetes mounts them.
+
+    Returns:
+        The settings.
+
+    Raises:
+        ConfigurationError: When a setting is malformed.
+    """
+    try:
+        if secrets_dir is not None:
+            return Settings(_secrets_dir=secrets_dir)  # type: ignore[call-arg]
+        return Settings()
+    except ValidationError as exc:
+        raise ConfigurationError(f"invalid settings: {exc}") from exc

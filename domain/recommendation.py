@@ -1,0 +1,105 @@
+"""A recommendation: ranked serving options, what was excluded and why, and what it rests on.
+
+The JSON form of :class:`Recommendation` is what ``preflight recommend --json`` prints and what
+``preflight deploy render --option`` reads (one element of ``options``).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from domain.base import Frozen
+
+
+class VllmArgs(Frozen):
+    """vLLM engine arguments of an option; only validated values ever reach a manifest."""
+
+    tensor_parallel_size: int = Field(ge=1, le=64)
+    max_model_len: int = Field(ge=256, le=10_485_760)
+    max_num_seqs: int = Field(ge=1, le=4096)
+    max_num_batched_tokens: int = Field(ge=256, le=1_048_576)
+    gpu_memory_utilization: float = Field(gt=0.1, le=0.99)
+    quantization: Literal["fp8", "awq", "gptq", "bitsandbytes"] | None = None
+    kv_cache_dtype: Literal["auto", "fp8"] = "auto"
+    enable_prefix_caching: bool = True
+    enable_chunked_prefill: bool = True
+
+
+class PredictedMetrics(Frozen):
+    """Predicted latencies (ms) and throughput of one replica at its share of the peak load."""
+
+    ttft_ms_p50: float
+    ttft_ms_p95: float
+    ttft_ms_p99: float | None = None
+    itl_ms_p50: float
+    itl_ms_p95: float
+    itl_ms_p99: float | None = None
+    e2e_ms_p50: float | None = None
+    e2e_ms_p95: float
+    e2e_ms_p99: float | None = None
+    output_tok_per_s: float = Field(description="Output tokens/s of all replicas at peak load.")
+
+
+class Evidence(Frozen):
+    """What a number rests on: a measured record, a deployment pattern, or the model alone."""
+
+    kind: Literal["measurement", "pattern", "prediction"]
+    summary: str = Field(description="One line a person reads.")
+    record_id: str | None = None
+    source_id: str | None = None
+    source_path: str | None = None
+    pattern_id: str | None = None
+
+
+class RecommendedOption(Frozen):
+    """One way to serve the requirements, sized for the peak load."""
+
+    model: str
+    params_b: float
+    gpu: str
+    gpu_family: str
+    precision: str
+    tensor_parallel: int = Field(ge=1)
+    replicas: int = Field(ge=1)
+    total_gpus: int = Field(ge=1)
+    monthly_cost_usd: float = Field(ge=0)
+    cost_per_million_tokens_usd: float | None = None
+    predicted: PredictedMetrics
+    meets_slo: bool
+    utilisation: float | None = Field(default=None, description="Peak load / capacity, 0-1.")
+    quality_score: float | None = None
+    score: float | None = Field(default=None, description="Ranking score; lower ranks first.")
+    serving_args: VllmArgs
+    reasons: list[str] = Field(default_factory=list)
+    evidence: list[Evidence] = Field(default_factory=list)
+
+
+class Exclusion(Frozen):
+    """A candidate (or a whole group of them) that a hard rule ruled out."""
+
+    what: str
+    why: str
+    rule: str = ""
+
+
+class NearMiss(Frozen):
+    """A closest option when nothing fits, with the one change that would make it work."""
+
+    what: str
+    change: str
+
+
+class Recommendation(Frozen):
+    """The answer to a set of requirements."""
+
+    feasible: bool
+    options: list[RecommendedOption] = Field(default_factory=list)
+    excluded: list[Exclusion] = Field(default_factory=list)
+    assumptions: list[str] = Field(default_factory=list)
+    why_nothing_fits: str | None = None
+    closest: list[NearMiss] = Field(default_factory=list)
+    pareto: list[int] = Field(
+        default_factory=list, description="Indexes into options on the cost/p95/quality front."
+    )

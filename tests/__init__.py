@@ -1,0 +1,1 @@
+"""Preflight's tests."""

@@ -149,3 +149,20 @@ class Requirements(Frozen):
             The targets for that metric, in the order given.
         """
         return [target for target in self.slo if target.metric == metric]
+
+
+class TaskDefaults(Frozen):
+    """What Preflight assumes for a task when the team does not say, and where it comes from."""
+
+    task: Task
+    input_tokens: int = Field(ge=1, description="Typical prompt tokens.")
+    output_tokens: int = Field(ge=1, description="Typical output tokens.")
+    slo: list[SloTarget] = Field(default_factory=list, description="Default latency targets.")
+    requests_per_user_per_min: float = Field(
+        gt=0, description="Requests one concurrent user sends per minute at peak."
+    )
+    peak_factor: float = Field(
+        default=3.0, ge=1, description="Peak rate / mean rate when only a daily volume is given."
+    )
+    min_context_tokens: int | None = Field(default=None, description="Context the task needs.")
+    source: str = Field(description="Where these defaults come from.")

@@ -70,12 +70,43 @@ class ClusterSettings(BaseModel):
     allowed_namespaces: list[str] = Field(default_factory=lambda: ["llm-serving"])
     allowed_images: list[str] = Field(default_factory=lambda: ["vllm/vllm-openai"])
     impersonate_approver: bool = False
+    image: str = Field(default="vllm/vllm-openai:v0.11.0", description="vLLM image to deploy.")
+    autoscaler: str = Field(default="keda", description="keda, hpa or none.")
+    prometheus_url: str = Field(
+        default="http://prometheus-operated.monitoring.svc:9090",
+        description="Prometheus the KEDA triggers query.",
+    )
+    grafana_url: str | None = Field(default=None, description="Grafana base URL for links.")
+    gpu_inventory: dict[str, int] | None = Field(
+        default=None, description="GPUs per catalog name or family; None = not checked."
+    )
+    approvers: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="Namespace ('*' any) → 'user:<chat id>'/'group:<chat group>'; empty = anyone "
+        "(the cluster's RBAC check decides).",
+    )
+    allow_self_approval: bool = False
+    required_approvals: int = Field(default=1, ge=1, le=10)
+    approval_expiry_s: int = Field(default=24 * 3600, ge=60)
+    identities: dict[str, str] = Field(
+        default_factory=dict, description="Chat user id → Kubernetes user."
+    )
+    identity_groups: dict[str, list[str]] = Field(
+        default_factory=dict, description="Chat user id → Kubernetes groups."
+    )
+    unmapped_user_prefix: str | None = Field(
+        default="chat:", description="Kubernetes user of unmapped chat users; None refuses them."
+    )
 
 
 class AuditSettings(BaseModel):
     """The append-only audit trail."""
 
     path: Path = Path(".preflight/audit.jsonl")
+    redis_url: SecretStr | None = Field(
+        default=None, description="Audit to a Redis stream instead of the file when set."
+    )
+    stream: str = Field(default="preflight:audit", description="Redis stream key.")
 
 
 class Settings(BaseSettings):

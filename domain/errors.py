@@ -14,6 +14,7 @@
     │   └── PolicyViolationError   a plan breaks an operator policy (namespace, image, GPU count)
     ├── BackendUnavailableError    Redis, Qdrant, the cluster, an LLM did not answer; retry later
     │   └── CouldNotCheckError     an authorisation check could not be made — never read as allowed
+    ├── StateConflictError         a versioned write lost a race; reload and re-apply
     └── ConfigurationError         settings that stop start-up
 
 This module must not import anything of Preflight's own.
@@ -117,6 +118,20 @@ class BackendUnavailableError(PreflightError):
 
 class CouldNotCheckError(BackendUnavailableError):
     """An authorisation check could not be made. Never treat this as "allowed"."""
+
+
+class StateConflictError(PreflightError):
+    """A versioned write found a newer version than the one it read: reload and re-apply.
+
+    Args:
+        key: What was being written (a thread id).
+        expected: The version the writer read.
+    """
+
+    def __init__(self, key: str, *, expected: int) -> None:
+        super().__init__(f"{key} changed since version {expected}")
+        self.key = key
+        self.expected = expected
 
 
 class ConfigurationError(PreflightError):

@@ -14,9 +14,11 @@ from functools import cache
 from importlib import resources
 from pathlib import Path
 
-from domain.catalog import GpuSpec, LicenseClass, ModelSpec, Provenance
+import yaml
+
+from domain.catalog import GpuSpec, LicenseClass, ModelSpec, Provenance, QualityScore
 from domain.errors import InvalidInputError, UnknownNameError
-from domain.requirements import GpuFamily
+from domain.requirements import GpuFamily, Task
 
 _PERMISSIVE = {"apache-2.0", "mit"}
 _ARCH_KEYS = ("params_b", "layers", "hidden", "heads", "kv_heads", "head_dim", "vocab")
@@ -81,7 +83,7 @@ def _interconnect_gbps(text: str) -> float:
         return value / 2
     if "nvlink5" in lowered:
         return 900.0
-    if "nvlink bridge" in lowered:
+    if "nvlink bridge" in lowered and "optional" not in lowered:
         peer = re.search(r"([\d.]+)\s*gb/s", lowered)
         return float(peer.group(1)) / 2 if peer else 300.0
     if "infinity fabric" in lowered:
@@ -112,9 +114,8 @@ def _gpu_from_row(row: Mapping[str, str]) -> GpuSpec:
         int8_tops=_float(row.get("int8_dense_tops", "")),
         tdp_w=_float(row.get("tdp_w", "")),
         interconnect=row.get("interconnect", ""),
-        interconnect_gbps=_float(row.get("interconnect_gbps", "")) or _interconnect_gbps(
-            row.get("interconnect", "")
-        ),
+        interconnect_gbps=_float(row.get("interconnect_gbps", ""))
+        or _interconnect_gbps(row.get("interconnect", "")),
         price_usd_per_gpu_hr=_float(row.get("price_usd_per_gpu_hr", "")),
         price_basis=row.get("price_basis", ""),
         price_source=row.get("price_source", ""),
@@ -154,12 +155,29 @@ def read_price_file(path: Path) -> dict[str, tuple[float, str]]:
     return prices
 
 
+def _with_shipped_price(row: dict[str, str], prices: Mapping[str, Mapping[str, str]]) -> None:
+    """Fill an unpriced GPU row from ``prices.csv`` (named list prices); priced rows stay as is."""
+    price = prices.get(row["gpu"])
+    if price is None or _float(row.get("price_usd_per_gpu_hr", "")) is not None:
+        return
+    row["price_usd_per_gpu_hr"] = price["price_usd_per_gpu_hr"]
+    row["price_basis"] = price["basis"]
+    row["price_source"] = price["source"]
+
+
 @cache
 def _base_gpus() -> tuple[GpuSpec, ...]:
     rows = _read_csv("gpus.csv")
     extra = data_path("gpus_extra.csv")
     if extra.exists():
         rows += _read_csv("gpus_extra.csv")
+    prices = (
+        {row["gpu"]: row for row in _read_csv("prices.csv")}
+        if data_path("prices.csv").exists()
+        else {}
+    )
+    for row in rows:
+        _with_shipped_price(row, prices)
     return tuple(_gpu_from_row(row) for row in rows)
 
 
@@ -257,16 +275,37 @@ def _models() -> tuple[ModelSpec, ...]:
     return tuple(models)
 
 
+@cache
+def _model_facts() -> dict[str, dict[str, object]]:
+    """Task tags and quality scores per model from ``model_facts.yaml`` (empty when absent)."""
+    path = data_path("model_facts.yaml")
+    if not path.exists():
+        return {}
+    document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    facts: dict[str, dict[str, object]] = {}
+    for hf_id, entry in (document.get("models") or {}).items():
+        fields: dict[str, object] = {"tasks": tuple(Task(task) for task in entry.get("tasks", ()))}
+        fields["quality"] = tuple(
+            QualityScore.model_validate(score) for score in entry.get("quality", ())
+        )
+        facts[hf_id] = fields
+    return facts
+
+
 def load_models(overlay: Mapping[str, Mapping[str, object]] | None = None) -> dict[str, ModelSpec]:
-    """All models of the catalog, by Hugging Face id.
+    """All models of the catalog, by Hugging Face id, with task tags and quality scores merged.
 
     Args:
-        overlay: Extra fields per model id (task tags, quality scores) merged onto each spec.
+        overlay: Extra fields per model id merged onto each spec after the shipped facts
+            (task tags, quality scores from ``model_facts.yaml``).
 
     Returns:
         hf_id → spec.
     """
     models = {model.hf_id: model for model in _models()}
+    for hf_id, fields in _model_facts().items():
+        if hf_id in models:
+            models[hf_id] = models[hf_id].model_copy(update=fields)
     for hf_id, fields in (overlay or {}).items():
         if hf_id in models:
             models[hf_id] = models[hf_id].model_copy(update=dict(fields))

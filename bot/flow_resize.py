@@ -1,0 +1,117 @@
+"""The "3 replicas" what-if: re-predict the shown options at a replica count the user picks.
+
+The engine sizes replicas for the peak itself; when a person asks for a fixed count, each shown
+option is re-predicted at its share of the peak (``peak / replicas``) with the simulator's fast
+path and re-costed, and options that break a ceiling (GPUs, budget) say so. It adds no new
+candidates and must not rank, talk to a service or know a channel.
+"""
+
+from __future__ import annotations
+
+from simulate.cost import monthly_cost_usd
+
+from domain.recommendation import PredictedMetrics, Recommendation, RecommendedOption
+from domain.requirements import Requirements
+from domain.serving import LoadKind, Precision, ServingConfig, Workload
+from recommend.context import RecommendContext
+from recommend.demand import Demand, plan_demand
+from recommend.sizing import slo_use
+from simulate.analytical import estimate
+
+
+def resize(
+    recommendation: Recommendation,
+    requirements: Requirements,
+    *,
+    replicas: int,
+    context: RecommendContext,
+) -> Recommendation:
+    """The recommendation's options re-predicted at ``replicas`` replicas each.
+
+    Args:
+        recommendation: The engine's recommendation.
+        requirements: The requirements it answers.
+        replicas: Replicas per option.
+        context: The engine's context (catalogs, calibration, task defaults).
+
+    Returns:
+        The same options at that replica count; feasible when any still meets every SLO.
+    """
+    demand = plan_demand(requirements, context.task_defaults)
+    options = [
+        _at(option, replicas, demand, requirements, context) for option in recommendation.options
+    ]
+    feasible = any(option.meets_slo for option in options)
+    return recommendation.model_copy(
+        update={
+            "options": options,
+            "feasible": feasible,
+            "pareto": [],
+            "why_nothing_fits": None
+            if feasible
+            else f"with {replicas} replicas no option meets every SLO at the peak",
+        }
+    )
+
+
+def _at(
+    option: RecommendedOption,
+    replicas: int,
+    demand: Demand,
+    requirements: Requirements,
+    context: RecommendContext,
+) -> RecommendedOption:
+    model, gpu = context.models[option.model], context.gpus[option.gpu]
+    args = option.serving_args
+    config = ServingConfig(
+        model=model.hf_id,
+        gpu=gpu.name,
+        precision=Precision(option.precision),
+        tensor_parallel=option.tensor_parallel,
+        kv_cache_dtype=args.kv_cache_dtype,
+        max_model_len=args.max_model_len,
+        max_num_seqs=args.max_num_seqs,
+        max_num_batched_tokens=args.max_num_batched_tokens,
+        gpu_memory_utilization=args.gpu_memory_utilization,
+    )
+    workload = Workload(
+        input_tokens=demand.input_tokens,
+        output_tokens=demand.output_tokens,
+        kind=LoadKind.RATE,
+        value=max(demand.peak_rps / replicas, 1e-6),
+    )
+    predicted = estimate(model, gpu, config, workload, context.calibration)
+    total = replicas * option.tensor_parallel
+    cost = monthly_cost_usd(gpu, total) or 0.0
+    reasons = [
+        f"Re-predicted at {replicas} replicas, as asked (the engine sized {option.replicas})."
+    ]
+    if requirements.max_gpus is not None and total > requirements.max_gpus:
+        reasons.append(f"{total} GPUs exceed the ceiling of {requirements.max_gpus}.")
+    if requirements.budget_usd_month is not None and cost > requirements.budget_usd_month:
+        reasons.append(
+            f"${cost:,.0f}/month exceeds the budget of ${requirements.budget_usd_month:,.0f}."
+        )
+    return option.model_copy(
+        update={
+            "replicas": replicas,
+            "total_gpus": total,
+            "monthly_cost_usd": round(cost, 2),
+            "predicted": PredictedMetrics(
+                ttft_ms_p50=predicted.ttft_ms.p50,
+                ttft_ms_p95=predicted.ttft_ms.p95,
+                ttft_ms_p99=predicted.ttft_ms.p99,
+                itl_ms_p50=predicted.itl_ms.p50,
+                itl_ms_p95=predicted.itl_ms.p95,
+                itl_ms_p99=predicted.itl_ms.p99,
+                e2e_ms_p50=predicted.e2e_ms.p50,
+                e2e_ms_p95=predicted.e2e_ms.p95,
+                e2e_ms_p99=predicted.e2e_ms.p99,
+                output_tok_per_s=predicted.output_tok_per_s * replicas,
+            ),
+            "meets_slo": slo_use(predicted, demand.slo) <= 1.0,
+            "utilisation": None,
+            "cost_per_million_tokens_usd": None,
+            "reasons": reasons,
+        }
+    )

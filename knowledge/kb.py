@@ -1,0 +1,204 @@
+"""The knowledge-base port: search patterns and benchmark records by meaning, with filters.
+
+:class:`KnowledgeBase` is what the rest of Preflight depends on; :mod:`knowledge.qdrant_kb` is
+its implementation (LlamaIndex over Qdrant, local mode or server). This module also holds the
+plain-text summaries that are embedded for each record and pattern, so every implementation
+indexes the same text. It imports no SDK.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any, Literal, Protocol
+
+from pydantic import Field
+
+from domain.base import Frozen
+from domain.benchmarks import BenchmarkRecord, DeploymentPattern
+from domain.errors import UnknownNameError
+from domain.requirements import GpuFamily, Task
+from knowledge.catalog import gpu_family_of
+
+Kind = Literal["pattern", "benchmark"]
+KINDS: tuple[Kind, ...] = ("pattern", "benchmark")
+
+_LOAD_WORDS = {
+    "offline": "static batch, offline throughput",
+    "concurrency": "closed-loop concurrency, serving under load",
+    "rate": "open-loop request rate, serving under load",
+}
+
+
+class SearchHit(Frozen):
+    """One search result."""
+
+    id: str = Field(description="Pattern id or benchmark record id.")
+    kind: Kind = Field(description="pattern or benchmark.")
+    title: str = Field(description="One line a person reads.")
+    score: float = Field(description="Similarity to the query (higher is closer).")
+    metadata: dict[str, Any] = Field(default_factory=dict, description="Filterable fields.")
+
+
+class KbStats(Frozen):
+    """What the knowledge base holds."""
+
+    benchmarks: int = Field(ge=0, description="Benchmark records indexed.")
+    gpus: int = Field(ge=0, description="GPUs in the catalog.")
+    models: int = Field(ge=0, description="Models in the catalog.")
+    patterns: int = Field(ge=0, description="Deployment patterns indexed.")
+
+
+class KnowledgeBase(Protocol):
+    """Semantic search over deployment patterns and measured benchmark records."""
+
+    def search(
+        self,
+        text: str,
+        *,
+        kinds: Sequence[Kind] = (),
+        task: Task | None = None,
+        gpu_family: GpuFamily | None = None,
+        limit: int = 5,
+    ) -> list[SearchHit]:
+        """Closest items to ``text``; ``task`` filters patterns, ``gpu_family`` filters both."""
+        ...
+
+    def upsert_records(self, records: Iterable[BenchmarkRecord]) -> int:
+        """Index records (idempotent by id); returns how many were written."""
+        ...
+
+    def upsert_patterns(self, patterns: Iterable[DeploymentPattern]) -> int:
+        """Index patterns (idempotent by id); returns how many were written."""
+        ...
+
+    def stats(self) -> KbStats:
+        """Counts of what is indexed and catalogued."""
+        ...
+
+
+def family_name(gpu: str) -> str:
+    """The family of a GPU name, or the name itself when no family matches.
+
+    Args:
+        gpu: GPU catalog name.
+
+    Returns:
+        Family name (e.g. "H100").
+    """
+    try:
+        return gpu_family_of(gpu).value
+    except UnknownNameError:
+        return gpu
+
+
+def _tokens(value: float | None) -> str:
+    return f"{value:.0f}" if value is not None else "dataset-defined"
+
+
+def record_title(record: BenchmarkRecord) -> str:
+    """One line describing a measured record.
+
+    Args:
+        record: The record.
+
+    Returns:
+        E.g. "Llama-2-70b-hf on 4x H100-SXM-80GB, fp8, trtllm, 2048→128 tokens, offline".
+    """
+    return (
+        f"{record.model.split('/')[-1]} on {record.gpu_count}x {record.gpu}, {record.precision}, "
+        f"{record.engine}, {_tokens(record.input_tokens)}→{_tokens(record.output_tokens)} tokens, "
+        f"{record.load_type.value}"
+    )
+
+
+def record_text(record: BenchmarkRecord) -> str:
+    """The text embedded for a record: its measured configuration in words (no load numbers).
+
+    Records of the same configuration at different loads share this text (and its vector).
+
+    Args:
+        record: The record.
+
+    Returns:
+        A short description.
+    """
+    tp = f"tensor parallel {record.tensor_parallel}" if record.tensor_parallel else "one replica"
+    return (
+        f"Measured benchmark: {record.model} served with {record.engine} on {record.gpu_count}x "
+        f"{record.gpu} ({family_name(record.gpu)} GPU), {record.precision} weights, {tp}; "
+        f"{_tokens(record.input_tokens)} prompt tokens, {_tokens(record.output_tokens)} output "
+        f"tokens; {_LOAD_WORDS[record.load_type.value]}."
+    )
+
+
+def pattern_text(pattern: DeploymentPattern) -> str:
+    """The text embedded for a pattern: title, task, scale and its opening paragraph.
+
+    Args:
+        pattern: The pattern.
+
+    Returns:
+        A short description (MiniLM reads ~256 tokens).
+    """
+    opening = pattern.body.split("\n\n")[0]
+    task = pattern.task.value.replace("_", " ")
+    return (
+        f"{pattern.title}. Deployment pattern for {task}. Scale: {pattern.scale}. "
+        f"{pattern.model} on {pattern.gpu} ({family_name(pattern.gpu)}), {pattern.precision}. "
+        f"{opening}"
+    )
+
+
+def record_metadata(record: BenchmarkRecord) -> dict[str, Any]:
+    """Filterable and displayable fields of a record.
+
+    Args:
+        record: The record.
+
+    Returns:
+        Flat JSON-safe mapping.
+    """
+    return {
+        "ref_id": record.id,
+        "kind": "benchmark",
+        "title": record_title(record),
+        "model": record.model,
+        "gpu": record.gpu,
+        "gpu_family": family_name(record.gpu),
+        "precision": record.precision,
+        "engine": record.engine,
+        "tensor_parallel": record.tensor_parallel,
+        "load_type": record.load_type.value,
+        "load_value": record.load_value,
+        "input_tokens": record.input_tokens,
+        "output_tokens": record.output_tokens,
+        "ttft_ms_p95": record.ttft_ms_p95,
+        "itl_ms_p95": record.itl_ms_p95,
+        "output_tok_per_s": record.output_tok_per_s,
+        "source_id": record.provenance.source_id,
+        "source_path": record.provenance.source_path,
+        "flagged": record.flagged,
+    }
+
+
+def pattern_metadata(pattern: DeploymentPattern) -> dict[str, Any]:
+    """Filterable and displayable fields of a pattern.
+
+    Args:
+        pattern: The pattern.
+
+    Returns:
+        Flat JSON-safe mapping.
+    """
+    return {
+        "ref_id": pattern.id,
+        "kind": "pattern",
+        "title": pattern.title,
+        "task": pattern.task.value,
+        "scale": pattern.scale,
+        "model": pattern.model,
+        "gpu": pattern.gpu,
+        "gpu_family": family_name(pattern.gpu),
+        "precision": pattern.precision,
+        "tensor_parallel": pattern.tensor_parallel,
+    }

@@ -1,0 +1,265 @@
+"""Candidate configurations: models fit for the task × GPUs allowed × precisions × TP sizes.
+
+A *model family* here is every catalog checkpoint of one architecture under one license line
+and context length (``meta-llama/Llama-3.1-70B``, ``…-3.3-70B-Instruct``,
+``nvidia/Llama-3.3-70B-Instruct-FP8``); one checkpoint of a family stands for it at each
+precision, so the same weights are never ranked twice. This module only enumerates; it never
+decides feasibility (that is :mod:`recommend.rules`) and never predicts performance.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from domain.catalog import GpuSpec, ModelSpec
+from domain.requirements import GpuFamily, Requirements, Task
+from domain.serving import Precision
+
+# Ampere GPUs run FP8 weights through vLLM's weight-only (Marlin) kernels; Turing cannot.
+_FP8_WEIGHT_ONLY = frozenset({GpuFamily.A100, GpuFamily.A10G, GpuFamily.A30})
+# Turing has no bf16; vLLM serves 16-bit weights as fp16 there.
+_NO_BF16 = frozenset({GpuFamily.T4})
+_TP_SIZES = (1, 2, 4, 8)
+# Quality lost to quantization, in benchmark points (published FP8/AWQ evaluations lose ~0-2).
+MMLU_PRO_OFFSET = 17.0
+QUALITY_PENALTY = {"fp8": 0.5, "int8": 0.5, "int4": 2.0, "fp4": 1.5}
+
+
+@dataclass(frozen=True)
+class ModelFamily:
+    """Checkpoints of one architecture that serve the same model."""
+
+    key: str
+    members: tuple[ModelSpec, ...]
+    named: bool
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One configuration to check: a checkpoint at a precision on ``tensor_parallel`` GPUs."""
+
+    model: ModelSpec
+    family: ModelFamily
+    gpu: GpuSpec
+    precision: Precision
+    tensor_parallel: int
+    quantization: str | None  # vLLM --quantization when weights are quantized at load time
+
+    @property
+    def label(self) -> str:
+        """Short human name, e.g. ``Llama-3.1-8B fp8 on 2× H100-SXM-80GB``."""
+        return (
+            f"{self.model.hf_id} {self.precision.value} on {self.tensor_parallel}× {self.gpu.name}"
+        )
+
+
+def license_stem(model: ModelSpec) -> str:
+    """The licence line of a model without its version ("llama3.1" → "llama").
+
+    Args:
+        model: The model.
+
+    Returns:
+        The alphabetic prefix of its licence name.
+    """
+    match = re.match(r"[a-z]+", model.license.lower())
+    return match.group(0) if match else model.license.lower()
+
+
+def _family_key(model: ModelSpec) -> str:
+    return f"{model.base_id or model.hf_id}|{license_stem(model)}|{model.max_context}"
+
+
+def model_families(models: Mapping[str, ModelSpec], named: Sequence[str] = ()) -> list[ModelFamily]:
+    """Group the catalog into families; only the families of ``named`` ids when some are named.
+
+    Args:
+        models: The model catalog.
+        named: Catalog ids the requirements name (already resolved).
+
+    Returns:
+        The families, in catalog order.
+    """
+    groups: dict[str, list[ModelSpec]] = {}
+    for model in models.values():
+        groups.setdefault(_family_key(model), []).append(model)
+    wanted = {_family_key(models[hf_id]) for hf_id in named}
+    return [
+        ModelFamily(key=key, members=tuple(members), named=key in wanted)
+        for key, members in groups.items()
+        if not wanted or key in wanted
+    ]
+
+
+def quality_of(model: ModelSpec) -> float | None:
+    """The model's published MMLU score (0-100), on one scale; None when none is published.
+
+    MMLU is the one score most catalog models publish. Where only MMLU-Pro is published it is
+    raised by :data:`MMLU_PRO_OFFSET` (the gap between the two for Llama 3.1 8B/70B/405B
+    Instruct, which publish both). Other benchmarks are not mixed in.
+
+    Args:
+        model: The checkpoint.
+
+    Returns:
+        MMLU-scale score or None.
+    """
+    mmlu = [q.score for q in model.quality if q.benchmark.upper().startswith("MMLU (")]
+    mmlu += [q.score for q in model.quality if q.benchmark.upper() == "MMLU"]
+    if mmlu:
+        return max(mmlu)
+    pro = [q.score for q in model.quality if q.benchmark.upper().startswith("MMLU-PRO")]
+    return max(pro) + MMLU_PRO_OFFSET if pro else None
+
+
+def size_quality(model: ModelSpec) -> float:
+    """A stand-in MMLU-scale score from model size, for models that publish none.
+
+    ``49 + 17 × log10(effective billions)``, effective = sqrt(total × active) for MoE; a rough
+    fit to the Llama 3.x Instruct family's published MMLU (1B 49, 3B 63, 8B 69, 70B 84).
+
+    Args:
+        model: The checkpoint.
+
+    Returns:
+        The stand-in score.
+    """
+    effective = math.sqrt(model.params_b * model.active_b)
+    return 49.0 + 17.0 * math.log10(max(effective, 0.1))
+
+
+def quality_score(model: ModelSpec) -> float:
+    """Published MMLU-scale quality, or the size stand-in when none is published.
+
+    Args:
+        model: The checkpoint.
+
+    Returns:
+        Score, 0-100 scale.
+    """
+    published = quality_of(model)
+    return published if published is not None else size_quality(model)
+
+
+def fits_task(family: ModelFamily, task: Task) -> bool:
+    """Whether any checkpoint of the family is tagged for ``task`` (untagged catalogs: all fit).
+
+    Args:
+        family: The model family.
+        task: The task.
+
+    Returns:
+        True when the family may serve the task.
+    """
+    tagged = [member for member in family.members if member.tasks]
+    return not tagged or any(task in member.tasks for member in tagged)
+
+
+def _is_16bit(precision: str) -> bool:
+    return precision in ("bf16", "fp16")
+
+
+def _representative(
+    family: ModelFamily, precision: Precision, named: frozenset[str], task: Task
+) -> ModelSpec | None:
+    """The checkpoint that stands for the family at ``precision``."""
+    if _is_16bit(precision.value):
+        pool = [m for m in family.members if _is_16bit(m.native_precision)]
+    else:
+        native = [m for m in family.members if m.native_precision == precision.value]
+        pool = native or [m for m in family.members if _is_16bit(m.native_precision)]
+    if not pool:
+        return None
+    return max(
+        pool,
+        key=lambda m: (
+            task in m.tasks or not m.tasks,
+            quality_of(m) or 0.0,
+            m.hf_id in named,
+            m.instruct,
+            m.base_id is None,
+        ),
+    )
+
+
+def precisions_for(family: ModelFamily, gpu: GpuSpec) -> list[Precision]:
+    """Precisions the hardware and the family's checkpoints allow (the stance is a rule).
+
+    16-bit where a 16-bit checkpoint exists; FP8 on GPUs with FP8 maths or Ampere's
+    weight-only kernels; FP4 checkpoints on GPUs with FP4 maths; AWQ int4 on NVIDIA GPUs.
+
+    Args:
+        family: The model family.
+        gpu: The GPU.
+
+    Returns:
+        Precisions to try, widest first.
+    """
+    natives = {m.native_precision for m in family.members}
+    sixteen = Precision.FP16 if gpu.family in _NO_BF16 else Precision.BF16
+    result = [sixteen] if any(_is_16bit(p) for p in natives) else []
+    if gpu.fp8_tflops or gpu.family in _FP8_WEIGHT_ONLY:
+        result.append(Precision.FP8)
+    if "fp4" in natives and gpu.fp4_tflops:
+        result.append(Precision.FP4)
+    if gpu.vendor == "NVIDIA" and any(_is_16bit(p) for p in natives):
+        result.append(Precision.INT4)
+    return result
+
+
+def _load_time_quantization(model: ModelSpec, precision: Precision) -> str | None:
+    if precision.value == model.native_precision or _is_16bit(precision.value):
+        return None
+    return {"fp8": "fp8", "int4": "awq"}.get(precision.value)
+
+
+def tp_sizes(model: ModelSpec, max_gpus: int | None) -> list[int]:
+    """Tensor-parallel sizes vLLM accepts for a model (heads divide evenly), within a GPU cap.
+
+    Args:
+        model: The checkpoint.
+        max_gpus: The requirements' ceiling on GPUs, if any.
+
+    Returns:
+        TP sizes, smallest first.
+    """
+    return [
+        tp for tp in _TP_SIZES if model.heads % tp == 0 and (max_gpus is None or tp <= max_gpus)
+    ]
+
+
+def enumerate_candidates(
+    families: Iterable[ModelFamily],
+    gpus: Iterable[GpuSpec],
+    requirements: Requirements,
+    task: Task,
+) -> list[Candidate]:
+    """Every (checkpoint, GPU, precision, TP) combination worth checking.
+
+    Args:
+        families: Model families that passed the model-level rules.
+        gpus: GPUs that passed the GPU-level rules.
+        requirements: The requirements (GPU ceiling, named models).
+        task: The task served (prefers checkpoints tagged for it).
+
+    Returns:
+        The candidates; feasibility is checked later.
+    """
+    named = frozenset(requirements.models)
+    gpu_list = list(gpus)
+    result: list[Candidate] = []
+    for family in families:
+        for gpu in gpu_list:
+            for precision in precisions_for(family, gpu):
+                model = _representative(family, precision, named, task)
+                if model is None:
+                    continue
+                quantization = _load_time_quantization(model, precision)
+                result.extend(
+                    Candidate(model, family, gpu, precision, tp, quantization)
+                    for tp in tp_sizes(model, requirements.max_gpus)
+                )
+    return result

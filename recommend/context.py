@@ -1,0 +1,129 @@
+"""Everything a recommendation reads, loaded once: catalogs, calibration, records, patterns.
+
+:func:`default_context` builds it from the packaged knowledge (plus the operator's price and
+inventory files) without embeddings, Qdrant or torch, so ``preflight recommend`` starts fast.
+The inventory file says how many GPUs the operator has, by GPU name or family::
+
+    # inventory.yaml                      # or inventory.csv
+    L4: 8                                 # gpu,count
+    A100-SXM-80GB: 4                      # L4,8
+
+This module reads files only when asked; it never reads the environment.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from domain.benchmarks import DeploymentPattern
+from domain.catalog import GpuSpec, ModelSpec
+from domain.errors import InvalidInputError, UnknownNameError
+from domain.requirements import GpuFamily, Task, TaskDefaults
+from knowledge.catalog import closest_names, load_gpus, load_models
+from knowledge.patterns import load_patterns
+from knowledge.records import load_records
+from knowledge.records_index import RecordIndex
+from knowledge.task_defaults import task_defaults
+from simulate.calibration import Calibration, load_calibration
+
+
+@dataclass(frozen=True)
+class RecommendContext:
+    """What the engine reads; built once per process and shared by every recommendation."""
+
+    models: Mapping[str, ModelSpec]
+    gpus: Mapping[str, GpuSpec]
+    calibration: Calibration
+    records: RecordIndex
+    patterns: Sequence[DeploymentPattern]
+    task_defaults: Mapping[Task, TaskDefaults]
+    inventory: Mapping[str, int] | None = None
+
+
+def _inventory_rows(path: Path) -> list[tuple[str, object]]:
+    text = path.read_text(encoding="utf-8")
+    if path.suffix.lower() == ".csv":
+        rows = list(csv.DictReader(text.splitlines()))
+        if rows and not {"gpu", "count"} <= set(rows[0]):
+            raise InvalidInputError(
+                f"{path}: expected columns gpu,count", hint="one row per GPU name or family"
+            )
+        return [(row["gpu"].strip(), row["count"]) for row in rows]
+    try:
+        document = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise InvalidInputError(f"{path}: not valid YAML: {exc}") from exc
+    if not isinstance(document, dict):
+        raise InvalidInputError(
+            f"{path}: expected a mapping of GPU name or family to count", hint="e.g. 'L4: 8'"
+        )
+    return [(str(name).strip(), count) for name, count in document.items()]
+
+
+def load_inventory(path: Path, gpus: Mapping[str, GpuSpec]) -> dict[str, int]:
+    """Read an operator's GPU inventory (YAML mapping or CSV ``gpu,count``).
+
+    Args:
+        path: The file.
+        gpus: The GPU catalog, to check names against.
+
+    Returns:
+        GPU catalog name or family value → count.
+
+    Raises:
+        InvalidInputError: When the file is unreadable or a count is not a whole number ≥ 0.
+        UnknownNameError: When a GPU name is neither a catalog GPU nor a family.
+    """
+    try:
+        rows = _inventory_rows(path)
+    except OSError as exc:
+        raise InvalidInputError(f"cannot read inventory file {path}: {exc.strerror}") from exc
+    families = {family.value.lower(): family.value for family in GpuFamily}
+    names = {name.lower(): name for name in gpus}
+    inventory: dict[str, int] = {}
+    for name, raw in rows:
+        key = names.get(name.lower()) or families.get(name.lower())
+        if key is None:
+            raise UnknownNameError("GPU", name, closest_names(name, [*gpus, *families.values()]))
+        try:
+            count = int(str(raw))
+        except ValueError as exc:
+            raise InvalidInputError(f"{path}: count for {name} is not a whole number") from exc
+        if count < 0:
+            raise InvalidInputError(f"{path}: count for {name} is negative")
+        inventory[key] = count
+    return inventory
+
+
+def default_context(
+    *, price_file: Path | None = None, inventory_file: Path | None = None
+) -> RecommendContext:
+    """Load the packaged knowledge (and the operator's files) into a context.
+
+    Args:
+        price_file: An operator's GPU price CSV overriding list prices.
+        inventory_file: An operator's GPU inventory (YAML or CSV).
+
+    Returns:
+        The context.
+
+    Raises:
+        InvalidInputError: When an operator file is malformed (named with the line).
+    """
+    models = load_models()
+    gpus = load_gpus(price_file)
+    inventory = load_inventory(inventory_file, gpus) if inventory_file is not None else None
+    return RecommendContext(
+        models=models,
+        gpus=gpus,
+        calibration=load_calibration(),
+        records=RecordIndex(load_records(), models),
+        patterns=tuple(load_patterns()),
+        task_defaults=task_defaults(),
+        inventory=inventory,
+    )

@@ -1,0 +1,198 @@
+"""From requirements to a ranked, explained recommendation — or a plain "nothing fits".
+
+:func:`recommend` resolves named models, plans the demand (task defaults fill gaps, each an
+assumption), searches (:mod:`recommend.search`), ranks by the stated priority, re-predicts the
+top options with the discrete-event simulator, and explains each. When nothing survives it
+says which rule ruled out what, and the closest options with the one change that would make
+each work (:mod:`recommend.near_miss`). It never raises for contradictory requirements.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from domain.recommendation import (
+    PredictedMetrics,
+    Recommendation,
+    RecommendedOption,
+    VllmArgs,
+)
+from domain.requirements import Priority, Requirements
+from knowledge.catalog import resolve_model
+from recommend import explain
+from recommend.context import RecommendContext
+from recommend.demand import Demand, plan_demand
+from recommend.near_miss import closest, why_nothing_fits
+from recommend.ranking import Scorable, describe_weights, pareto_front, rank
+from recommend.search import MAX_SIZED, option_quality, search
+from recommend.sizing import Sized, refine
+
+REFINED = 3  # top options re-predicted by the discrete-event simulator
+MAX_EXCLUSIONS = 60
+
+
+def _scorable(option: Sized) -> Scorable:
+    return Scorable(
+        monthly_cost_usd=option.monthly_cost_usd or 0.0,
+        slo_use=option.slo_use,
+        quality=option_quality(option.candidate),
+        e2e_ms_p95=option.estimate.e2e_ms.p95,
+        meets_slo=option.meets_slo,
+    )
+
+
+def _ranked(options: Sequence[Sized], priority: Priority) -> list[tuple[Sized, float]]:
+    return [(options[i], score) for i, score in rank([_scorable(o) for o in options], priority)]
+
+
+def _distinct(ranked: list[tuple[Sized, float]], limit: int) -> list[Sized]:
+    """Best option per (model family, GPU), up to ``limit``."""
+    seen: set[tuple[str, str]] = set()
+    chosen: list[Sized] = []
+    for option, _ in ranked:
+        pair = (option.candidate.family.key, option.candidate.gpu.name)
+        if pair in seen:
+            continue
+        seen.add(pair)
+        chosen.append(option)
+        if len(chosen) == limit:
+            break
+    return chosen
+
+
+def vllm_args(option: Sized) -> VllmArgs:
+    """The vLLM engine arguments of an option.
+
+    Args:
+        option: The sized option.
+
+    Returns:
+        Validated arguments.
+    """
+    config = option.config
+    quantization = option.candidate.quantization
+    return VllmArgs(
+        tensor_parallel_size=config.tensor_parallel,
+        max_model_len=config.max_model_len or option.candidate.model.max_context,
+        max_num_seqs=config.max_num_seqs,
+        max_num_batched_tokens=config.max_num_batched_tokens,
+        gpu_memory_utilization=config.gpu_memory_utilization,
+        quantization="fp8" if quantization == "fp8" else "awq" if quantization == "awq" else None,
+        kv_cache_dtype=config.kv_cache_dtype,
+    )
+
+
+def _option(
+    option: Sized, score: float, demand: Demand, ctx: RecommendContext
+) -> RecommendedOption:
+    cand, est = option.candidate, option.estimate
+    tokens_per_month = est.output_tok_per_s * option.replicas * 730 * 3600
+    cost = option.monthly_cost_usd or 0.0
+    return RecommendedOption(
+        model=cand.model.hf_id,
+        params_b=cand.model.params_b,
+        gpu=cand.gpu.name,
+        gpu_family=cand.gpu.family.value,
+        precision=cand.precision.value,
+        tensor_parallel=cand.tensor_parallel,
+        replicas=option.replicas,
+        total_gpus=option.total_gpus,
+        monthly_cost_usd=round(cost, 2),
+        cost_per_million_tokens_usd=round(cost / tokens_per_month * 1e6, 4)
+        if tokens_per_month > 0 and cost > 0
+        else None,
+        predicted=PredictedMetrics(
+            ttft_ms_p50=est.ttft_ms.p50,
+            ttft_ms_p95=est.ttft_ms.p95,
+            ttft_ms_p99=est.ttft_ms.p99,
+            itl_ms_p50=est.itl_ms.p50,
+            itl_ms_p95=est.itl_ms.p95,
+            itl_ms_p99=est.itl_ms.p99,
+            e2e_ms_p50=est.e2e_ms.p50,
+            e2e_ms_p95=est.e2e_ms.p95,
+            e2e_ms_p99=est.e2e_ms.p99,
+            output_tok_per_s=est.output_tok_per_s * option.replicas,
+        ),
+        meets_slo=option.meets_slo,
+        utilisation=round(
+            min(1.0, demand.peak_rps / (option.replicas * option.per_replica_rps)), 3
+        ),
+        quality_score=round(option_quality(cand), 1),
+        score=round(score, 3),
+        serving_args=vllm_args(option),
+        reasons=explain.reasons(option, demand),
+        evidence=explain.evidence(option, demand, ctx),
+    )
+
+
+def _assumptions(requirements: Requirements, demand: Demand, priority: Priority) -> list[str]:
+    notes = list(demand.assumptions)
+    if requirements.quantization is None:
+        notes.append(
+            "Quantization not stated: 16-bit and 8-bit (FP8) weights considered, and "
+            "pre-quantized checkpoints at their own precision; say 'no quantization' or "
+            "'any quantization' to change it."
+        )
+    if requirements.priority is None:
+        notes.append("Priority not stated: balanced between cost, latency and quality.")
+    notes.append(describe_weights(priority))
+    return notes
+
+
+def recommend(
+    requirements: Requirements, *, context: RecommendContext, limit: int = 5
+) -> Recommendation:
+    """Recommend serving options for the requirements.
+
+    Args:
+        requirements: What the team needs.
+        context: Catalogs, calibration, records, patterns, task defaults, inventory.
+        limit: How many options to return at most.
+
+    Returns:
+        The recommendation; ``feasible`` is False (with why and the closest options) when
+        nothing meets every rule and SLO.
+
+    Raises:
+        UnknownNameError: When a named model is not in the catalog (closest ids attached).
+        InvalidInputError: When a task has no defaults.
+    """
+    named = [resolve_model(name, context.models).hf_id for name in requirements.models]
+    demand = plan_demand(requirements, context.task_defaults)
+    priority = requirements.priority or Priority.BALANCED
+    found = search(requirements, demand, named, context, limit=limit)
+    assumptions = _assumptions(requirements, demand, priority)
+    if found.truncated:
+        assumptions.append(f"Search stopped after sizing {MAX_SIZED} configurations.")
+    excluded = found.exclusions[:MAX_EXCLUSIONS]
+    if not found.sized:
+        return Recommendation(
+            feasible=False,
+            excluded=excluded,
+            assumptions=assumptions,
+            why_nothing_fits=why_nothing_fits(requirements, demand, found.exclusions),
+            closest=closest(requirements, demand, named, context),
+        )
+    chosen = _distinct(_ranked(found.sized, priority), limit)
+    refined = [refine(o, demand, requirements, context) for o in chosen[:REFINED]]
+    final = _ranked([*refined, *chosen[REFINED:]], priority)
+    options = [_option(option, score, demand, context) for option, score in final]
+    top_reasons = options[0].reasons + explain.popular_losses(
+        final[0][0], found.sized, found.exclusions
+    )
+    options[0] = options[0].model_copy(update={"reasons": top_reasons})
+    return Recommendation(
+        feasible=any(option.meets_slo for option in options),
+        options=options,
+        excluded=excluded,
+        assumptions=assumptions,
+        why_nothing_fits=None if options[0].meets_slo else _missed(options[0].model),
+        pareto=pareto_front([_scorable(option) for option, _ in final]),
+    )
+
+
+def _missed(model: str) -> str:
+    return (
+        f"In discrete-event simulation even the best option ({model}) misses an SLO with the "
+        "replicas the ceilings allow."
+    )

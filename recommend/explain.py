@@ -1,0 +1,190 @@
+"""Explanations: what each option's numbers rest on, why it was picked, why popular ones lost.
+
+Evidence is the nearest measured records (source named), deployment patterns of the same task
+and model or GPU family, and always the prediction itself with what its calibration rests on
+("no measurement of this combination; model prediction (calibrated on …)" when nothing of this
+model on this GPU family was measured). This module writes words; it never sizes or ranks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from domain.benchmarks import BenchmarkRecord, DeploymentPattern
+from domain.recommendation import Evidence, Exclusion
+from recommend.candidates import quality_of, quality_score
+from recommend.context import RecommendContext
+from recommend.demand import Demand, describe_slo
+from recommend.sizing import Sized, predicted_ms
+
+POPULAR_FAMILIES = ("H100", "A100", "L40S", "L4")
+_RECORDS_CITED = 3
+_PATTERNS_CITED = 2
+
+
+def _fmt(value: float | None, unit: str) -> str:
+    return "n/a" if value is None else f"{value:,.0f} {unit}"
+
+
+def describe_record(record: BenchmarkRecord) -> str:
+    """One line about a measured record.
+
+    Args:
+        record: The record.
+
+    Returns:
+        Model, precision, GPUs, shape, load and the headline latencies, with its source.
+    """
+    tp = f"TP{record.tensor_parallel}" if record.tensor_parallel else "TP?"
+    shape = f"{_fmt(record.input_tokens, 'in')}/{_fmt(record.output_tokens, 'out')} tokens"
+    load = record.load_type.value + (f" {record.load_value:g}" if record.load_value else "")
+    ttft = record.ttft_ms_p95 or record.ttft_ms_p50
+    itl = record.itl_ms_p95 or record.itl_ms_p50
+    return (
+        f"Measured {record.model} {record.precision} on {record.gpu_count}× {record.gpu} "
+        f"({tp}, {record.engine}), {shape}, {load}: TTFT {_fmt(ttft, 'ms')}, "
+        f"ITL {_fmt(itl, 'ms')}, {_fmt(record.output_tok_per_s, 'output tok/s')} "
+        f"[{record.provenance.source_id}]"
+    )
+
+
+def _measured_here(option: Sized, ctx: RecommendContext) -> bool:
+    arch = ctx.records.architecture(option.candidate.model.hf_id)
+    family = option.candidate.gpu.family.value
+    return any(
+        ctx.records.architecture(r.model) == arch for r in ctx.records.find(gpu_family=family)
+    )
+
+
+def _patterns(
+    option: Sized, demand: Demand, patterns: Sequence[DeploymentPattern]
+) -> list[DeploymentPattern]:
+    model = option.candidate.model
+    family_ids = {m.hf_id for m in option.candidate.family.members}
+    gpu_family = option.candidate.gpu.family.value.lower()
+
+    def relevance(pattern: DeploymentPattern) -> int:
+        same_model = pattern.model in family_ids or pattern.model == model.hf_id
+        same_gpu = pattern.gpu.lower().startswith(gpu_family)
+        return (pattern.task == demand.task) + 2 * same_model + same_gpu
+
+    ranked = sorted(patterns, key=relevance, reverse=True)
+    return [p for p in ranked if relevance(p) >= 2][:_PATTERNS_CITED]
+
+
+def evidence(option: Sized, demand: Demand, ctx: RecommendContext) -> list[Evidence]:
+    """What the option's numbers rest on.
+
+    Args:
+        option: The sized option.
+        demand: The demand (token shapes, task).
+        ctx: Records and patterns.
+
+    Returns:
+        The prediction's basis first, then measured records, then patterns.
+    """
+    est = option.estimate
+    method = "discrete-event simulation" if est.method == "simulated" else "analytical model"
+    if _measured_here(option, ctx):
+        summary = f"Model prediction ({method}), calibrated on {est.basis_detail}."
+    else:
+        summary = (
+            "No measurement of this combination; model prediction "
+            f"({method}, calibrated on {est.basis_detail})."
+        )
+    items = [Evidence(kind="prediction", summary=summary)]
+    records = ctx.records.nearest(
+        model=option.candidate.model.hf_id,
+        gpu_family=option.candidate.gpu.family,
+        precision=option.candidate.precision.value,
+        input_tokens=demand.input_tokens,
+        output_tokens=demand.output_tokens,
+        k=_RECORDS_CITED,
+    )
+    items += [
+        Evidence(
+            kind="measurement",
+            summary=describe_record(record),
+            record_id=record.id,
+            source_id=record.provenance.source_id,
+            source_path=record.provenance.source_path,
+        )
+        for record in records
+    ]
+    items += [
+        Evidence(kind="pattern", summary=f"Deployment pattern: {p.title}", pattern_id=p.id)
+        for p in _patterns(option, demand, ctx.patterns)
+    ]
+    return items
+
+
+def reasons(option: Sized, demand: Demand) -> list[str]:
+    """Why this option: the SLOs it holds, load share, quality, and any caveat.
+
+    Args:
+        option: The sized option.
+        demand: The demand.
+
+    Returns:
+        Sentences, most important first.
+    """
+    est, cand = option.estimate, option.candidate
+    held = ", ".join(
+        f"{describe_slo(t)} (predicted {predicted_ms(est, t):,.0f} ms)" for t in demand.slo
+    )
+    verdict = "Holds" if option.meets_slo else "Misses"
+    utilisation = demand.peak_rps / (option.replicas * option.per_replica_rps)
+    lines = [
+        f"{verdict} {held} at {demand.peak_rps:.2f} requests/s peak on {option.replicas} "
+        f"replica(s) of {cand.tensor_parallel}× {cand.gpu.name}.",
+        f"Each replica carries {demand.peak_rps / option.replicas:.2f} of its "
+        f"{option.per_replica_rps:.2f} requests/s SLO capacity ({utilisation:.0%}).",
+    ]
+    published = quality_of(cand.model)
+    if published is not None:
+        lines.append(f"Quality: MMLU-scale {published:.1f} (published for {cand.model.hf_id}).")
+    else:
+        lines.append(
+            f"Quality: no published MMLU; {quality_score(cand.model):.0f} estimated from size."
+        )
+    if cand.quantization:
+        lines.append(
+            f"Weights quantized to {cand.precision.value} at load time "
+            f"(vLLM --quantization {cand.quantization})."
+        )
+    if option.monthly_cost_usd is None or cand.gpu.price_usd_per_gpu_hr is None:
+        lines.append(f"No price known for {cand.gpu.name}: cost shown as $0; set a price file.")
+    return lines + list(option.notes)
+
+
+def popular_losses(
+    top: Sized, sized: Sequence[Sized], exclusions: Sequence[Exclusion]
+) -> list[str]:
+    """Why popular GPU families other than the top option's lost, in one line each.
+
+    Args:
+        top: The first option.
+        sized: Every option that was sized (meeting its SLOs or not).
+        exclusions: What the rules ruled out.
+
+    Returns:
+        Sentences such as "H100 was 2.3× the cost for the same SLOs".
+    """
+    lines: list[str] = []
+    for family in POPULAR_FAMILIES:
+        if family == top.candidate.gpu.family.value:
+            continue
+        rivals = [s for s in sized if s.candidate.gpu.family.value == family and s.meets_slo]
+        if rivals and top.monthly_cost_usd:
+            best = min(rivals, key=lambda s: s.monthly_cost_usd or float("inf"))
+            if best.monthly_cost_usd and best.monthly_cost_usd > top.monthly_cost_usd:
+                ratio = best.monthly_cost_usd / top.monthly_cost_usd
+                lines.append(
+                    f"Why not {family}: {best.candidate.label} was {ratio:.1f}× the cost "
+                    f"(${best.monthly_cost_usd:,.0f}/month) for the same SLOs."
+                )
+            continue
+        why = next((e.why for e in exclusions if f" on {family}" in e.what), None)
+        if why:
+            lines.append(f"Why not {family}: {why}.")
+    return lines

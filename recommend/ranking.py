@@ -1,0 +1,127 @@
+"""Ranking sized options by the stated priority, with a score a person can recompute.
+
+score = w_cost × log2(cost / cheapest) + w_latency × log2(slo_use / lowest slo_use)
+        + w_quality × (best quality − quality) / QUALITY_POINTS
+
+``slo_use`` is the largest predicted-to-target ratio over the SLOs (0.5 = half the budget used);
+quality is the MMLU-scale score (:func:`recommend.candidates.quality_score`) less the
+quantization penalty. Lower scores rank first. Every option that holds its SLOs ranks before
+any that does not. This module only orders; it never filters or predicts.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from domain.requirements import Priority
+
+QUALITY_POINTS = 5.0  # five MMLU points weigh as much as doubling the cost (balanced)
+WEIGHTS: dict[Priority, tuple[float, float, float]] = {
+    Priority.BALANCED: (1.0, 0.5, 1.0),
+    Priority.COST: (1.0, 0.15, 0.3),
+    Priority.LATENCY: (0.3, 1.0, 0.3),
+    Priority.ACCURACY: (0.3, 0.15, 2.0),
+}
+_MIN_COST = 1.0  # owned, unpriced GPUs cost $0; keep the logarithm finite
+
+
+@dataclass(frozen=True)
+class Scorable:
+    """What the ranking reads of one option."""
+
+    monthly_cost_usd: float
+    slo_use: float
+    quality: float
+    e2e_ms_p95: float
+    meets_slo: bool
+
+
+def describe_weights(priority: Priority) -> str:
+    """The ranking formula with the weights of ``priority``, for the assumptions list.
+
+    Args:
+        priority: The stated (or default) priority.
+
+    Returns:
+        One sentence.
+    """
+    cost, latency, quality = WEIGHTS[priority]
+    return (
+        f"Ranked for {priority.value}: score = {cost:g}×log2(cost/cheapest) + "
+        f"{latency:g}×log2(SLO use/lowest) + {quality:g}×(best MMLU − MMLU)/{QUALITY_POINTS:g}; "
+        "lower is better."
+    )
+
+
+def scores(items: Sequence[Scorable], priority: Priority) -> list[float]:
+    """The score of every item, relative to the best of each term among ``items``.
+
+    Args:
+        items: The options.
+        priority: What matters most.
+
+    Returns:
+        One score per item (lower is better).
+    """
+    if not items:
+        return []
+    w_cost, w_latency, w_quality = WEIGHTS[priority]
+    cheapest = min(max(item.monthly_cost_usd, _MIN_COST) for item in items)
+    lowest_use = min(max(item.slo_use, 1e-6) for item in items)
+    best_quality = max(item.quality for item in items)
+    return [
+        w_cost * math.log2(max(item.monthly_cost_usd, _MIN_COST) / cheapest)
+        + w_latency * math.log2(max(item.slo_use, 1e-6) / lowest_use)
+        + w_quality * (best_quality - item.quality) / QUALITY_POINTS
+        for item in items
+    ]
+
+
+def rank(items: Sequence[Scorable], priority: Priority) -> list[tuple[int, float]]:
+    """Order items: those meeting their SLOs first, then by score, then by cost.
+
+    Args:
+        items: The options.
+        priority: What matters most.
+
+    Returns:
+        (index into items, score) best first.
+    """
+    values = scores(items, priority)
+    order = sorted(
+        range(len(items)),
+        key=lambda i: (not items[i].meets_slo, values[i], items[i].monthly_cost_usd),
+    )
+    return [(i, values[i]) for i in order]
+
+
+def pareto_front(items: Sequence[Scorable]) -> list[int]:
+    """Indexes of items no other item beats on cost, p95 latency and quality at once.
+
+    Args:
+        items: The options.
+
+    Returns:
+        Indexes on the front, in the given order.
+    """
+
+    def dominates(a: Scorable, b: Scorable) -> bool:
+        no_worse = (
+            a.monthly_cost_usd <= b.monthly_cost_usd
+            and a.e2e_ms_p95 <= b.e2e_ms_p95
+            and a.quality >= b.quality
+        )
+        better = (
+            a.monthly_cost_usd < b.monthly_cost_usd
+            or a.e2e_ms_p95 < b.e2e_ms_p95
+            or a.quality > b.quality
+        )
+        return no_worse and better
+
+    return [
+        i
+        for i, item in enumerate(items)
+        if not any(dominates(other, item) for j, other in enumerate(items) if j != i)
+    ]

@@ -1,0 +1,294 @@
+"""Capacity planning: replicas so every SLO percentile holds at the peak, and what that costs.
+
+For one configuration: the simulator's highest request rate per replica that still meets every
+SLO (:func:`simulate.capacity.max_rate_per_replica`), replicas for the peak with 20% headroom
+(less when a GPU ceiling, the inventory or the budget leaves no room, and said so), predicted
+percentiles at each replica's share of the peak, utilisation, monthly cost and cost per million
+tokens. :func:`refine` re-predicts an option with the discrete-event simulator and adds a
+replica while it disagrees. Sizing never ranks and never explains.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+
+from simulate.capacity import max_rate_per_replica, replicas_for
+from simulate.cost import monthly_cost_usd
+from simulate.scheduler import simulate_run
+
+from domain.requirements import Requirements, SloTarget
+from domain.serving import LoadKind, MemoryFit, PerformanceEstimate, ServingConfig, Workload
+from recommend import rules
+from recommend.candidates import Candidate
+from recommend.context import RecommendContext
+from recommend.demand import Demand, describe_slo
+from simulate.analytical import estimate
+
+HEADROOM = 0.2
+_LIGHT_LOAD_RPS = 0.01
+_HOURS_PER_MONTH = 730.0
+DES_REQUESTS = 400
+_DES_EXTRA_REPLICAS = 3
+
+
+@dataclass(frozen=True)
+class Sized:
+    """A configuration sized for the peak load."""
+
+    candidate: Candidate
+    config: ServingConfig
+    fit: MemoryFit
+    per_replica_rps: float
+    replicas: int
+    monthly_cost_usd: float | None
+    estimate: PerformanceEstimate
+    meets_slo: bool
+    slo_use: float
+    notes: tuple[str, ...] = ()
+
+    @property
+    def total_gpus(self) -> int:
+        """GPUs across all replicas."""
+        return self.replicas * self.candidate.tensor_parallel
+
+
+@dataclass(frozen=True)
+class Rejected:
+    """A configuration a rule ruled out after sizing."""
+
+    candidate: Candidate
+    rule: str
+    reason: str
+
+
+def predicted_ms(estimate_: PerformanceEstimate, target: SloTarget) -> float:
+    """The predicted latency an SLO target bounds.
+
+    Args:
+        estimate_: The prediction.
+        target: The SLO target.
+
+    Returns:
+        Milliseconds at the target's percentile.
+    """
+    series = {"ttft": estimate_.ttft_ms, "itl": estimate_.itl_ms, "e2e": estimate_.e2e_ms}
+    return series[target.metric.value].at(target.percentile)
+
+
+def slo_use(estimate_: PerformanceEstimate, slo: tuple[SloTarget, ...]) -> float:
+    """The largest predicted/target ratio over the SLOs (≤ 1 means every SLO holds).
+
+    Args:
+        estimate_: The prediction.
+        slo: The targets.
+
+    Returns:
+        The ratio (0 when there is no target).
+    """
+    return max((predicted_ms(estimate_, t) / t.ms for t in slo), default=0.0)
+
+
+def _workload(demand: Demand, rate: float) -> Workload:
+    return Workload(
+        input_tokens=demand.input_tokens,
+        output_tokens=demand.output_tokens,
+        kind=LoadKind.RATE,
+        value=max(rate, 1e-6),
+    )
+
+
+def _unreachable(
+    candidate: Candidate, config: ServingConfig, demand: Demand, ctx: RecommendContext
+) -> str:
+    light = estimate(
+        candidate.model, candidate.gpu, config, _workload(demand, _LIGHT_LOAD_RPS), ctx.calibration
+    )
+    missed = [
+        f"{t.metric.value.upper()} p{t.percentile} would be {predicted_ms(light, t):,.0f} ms "
+        f"even at light load (target {t.ms:g} ms)"
+        for t in demand.slo
+        if predicted_ms(light, t) > t.ms
+    ]
+    if missed:
+        return "; ".join(missed)
+    return "no request rate meets " + ", ".join(describe_slo(t) for t in demand.slo)
+
+
+def _replica_ceiling(
+    candidate: Candidate, requirements: Requirements, ctx: RecommendContext
+) -> tuple[int | None, str]:
+    """The most replicas the GPU ceiling, the inventory and the budget allow, and which binds."""
+    tp = candidate.tensor_parallel
+    limits: list[tuple[int, str]] = []
+    if requirements.max_gpus is not None:
+        limits.append((requirements.max_gpus // tp, "max_gpus"))
+    have = rules.inventory_count(candidate.gpu, ctx.inventory)
+    if have is not None:
+        limits.append((have // tp, "inventory"))
+    price = candidate.gpu.price_usd_per_gpu_hr
+    if requirements.budget_usd_month is not None and price:
+        limits.append(
+            (int(requirements.budget_usd_month // (price * tp * _HOURS_PER_MONTH)), "budget")
+        )
+    if not limits:
+        return None, ""
+    return min(limits)
+
+
+def _reject_over_ceiling(
+    candidate: Candidate, bare: int, requirements: Requirements, ctx: RecommendContext
+) -> Rejected:
+    total = bare * candidate.tensor_parallel
+    for name, reason in (
+        ("max_gpus", rules.gpu_ceiling(total, requirements)),
+        ("inventory", rules.in_inventory(candidate.gpu, ctx.inventory, total)),
+        ("budget", rules.budget(monthly_cost_usd(candidate.gpu, total), requirements)),
+    ):
+        if reason:
+            return Rejected(candidate, name, f"{bare} replica(s) needed for the peak: {reason}")
+    return Rejected(candidate, "capacity", f"{bare} replica(s) needed for the peak")
+
+
+def size(
+    candidate: Candidate,
+    config: ServingConfig,
+    fit: MemoryFit,
+    demand: Demand,
+    requirements: Requirements,
+    ctx: RecommendContext,
+) -> Sized | Rejected:
+    """Size one configuration for the peak, or say which rule rules it out.
+
+    Args:
+        candidate: The configuration.
+        config: Its serving configuration.
+        fit: Its memory fit.
+        demand: Token shapes, SLOs and peak rate.
+        requirements: The requirements (ceilings, budget).
+        ctx: Catalogs and calibration.
+
+    Returns:
+        The sized option, or why it cannot work.
+    """
+    model, gpu = candidate.model, candidate.gpu
+    per_replica = max_rate_per_replica(
+        model,
+        gpu,
+        config,
+        input_tokens=demand.input_tokens,
+        output_tokens=demand.output_tokens,
+        slo=list(demand.slo),
+        calibration=ctx.calibration,
+    )
+    if per_replica <= 0:
+        return Rejected(candidate, "slo", _unreachable(candidate, config, demand, ctx))
+    wanted = replicas_for(demand.peak_rps, per_replica, headroom=HEADROOM)
+    bare = max(1, math.ceil(demand.peak_rps / per_replica - 1e-9))
+    ceiling, binding = _replica_ceiling(candidate, requirements, ctx)
+    notes: list[str] = []
+    replicas = wanted
+    if ceiling is not None and wanted > ceiling:
+        if bare > ceiling:
+            return _reject_over_ceiling(candidate, bare, requirements, ctx)
+        replicas = ceiling
+        notes.append(
+            f"Less than {HEADROOM:.0%} headroom at the peak: the {binding} allows no more replicas."
+        )
+    return _finish(candidate, config, fit, per_replica, replicas, demand, tuple(notes), ctx)
+
+
+def _finish(
+    candidate: Candidate,
+    config: ServingConfig,
+    fit: MemoryFit,
+    per_replica: float,
+    replicas: int,
+    demand: Demand,
+    notes: tuple[str, ...],
+    ctx: RecommendContext,
+) -> Sized:
+    share = demand.peak_rps / replicas
+    predicted = estimate(
+        candidate.model, candidate.gpu, config, _workload(demand, share), ctx.calibration
+    )
+    use = slo_use(predicted, demand.slo)
+    return Sized(
+        candidate=candidate,
+        config=config,
+        fit=fit,
+        per_replica_rps=per_replica,
+        replicas=replicas,
+        monthly_cost_usd=monthly_cost_usd(candidate.gpu, replicas * candidate.tensor_parallel),
+        estimate=predicted,
+        meets_slo=use <= 1.0,
+        slo_use=use,
+        notes=notes,
+    )
+
+
+def within_limits(option: Sized, requirements: Requirements, ctx: RecommendContext) -> bool:
+    """Whether an option (after refinement added replicas) still keeps every ceiling.
+
+    Args:
+        option: The sized option.
+        requirements: The requirements.
+        ctx: The context (inventory).
+
+    Returns:
+        True when GPU ceiling, inventory and budget all hold.
+    """
+    total = option.total_gpus
+    over_budget = option.monthly_cost_usd is not None and rules.budget(
+        option.monthly_cost_usd, requirements
+    )
+    return not (
+        rules.gpu_ceiling(total, requirements)
+        or rules.in_inventory(option.candidate.gpu, ctx.inventory, total)
+        or over_budget
+    )
+
+
+def refine(
+    option: Sized, demand: Demand, requirements: Requirements, ctx: RecommendContext
+) -> Sized:
+    """Re-predict with the discrete-event simulator; add replicas while it misses an SLO.
+
+    Args:
+        option: An option sized on the fast path.
+        demand: The demand.
+        requirements: The requirements (ceilings, budget).
+        ctx: The context.
+
+    Returns:
+        The option with simulated percentiles (``meets_slo`` False when no allowed number
+        of replicas holds the SLOs in simulation).
+    """
+    current = option
+    for _ in range(_DES_EXTRA_REPLICAS + 1):
+        share = demand.peak_rps / current.replicas
+        simulated = simulate_run(
+            current.candidate.model,
+            current.candidate.gpu,
+            current.config,
+            _workload(demand, share),
+            ctx.calibration,
+            requests=DES_REQUESTS,
+            seed=0,
+        )
+        use = slo_use(simulated, demand.slo)
+        current = replace(current, estimate=simulated, meets_slo=use <= 1.0, slo_use=use)
+        if current.meets_slo:
+            return current
+        more = replace(
+            current,
+            replicas=current.replicas + 1,
+            monthly_cost_usd=monthly_cost_usd(
+                current.candidate.gpu, (current.replicas + 1) * current.candidate.tensor_parallel
+            ),
+            notes=(*current.notes, "Replica added: the discrete-event simulation missed an SLO."),
+        )
+        if not within_limits(more, requirements, ctx):
+            return current
+        current = more
+    return current

@@ -1,0 +1,217 @@
+"""Benchmark rows → simulator inputs: what a measured run asked of its deployment, and what it got.
+
+A row of the ``benchmarks.csv`` format (a dict of column → text) becomes a
+:class:`~domain.benchmarks.BenchmarkRecord` (:func:`record_from_row`), and a record becomes a
+:class:`Case` — model, GPU, one replica's :class:`~domain.serving.ServingConfig`, the load per
+replica, and the number of data-parallel replicas — or a skip reason
+(:func:`case_from_record`). Predictions use the inputs only (model, precision, engine, GPU,
+counts, tensor parallel, token lengths, load); measured outputs are read by :func:`measured`
+for scoring and fitting, never for predicting.
+
+Facts used here: throughputs are for the whole deployment; ``gpu_count / TP`` replicas serve it
+(pipeline-parallel groups count as replicas); ``huggyllama/llama-7b`` (LLaMA-1 7B) has the
+Llama-2-7B architecture. Pure functions, no I/O.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from domain.benchmarks import BenchmarkRecord, LoadType
+from domain.catalog import GpuSpec, ModelSpec, Provenance
+from domain.serving import Precision, ServingConfig
+from simulate.analytical import KIND_BATCH, KIND_CONCURRENCY, KIND_MAX, KIND_RATE
+from simulate.memory import memory_fit
+
+METRICS: tuple[str, ...] = (
+    "ttft_p50", "ttft_p95", "itl_p50", "itl_p95", "e2e_p50", "e2e_p95", "output_tok_per_s",
+)
+SAME_ARCHITECTURE = {"huggyllama/llama-7b": "meta-llama/Llama-2-7b-hf"}
+_FLAG_PREFIXES = ("WARNING", "SUSPECT", "CHECK")
+_SATURATED_SEQS = {"trtllm": 2048, "vllm": 256}
+
+
+def _num(text: str | None) -> float | None:
+    text = (text or "").strip()
+    if not text:
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None
+
+
+def normalise_precision(raw: str) -> str:
+    """Normalised precision of a source's wording ("fp16 (mixed)" → fp16).
+
+    Args:
+        raw: Precision as the source wrote it.
+
+    Returns:
+        One of bf16, fp16, fp8, int8, int4, fp4 (fp16 when unstated).
+    """
+    lowered = raw.lower()
+    for name in ("fp4", "fp8", "int8", "int4", "bf16"):
+        if lowered.startswith(name):
+            return name
+    if "awq" in lowered or "gptq" in lowered:
+        return "int4"
+    return "fp16"
+
+
+def record_from_row(row: Mapping[str, str]) -> BenchmarkRecord:
+    """Parse one row of the ``benchmarks.csv`` format.
+
+    Args:
+        row: Column → text.
+
+    Returns:
+        The record (load ``max``/empty → ``load_value`` None).
+    """
+    digest = hashlib.sha1("|".join(f"{k}={row.get(k, '')}" for k in sorted(row)).encode())
+    notes = row.get("notes", "") or ""
+    tp = _num(row.get("tensor_parallel"))
+    load_type = (row.get("load_type") or "offline").strip() or "offline"
+    metrics = {
+        key: _num(row.get(key))
+        for key in BenchmarkRecord.model_fields
+        if key.startswith(("ttft_", "itl_", "e2e_")) or key.endswith("_per_s")
+    }
+    return BenchmarkRecord(
+        id=digest.hexdigest()[:16],
+        provenance=Provenance(source_id=row.get("source_id", ""), source_path=notes[:200]),
+        model=row.get("model", ""),
+        params_b=_num(row.get("params_b")),
+        precision=normalise_precision(row.get("precision", "")),
+        precision_raw=row.get("precision", ""),
+        engine=(row.get("engine") or "").strip(),
+        engine_version=row.get("engine_version", ""),
+        gpu=row.get("gpu", ""),
+        gpu_count=int(_num(row.get("gpu_count")) or 1),
+        tensor_parallel=int(tp) if tp else None,
+        input_tokens=_num(row.get("input_tokens")),
+        output_tokens=_num(row.get("output_tokens")),
+        load_type=LoadType(load_type) if load_type in LoadType.__members__.values() else LoadType.OFFLINE,
+        load_value=_num(row.get("load_value")),
+        notes=notes,
+        flagged=notes.lstrip().startswith(_FLAG_PREFIXES),
+        **metrics,
+    )
+
+
+@dataclass(frozen=True)
+class Case:
+    """What one benchmark record asks of the simulator."""
+
+    record: BenchmarkRecord
+    model: ModelSpec
+    gpu: GpuSpec
+    config: ServingConfig
+    kind: float  # analytical KIND_* code
+    value: float  # batch size, concurrency or req/s per replica (0 when saturated)
+    replicas: int
+    kv_capacity_tokens: int
+
+
+def _tensor_parallel(record: BenchmarkRecord, model: ModelSpec, gpu: GpuSpec, context: int) -> int:
+    if record.tensor_parallel:
+        return record.tensor_parallel
+    if record.load_type == LoadType.OFFLINE and record.load_value is not None:
+        return record.gpu_count  # one engine over all GPUs for a single static batch
+    tp = 1
+    while tp < record.gpu_count:
+        probe = ServingConfig(model=model.hf_id, gpu=gpu.name, precision=Precision(record.precision),
+                              tensor_parallel=tp, max_model_len=context)
+        if memory_fit(model, gpu, probe).fits:
+            break
+        tp *= 2
+    return min(tp, record.gpu_count)
+
+
+def case_from_record(
+    record: BenchmarkRecord, models: Mapping[str, ModelSpec], gpus: Mapping[str, GpuSpec]
+) -> Case | str:
+    """Simulator inputs for a record, or why it cannot be predicted.
+
+    Args:
+        record: The measured run (its measured outputs are not read).
+        models: Model catalog by id.
+        gpus: GPU catalog by name.
+
+    Returns:
+        The case, or a skip reason such as "model not in catalog: tiiuae/falcon-180B".
+    """
+    model = models.get(SAME_ARCHITECTURE.get(record.model, record.model))
+    if model is None:
+        return f"model not in catalog: {record.model}"
+    gpu = gpus.get(record.gpu)
+    if gpu is None:
+        return f"GPU not in catalog: {record.gpu}"
+    if not record.engine:
+        return "no engine stated"
+    if not record.input_tokens or not record.output_tokens:
+        return "no input_tokens" if not record.input_tokens else "no output_tokens"
+    i, o = record.input_tokens, record.output_tokens
+    context = int(math.ceil(i + o))
+    tp = _tensor_parallel(record, model, gpu, context)
+    replicas = max(1, record.gpu_count // tp)
+    low_bit = record.precision in ("fp8", "fp4") and record.engine == "trtllm"
+    saturated = record.load_value is None
+    if saturated and record.load_type != LoadType.OFFLINE:
+        return f"load_value missing for {record.load_type.value} load"
+    value = (record.load_value or 0.0) / replicas
+    if record.load_type == LoadType.OFFLINE and not saturated:
+        value = max(1.0, math.ceil(value))
+    seqs = _SATURATED_SEQS.get(record.engine, 256) if saturated else max(256, int(math.ceil(value)))
+    config = ServingConfig(
+        model=model.hf_id,
+        gpu=gpu.name,
+        precision=Precision(record.precision),
+        tensor_parallel=tp,
+        engine=record.engine,
+        kv_cache_dtype="fp8" if low_bit else "auto",
+        max_model_len=context,
+        max_num_seqs=seqs,
+        max_num_batched_tokens=8192,
+    )
+    fit = memory_fit(model, gpu, config)
+    if not fit.fits:
+        return f"does not fit as measured ({fit.reason})"
+    kind = {LoadType.OFFLINE: KIND_BATCH, LoadType.CONCURRENCY: KIND_CONCURRENCY,
+            LoadType.RATE: KIND_RATE}[record.load_type]
+    return Case(
+        record=record, model=model, gpu=gpu, config=config,
+        kind=KIND_MAX if saturated else kind, value=value, replicas=replicas,
+        kv_capacity_tokens=fit.kv_capacity_tokens,
+    )
+
+
+def measured(record: BenchmarkRecord) -> dict[str, float]:
+    """The measured metrics of a record, keyed like :data:`METRICS`.
+
+    The median is the ``_p50`` column, else the ``_mean`` column; ``_p95`` columns are kept as
+    p95. Output throughput is for the whole deployment.
+
+    Args:
+        record: The record.
+
+    Returns:
+        Metric → value, for the metrics it reports.
+    """
+    out: dict[str, float] = {}
+    for metric in ("ttft", "itl", "e2e"):
+        median = getattr(record, f"{metric}_ms_p50")
+        if median is None:
+            median = getattr(record, f"{metric}_ms_mean")
+        p95 = getattr(record, f"{metric}_ms_p95")
+        if median is not None and median > 0:
+            out[f"{metric}_p50"] = median
+        if p95 is not None and p95 > 0:
+            out[f"{metric}_p95"] = p95
+    if record.output_tok_per_s is not None and record.output_tok_per_s > 0:
+        out["output_tok_per_s"] = record.output_tok_per_s
+    return out

@@ -1,0 +1,284 @@
+"""The cost of one engine step, as named terms with their units in their names.
+
+One step of a continuous-batching server runs ``decode_seqs`` sequences one token each and
+``prefill_tokens`` prompt tokens, over ``context_tokens`` cached tokens. Its time is bounded by
+reading the weights and the KV cache from HBM (:func:`weight_read_s`, :func:`kv_read_s`), by
+the matrix and attention FLOPs (:func:`matmul_flops_s`, :func:`attention_flops_s`), by the
+tensor-parallel all-reduces (:func:`allreduce_s`) and by a fixed per-step overhead
+(:func:`step_overhead_s`). :func:`step_s` combines them with calibrated efficiencies:
+``max(memory, compute) + communication + overhead``.
+
+Every term takes numpy arrays (or floats) and broadcasts, so the same code prices one step in
+the scheduler and thousands of benchmark rows at once in calibration. Terms are at 100 %
+efficiency; efficiencies are applied only in :func:`step_s`. No I/O here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+import numpy as np
+import numpy.typing as npt
+
+from domain.catalog import GpuSpec, ModelSpec
+from domain.serving import ServingConfig
+from simulate.memory import kv_bytes_per_token, weight_bytes
+
+Arr = npt.NDArray[np.float64]
+ACT_BYTES = 2.0  # activations cross the interconnect at 16 bit
+
+
+def _arr(value: float | Arr) -> Arr:
+    return np.asarray(value, dtype=np.float64)
+
+
+@dataclass(frozen=True)
+class ReplicaCosts:
+    """Physical constants of one replica (model × GPU × precision × tensor parallel).
+
+    Every field is an array so that many replicas can be priced together; one replica holds
+    0-d arrays. Sizes are for the whole replica; rates are per GPU.
+    """
+
+    dense_weight_bytes: Arr  # weights every step reads (attention, shared MLP, embeddings)
+    expert_bytes: Arr  # bytes of one routed expert summed over layers (0 for dense)
+    experts: Arr  # routed experts (0 for dense)
+    top_k: Arr  # experts per token (0 for dense)
+    active_params: Arr  # parameters multiplied per token
+    kv_bytes_per_token: Arr  # KV cache per cached token
+    attn_flops_per_pair: Arr  # FLOPs per (query token, cached token) pair, all layers
+    layers: Arr
+    hidden: Arr
+    tp: Arr  # GPUs of the replica (tensor parallel)
+    hbm_bytes_per_s: Arr  # peak memory bandwidth per GPU
+    flops_per_s: Arr  # dense matrix FLOP/s per GPU at the compute precision
+    link_bytes_per_s: Arr  # GPU-to-GPU bandwidth per direction
+
+
+def replica_costs(model: ModelSpec, gpu: GpuSpec, config: ServingConfig) -> ReplicaCosts:
+    """Physical constants of one replica.
+
+    Args:
+        model: The architecture.
+        gpu: The GPU.
+        config: Precision, KV dtype and tensor parallel.
+
+    Returns:
+        The replica's constants (0-d arrays).
+    """
+    total = weight_bytes(model, config.precision)
+    experts = float(model.moe_experts or 0)
+    top_k = float(model.moe_top_k or 0)
+    expert_bytes = 0.0
+    if experts > top_k > 0:
+        per_param = total / (model.params_b * 1e9)
+        expert_params = (model.params_b - model.active_b) * 1e9 / (experts - top_k)
+        expert_bytes = expert_params * per_param
+    compute_precision = config.precision.value
+    if compute_precision == "int4":  # weight-only quantization computes at 16 bit
+        compute_precision = "bf16"
+    return ReplicaCosts(
+        dense_weight_bytes=_arr(total - experts * expert_bytes),
+        expert_bytes=_arr(expert_bytes),
+        experts=_arr(experts),
+        top_k=_arr(top_k),
+        active_params=_arr(model.active_b * 1e9),
+        kv_bytes_per_token=_arr(kv_bytes_per_token(model, config.kv_cache_dtype)),
+        attn_flops_per_pair=_arr(4.0 * model.layers * model.heads * model.head_dim),
+        layers=_arr(model.layers),
+        hidden=_arr(model.hidden),
+        tp=_arr(config.tensor_parallel),
+        hbm_bytes_per_s=_arr(gpu.mem_bandwidth_gbps * 1e9),
+        flops_per_s=_arr(gpu.tflops_for(compute_precision) * 1e12),
+        link_bytes_per_s=_arr(gpu.interconnect_gbps * 1e9),
+    )
+
+
+def stack_costs(costs: list[ReplicaCosts]) -> ReplicaCosts:
+    """Stack many replicas' constants into one with 1-d arrays (for vectorised pricing).
+
+    Args:
+        costs: One entry per row.
+
+    Returns:
+        The stacked constants.
+    """
+    return ReplicaCosts(
+        **{f.name: np.array([getattr(c, f.name) for c in costs]) for f in fields(ReplicaCosts)}
+    )
+
+
+def experts_touched(costs: ReplicaCosts, tokens: float | Arr) -> Arr:
+    """Expected distinct routed experts a step touches per layer when ``tokens`` are routed.
+
+    Each token picks ``top_k`` of ``experts``; the expected coverage is
+    ``E · (1 − (1 − k/E)^tokens)``, which grows with the batch towards all experts.
+
+    Args:
+        costs: The replica.
+        tokens: Tokens routed in the step.
+
+    Returns:
+        Experts touched (0 for a dense model).
+    """
+    experts = np.maximum(costs.experts, 1.0)
+    miss = np.clip(1.0 - costs.top_k / experts, 0.0, 1.0)
+    return costs.experts * (1.0 - miss ** _arr(tokens))
+
+
+def weight_read_s(costs: ReplicaCosts, tokens: float | Arr) -> Arr:
+    """Seconds to stream the weights a step touches from HBM, at peak bandwidth.
+
+    Args:
+        costs: The replica.
+        tokens: Tokens in the step (decides which MoE experts are touched).
+
+    Returns:
+        Seconds.
+    """
+    touched = costs.dense_weight_bytes + costs.expert_bytes * experts_touched(costs, tokens)
+    return touched / (costs.tp * costs.hbm_bytes_per_s)
+
+
+def kv_read_s(costs: ReplicaCosts, context_tokens: float | Arr) -> Arr:
+    """Seconds to read ``context_tokens`` cached tokens of KV from HBM, at peak bandwidth.
+
+    Args:
+        costs: The replica.
+        context_tokens: Cached tokens attended to in the step, summed over sequences.
+
+    Returns:
+        Seconds.
+    """
+    return costs.kv_bytes_per_token * _arr(context_tokens) / (costs.tp * costs.hbm_bytes_per_s)
+
+
+def matmul_flops_s(costs: ReplicaCosts, tokens: float | Arr) -> Arr:
+    """Seconds of dense matrix FLOPs (2 per active parameter per token), at peak.
+
+    Args:
+        costs: The replica.
+        tokens: Tokens in the step.
+
+    Returns:
+        Seconds.
+    """
+    return 2.0 * costs.active_params * _arr(tokens) / (costs.tp * costs.flops_per_s)
+
+
+def attention_flops_s(costs: ReplicaCosts, pairs: float | Arr) -> Arr:
+    """Seconds of attention FLOPs (QKᵀ and AV) over ``pairs`` (query, cached token) pairs.
+
+    A prompt of ``n`` tokens has ``n²/2`` causal pairs; a decode token has one pair per cached
+    token.
+
+    Args:
+        costs: The replica.
+        pairs: Query-key pairs in the step.
+
+    Returns:
+        Seconds.
+    """
+    return costs.attn_flops_per_pair * _arr(pairs) / (costs.tp * costs.flops_per_s)
+
+
+def allreduce_bytes_s(costs: ReplicaCosts, tokens: float | Arr) -> Arr:
+    """Seconds of ring all-reduce traffic: 2 per layer over ``tokens × hidden`` activations.
+
+    Args:
+        costs: The replica.
+        tokens: Tokens in the step.
+
+    Returns:
+        Seconds at the link's bandwidth (0 without tensor parallelism).
+    """
+    ring = 2.0 * (costs.tp - 1.0) / costs.tp
+    volume = 2.0 * costs.layers * _arr(tokens) * costs.hidden * ACT_BYTES * ring
+    return volume / costs.link_bytes_per_s
+
+
+def allreduce_count(costs: ReplicaCosts) -> Arr:
+    """All-reduces per step: two per layer when tensor parallel, else none.
+
+    Args:
+        costs: The replica.
+
+    Returns:
+        Count.
+    """
+    return np.where(costs.tp > 1.0, 2.0 * costs.layers, 0.0)
+
+
+def allreduce_s(costs: ReplicaCosts, tokens: float | Arr, latency_s: float | Arr) -> Arr:
+    """Seconds of tensor-parallel communication in one step (bandwidth plus per-call latency).
+
+    Args:
+        costs: The replica.
+        tokens: Tokens in the step.
+        latency_s: Latency of one all-reduce call.
+
+    Returns:
+        Seconds.
+    """
+    return allreduce_bytes_s(costs, tokens) + allreduce_count(costs) * _arr(latency_s)
+
+
+def step_overhead_s(costs: ReplicaCosts, overhead_s: float | Arr, per_layer_s: float | Arr) -> Arr:
+    """Fixed time of one step: scheduling and sampling plus kernel launches per layer.
+
+    Args:
+        costs: The replica.
+        overhead_s: Per-step host overhead.
+        per_layer_s: Per-layer launch overhead.
+
+    Returns:
+        Seconds.
+    """
+    return _arr(overhead_s) + costs.layers * _arr(per_layer_s)
+
+
+@dataclass(frozen=True)
+class Efficiency:
+    """Calibrated efficiencies for one step (arrays broadcast against the step's shape)."""
+
+    memory: Arr  # achieved / peak HBM bandwidth
+    prefill: Arr  # achieved / peak FLOP/s on prompt tokens
+    decode: Arr  # achieved / peak FLOP/s on decode tokens
+    overhead_s: Arr  # fixed per-step overhead
+    per_layer_s: Arr  # per-layer per-step overhead
+    allreduce_latency_s: Arr  # latency of one all-reduce
+
+
+def step_s(
+    costs: ReplicaCosts,
+    eff: Efficiency,
+    *,
+    decode_seqs: float | Arr,
+    context_tokens: float | Arr,
+    prefill_tokens: float | Arr = 0.0,
+    prefill_pairs: float | Arr = 0.0,
+) -> Arr:
+    """Seconds of one step: ``max(memory, compute) + all-reduce + overhead``.
+
+    Args:
+        costs: The replica.
+        eff: Calibrated efficiencies.
+        decode_seqs: Sequences decoding one token.
+        context_tokens: Cached tokens the decoding sequences attend to, summed.
+        prefill_tokens: Prompt tokens processed in the step.
+        prefill_pairs: Causal attention pairs of those prompt tokens.
+
+    Returns:
+        Seconds.
+    """
+    decode = _arr(decode_seqs)
+    prefill = _arr(prefill_tokens)
+    tokens = decode + prefill
+    memory = (weight_read_s(costs, tokens) + kv_read_s(costs, context_tokens)) / eff.memory
+    compute = (
+        matmul_flops_s(costs, decode) + attention_flops_s(costs, context_tokens)
+    ) / eff.decode + (
+        matmul_flops_s(costs, prefill) + attention_flops_s(costs, prefill_pairs)
+    ) / eff.prefill
+    comm = allreduce_s(costs, tokens, eff.allreduce_latency_s)
+    return np.maximum(memory, compute) + comm + step_overhead_s(costs, eff.overhead_s, eff.per_layer_s)

@@ -1,0 +1,98 @@
+"""An errbot-style ``testbot``: whole conversations in memory through the real flow.
+
+The flow is wired by ``bot.wiring`` exactly as ``preflight chat`` wires it — real understanding,
+the real recommendation engine over the packaged knowledge, the deployment service over a
+dry-run cluster folder — with the state store of each test's choosing (in-process or real Redis
+under a unique key prefix, removed afterwards).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import redis
+
+from bot.conversation_state import ConversationState
+from bot.flow import ConversationFlow, Incoming
+from bot.replies import Reply
+from bot.settings import AuditSettings, ClusterSettings, Settings
+from bot.state import StateStore
+from bot.state_memory import InMemoryStateStore
+from bot.state_redis import RedisStateStore
+from bot.wiring import build_flow
+from recommend.context import RecommendContext, default_context
+
+REDIS_URL = "redis://127.0.0.1:6379/15"
+
+
+class TestBot:
+    """Says things in one thread and keeps the replies."""
+
+    __test__ = False  # not a test class
+
+    def __init__(self, flow: ConversationFlow, *, thread: str, user: str = "alice") -> None:
+        self.flow = flow
+        self.thread = thread
+        self.user = user
+        self.transcript: list[tuple[str, list[Reply]]] = []
+
+    def say(
+        self, text: str, *, user: str | None = None, event_id: str | None = None
+    ) -> list[Reply]:
+        """Send one message; return the replies."""
+        message = Incoming(thread=self.thread, text=text, user=user or self.user, event_id=event_id)
+        replies = self.flow.handle(message)
+        self.transcript.append((text, replies))
+        return replies
+
+    @property
+    def state(self) -> ConversationState:
+        """The thread's stored state."""
+        return self.flow.state(thread=self.thread)
+
+
+def settings_for(tmp_path: Path) -> Settings:
+    """Embedded settings whose files all live under ``tmp_path``."""
+    return Settings(
+        data_dir=tmp_path,
+        cluster=ClusterSettings(output_dir=tmp_path / "manifests"),
+        audit=AuditSettings(path=tmp_path / "audit.jsonl"),
+    )
+
+
+def make_flow(tmp_path: Path, context: RecommendContext, store: StateStore) -> ConversationFlow:
+    """A flow wired as in production, with this store."""
+    return build_flow(settings_for(tmp_path), context=context, store=store)
+
+
+@pytest.fixture(scope="session")
+def recommend_context() -> RecommendContext:
+    """The packaged knowledge, loaded once."""
+    return default_context()
+
+
+@pytest.fixture
+def redis_prefix() -> Iterator[str]:
+    """A unique Redis key prefix, its keys removed after the test."""
+    prefix = f"test-{uuid.uuid4().hex}:"
+    yield prefix
+    client = redis.Redis.from_url(REDIS_URL)
+    keys = list(client.scan_iter(match=f"{prefix}*"))
+    if keys:
+        client.delete(*keys)
+    client.close()
+
+
+@pytest.fixture
+def testbot(tmp_path: Path, recommend_context: RecommendContext) -> TestBot:
+    """A bot with in-process state, in a fresh thread."""
+    flow = make_flow(tmp_path, recommend_context, InMemoryStateStore())
+    return TestBot(flow, thread=f"test:{uuid.uuid4().hex[:8]}")
+
+
+def redis_store(prefix: str) -> RedisStateStore:
+    """A Redis state store under ``prefix``."""
+    return RedisStateStore(url=REDIS_URL, prefix=prefix)

@@ -1,0 +1,71 @@
+"""Factories for deploy tests: recommended options and plans built from a few keywords."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from deploy.plan import Autoscaler, DeploymentPlan, plan_for
+from domain.recommendation import PredictedMetrics, RecommendedOption, VllmArgs
+from knowledge.catalog import gpus_in_family, load_gpus, load_models
+
+
+def make_option(
+    *,
+    model: str = "meta-llama/Llama-3.1-8B",
+    gpu_family: str = "H100",
+    precision: str = "bf16",
+    tensor_parallel: int = 1,
+    replicas: int = 2,
+    max_model_len: int = 8192,
+    quantization: Any = None,
+    kv_cache_dtype: Any = "auto",
+) -> RecommendedOption:
+    """Build a recommended option; parameters and the GPU name come from the catalogs."""
+    from domain.requirements import GpuFamily
+
+    models = load_models()
+    params_b = models[model].params_b if model in models else 8.0
+    gpu = gpus_in_family(GpuFamily(gpu_family), load_gpus())[0].name
+    return RecommendedOption(
+        model=model,
+        params_b=params_b,
+        gpu=gpu,
+        gpu_family=gpu_family,
+        precision=precision,
+        tensor_parallel=tensor_parallel,
+        replicas=replicas,
+        total_gpus=tensor_parallel * replicas,
+        monthly_cost_usd=1000.0 * tensor_parallel * replicas,
+        predicted=PredictedMetrics(
+            ttft_ms_p50=100, ttft_ms_p95=200, itl_ms_p50=20, itl_ms_p95=30, e2e_ms_p95=4000,
+            output_tok_per_s=2000,
+        ),
+        meets_slo=True,
+        serving_args=VllmArgs(
+            tensor_parallel_size=tensor_parallel,
+            max_model_len=max_model_len,
+            max_num_seqs=256,
+            max_num_batched_tokens=8192,
+            gpu_memory_utilization=0.9,
+            quantization=quantization,
+            kv_cache_dtype=kv_cache_dtype,
+        ),
+    )
+
+
+def make_plan(
+    *,
+    namespace: str = "llm-serving",
+    autoscaler: Autoscaler = Autoscaler.KEDA,
+    thread_id: str = "C01/1700000000.000100",
+    requester: str = "U-alice",
+    **option: Any,
+) -> DeploymentPlan:
+    """Build a validated plan for ``make_option(**option)``."""
+    return plan_for(
+        make_option(**option),
+        namespace=namespace,
+        requester=requester,
+        thread_id=thread_id,
+        autoscaler=autoscaler,
+    )

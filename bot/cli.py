@@ -12,7 +12,7 @@ from importlib.metadata import entry_points
 
 import typer
 
-from bot import cli_deploy, cli_kb, cli_simulate, cli_talk
+from bot import cli_deploy, cli_kb, cli_recommend, cli_simulate, cli_talk, cli_understand
 
 app = typer.Typer(
     name="preflight",
@@ -22,7 +22,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-for module in (cli_kb, cli_simulate, cli_talk, cli_deploy):
+for module in (cli_kb, cli_simulate, cli_talk, cli_deploy, cli_understand, cli_recommend):
     module.register(app)
 
 for entry in entry_points(group="preflight.commands"):

@@ -60,19 +60,7 @@ AutoscalerOpt = Annotated[
 Index = Annotated[int, typer.Option("--index", min=0, help="Option index in a recommendation.")]
 
 
-def read_option(path: Path, index: int = 0) -> RecommendedOption:
-    """Read one recommended option from a JSON file (see :func:`deploy.plan.option_from_json`).
-
-    Args:
-        path: The file.
-        index: Which option, when the file holds a whole recommendation.
-
-    Returns:
-        The validated option.
-
-    Raises:
-        InvalidInputError: When the file is unreadable or not an option.
-    """
+def _read_option(path: Path, index: int) -> RecommendedOption:
     try:
         text = path.read_text()
     except OSError as exc:
@@ -121,6 +109,8 @@ def build_plan(
         thread_id=thread,
         autoscaler=scaler,
         image=cluster.image,
+        prometheus_url=cluster.prometheus_url,
+        hf_token_secret=cluster.hf_token_secret,
     )
 
 
@@ -248,7 +238,7 @@ def _prepared(
     settings = load_settings()
     plan = build_plan(
         settings,
-        read_option(option_file, index),
+        _read_option(option_file, index),
         namespace=namespace,
         name=name,
         autoscaler=autoscaler,
@@ -331,7 +321,7 @@ def apply_command(
         settings = load_settings()
         plan = build_plan(
             settings,
-            read_option(option, index),
+            _read_option(option, index),
             namespace=namespace,
             name=name,
             autoscaler=autoscaler,

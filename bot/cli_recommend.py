@@ -36,7 +36,7 @@ def _requirements(
         raise typer.BadParameter("give --requirements FILE.json or a message in quotes")
     from bot.understanding import understand
 
-    understood: Requirements = understand(text)
+    understood: Requirements = understand(text, models=models)
     return understood
 
 

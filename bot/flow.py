@@ -157,7 +157,7 @@ def _unavailable(exc: BackendUnavailableError) -> Reply:
     return Reply(
         kind=ReplyKind.ERROR,
         text=(
-            f"{exc.service} is not answering right now, so I can't continue this thread. "
+            f"{exc.service} is not answering right now, so I could not finish that. "
             f"Nothing was lost; try again in about {exc.retry_after_s:.0f} s."
         ),
     )

@@ -27,6 +27,10 @@ EXAMPLE = (
     "e.g. “a support chatbot for 5k employees, first token within 500 ms, A100s or L4s, "
     "under $12k a month”"
 )
+_ASK_LATER = {
+    Essential.TASK: "what the endpoint is for, and I will use that task's defaults",
+    Essential.LOAD: "the peak traffic (users or requests/s), and I will re-size the options",
+}
 WHAT_IFS = (
     ("What if traffic doubles?", "double the traffic"),
     ("Try L40S", "what about L40S"),
@@ -82,7 +86,11 @@ def not_understood(essential: Essential, requirements: Requirements) -> Reply:
 
 
 def recommendation_card(
-    recommendation: Recommendation, requirements: Requirements, *, headline: str = ""
+    recommendation: Recommendation,
+    requirements: Requirements,
+    *,
+    headline: str = "",
+    unknown: Essential | None = None,
 ) -> Reply:
     """The recommendation: a headline, what was assumed, the options table and next steps.
 
@@ -90,12 +98,15 @@ def recommendation_card(
         recommendation: The engine's answer.
         requirements: The requirements it answers.
         headline: Overrides the first sentence.
+        unknown: An essential that was not stated (the engine assumed it); the card asks for it.
 
     Returns:
         The recommendation reply.
     """
     fields = _known_fields(requirements)
     fields += tuple(Field(label="Assumed", value=line) for line in recommendation.assumptions)
+    if unknown is not None:
+        fields += (Field(label="Tell me", value=_ASK_LATER[unknown]),)
     if not recommendation.feasible or not recommendation.options:
         return _nothing_fits(recommendation, fields)
     top = recommendation.options[0]
@@ -117,14 +128,17 @@ def recommendation_card(
 def _nothing_fits(recommendation: Recommendation, fields: tuple[Field, ...]) -> Reply:
     why = recommendation.why_nothing_fits or "no configuration meets every requirement"
     rows = tuple((miss.what, miss.change) for miss in recommendation.closest)
-    tables = (
-        Table(title="Closest options", columns=("Option", "What would make it fit"), rows=rows),
-    )
+    tables: tuple[Table, ...] = ()
+    if rows:
+        columns = ("Option", "What would make it fit")
+        tables += (Table(title="Closest options", columns=columns, rows=rows),)
+    if recommendation.options:
+        tables += (options_table(recommendation.options, title="Best tried (misses an SLO)"),)
     return Reply(
         kind=ReplyKind.RECOMMENDATION,
-        text=f"Nothing fits, because {why}. Change one requirement and I will try again.",
+        text=f"Nothing fits, because {why.rstrip('.')}. Change a requirement and I will try again.",
         fields=fields,
-        tables=tables if rows else (),
+        tables=tables,
         choices=_what_if_choices(),
     )
 

@@ -76,6 +76,7 @@ class Recommender(Protocol):
         """
         ...
 
+
 ChartMaker = Callable[[Recommendation], bytes]
 """Draws cost vs p95 latency of a recommendation's options as PNG bytes."""
 

@@ -14,11 +14,12 @@ from dataclasses import dataclass
 from bot import flow_cards
 from bot.conversation_state import ConversationState, Essential, Pin, Stage
 from bot.flow_ports import FlowDependencies
-from bot.replies import Choice, ChoiceStyle, Image, Reply, ReplyKind
+from bot.replies import Choice, ChoiceStyle, Field, Image, Reply, ReplyKind
 from bot.whatif import LOAD_FIELDS, interpret
 from domain.requirements import Requirements, Task
 
 StepResult = tuple[ConversationState, list[Reply]]
+DETAILED = 4  # stated fields that make a message detailed enough to recommend from
 
 _BARE_NUMBER = re.compile(r"^\s*~?(\d[\d,]*(?:\.\d+)?\s*[kKmM]?)\s*$")
 _TASK_WORDS = {task.value.replace("_", " "): task for task in Task}
@@ -41,15 +42,21 @@ class Incoming:
     event_id: str | None = None
 
 
-def missing_essential(requirements: Requirements) -> Essential | None:
+def missing_essential(requirements: Requirements, *, stated: int = 0) -> Essential | None:
     """The first essential still unknown: the task, then some load.
+
+    A detailed message (``DETAILED`` stated fields or more) is not held up by a question: the
+    engine assumes a task or load it lacks and says so, and the card asks for it.
 
     Args:
         requirements: What is known.
+        stated: How many requirement fields the team has stated.
 
     Returns:
         What to ask next, or None when a recommendation can be made.
     """
+    if stated >= DETAILED:
+        return None
     if requirements.task is None:
         return Essential.TASK
     if not any(getattr(requirements, name) for name in LOAD_FIELDS):
@@ -84,7 +91,7 @@ def collect(state: ConversationState, message: Incoming, deps: FlowDependencies)
     state = state.model_copy(
         update={"requirements": requirements, "stated": stated, "turns": state.turns + 1}
     )
-    missing = missing_essential(requirements)
+    missing = missing_essential(requirements, stated=len(stated))
     if missing is not None:
         preface = f"Got it: {flow_cards.summarise(requirements)}."
         asking = state.model_copy(update={"asking": missing, "stage": Stage.COLLECTING})
@@ -118,11 +125,18 @@ def recommend(state: ConversationState, deps: FlowDependencies) -> StepResult:
         The exploring state and the recommendation card.
     """
     recommendation = deps.recommender(state.requirements, pin=state.pin)
-    card = flow_cards.recommendation_card(recommendation, state.requirements)
+    card = flow_cards.recommendation_card(
+        recommendation, state.requirements, unknown=_unknown(state.requirements)
+    )
     explored = state.model_copy(
         update={"stage": Stage.EXPLORING, "recommendation": recommendation, "asking": None}
     )
     return explored, [card]
+
+
+def _unknown(requirements: Requirements) -> Essential | None:
+    """An essential the engine had to assume, so the card can ask for it."""
+    return missing_essential(requirements)
 
 
 def explore(state: ConversationState, message: Incoming, deps: FlowDependencies) -> StepResult:
@@ -179,7 +193,7 @@ def _explore_hint(state: ConversationState) -> Reply:
             "I didn't see a change in that. Try a what-if — “double the traffic”, “what about "
             "L40S”, “fp8?”, “budget 5k”, “p99 instead”, “3 replicas” — or deploy an option."
         ),
-        fields=(flow_cards.Field(label="Now", value=flow_cards.summarise(state.requirements)),),
+        fields=(Field(label="Now", value=flow_cards.summarise(state.requirements)),),
         choices=(*deploy, *examples),
     )
 

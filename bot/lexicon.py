@@ -116,9 +116,10 @@ def _is_negated(text: str, start: int, earlier: list[GpuMention]) -> bool:
     head = text[max(0, start - 80) : start]
     offset = start - len(head)
     for mention in reversed(earlier):
-        if mention.end > offset:
-            local_start = max(0, mention.start - offset)
-            head = head[:local_start] + " gpu " + head[mention.end - offset :]
+        if mention.end <= offset:
+            break
+        local_start = max(0, mention.start - offset)
+        head = head[:local_start] + " gpu " + head[mention.end - offset :]
     head = re.split(r"[.;:!?()\n]", head)[-1]
     words = _WORD.findall(head)
     while words and words[-1] in _FILLER | {"gpus"}:
@@ -149,14 +150,16 @@ _TASK_RULES: tuple[tuple[Task, re.Pattern[str]], ...] = tuple(
     for task, pattern in (
         (
             Task.CODE_COMPLETION,
-            r"\bcode[- ]?complet\w*|\bautocomplet\w*|\b(?:tab|inline|ide|fill[- ]in[- ]the[- ]middle)"
-            r"[- ]complet\w*|\bcompletions? (?:in|for) (?:the |our )?(?:ide|editor|vs ?code)",
+            r"\bcode[- ]?complet\w*|\bautocomplet\w*|\b(?:tab|inline|ide"
+            r"|fill[- ]in[- ]the[- ]middle)[- ]complet\w*"
+            r"|\bcompletions? (?:in|for) (?:the |our )?(?:ide|editor|vs ?code)",
         ),
         (
             Task.CODE_GENERATION,
             r"\bcode[- ]?gen\w*|\b(?:generat|writ|produc)\w* (?:[\w-]+ ){0,3}?(?:code|sql|scripts?"
             r"|unit[- ]tests?|tests|functions|programs|queries)\b|\btext[- ]to[- ](?:sql|code)\b"
-            r"|\bcoding assistant\b",
+            r"|\bcoding assistant\b|\b(?:copilot|assistant|bot) for (?:[\w-]+ ){0,2}(?:sql|code"
+            r"|coding|programming)\b",
         ),
         (Task.TRANSLATION, r"\btranslat\w*|\blocali[sz]ation\b"),
         (Task.SUMMARIZATION, r"\bsummar(?:y|ies|i[sz]\w*)"),
@@ -169,15 +172,16 @@ _TASK_RULES: tuple[tuple[Task, re.Pattern[str]], ...] = tuple(
         ),
         (
             Task.RAG,
-            r"\brag\b|\bretrieval\b|\bknowledge[- ]base\b|\bover (?:our|the|its) (?:[\w-]+ )?"
+            r"\brag\b|\bretrieval\b|\bknowledge[- ]base\b|\b(?:document|doc|pdf)s? (?:qa|q&a)\b"
+            r"|\bquestion[- ]answering (?:over|on)\b|\bover (?:our|the|its) (?:[\w-]+ )?"
             r"(?:docs|documents|documentation|wiki|confluence|runbooks|policies|knowledge)\b",
         ),
-        (Task.EXTRACTION, r"\bocr\b|\bjson\b|\binvoices?\b|\bforms?\b"),
         (
             Task.CHATBOT,
             r"\bchat\w*|\bassistant\b|\bbot\b|\bhelp ?desk\b|\bcustomer (?:support|service)\b"
             r"|\bq&a\b|\bfaq\b|\bconversation\w*|\bcopilot\b",
         ),
+        (Task.EXTRACTION, r"\bocr\b|\bjson\b|\binvoices?\b"),
         (Task.BATCH, r"\bbatch\w*|\boffline\b|\bnightly\b|\bovernight\b|\bbulk\b"),
     )
 )
@@ -247,23 +251,31 @@ def find_percentiles(text: str) -> list[tuple[int, int]]:
 
 
 _QUANT = r"(?:quanti[sz]\w*|fp8|int8|int4|fp4|4[- ]?bit|8[- ]?bit|awq|gptq|gguf)"
+_EIGHT_OR_ANY = r"(?:quanti[sz]\w*|fp8|int8|8[- ]?bit)"
+_FOUR = r"(?:4[- ]?bit|int4|fp4|awq|gptq)"
+_REFUSED = (
+    r"(?:not (?:allowed|ok|okay|acceptable|an option)|forbidden|off the table|prohibited|banned)"
+)
 _SIXTEEN = r"(?:bf16|fp16|16[- ]?bit|full[- ]precision|half[- ]precision)"
 _FORBIDDEN = re.compile(
-    rf"\bno {_QUANT}|\b(?:not|never|n't|cannot|can't) (?:be )?quanti[sz]|\bwithout quanti[sz]"
-    rf"|\bunquanti[sz]ed\b|{_QUANT} (?:is |are )?(?:not (?:allowed|ok|okay|acceptable|an option)"
-    rf"|forbidden|off the table|prohibited|banned)|\b{_SIXTEEN}(?: weights)? only\b|\bonly "
-    rf"{_SIXTEEN}\b|\bfull {_SIXTEEN}|\b(?:stay|remain|kept|keep \w+) (?:in |at )?{_SIXTEEN}"
+    r"\bno quanti[sz]\w*(?! (?:below|under|lower|beyond|past))|\bno (?:fp8|int8|8[- ]?bit)\b"
+    r"|\b(?:not|never|n't|cannot|can't) (?:be )?quanti[sz]|\bwithout quanti[sz]"
+    rf"|\bunquanti[sz]ed\b|{_EIGHT_OR_ANY} (?:is |are )?{_REFUSED}"
+    rf"|\b{_SIXTEEN}(?: weights)? only\b|\bonly {_SIXTEEN}\b|\bfull {_SIXTEEN}"
+    rf"|\b(?:stay|remain|kept|keep \w+) (?:in |at )?{_SIXTEEN}"
     rf"|\bin full precision\b"
 )
 _EIGHT = r"(?:8[- ]?bit|fp8|int8)"
 _EIGHT_BIT = re.compile(
     rf"(?:nothing|not|no|never) (?:\w+ )?(?:below|under|lower than|less than|smaller than) {_EIGHT}"
     rf"|{_EIGHT}[^.;]{{0,40}}\b(?:lowest|minimum|at least|floor)\b|\b(?:lowest|minimum|at least) "
-    rf"(?:precision )?(?:is |of )?{_EIGHT}|\bno (?:4[- ]?bit|int4|fp4|awq|gptq)\b"
+    rf"(?:precision )?(?:is |of )?{_EIGHT}|\bno {_FOUR}\b|{_FOUR} (?:is |are )?{_REFUSED}"
 )
 _ALLOWED = re.compile(
     rf"{_QUANT}[^.;]{{0,40}}?\b(?<!not )(?:fine|ok|okay|acceptable|allowed|welcome|works|good"
     rf"|no problem)\b|\b(?:can|may|happy to|fine to|ok to|okay to) quanti[sz]e\b|\bany quanti[sz]"
+    rf"|\b(?:in|at|with|use|using|run|serve|quanti[sz]ed to) "
+    rf"(?:fp8|int8|int4|fp4|awq|gptq|4[- ]?bit|8[- ]?bit)\b"
 )
 
 
@@ -315,10 +327,11 @@ _SUBJECTS = {
     Priority.ACCURACY: r"quality|accuracy|accurate|correctness|smart\w*|capability",
 }
 _RANKED = (
-    r"(?:[\w-]+ ){0,3}?(?:is |are )?(?:what (?:matters|counts|we care about) most|(?:matters?|counts?)"
-    r" (?:the )?most|matters? more than anything|more than anything|above all|(?:is |are )?(?:our )?"
-    r"(?:the )?(?:top|first|main|primary|#1|number one|highest) priority|(?:is |are )?all (?:we|that)"
-    r" (?:care about|matters?)|is (?:the )?(?:key|king)|first\b(?![- ]token))"
+    r"(?:[\w-]+ ){0,3}?(?:is |are )?(?:what (?:matters|counts|we care about) most"
+    r"|(?:matters?|counts?) (?:the )?most|matters? more than anything|more than anything"
+    r"|above all|(?:is |are )?(?:our )?(?:the )?(?:top|first|main|primary|#1|number one|highest)"
+    r" priority|(?:is |are )?all (?:we|that) (?:care about|matters?)|is (?:the )?(?:key|king)"
+    r"|first\b(?![- ]token))"
 )
 _PRIORITY_RULES: tuple[tuple[Priority, re.Pattern[str]], ...] = (
     *(

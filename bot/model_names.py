@@ -12,6 +12,7 @@ This module reads the catalog it is given; it must not load anything itself.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -146,7 +147,7 @@ def find_models(text: str, models: Mapping[str, ModelSpec]) -> list[ModelMention
     words = [match.group() for match in matches]
     joined = [False] + [
         _JOINER.fullmatch(text[left.end() : right.start()]) is not None
-        for left, right in zip(matches, matches[1:], strict=False)
+        for left, right in itertools.pairwise(matches)
     ]
     mentions: list[ModelMention] = []
     position = 0

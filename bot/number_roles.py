@@ -18,8 +18,14 @@ from dataclasses import dataclass
 from bot import quantities
 from bot.quantities import Number
 
+REACH = 160
+"""How many characters either side of a number may describe it."""
+
 _WORDS = r"(?:[a-z'&-]+\s+)"
 _MONEY_BEFORE = re.compile(r"(?:\$|usd|us\$|€|£)\s*[~≈]?\s*$")
+_BUDGET_BEFORE = re.compile(
+    r"\bbudget\s*(?:is|of|:|=|at|around|about|up to|under|max|ceiling|cap)?\s*[~≈]?\s*$"
+)
 _MONEY_AFTER = re.compile(r"^\s*(?:usd|dollars|bucks)\b")
 _PERIOD_AFTER = re.compile(
     r"^\s*(?:usd|dollars)?\s*(?:/\s*|(?:per|a|an|each|every)\s+)(hour|hr|h|day|week|wk|month|mo|mth"
@@ -72,6 +78,8 @@ _AT_MOST = re.compile(
     r"larger) than)\s*[~≈]?\s*$"
 )
 _NOTHING = re.compile(r"\b(?:nothing|no model|no models|not|none|never)\s+(?:\w+\s+)?$")
+_BETWEEN_FIRST = re.compile(r"\bbetween\s*[~≈]?\s*$")
+_BETWEEN_SECOND = re.compile(r"\bbetween\s*[~≈]?\s*[\d.]+\s*(?:b|bn|billion)?\s*(?:and|to|-)\s*$")
 _PARAMS_AT_LEAST_AFTER = re.compile(
     r"^\s*(?:params|parameters)?\s*(?:or|and)\s+(?:larger|bigger|more|above|up)\b|^\s*\+"
 )
@@ -88,15 +96,17 @@ _TOKENS_IN_OUT = re.compile(
     r"^\s*-?\s*tokens?\s+(?:of\s+(?:[\w-]+\s+){1,3})?(in|out)\b|^\s*-?\s*tokens?\s+(each)\b"
 )
 _TOKENS_WORD = re.compile(
-    r"^\s*-\s*tokens?\s+([a-z]+)|^\s*tokens?\s+(?:per|for each|for every|for the|of)\s+([a-z]+)"
+    r"^\s*-\s*tokens?\s+([a-z]+)|^\s*tokens?\s+(?:of|for the)\s+([a-z]+)"
+    r"|^\s*tokens?\s+(?:per|for each|for every|a|an)\s+([a-z]+)"
 )
+_TIME_WORD = re.compile(r"sec\w*|s|min\w*|hour|hr|h|day|night|week|month|year")
 _INPUT_WORDS = (
     r"prompts?|inputs?|documents?|docs?|transcripts?|tickets?|invoices?|articles?|emails?|text"
     r"|ocr|chunks?|retrieved|queries|questions?|contracts?|notes|attributes|each"
 )
 _OUTPUT_WORDS = (
     r"outputs?|answers?|responses?|repl(?:y|ies)|completions?|suggestions?|summar(?:y|ies)"
-    r"|generations?|generated|translations?|results?"
+    r"|generations?|generat(?:e|es|ed)|writes?|produces?|translations?|results?"
 )
 _INPUT = re.compile(rf"\b(?:{_INPUT_WORDS})\b")
 _OUTPUT = re.compile(rf"\b(?:{_OUTPUT_WORDS})\b")
@@ -150,8 +160,9 @@ class Role:
     """What a number is.
 
     Attributes:
-        kind: ``budget``, ``latency``, ``itl_rate``, ``input``, ``output``, ``context``, ``rps``,
-            ``rpd``, ``users``, ``concurrent``, ``gpus``, ``min_params``, ``max_params``.
+        kind: ``""`` (no requirement), ``budget``, ``latency``, ``itl_rate``, ``input``,
+            ``output``, ``context``, ``rps``, ``rpd``, ``users``, ``concurrent``, ``gpus``,
+            ``min_params``, ``max_params``.
         value: The value in the requirement's normal unit (ms, $/month, per second, tokens …).
         start: Offset of the number in its sentence.
         end: Offset just past the number and its unit.
@@ -166,20 +177,29 @@ class Role:
 def role_of(sentence: str, number: Number, region_start: int) -> Role | None:
     """The role of ``number`` in ``sentence``, or None when it is no requirement.
 
+    Only the words within ``REACH`` characters of the number are read, so a sentence of any
+    length costs time in proportion to its numbers.
+
     Args:
         sentence: One sentence, prepared as the module docstring says.
         number: A number found in it.
         region_start: Where the words that may describe it start (the end of the previous number).
 
     Returns:
-        Its role, or None.
+        Its role (offsets in ``sentence``); a role of kind ``""`` when the number is claimed but
+        no requirement (a memory size, a page count, past spend); None when nothing claims it.
     """
-    before, after = sentence[: number.start], sentence[number.end :]
-    region = sentence[region_start : number.start]
+    low = max(0, number.start - REACH)
+    window = sentence[low : number.end + REACH]
+    local = Number(number.value, number.start - low, number.end - low, number.scale)
+    before, after = window[: local.start], window[local.end :]
+    region = window[max(region_start - low, 0) : local.start]
     for reader in (_money, _latency, _sizes, _tokens, _load, _people, _gpus):
-        role = reader(sentence, number, before, after, region)
+        role = reader(window, local, before, after, region)
+        if role is not None and not role.kind:
+            return Role("", 0.0, number.start, number.end)
         if role is not None:
-            return role if role.kind else None
+            return Role(role.kind, role.value, role.start + low, role.end + low)
     return None
 
 
@@ -187,12 +207,13 @@ def _role(kind: str, value: float, number: Number) -> Role:
     return Role(kind, value, number.start, number.end)
 
 
-_NONE = Role("", 0.0, 0, 0)
+_NONE = Role("", 0.0, -1, -1)
 """Claimed, but no requirement (a memory size, a percentage, a page count)."""
 
 
 def _money(sentence: str, number: Number, before: str, after: str, region: str) -> Role | None:
-    if not (_MONEY_BEFORE.search(before) or _MONEY_AFTER.match(after)):
+    currency = _MONEY_BEFORE.search(before) or _MONEY_AFTER.match(after)
+    if currency is None and (not _BUDGET_BEFORE.search(before) or _SKIP_UNITS.match(after)):
         return None
     if _NOT_BUDGET.search(region) or _NOT_BUDGET.search(after[:40]):
         return _NONE
@@ -225,6 +246,10 @@ def _sizes(sentence: str, number: Number, before: str, after: str, region: str) 
     if number.scale not in ("b", "bn", "billion") and not _PARAMS_AFTER.match(after):
         return None
     billions = number.value / 1e9 if number.scale in ("b", "bn", "billion") else number.value
+    if _BETWEEN_FIRST.search(before):
+        return _role("min_params", billions, number)
+    if _BETWEEN_SECOND.search(before):
+        return _role("max_params", billions, number)
     comparator = _AT_LEAST.search(before) or _AT_MOST.search(before)
     if comparator is not None:
         negated = _NOTHING.search(before[: comparator.start()]) is not None
@@ -267,10 +292,14 @@ def _token_count(number: Number, after: str, region: str, sentence: str) -> Role
     if in_out is not None:
         return _role("output" if in_out.group(1) == "out" else "input", number.value, number)
     word = _TOKENS_WORD.match(after)
-    side = _side(word.group(1) or word.group(2)) if word else None
+    if word is not None and _TIME_WORD.fullmatch(word.group(3) or ""):
+        return _NONE  # tokens per day or per second: a throughput, not a request's size
+    side = _side(word.group(1) or word.group(2) or word.group(3)) if word else None
     if side is None:
         cues = _IN_OUT_CUE.findall(region)
         side = _side(cues[-1]) if cues else None
+    if side is None and word is not None and word.group(3):
+        side = "input"  # "tokens per thread": the size of each thing sent in
     if side is None:
         following = _IN_OUT_CUE.search(after)
         side = _side(following.group()) if following else None
@@ -283,9 +312,11 @@ def _load(sentence: str, number: Number, before: str, after: str, region: str) -
     rate = _RATE.match(after)
     if rate is not None:
         unit = rate.group(1)
-        period = "minute" if "min" in unit else "hour" if re.search(r"h(?:ou)?r", unit) else "second"
+        period = (
+            "minute" if "min" in unit else "hour" if re.search(r"h(?:ou)?r", unit) else "second"
+        )
         return _role("rps", quantities.per_second(number.value, period), number)
-    if _USERS.match(after) and not _DAILY.match(after):
+    if _USERS.match(after):
         return None
     daily = _DAILY.match(after)
     if daily is not None:

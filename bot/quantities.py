@@ -8,6 +8,7 @@ must not import anything heavier than :mod:`re`.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 
@@ -118,6 +119,8 @@ def find_numbers(text: str) -> list[Number]:
         whole, fraction, short, long = match.groups()
         value = float(whole.replace(",", "") + (fraction or ""))
         scale = short or long or ""
+        if not math.isfinite(value):
+            continue
         numbers.append(Number(value * _SCALES.get(scale, 1.0), match.start(), match.end(), scale))
     return numbers
 

@@ -77,6 +77,9 @@ class ClusterSettings(BaseModel):
         description="Prometheus the KEDA triggers query.",
     )
     grafana_url: str | None = Field(default=None, description="Grafana base URL for links.")
+    hf_token_secret: str = Field(
+        default="", description="Secret with key HF_TOKEN for gated models; empty = none."
+    )
     gpu_inventory: dict[str, int] | None = Field(
         default=None, description="GPUs per catalog name or family; None = not checked."
     )

@@ -47,7 +47,7 @@ class RedisStateStore:
         prefix: str = "preflight:",
         timeout_s: float = 2.0,
     ) -> None:
-        self._client: redis.Redis = redis.Redis.from_url(
+        self._client: redis.Redis[bytes] = redis.Redis.from_url(
             url, socket_connect_timeout=timeout_s, socket_timeout=timeout_s
         )
         self._ttl_s = ttl_s

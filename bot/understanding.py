@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from bisect import bisect_left
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
@@ -33,7 +34,7 @@ from knowledge.catalog import load_models
 MAX_CHARS = 20_000
 """Longer messages are read up to this many characters."""
 
-_SENTENCE = re.compile(r"(?<=[.!?;])\s+|\n+|\s*[•·]\s*")
+_SENTENCE = re.compile(r"(?<=[.!?;])\s+|\n+|[•·]")
 _SPACES = str.maketrans({"’": "'", "‘": "'", "–": "-", "—": "-", "×": "x", "\u00a0": " "})
 _DAILY_WORDS = re.compile(
     r"\b(?:nightly|daily|overnight|(?:a|per|each|every) (?:day|night))\b|/\s*(?:day|night)\b"
@@ -223,9 +224,12 @@ def _normalise(text: str) -> str:
 
 
 def _masked(text: str, spans: list[tuple[int, int]], word: str) -> str:
-    for start, end in sorted(spans, reverse=True):
-        text = f"{text[:start]} {word} {text[end:]}"
-    return text
+    """``text`` with each span replaced by `` word ``."""
+    parts, done = [], 0
+    for start, end in sorted(spans):
+        parts += [text[done:start], f" {word} "]
+        done = end
+    return "".join([*parts, text[done:]])
 
 
 def _read(text: str, catalog: Mapping[str, ModelSpec]) -> dict[str, Any]:
@@ -317,8 +321,11 @@ def _slos(sentence: str, roles: list[Role], task: Task | None, text: str) -> lis
     used: set[int] = set()
     targets: list[SloTarget] = []
     metric: SloMetric | None = None
+    claimed = 0
     for index, item in enumerate(items):
-        low = items[index - 1].end if index else 0
+        if item.value <= 0:
+            continue
+        low = max(items[index - 1].end if index else 0, claimed)
         high = items[index + 1].start if index + 1 < len(items) else len(sentence)
         before, after = sentence[low : item.start], sentence[item.end : high]
         named_before = _cue(before, last=True)
@@ -329,10 +336,14 @@ def _slos(sentence: str, roles: list[Role], task: Task | None, text: str) -> lis
         elif cue is not None:
             metric = cue[1]
         elif metric is None:
-            if not (lexicon.BARE_LATENCY.search(before + after) or lexicon.COMPARATOR.search(before)):
+            if not (
+                lexicon.BARE_LATENCY.search(before + after) or lexicon.COMPARATOR.search(before)
+            ):
                 continue
             metric = _bare_metric(task, text)
         from_after = named_after is not None and item.kind != "itl_rate"
+        if from_after and named_after is not None:
+            claimed = item.end + named_after[0] + 1
         reach = _percentile_reach(after, from_after=from_after)
         percentile = _percentile(percentiles, used, (low, item.start), (item.end, item.end + reach))
         targets.append(SloTarget(metric=metric, ms=item.value, percentile=percentile))
@@ -340,7 +351,7 @@ def _slos(sentence: str, roles: list[Role], task: Task | None, text: str) -> lis
 
 
 def _percentile_reach(after: str, *, from_after: bool) -> int:
-    """How far after a latency its percentile may be: up to the next metric word that is not its own.
+    """How far after a latency its percentile may be: up to the next metric word not its own.
 
     A latency whose metric is named after it ("10 s for a full answer at p90") looks past that
     word; otherwise the first metric word after it starts the next target's words.
@@ -356,14 +367,15 @@ def _percentile(
     found: list[tuple[int, int]], used: set[int], before: tuple[int, int], after: tuple[int, int]
 ) -> Any:
     """The percentile named just before a latency, else just after it; 95 when none is."""
+    nearby = found[bisect_left(found, (before[0], 0)) : bisect_left(found, (after[1], 0))]
     preceding = [
         (offset, value)
-        for offset, value in found
-        if before[0] <= offset < before[1]
+        for offset, value in nearby
+        if offset < before[1]
         and offset not in used
         and (value != 50 or before[1] - offset <= _WORD_PERCENTILE_REACH)
     ]
-    following = [(o, v) for o, v in found if after[0] <= o < after[1] and o not in used]
+    following = [(o, v) for o, v in nearby if after[0] <= o and o not in used]
     chosen = preceding[-1] if preceding else following[0] if following else None
     if chosen is None:
         return 95

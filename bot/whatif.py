@@ -57,6 +57,18 @@ _NEGATING = re.compile(r"\b(no|not|without|except|avoid|drop|remove)\b", re.IGNO
 _PRECISIONS = {"awq": "int4", "gptq": "int4", "4bit": "int4", "8bit": "fp8", "16bit": "bf16"}
 _FOUR_BIT = {"int4", "fp4"}
 
+_LABELS = {
+    "budget_usd_month": "budget",
+    "gpu_families": "GPUs",
+    "concurrent_users": "users",
+    "requests_per_second": "requests/s",
+    "requests_per_day": "requests/day",
+    "max_gpus": "max GPUs",
+    "min_context_tokens": "context",
+    "input_tokens": "prompt tokens",
+    "slo": "SLO",
+}
+
 DefaultsOf = Callable[[Task], TaskDefaults | None]
 
 
@@ -106,7 +118,7 @@ def interpret(
 
 
 def _dollars(text: str) -> str:
-    """"budget 5k" means dollars: mark the amount so understanding reads it as money."""
+    """ "budget 5k" means dollars: mark the amount so understanding reads it as money."""
     return _BARE_BUDGET.sub(lambda found: f"{found.group(1)} ${found.group(2)}", text)
 
 
@@ -125,7 +137,9 @@ def _merge_stated(
             value = _merge_list(text, fields[name], value)
         if value != fields[name]:
             fields[name] = value
-            changes.append(f"{name.replace('_', ' ')} → {_describe(value)}")
+            label = _LABELS.get(name, name.replace("_", " "))
+            shown = f"${value:,.0f}/month" if name == "budget_usd_month" else _describe(value)
+            changes.append(f"{label} → {shown}")
 
 
 def _merge_slo(old: list[Mapping[str, Any]], new: list[Mapping[str, Any]]) -> list[Any]:

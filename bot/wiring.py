@@ -104,7 +104,11 @@ def build_understander(settings: Settings, models: Mapping[str, ModelSpec]) -> U
     """
     from bot.understanding import TextUnderstander
 
-    return TextUnderstander(models=models)
+    if not settings.llm.url:
+        return TextUnderstander(models=models)
+    from bot.llm_client import LlmClient
+
+    return TextUnderstander(models=models, extractor=LlmClient(settings.llm))
 
 
 class EngineRecommender:

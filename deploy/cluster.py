@@ -24,6 +24,7 @@ from domain.base import Frozen
 RESOURCES: dict[str, tuple[str, str, str]] = {
     "ServingRuntime": ("serving.kserve.io", "v1alpha1", "servingruntimes"),
     "InferenceService": ("serving.kserve.io", "v1beta1", "inferenceservices"),
+    "LLMInferenceService": ("serving.kserve.io", "v1alpha2", "llminferenceservices"),
     "ScaledObject": ("keda.sh", "v1alpha1", "scaledobjects"),
     "HorizontalPodAutoscaler": ("autoscaling", "v2", "horizontalpodautoscalers"),
     "PodMonitor": ("monitoring.coreos.com", "v1", "podmonitors"),
@@ -70,7 +71,7 @@ class ApplyResult(Frozen):
 
 
 class DeploymentStatus(Frozen):
-    """How a deployed InferenceService is doing."""
+    """How a deployed InferenceService (or LLMInferenceService) is doing."""
 
     exists: bool
     ready: bool = False
@@ -100,8 +101,10 @@ class Cluster(Protocol):
         """Server-side apply the objects (or only dry-run them)."""
         ...
 
-    def status(self, *, namespace: str, name: str) -> DeploymentStatus:  # pragma: no cover
-        """Read the readiness of one InferenceService, its pods and events."""
+    def status(
+        self, *, namespace: str, name: str, kind: str = "InferenceService"
+    ) -> DeploymentStatus:  # pragma: no cover - protocol
+        """Read the readiness of one (LLM)InferenceService, its pods and events."""
         ...
 
     def delete(self, *, manifests: Sequence[Manifest]) -> None:  # pragma: no cover - protocol

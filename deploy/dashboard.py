@@ -8,6 +8,7 @@ This module must not render YAML or know about Kubernetes objects; it only build
 
 from __future__ import annotations
 
+import hashlib
 import json
 
 # (panel title, unit, PromQL with {sel} for the label selector)
@@ -52,16 +53,18 @@ def selector(namespace: str, served_model_name: str) -> str:
     return f'namespace="{namespace}",model_name="{served_model_name}"'
 
 
-def dashboard_uid(name: str) -> str:
-    """Return the dashboard uid Grafana links use (at most 40 characters).
+def dashboard_uid(namespace: str, name: str) -> str:
+    """Return the dashboard uid Grafana links use (at most 40 characters, unique per namespace).
 
     Args:
+        namespace: The deployment's namespace.
         name: The deployment name.
 
     Returns:
-        ``pf-`` and the name, cut to 40 characters.
+        ``pf-``, the name cut to 28 characters, and 8 hex digits of the namespace/name hash.
     """
-    return ("pf-" + name)[:40]
+    digest = hashlib.sha256(f"{namespace}/{name}".encode()).hexdigest()[:8]
+    return f"pf-{name[:28]}-{digest}"
 
 
 def dashboard_json(*, name: str, namespace: str, served_model_name: str) -> str:
@@ -89,7 +92,7 @@ def dashboard_json(*, name: str, namespace: str, served_model_name: str) -> str:
             }
         )
     board = {
-        "uid": dashboard_uid(name),
+        "uid": dashboard_uid(namespace, name),
         "title": f"vLLM · {name} ({namespace})",
         "tags": ["preflight", "vllm"],
         "schemaVersion": 39,

@@ -134,17 +134,20 @@ class DryRunCluster:
             export(manifests, self.directory)
         return ApplyResult(dry_run=dry_run, applied=refs, location=str(self.directory))
 
-    def status(self, *, namespace: str, name: str) -> DeploymentStatus:
-        """Report whether the InferenceService's file is in the folder (written = ready).
+    def status(
+        self, *, namespace: str, name: str, kind: str = "InferenceService"
+    ) -> DeploymentStatus:
+        """Report whether the service's file is in the folder (written = ready).
 
         Args:
             namespace: Its namespace.
             name: Its name.
+            kind: InferenceService or LLMInferenceService.
 
         Returns:
             The status; ``url`` is None, as nothing serves it.
         """
-        path = self.directory / namespace / name / f"inferenceservice-{name}.yaml"
+        path = self.directory / namespace / name / f"{kind.lower()}-{name}.yaml"
         if not path.is_file():
             return DeploymentStatus(exists=False)
         return DeploymentStatus(exists=True, ready=True, conditions=(f"Written=True: {path}",))

@@ -132,7 +132,7 @@ def _apply(
             "applied": result.applied,
             "location": result.location,
             "revision": revision,
-            "dashboard_url": dashboard_url(service, req.name),
+            "dashboard_url": dashboard_url(service, req.namespace, req.name),
         }
     )
     service.records.put(f"deployed:{req.id}", outcome.model_dump_json())
@@ -147,10 +147,12 @@ def _apply(
     return outcome
 
 
-def dashboard_url(service: DeploymentService, name: str) -> str | None:
+def dashboard_url(service: DeploymentService, namespace: str, name: str) -> str | None:
     """Return the Grafana link of a deployment's dashboard, when Grafana is configured.
 
     Args:
+        service: The deployment service (its Grafana URL).
+        namespace: The deployment's namespace.
         name: The deployment name.
 
     Returns:
@@ -158,4 +160,4 @@ def dashboard_url(service: DeploymentService, name: str) -> str | None:
     """
     if not service.grafana_url:
         return None
-    return f"{service.grafana_url.rstrip('/')}/d/{dashboard_uid(name)}"
+    return f"{service.grafana_url.rstrip('/')}/d/{dashboard_uid(namespace, name)}"

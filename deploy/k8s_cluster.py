@@ -252,12 +252,15 @@ class KubernetesCluster:
         refs = tuple(object_ref(m) for m in manifests)
         return ApplyResult(dry_run=dry_run, applied=refs, location=self.api.configuration.host)
 
-    def status(self, *, namespace: str, name: str) -> DeploymentStatus:
-        """Read an InferenceService's readiness, URL, pods and warning events.
+    def status(
+        self, *, namespace: str, name: str, kind: str = "InferenceService"
+    ) -> DeploymentStatus:
+        """Read an (LLM)InferenceService's readiness, URL, pods and warning events.
 
         Args:
             namespace: Its namespace.
             name: Its name.
+            kind: InferenceService or LLMInferenceService.
 
         Returns:
             The status (``exists=False`` on 404).
@@ -265,7 +268,7 @@ class KubernetesCluster:
         Raises:
             BackendUnavailableError: No answer, or an unexpected status code.
         """
-        isvc = {"kind": "InferenceService", "metadata": {"namespace": namespace, "name": name}}
+        isvc = {"kind": kind, "metadata": {"namespace": namespace, "name": name}}
         reply = self._call("GET", object_path(isvc))
         if reply.status == 404:
             return DeploymentStatus(exists=False)
@@ -281,15 +284,16 @@ class KubernetesCluster:
                 f"{c.get('type')}={c.get('status')}: {c.get('message', '')}".rstrip(": ")
                 for c in conditions
             ),
-            pods=self._pods(namespace, name),
+            pods=self._pods(namespace, name, kind),
             events=self._events(namespace, name),
         )
 
-    def _pods(self, namespace: str, name: str) -> tuple[str, ...]:
+    def _pods(self, namespace: str, name: str, kind: str) -> tuple[str, ...]:
+        selector = f"serving.kserve.io/inferenceservice={name}"
+        if kind == "LLMInferenceService":
+            selector = f"app.kubernetes.io/name={name},app.kubernetes.io/part-of=llminferenceservice"
         reply = self._call(
-            "GET",
-            f"/api/v1/namespaces/{namespace}/pods",
-            query=[("labelSelector", f"serving.kserve.io/inferenceservice={name}")],
+            "GET", f"/api/v1/namespaces/{namespace}/pods", query=[("labelSelector", selector)]
         )
         if reply.status != 200:
             return ()

@@ -20,6 +20,7 @@ from typing import Annotated
 
 from pydantic import Field, StringConstraints, ValidationError
 
+from deploy.gpus import GPU_RESOURCE, NODE_PRODUCT_LABELS, GpuVendor, vendor_of
 from domain.base import Frozen
 from domain.errors import InvalidInputError
 from domain.recommendation import RecommendedOption, VllmArgs
@@ -58,45 +59,11 @@ class Autoscaler(StrEnum):
     NONE = "none"  # a fixed replica count
 
 
-class GpuVendor(StrEnum):
-    """Who made the GPU, which decides the extended resource name."""
+class Target(StrEnum):
+    """Which KServe API serves the model."""
 
-    NVIDIA = "nvidia"
-    AMD = "amd"
-    INTEL = "intel"
-
-
-GPU_RESOURCE = {
-    GpuVendor.NVIDIA: "nvidia.com/gpu",
-    GpuVendor.AMD: "amd.com/gpu",
-    GpuVendor.INTEL: "habana.ai/gaudi",
-}
-
-# Node labels per catalog GPU. NVIDIA: GPU Feature Discovery's `nvidia.com/gpu.product` (the
-# product name as the driver reports it, spaces as dashes). AMD: the device plugin's node
-# labeller `amd.com/gpu.product-name`. Gaudi: no product label is standard; the resource alone
-# places the pod. GPUs missing here get no selector — the GPU resource still places them.
-NODE_PRODUCT_LABELS: dict[str, tuple[str, str]] = {
-    "H100-SXM-80GB": ("nvidia.com/gpu.product", "NVIDIA-H100-80GB-HBM3"),
-    "H100-PCIe-80GB": ("nvidia.com/gpu.product", "NVIDIA-H100-PCIe"),
-    "H100-NVL-94GB": ("nvidia.com/gpu.product", "NVIDIA-H100-NVL"),
-    "H200-SXM-141GB": ("nvidia.com/gpu.product", "NVIDIA-H200"),
-    "H200-NVL-141GB": ("nvidia.com/gpu.product", "NVIDIA-H200-NVL"),
-    "B200-SXM-180GB": ("nvidia.com/gpu.product", "NVIDIA-B200"),
-    "A100-SXM-80GB": ("nvidia.com/gpu.product", "NVIDIA-A100-SXM4-80GB"),
-    "A100-PCIe-80GB": ("nvidia.com/gpu.product", "NVIDIA-A100-80GB-PCIe"),
-    "A100-SXM-40GB": ("nvidia.com/gpu.product", "NVIDIA-A100-SXM4-40GB"),
-    "A100-PCIe-40GB": ("nvidia.com/gpu.product", "NVIDIA-A100-PCIE-40GB"),
-    "A30": ("nvidia.com/gpu.product", "NVIDIA-A30"),
-    "L4": ("nvidia.com/gpu.product", "NVIDIA-L4"),
-    "L40S": ("nvidia.com/gpu.product", "NVIDIA-L40S"),
-    "A10G": ("nvidia.com/gpu.product", "NVIDIA-A10G"),
-    "T4": ("nvidia.com/gpu.product", "Tesla-T4"),
-    "MI300X": ("amd.com/gpu.product-name", "AMD_Instinct_MI300X_OAM"),
-    "MI325X": ("amd.com/gpu.product-name", "AMD_Instinct_MI325X_OAM"),
-}
-
-_FAMILY_VENDOR = {"MI": GpuVendor.AMD, "Gaudi": GpuVendor.INTEL, "Intel": GpuVendor.INTEL}
+    INFERENCE_SERVICE = "inferenceservice"  # v1beta1 InferenceService + a vLLM ServingRuntime
+    LLM_INFERENCE_SERVICE = "llminferenceservice"  # v1alpha2 LLMInferenceService (llm-d)
 
 
 class DeploymentPlan(Frozen):
@@ -124,6 +91,7 @@ class DeploymentPlan(Frozen):
     startup_failure_threshold: int = Field(ge=1, le=10_000)
     startup_period_s: int = Field(default=STARTUP_PERIOD_S, ge=1, le=600)
     autoscaler: Autoscaler = Autoscaler.KEDA
+    target: Target = Target.INFERENCE_SERVICE
     prometheus_url: str = Field(
         default="http://prometheus-operated.monitoring.svc:9090",
         pattern=r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[A-Za-z0-9._/-]*)?$",
@@ -134,6 +102,12 @@ class DeploymentPlan(Frozen):
     thread_id: str = Field(default="", max_length=256, description="Chat thread (annotation).")
     thread_label: LabelValue = Field(default="", description="Hash of the thread id (label).")
     requester: Principal = Field(description="Chat identity that asked for it (annotation).")
+    hf_token_secret: str = Field(
+        default="",
+        pattern=r"^([a-z0-9]([-a-z0-9.]*[a-z0-9])?)?$",
+        max_length=253,
+        description="Secret holding HF_TOKEN for gated models; empty = none.",
+    )
 
 
 def option_hash(option: RecommendedOption) -> str:
@@ -147,21 +121,6 @@ def option_hash(option: RecommendedOption) -> str:
     """
     canonical = json.dumps(option.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()[:12]
-
-
-def vendor_of(option: RecommendedOption) -> GpuVendor:
-    """Return the GPU vendor of an option, from its GPU family.
-
-    Args:
-        option: The chosen option.
-
-    Returns:
-        NVIDIA unless the family is an AMD Instinct or Intel Gaudi/Max part.
-    """
-    for prefix, vendor in _FAMILY_VENDOR.items():
-        if option.gpu_family.startswith(prefix):
-            return vendor
-    return GpuVendor.NVIDIA
 
 
 def startup_failure_threshold(params_b: float, precision: Precision, tensor_parallel: int) -> int:
@@ -217,9 +176,13 @@ def plan_for(
     name: str | None = None,
     thread_id: str = "",
     autoscaler: Autoscaler = Autoscaler.KEDA,
+    target: Target = Target.INFERENCE_SERVICE,
     image: str = DEFAULT_IMAGE,
+    min_replicas: int | None = None,
     max_replicas: int | None = None,
+    hf_token_secret: str = "",
     node_labels: dict[str, tuple[str, str]] | None = None,
+    prometheus_url: str | None = None,
 ) -> DeploymentPlan:
     """Turn a chosen option into a validated plan.
 
@@ -229,10 +192,16 @@ def plan_for(
         requester: Chat identity asking for the deployment.
         name: InferenceService name; derived from the model and GPU when None.
         thread_id: Chat thread the request came from.
-        autoscaler: keda, hpa or none.
+        autoscaler: keda, hpa or none (always none for the LLMInferenceService target, which
+            scales by its own ``spec.replicas``).
+        target: InferenceService + ServingRuntime, or LLMInferenceService (llm-d).
         image: vLLM image reference.
+        min_replicas: Floor for the autoscaler; the sized replicas when None (the option was
+            sized for the peak, and a cold start of a large model takes minutes).
         max_replicas: Ceiling for the autoscaler; twice the sized replicas when None.
+        hf_token_secret: Secret (key ``HF_TOKEN``) for gated models; none when empty.
         node_labels: Override of :data:`NODE_PRODUCT_LABELS` (catalog GPU → label key, value).
+        prometheus_url: Prometheus the KEDA triggers query; the plan's default when None.
 
     Returns:
         The plan.
@@ -258,7 +227,7 @@ def plan_for(
         "gpu_resource": GPU_RESOURCE[vendor],
         "gpus_per_replica": tp,
         "replicas": option.replicas,
-        "min_replicas": max(1, math.ceil(option.replicas / 2)),
+        "min_replicas": min_replicas or option.replicas,
         "max_replicas": max_replicas or max(2, option.replicas * 2),
         "precision": precision,
         "serving_args": args,
@@ -267,12 +236,16 @@ def plan_for(
         "memory_gib": host_memory_gib(option.params_b, precision),
         "shm_gib": 0 if tp == 1 else min(64, 4 * tp),
         "startup_failure_threshold": startup_failure_threshold(option.params_b, precision, tp),
-        "autoscaler": autoscaler,
+        "autoscaler": Autoscaler.NONE if target is Target.LLM_INFERENCE_SERVICE else autoscaler,
+        "target": target,
         "option_hash": option_hash(option),
         "thread_id": thread_id,
         "thread_label": thread_label(thread_id),
         "requester": requester,
+        "hf_token_secret": hf_token_secret,
     }
+    if prometheus_url is not None:
+        fields["prometheus_url"] = prometheus_url
     if args.tensor_parallel_size != tp:
         raise InvalidInputError(
             f"tensor_parallel {tp} differs from --tensor-parallel-size {args.tensor_parallel_size}",

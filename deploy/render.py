@@ -11,6 +11,7 @@ This module must not validate against schemas, check policy or talk to a cluster
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections.abc import Sequence
@@ -21,15 +22,18 @@ import yaml
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from deploy.dashboard import dashboard_json, selector
-from deploy.plan import Autoscaler, DeploymentPlan
+from deploy.plan import Autoscaler, DeploymentPlan, Target
 
 Manifest = dict[str, Any]
 
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 # Annotations stamped after approval; they are not part of what an approval binds to.
 APPROVAL_ANNOTATIONS = ("preflight.dev/approved-by", "preflight.dev/approved-at")
 
 
+@functools.lru_cache(maxsize=1)
 def _environment() -> Environment:
     return Environment(
         loader=FileSystemLoader(TEMPLATE_DIR),
@@ -74,10 +78,36 @@ def _replica_bounds(plan: DeploymentPlan) -> tuple[int, int]:
     return plan.min_replicas, max(plan.max_replicas, plan.replicas)
 
 
+def pod_selector(plan: DeploymentPlan) -> dict[str, str]:
+    """Return the labels KServe puts on the plan's model pods (for monitors and the PDB).
+
+    Args:
+        plan: The validated plan.
+
+    Returns:
+        InferenceService: its ``serving.kserve.io/inferenceservice`` label; LLMInferenceService:
+        the workload selector of KServe's llmisvc controller.
+    """
+    if plan.target is Target.LLM_INFERENCE_SERVICE:
+        return {
+            "app.kubernetes.io/name": plan.name,
+            "app.kubernetes.io/part-of": "llminferenceservice",
+            "kserve.io/component": "workload",
+        }
+    return {"serving.kserve.io/inferenceservice": plan.name}
+
+
 def _context(plan: DeploymentPlan) -> dict[str, object]:
     low, high = _replica_bounds(plan)
     sel = selector(plan.namespace, plan.served_model_name)
+    llm_d = plan.target is Target.LLM_INFERENCE_SERVICE
+    # KServe sets the served name and tensor parallelism from spec.model.name / spec.parallelism.
+    extra = vllm_args(plan)[2:] if llm_d else []
     return {
+        "pod_selector": pod_selector(plan),
+        "metrics_port": 8000 if llm_d else 8080,
+        "metrics_tls": llm_d,
+        "additional_args": " ".join(extra),
         "p": plan,
         "runtime_name": plan.name + "-vllm",
         "vllm_args": vllm_args(plan),
@@ -102,6 +132,13 @@ def template_names(plan: DeploymentPlan) -> list[str]:
     Returns:
         Template file names under ``deploy/templates``.
     """
+    if plan.target is Target.LLM_INFERENCE_SERVICE:
+        return [
+            "llminferenceservice.yaml.j2",
+            "podmonitor.yaml.j2",
+            "dashboard.yaml.j2",
+            "pdb.yaml.j2",
+        ]
     names = ["servingruntime.yaml.j2", "inferenceservice.yaml.j2"]
     if plan.autoscaler is Autoscaler.KEDA:
         names.append("scaledobject.yaml.j2")
@@ -125,7 +162,7 @@ def render(plan: DeploymentPlan) -> list[Manifest]:
     manifests: list[Manifest] = []
     for name in template_names(plan):
         text = env.get_template(name).render(**context)
-        manifests.append(yaml.safe_load(text))
+        manifests.append(yaml.load(text, Loader=_LOADER))
     return manifests
 
 
@@ -138,7 +175,9 @@ def to_yaml(manifests: Sequence[Manifest]) -> str:
     Returns:
         YAML documents separated by ``---``.
     """
-    return yaml.safe_dump_all(list(manifests), sort_keys=True, default_flow_style=False, width=120)
+    return yaml.dump_all(
+        list(manifests), Dumper=_DUMPER, sort_keys=True, default_flow_style=False, width=120
+    )
 
 
 def canonical_json(manifests: Sequence[Manifest]) -> str:

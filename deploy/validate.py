@@ -37,6 +37,9 @@ KUBERNETES_VERSION = "1.33"
 CRD_FILES: dict[tuple[str, str], str] = {
     ("serving.kserve.io/v1beta1", "InferenceService"): "serving.kserve.io_inferenceservices.yaml",
     ("serving.kserve.io/v1alpha1", "ServingRuntime"): "serving.kserve.io_servingruntimes.yaml",
+    ("serving.kserve.io/v1alpha2", "LLMInferenceService"): (
+        "serving.kserve.io_llminferenceservices.yaml"
+    ),
     ("keda.sh/v1alpha1", "ScaledObject"): "keda.sh_scaledobjects.yaml",
     ("monitoring.coreos.com/v1", "PodMonitor"): "monitoring.coreos.com_podmonitors.yaml",
     ("monitoring.coreos.com/v1", "ServiceMonitor"): "monitoring.coreos.com_servicemonitors.yaml",

@@ -22,6 +22,7 @@ def wait_ready(
     *,
     namespace: str,
     name: str,
+    kind: str = "InferenceService",
     on_progress: Progress | None = None,
     timeout_s: float = 1800,
     poll_s: float = 10,
@@ -33,6 +34,7 @@ def wait_ready(
         service: The deployment service (its cluster and audit trail).
         namespace: The deployment's namespace.
         name: Its name.
+        kind: InferenceService or LLMInferenceService.
         on_progress: Called with each status that differs from the one before.
         timeout_s: How long to wait, seconds.
         poll_s: Seconds between polls.
@@ -47,7 +49,7 @@ def wait_ready(
     deadline = time.monotonic() + timeout_s
     last: DeploymentStatus | None = None
     while True:
-        status = service.cluster.status(namespace=namespace, name=name)
+        status = service.cluster.status(namespace=namespace, name=name, kind=kind)
         if status != last and on_progress is not None:
             on_progress(status)
         last = status

@@ -60,3 +60,32 @@ class ReadResult:
             self.add(record, seen)
         self.duplicates += other.duplicates
         self.bad_rows.extend(other.bad_rows)
+
+
+@dataclass(frozen=True)
+class RunContext:
+    """What a JSON benchmark report does not say about the deployment it measured.
+
+    GuideLLM and vLLM ``benchmark_serving`` reports name the model and the load but not the GPU,
+    the tensor-parallel size or the precision; the person ingesting says them (or the report's
+    metadata does, which wins).
+
+    Attributes:
+        gpu: GPU catalog name or family.
+        gpu_count: GPUs in the deployment.
+        tensor_parallel: Tensor-parallel size.
+        precision: Weight precision as written.
+        engine: Serving engine.
+        engine_version: Engine version.
+        model: Model id overriding the report's.
+        source_id: Source id for the records; the file stem when None.
+    """
+
+    gpu: str | None = None
+    gpu_count: int | None = None
+    tensor_parallel: int | None = None
+    precision: str = "bf16"
+    engine: str = "vllm"
+    engine_version: str = ""
+    model: str | None = None
+    source_id: str | None = None

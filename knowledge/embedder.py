@@ -18,6 +18,7 @@ from sentence_transformers import SentenceTransformer
 from domain.errors import ConfigurationError
 
 DIMENSIONS = 384
+_QUERY_CACHE = 512
 
 
 def bundled_model_path() -> Path:
@@ -54,8 +55,11 @@ class MiniLmEmbedding(BaseEmbedding):
 
     _model: SentenceTransformer = PrivateAttr()
     _batch: int = PrivateAttr()
+    _queries: dict[str, list[float]] = PrivateAttr(default_factory=dict)
 
-    def __init__(self, model_path: Path | None = None, batch_size: int = 128, **kwargs: Any) -> None:
+    def __init__(
+        self, model_path: Path | None = None, batch_size: int = 128, **kwargs: Any
+    ) -> None:
         path = model_path or bundled_model_path()
         super().__init__(model_name=path.name, embed_batch_size=batch_size, **kwargs)
         self._model = _load(str(path))
@@ -81,7 +85,12 @@ class MiniLmEmbedding(BaseEmbedding):
         return [vector.tolist() for vector in vectors]
 
     def _get_query_embedding(self, query: str) -> list[float]:
-        return _cached_query(self, query)
+        # Chat users repeat and refine questions; a small cache saves a forward pass each time.
+        if query not in self._queries:
+            if len(self._queries) >= _QUERY_CACHE:
+                self._queries.pop(next(iter(self._queries)))
+            self._queries[query] = self.embed([query])[0]
+        return self._queries[query]
 
     def _get_text_embedding(self, text: str) -> list[float]:
         return self.embed([text])[0]
@@ -91,8 +100,3 @@ class MiniLmEmbedding(BaseEmbedding):
 
     async def _aget_query_embedding(self, query: str) -> list[float]:
         return self._get_query_embedding(query)
-
-
-@lru_cache(maxsize=512)
-def _cached_query(embedding: MiniLmEmbedding, query: str) -> list[float]:
-    return embedding.embed([query])[0]

@@ -23,9 +23,9 @@ Kind = Literal["pattern", "benchmark"]
 KINDS: tuple[Kind, ...] = ("pattern", "benchmark")
 
 _LOAD_WORDS = {
-    "offline": "static batch, offline throughput",
-    "concurrency": "closed-loop concurrency, serving under load",
-    "rate": "open-loop request rate, serving under load",
+    "offline": "offline batch",
+    "concurrency": "concurrent load",
+    "rate": "request rate",
 }
 
 
@@ -95,8 +95,8 @@ def _tokens(value: float | None) -> str:
     return f"{value:.0f}" if value is not None else "dataset-defined"
 
 
-def record_title(record: BenchmarkRecord) -> str:
-    """One line describing a measured record.
+def configuration_title(record: BenchmarkRecord) -> str:
+    """One line describing a record's measured configuration.
 
     Args:
         record: The record.
@@ -112,9 +112,10 @@ def record_title(record: BenchmarkRecord) -> str:
 
 
 def record_text(record: BenchmarkRecord) -> str:
-    """The text embedded for a record: its measured configuration in words (no load numbers).
+    """The text embedded for a record: its measured configuration in few words (no load numbers).
 
-    Records of the same configuration at different loads share this text (and its vector).
+    Records of the same configuration at different loads share this text (and its vector); it
+    is kept short because embedding time grows with its length.
 
     Args:
         record: The record.
@@ -122,12 +123,11 @@ def record_text(record: BenchmarkRecord) -> str:
     Returns:
         A short description.
     """
-    tp = f"tensor parallel {record.tensor_parallel}" if record.tensor_parallel else "one replica"
+    tp = f" TP{record.tensor_parallel}" if record.tensor_parallel else ""
     return (
-        f"Measured benchmark: {record.model} served with {record.engine} on {record.gpu_count}x "
-        f"{record.gpu} ({family_name(record.gpu)} GPU), {record.precision} weights, {tp}; "
-        f"{_tokens(record.input_tokens)} prompt tokens, {_tokens(record.output_tokens)} output "
-        f"tokens; {_LOAD_WORDS[record.load_type.value]}."
+        f"{record.model.split('/')[-1]}, {record.engine}, {record.gpu_count}x {record.gpu}, "
+        f"{record.precision}{tp}, {_tokens(record.input_tokens)} in "
+        f"{_tokens(record.output_tokens)} out, {_LOAD_WORDS[record.load_type.value]}"
     )
 
 
@@ -149,35 +149,34 @@ def pattern_text(pattern: DeploymentPattern) -> str:
     )
 
 
-def record_metadata(record: BenchmarkRecord) -> dict[str, Any]:
-    """Filterable and displayable fields of a record.
+def configuration_metadata(records: Sequence[BenchmarkRecord]) -> dict[str, Any]:
+    """Filterable and displayable fields of one measured configuration (records sharing a text).
 
     Args:
-        record: The record.
+        records: Records of one configuration (same model, GPU, precision, engine, TP, shape).
 
     Returns:
-        Flat JSON-safe mapping.
+        Flat JSON-safe mapping; ``record_ids`` lists every record of the configuration.
     """
+    first = records[0]
+    ids = sorted({record.id for record in records})
     return {
-        "ref_id": record.id,
+        "ref_id": ids[0],
         "kind": "benchmark",
-        "title": record_title(record),
-        "model": record.model,
-        "gpu": record.gpu,
-        "gpu_family": family_name(record.gpu),
-        "precision": record.precision,
-        "engine": record.engine,
-        "tensor_parallel": record.tensor_parallel,
-        "load_type": record.load_type.value,
-        "load_value": record.load_value,
-        "input_tokens": record.input_tokens,
-        "output_tokens": record.output_tokens,
-        "ttft_ms_p95": record.ttft_ms_p95,
-        "itl_ms_p95": record.itl_ms_p95,
-        "output_tok_per_s": record.output_tok_per_s,
-        "source_id": record.provenance.source_id,
-        "source_path": record.provenance.source_path,
-        "flagged": record.flagged,
+        "title": configuration_title(first),
+        "model": first.model,
+        "gpu": first.gpu,
+        "gpu_family": family_name(first.gpu),
+        "gpu_count": first.gpu_count,
+        "precision": first.precision,
+        "engine": first.engine,
+        "tensor_parallel": first.tensor_parallel,
+        "load_type": first.load_type.value,
+        "input_tokens": first.input_tokens,
+        "output_tokens": first.output_tokens,
+        "source_id": first.provenance.source_id,
+        "record_ids": ids,
+        "n_records": len(ids),
     }
 
 

@@ -8,7 +8,6 @@ pydantic, cached per process: no embeddings, no Qdrant. This module never reads 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from functools import cache
 from pathlib import Path

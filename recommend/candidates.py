@@ -25,7 +25,7 @@ _NO_BF16 = frozenset({GpuFamily.T4})
 _TP_SIZES = (1, 2, 4, 8)
 # Quality lost to quantization, in benchmark points (published FP8/AWQ evaluations lose ~0-2).
 MMLU_PRO_OFFSET = 17.0
-QUALITY_PENALTY = {"fp8": 0.5, "int8": 0.5, "int4": 2.0, "fp4": 1.5}
+QUALITY_PENALTY = {"fp8": 0.5, "int8": 0.5, "int4": 3.0, "fp4": 1.5}
 
 
 @dataclass(frozen=True)
@@ -213,7 +213,8 @@ def precisions_for(family: ModelFamily, gpu: GpuSpec) -> list[Precision]:
 def _load_time_quantization(model: ModelSpec, precision: Precision) -> str | None:
     if precision.value == model.native_precision or _is_16bit(precision.value):
         return None
-    return {"fp8": "fp8", "int4": "awq"}.get(precision.value)
+    # No AWQ/GPTQ checkpoints in the catalog: 4-bit weights are quantized in flight.
+    return {"fp8": "fp8", "int4": "bitsandbytes"}.get(precision.value)
 
 
 def tp_sizes(model: ModelSpec, max_gpus: int | None) -> list[int]:

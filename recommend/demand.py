@@ -77,13 +77,13 @@ def _shapes(
     output_tokens = requirements.output_tokens or defaults.output_tokens
     if requirements.input_tokens is None:
         notes.append(
-            f"Prompts of ~{input_tokens} tokens assumed ({defaults.task.value} default: "
-            f"{defaults.source}); state input_tokens to change it."
+            f"Prompts of ~{input_tokens} tokens assumed ({defaults.task.value} default); "
+            "state input_tokens to change it."
         )
     if requirements.output_tokens is None:
         notes.append(
-            f"Answers of ~{output_tokens} tokens assumed ({defaults.task.value} default: "
-            f"{defaults.source}); state output_tokens to change it."
+            f"Answers of ~{output_tokens} tokens assumed ({defaults.task.value} default); "
+            "state output_tokens to change it."
         )
     return input_tokens, output_tokens
 
@@ -114,9 +114,11 @@ def plan_demand(requirements: Requirements, task_defaults: Mapping[Task, TaskDef
         slo = tuple(defaults.slo)
         described = ", ".join(describe_slo(target) for target in slo) or "none"
         notes.append(
-            f"No latency target stated: {described} assumed ({task.value} default: "
-            f"{defaults.source}); state an SLO to change it."
+            f"No latency target stated: {described} assumed ({task.value} default); "
+            "state an SLO to change it."
         )
     peak = _peak_rps(requirements, defaults, notes)
+    if any("default" in note for note in notes):
+        notes.append(f"Where the {task.value} defaults come from: {defaults.source}")
     context = max(requirements.min_context_tokens or 0, input_tokens + output_tokens)
     return Demand(task, input_tokens, output_tokens, slo, peak, context, tuple(notes))

@@ -10,6 +10,7 @@ each work (:mod:`recommend.near_miss`). It never raises for contradictory requir
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Literal
 
 from domain.recommendation import (
     PredictedMetrics,
@@ -27,6 +28,11 @@ from recommend.ranking import Scorable, describe_weights, pareto_front, rank
 from recommend.search import MAX_SIZED, option_quality, search
 from recommend.sizing import Sized, refine
 
+_QUANTIZATION: dict[str, Literal["fp8", "awq", "gptq", "bitsandbytes"]] = {
+    "fp8": "fp8",
+    "awq": "awq",
+    "bitsandbytes": "bitsandbytes",
+}
 REFINED = 3  # top options re-predicted by the discrete-event simulator
 MAX_EXCLUSIONS = 60
 
@@ -46,11 +52,12 @@ def _ranked(options: Sequence[Sized], priority: Priority) -> list[tuple[Sized, f
 
 
 def _distinct(ranked: list[tuple[Sized, float]], limit: int) -> list[Sized]:
-    """Best option per (model family, GPU), up to ``limit``."""
-    seen: set[tuple[str, str]] = set()
+    """Best option per (model family, GPU, precision), up to ``limit``."""
+    seen: set[tuple[str, str, str]] = set()
     chosen: list[Sized] = []
     for option, _ in ranked:
-        pair = (option.candidate.family.key, option.candidate.gpu.name)
+        cand = option.candidate
+        pair = (cand.family.key, cand.gpu.name, cand.precision.value)
         if pair in seen:
             continue
         seen.add(pair)
@@ -77,7 +84,7 @@ def vllm_args(option: Sized) -> VllmArgs:
         max_num_seqs=config.max_num_seqs,
         max_num_batched_tokens=config.max_num_batched_tokens,
         gpu_memory_utilization=config.gpu_memory_utilization,
-        quantization="fp8" if quantization == "fp8" else "awq" if quantization == "awq" else None,
+        quantization=_QUANTIZATION.get(quantization or ""),
         kv_cache_dtype=config.kv_cache_dtype,
     )
 

@@ -150,7 +150,12 @@ def reasons(option: Sized, demand: Demand) -> list[str]:
     if cand.quantization:
         lines.append(
             f"Weights quantized to {cand.precision.value} at load time "
-            f"(vLLM --quantization {cand.quantization})."
+            f"(vLLM --quantization {cand.quantization})"
+            + (
+                "; a pre-quantized AWQ/GPTQ checkpoint would serve faster."
+                if cand.quantization == "bitsandbytes"
+                else "."
+            )
         )
     if option.monthly_cost_usd is None or cand.gpu.price_usd_per_gpu_hr is None:
         lines.append(f"No price known for {cand.gpu.name}: cost shown as $0; set a price file.")

@@ -4,9 +4,10 @@ Rules apply at four levels — a model family, a GPU, one configuration, a sized
 their reasons are written for the person who asked, with the numbers that decide. Rules never
 rank and never predict latency; capacity and SLO checks live in :mod:`recommend.capacity`.
 
-Unpriced GPUs: a GPU without a known price cannot be costed, so it is left out unless the
-requirements name its family or the operator's inventory holds it (owned hardware) and no
-budget is stated; it is then shown at $0 with a reason saying the price is unknown.
+Unpriced GPUs: a GPU without a known price cannot be costed or compared, so it is left out,
+unless no budget is stated and either the operator's inventory holds it (owned hardware) or the
+requirements name its family and no GPU of that family has a price; it is then shown at $0 with
+a reason saying the price is unknown.
 """
 
 from __future__ import annotations
@@ -141,13 +142,17 @@ def in_inventory(gpu: GpuSpec, inventory: Inventory | None, needed: int = 1) -> 
     return f"needs {needed} × {gpu.name}, the GPU inventory has {have}"
 
 
-def priced(gpu: GpuSpec, requirements: Requirements, inventory: Inventory | None) -> str | None:
-    """The GPU has a price, or is named/owned and no budget needs checking.
+def priced(
+    gpu: GpuSpec, requirements: Requirements, inventory: Inventory | None, family_priced: bool
+) -> str | None:
+    """The GPU has a price, or is owned or the only kind of a named family, and no budget.
 
     Args:
         gpu: The GPU.
         requirements: The requirements (GPU families, budget).
         inventory: The operator's inventory.
+        family_priced: Whether another GPU of the same family has a price (then that one
+            stands for the family and this one is left out).
 
     Returns:
         Why not, or None.
@@ -156,11 +161,10 @@ def priced(gpu: GpuSpec, requirements: Requirements, inventory: Inventory | None
         return None
     if requirements.budget_usd_month is not None:
         return f"no price known for {gpu.name}, so the budget cannot be checked"
-    named = gpu.family in requirements.gpu_families
-    owned = bool(inventory_count(gpu, inventory))
-    if named or owned:
+    named_only_kind = gpu.family in requirements.gpu_families and not family_priced
+    if named_only_kind or inventory_count(gpu, inventory):
         return None
-    return f"no price known for {gpu.name} (name its family or add a price file to consider it)"
+    return f"no price known for {gpu.name} (add it to a price file to consider it)"
 
 
 def quantization_allowed(

@@ -32,6 +32,7 @@ from recommend.candidates import (
 from recommend.context import RecommendContext
 from recommend.demand import Demand
 from recommend.ranking import QUALITY_POINTS, WEIGHTS
+from recommend.screening import FirstLook, first_look
 from recommend.sizing import Rejected, Sized, size
 from simulate.memory import GIB, memory_fit, usable_gib, weight_bytes
 
@@ -42,7 +43,7 @@ _SLO_USE_FLOOR = 0.25  # below a quarter of the target, lower latency no longer 
 _MIN_MODEL_LEN = 8192
 _TP_PER_GROUP = 2
 _POPULAR_TRIES = 4
-_STAGE = {"quantization": 1, "inventory": 2, "memory": 3, "budget": 4, "slo": 5}
+_STAGE = {"quantization": 1, "inventory": 2, "memory": 3, "slo": 4}
 _HOURS_PER_MONTH = 730.0
 
 
@@ -111,12 +112,6 @@ def sized_key(option: Sized, priority: Priority) -> float:
     )
 
 
-def _bound(candidate: Candidate, priority: Priority) -> float:
-    price = candidate.gpu.price_usd_per_gpu_hr or 0.0
-    cost = price * candidate.tensor_parallel * _HOURS_PER_MONTH
-    return rank_key(cost, _SLO_USE_FLOOR, option_quality(candidate), priority)
-
-
 def serving_config(candidate: Candidate, demand: Demand) -> ServingConfig:
     """The vLLM configuration a candidate is sized with.
 
@@ -159,9 +154,16 @@ def _gpu_rule(
     checks = [
         ("gpu_family", rules.gpu_family_allowed(gpu, requirements)),
         ("inventory", rules.in_inventory(gpu, ctx.inventory)),
-        ("price", rules.priced(gpu, requirements, ctx.inventory)),
+        ("price", rules.priced(gpu, requirements, ctx.inventory, _family_priced(gpu, ctx))),
     ]
     return next(((name, why) for name, why in checks if why), None)
+
+
+def _family_priced(gpu: GpuSpec, ctx: RecommendContext) -> bool:
+    return any(
+        other.family == gpu.family and other.price_usd_per_gpu_hr is not None
+        for other in ctx.gpus.values()
+    )
 
 
 class _Failures:
@@ -172,7 +174,10 @@ class _Failures:
 
     def note(self, candidate: Candidate, order: int, rule: str, reason: str) -> None:
         pair = (candidate.family.key, candidate.gpu.name)
-        entry = (_STAGE.get(rule, 5), order, rule, reason, candidate.label)
+        # Within memory and quantization, later configurations (more GPUs, fewer bits) came
+        # closer; within cost and load rules, earlier (smaller) ones did.
+        closeness = order if rule in ("memory", "quantization") else -order
+        entry = (_STAGE.get(rule, 5), closeness, rule, reason, candidate.label)
         if pair not in self._by_pair or entry[:2] > self._by_pair[pair][:2]:
             self._by_pair[pair] = entry
 
@@ -192,8 +197,7 @@ def _screen(
     failures: _Failures,
 ) -> list[_Viable]:
     """Configuration rules: quantization stance, inventory for one replica, memory fit."""
-    priority = requirements.priority or Priority.BALANCED
-    viable: list[_Viable] = []
+    fitting: list[tuple[int, Candidate, ServingConfig, MemoryFit]] = []
     for order, cand in enumerate(candidates):
         why = rules.quantization_allowed(cand.model, cand.precision, requirements.quantization)
         if why:
@@ -202,10 +206,6 @@ def _screen(
         why = rules.in_inventory(cand.gpu, ctx.inventory, cand.tensor_parallel)
         if why:
             failures.note(cand, order, "inventory", why)
-            continue
-        why = _one_replica_over_budget(cand, requirements)
-        if why:
-            failures.note(cand, order, "budget", why)
             continue
         weights = weight_bytes(cand.model, cand.precision) / cand.tensor_parallel / GIB
         usable = usable_gib(cand.gpu, GPU_MEMORY_UTILIZATION)
@@ -223,21 +223,64 @@ def _screen(
         if not fit.fits:
             failures.note(cand, order, "memory", rules.memory(fit) or "")
             continue
-        viable.append(_Viable(_bound(cand, priority), order, cand, config, fit))
+        fitting.append((order, cand, config, fit))
+    return _bound_by_first_look(fitting, requirements, demand, ctx, failures)
+
+
+def _bound_by_first_look(
+    fitting: list[tuple[int, Candidate, ServingConfig, MemoryFit]],
+    requirements: Requirements,
+    demand: Demand,
+    ctx: RecommendContext,
+    failures: _Failures,
+) -> list[_Viable]:
+    """Drop what misses an SLO even idle or needs too many GPUs; bound the rest."""
+    priority = requirements.priority or Priority.BALANCED
+    looks = first_look(
+        [(cand, config, fit) for _, cand, config, fit in fitting],
+        input_tokens=demand.input_tokens,
+        output_tokens=demand.output_tokens,
+        ctx=ctx,
+    )
+    viable: list[_Viable] = []
+    for (order, cand, config, fit), look in zip(fitting, looks, strict=True):
+        use = look.light_use(demand.slo)
+        if use > 1.0:
+            failures.note(cand, order, "slo", _idle_miss(look, demand))
+            continue
+        replicas = max(1, math.ceil(demand.peak_rps / max(look.saturated_rps, 1e-9) - 1e-9))
+        total = replicas * cand.tensor_parallel
+        price = cand.gpu.price_usd_per_gpu_hr
+        cost = None if price is None else price * total * _HOURS_PER_MONTH
+        ruled = (
+            ("max_gpus", rules.gpu_ceiling(total, requirements)),
+            ("inventory", rules.in_inventory(cand.gpu, ctx.inventory, total)),
+            ("budget", rules.budget(cost, requirements) if cost is not None else None),
+        )
+        broken = next(((name, why) for name, why in ruled if why), None)
+        if broken:
+            failures.note(
+                cand, order, broken[0], f"at least {replicas} replica(s) for the peak: {broken[1]}"
+            )
+            continue
+        bound = rank_key(cost, max(use, _SLO_USE_FLOOR), option_quality(cand), priority)
+        viable.append(_Viable(bound, order, cand, config, fit))
     viable.sort(key=lambda v: (v.bound, v.order))
     return viable
 
 
-def _one_replica_over_budget(candidate: Candidate, requirements: Requirements) -> str | None:
-    price = candidate.gpu.price_usd_per_gpu_hr
-    if price is None:
-        return None
-    cost = price * candidate.tensor_parallel * _HOURS_PER_MONTH
-    why = rules.budget(cost, requirements)
-    return f"even one replica {why}" if why else None
+def _idle_miss(look: FirstLook, demand: Demand) -> str:
+    missed = [
+        f"{t.metric.value.upper()} p{t.percentile} would be "
+        f"{look.light_ms[(t.metric.value, t.percentile)]:,.0f} ms even at light load "
+        f"(target {t.ms:g} ms)"
+        for t in demand.slo
+        if look.light_ms[(t.metric.value, t.percentile)] > t.ms
+    ]
+    return "; ".join(missed)
 
 
-def _kth_best(best: dict[tuple[str, str], float], k: int) -> float:
+def _kth_best(best: dict[tuple[str, str, str], float], k: int) -> float:
     if len(best) < k:
         return math.inf
     return sorted(best.values())[k - 1]
@@ -259,7 +302,7 @@ def search(
         demand: Token shapes, SLOs and peak rate.
         named: Catalog ids of the models the requirements name.
         ctx: Catalogs, calibration, inventory.
-        limit: How many distinct (model, GPU) options the answer needs.
+        limit: How many distinct (model, GPU, precision) options the answer needs.
         max_sized: How many configurations to size at most.
 
     Returns:
@@ -301,7 +344,7 @@ def _size_best_first(
 ) -> None:
     limit, max_sized = limits
     priority = requirements.priority or Priority.BALANCED
-    best: dict[tuple[str, str], float] = {}
+    best: dict[tuple[str, str, str], float] = {}
     per_group: Counter[tuple[str, str, str]] = Counter()
     tried: set[int] = set()
     for item in viable:
@@ -321,8 +364,7 @@ def _size_best_first(
             continue
         per_group[group] += 1
         result.sized.append(outcome)
-        pair = (cand.family.key, cand.gpu.name)
-        best[pair] = min(best.get(pair, math.inf), sized_key(outcome, priority))
+        best[group] = min(best.get(group, math.inf), sized_key(outcome, priority))
     _size_popular(viable, tried, requirements, demand, ctx, result)
 
 

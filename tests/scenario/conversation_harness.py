@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import redis
 
-from bot.conversation_state import ConversationState
+from bot.conversation_state import ConversationState, Essential, Stage
 from bot.flow import ConversationFlow, Incoming
 from bot.replies import Reply
 from bot.settings import AuditSettings, ClusterSettings, Settings
@@ -52,6 +52,14 @@ class TestBot:
     def state(self) -> ConversationState:
         """The thread's stored state."""
         return self.flow.state(thread=self.thread)
+
+    def stage(self) -> Stage:
+        """The thread's stage now (a call, so type checkers do not narrow it between turns)."""
+        return self.state.stage
+
+    def asking(self) -> Essential | None:
+        """The essential the thread is waiting for now."""
+        return self.state.asking
 
 
 def settings_for(tmp_path: Path) -> Settings:

@@ -41,7 +41,7 @@ def test_task_and_load_in_one_message_reach_a_recommendation_at_once(
     testbot: TestBot, text: str
 ) -> None:
     reply = _recommended(testbot, text)
-    assert testbot.state.stage is Stage.EXPLORING
+    assert testbot.stage() is Stage.EXPLORING
     assert any(field.label == "Assumed" for field in reply.fields)
 
 
@@ -51,11 +51,11 @@ def test_vague_message_gets_exactly_one_question_then_each_answer_one_more(
     first = testbot.say("We'd like to run an open model for our team")
     assert _kinds(first) == [ReplyKind.QUESTION]
     assert first[0].text.count("?") == 1
-    assert testbot.state.asking is Essential.TASK
+    assert testbot.asking() is Essential.TASK
     second = testbot.say(first[0].choices[0].value)
     assert _kinds(second) == [ReplyKind.QUESTION]
     assert testbot.state.requirements.task is Task.CHATBOT
-    assert testbot.state.asking is Essential.LOAD
+    assert testbot.asking() is Essential.LOAD
     _recommended(testbot, "300")
     assert testbot.state.requirements.concurrent_users == 300
 
@@ -157,18 +157,18 @@ def test_deploy_needs_confirmation_and_someone_else_to_approve(
 ) -> None:
     _recommended(testbot, "Chatbot for 300 users")
     assert _kinds(testbot.say("deploy option 1")) == [ReplyKind.CONFIRMATION]
-    assert testbot.state.stage is Stage.CONFIRMING
+    assert testbot.stage() is Stage.CONFIRMING
     assert _kinds(testbot.say("confirm")) == [ReplyKind.STATUS]
-    assert testbot.state.stage is Stage.AWAITING_APPROVAL
+    assert testbot.stage() is Stage.AWAITING_APPROVAL
     refused = testbot.say("approve")
     assert _kinds(refused) == [ReplyKind.ERROR]
     assert "own" in refused[0].text
-    assert testbot.state.stage is Stage.AWAITING_APPROVAL
+    assert testbot.stage() is Stage.AWAITING_APPROVAL
     deployed = testbot.say("approve", user="bob")
-    assert testbot.state.stage is Stage.DEPLOYED, deployed[0].plain_text()
+    assert testbot.stage() is Stage.DEPLOYED, deployed[0].plain_text()
     assert list((tmp_path / "manifests").rglob("inferenceservice-*.yaml"))
     rolled = testbot.say("rollback", user="bob")
-    assert testbot.state.stage is Stage.ROLLED_BACK, rolled[0].plain_text()
+    assert testbot.stage() is Stage.ROLLED_BACK, rolled[0].plain_text()
     assert not list((tmp_path / "manifests").rglob("inferenceservice-*.yaml"))
 
 
@@ -183,7 +183,7 @@ def test_deploying_an_option_that_is_not_there_says_so(testbot: TestBot) -> None
     _recommended(testbot, "Chatbot for 300 users")
     (reply,) = testbot.say("deploy option 9")
     assert "no option 9" in reply.text
-    assert testbot.state.stage is Stage.EXPLORING
+    assert testbot.stage() is Stage.EXPLORING
 
 
 def test_start_over_forgets_the_thread(testbot: TestBot) -> None:

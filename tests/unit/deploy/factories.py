@@ -9,6 +9,14 @@ from domain.recommendation import PredictedMetrics, RecommendedOption, VllmArgs
 from knowledge.catalog import gpus_in_family, load_gpus, load_models
 
 
+def _gpu_name(family: str) -> str:
+    """The family's SXM part when it has one (the usual data-centre board), else its first."""
+    from domain.requirements import GpuFamily
+
+    names = sorted(g.name for g in gpus_in_family(GpuFamily(family), load_gpus()))
+    return next((n for n in names if "SXM" in n), names[0])
+
+
 def make_option(
     *,
     model: str = "meta-llama/Llama-3.1-8B",
@@ -21,11 +29,10 @@ def make_option(
     kv_cache_dtype: Any = "auto",
 ) -> RecommendedOption:
     """Build a recommended option; parameters and the GPU name come from the catalogs."""
-    from domain.requirements import GpuFamily
 
     models = load_models()
     params_b = models[model].params_b if model in models else 8.0
-    gpu = gpus_in_family(GpuFamily(gpu_family), load_gpus())[0].name
+    gpu = _gpu_name(gpu_family)
     return RecommendedOption(
         model=model,
         params_b=params_b,
@@ -37,7 +44,11 @@ def make_option(
         total_gpus=tensor_parallel * replicas,
         monthly_cost_usd=1000.0 * tensor_parallel * replicas,
         predicted=PredictedMetrics(
-            ttft_ms_p50=100, ttft_ms_p95=200, itl_ms_p50=20, itl_ms_p95=30, e2e_ms_p95=4000,
+            ttft_ms_p50=100,
+            ttft_ms_p95=200,
+            itl_ms_p50=20,
+            itl_ms_p95=30,
+            e2e_ms_p95=4000,
             output_tok_per_s=2000,
         ),
         meets_slo=True,
@@ -68,4 +79,34 @@ def make_plan(
         requester=requester,
         thread_id=thread_id,
         autoscaler=autoscaler,
+    )
+
+
+def option_for_requirements(requirements: dict[str, Any]) -> RecommendedOption:
+    """Build a plausible option from an evaluation scenario's requirements.
+
+    Model: the first named, else Llama-3.1-8B. GPU: the first family allowed, else H100.
+    Precision: fp8 when quantization is allowed, else bf16. Tensor parallel: the smallest power
+    of two whose GPUs hold the weights with room for the KV cache.
+    """
+    models = load_models()
+    model = (requirements.get("models") or ["meta-llama/Llama-3.1-8B"])[0]
+    family = (requirements.get("gpu_families") or ["H100"])[0]
+    quantized = requirements.get("quantization") in ("allowed", "8bit")
+    precision = "fp8" if quantized else "bf16"
+
+    memory_gb = load_gpus()[_gpu_name(family)].memory_gb
+    params_b = models[model].params_b if model in models else 8.0
+    weights_gb = params_b * (1.0 if quantized else 2.0)
+    tp = 1
+    while weights_gb > memory_gb * tp * 0.7 and tp < 16:
+        tp *= 2
+    return make_option(
+        model=model,
+        gpu_family=family,
+        precision=precision,
+        tensor_parallel=tp,
+        replicas=2,
+        quantization="fp8" if quantized else None,
+        max_model_len=requirements.get("min_context_tokens") or 8192,
     )

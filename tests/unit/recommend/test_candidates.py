@@ -80,7 +80,7 @@ def test_fp8_variant_stands_for_the_family_at_fp8(context: RecommendContext) -> 
     assert by_precision[Precision.FP8].model.hf_id == "nvidia/Llama-3.3-70B-Instruct-FP8"
     assert by_precision[Precision.FP8].quantization is None
     assert by_precision[Precision.BF16].model.hf_id == "meta-llama/Llama-3.3-70B-Instruct"
-    assert by_precision[Precision.INT4].quantization == "awq"
+    assert by_precision[Precision.INT4].quantization == "bitsandbytes"
     assert {c.tensor_parallel for c in candidates} == {1, 2}
 
 

@@ -54,3 +54,4 @@ def test_gaps_come_from_task_defaults_and_are_assumptions(context: RecommendCont
     joined = " ".join(demand.assumptions)
     for word in ("Task not stated", "Prompts of", "Answers of", "No latency target", "No load"):
         assert word in joined
+    assert f"Where the chatbot defaults come from: {chat.source}" in demand.assumptions

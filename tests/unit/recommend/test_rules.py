@@ -90,13 +90,15 @@ def test_inventory_by_name_or_family(context: RecommendContext) -> None:
     assert rules.in_inventory(h100, None, 99) is None
 
 
-def test_unpriced_gpu_only_when_named_and_no_budget(context: RecommendContext) -> None:
+def test_unpriced_gpu_only_when_owned_or_the_only_kind_named(context: RecommendContext) -> None:
     unpriced = next(g for g in context.gpus.values() if g.price_usd_per_gpu_hr is None)
-    assert rules.priced(unpriced, Requirements(), None)
-    assert rules.priced(unpriced, Requirements(gpu_families=[unpriced.family]), None) is None
+    named = Requirements(gpu_families=[unpriced.family])
+    assert rules.priced(unpriced, Requirements(), None, family_priced=False)
+    assert rules.priced(unpriced, named, None, family_priced=False) is None
+    assert rules.priced(unpriced, named, None, family_priced=True)
     budgeted = Requirements(gpu_families=[unpriced.family], budget_usd_month=1000)
-    assert "budget cannot be checked" in (rules.priced(unpriced, budgeted, None) or "")
-    assert rules.priced(unpriced, Requirements(), {unpriced.name: 1}) is None
+    assert "budget cannot be checked" in (rules.priced(unpriced, budgeted, None, False) or "")
+    assert rules.priced(unpriced, Requirements(), {unpriced.name: 1}, family_priced=True) is None
 
 
 def test_budget_and_memory() -> None:

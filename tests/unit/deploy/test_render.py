@@ -1,0 +1,145 @@
+"""Tests of deploy.render: golden manifests, text that cannot escape its field, the approval hash.
+
+Golden files live in tests/unit/deploy/golden/; regenerate them after an intended change with
+``PREFLIGHT_REGEN_GOLDEN=1 .venv/bin/pytest tests/unit/deploy/test_render.py`` and review the diff.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from deploy.plan import Autoscaler
+from deploy.render import manifest_hash, render, stamp_approval, to_yaml, vllm_args
+from tests.unit.deploy.factories import make_plan
+
+GOLDEN = Path(__file__).parent / "golden"
+
+CASES = [
+    pytest.param("llama8b-h100-keda", {}, id="llama8b-h100-keda"),
+    pytest.param(
+        "llama70b-h100-tp4-fp8-hpa",
+        {
+            "model": "meta-llama/Llama-3.1-70B",
+            "tensor_parallel": 4,
+            "precision": "fp8",
+            "quantization": "fp8",
+            "kv_cache_dtype": "fp8",
+            "autoscaler": Autoscaler.HPA,
+        },
+        id="llama70b-h100-tp4-fp8-hpa",
+    ),
+    pytest.param(
+        "llama70b-mi300x-fixed",
+        {
+            "model": "meta-llama/Llama-3.1-70B",
+            "gpu_family": "MI300X",
+            "autoscaler": Autoscaler.NONE,
+        },
+        id="llama70b-mi300x-fixed",
+    ),
+]
+
+
+@pytest.mark.parametrize(("golden", "kwargs"), CASES)
+def test_rendered_manifests_match_golden_files(golden: str, kwargs: dict[str, Any]) -> None:
+    text = to_yaml(render(make_plan(**kwargs)))
+    path = GOLDEN / f"{golden}.yaml"
+    if os.environ.get("PREFLIGHT_REGEN_GOLDEN") == "1":
+        path.write_text(text)
+    assert text == path.read_text()
+
+
+def _by_kind(manifests: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    return {m["kind"]: m for m in manifests}
+
+
+def test_inference_service_references_the_runtime_and_carries_the_vllm_arguments() -> None:
+    plan = make_plan(tensor_parallel=2, quantization="fp8", precision="fp8")
+    kinds = _by_kind(render(plan))
+    model = kinds["InferenceService"]["spec"]["predictor"]["model"]
+    assert model["runtime"] == kinds["ServingRuntime"]["metadata"]["name"]
+    assert model["modelFormat"] == {"name": "vLLM"}
+    assert kinds["ServingRuntime"]["spec"]["supportedModelFormats"][0]["name"] == "vLLM"
+    assert "--tensor-parallel-size=2" in model["args"]
+    assert "--quantization=fp8" in model["args"]
+    assert model["resources"]["limits"]["nvidia.com/gpu"] == "2"
+    assert model["volumeMounts"] == [{"name": "dshm", "mountPath": "/dev/shm"}]
+    assert model["startupProbe"]["httpGet"]["path"] == "/health"
+
+
+def test_every_object_is_tied_to_thread_and_option() -> None:
+    plan = make_plan()
+    for manifest in render(plan):
+        labels = manifest["metadata"]["labels"]
+        assert labels["preflight.dev/option-hash"] == plan.option_hash
+        assert labels["preflight.dev/thread"] == plan.thread_label
+        assert manifest["metadata"]["annotations"]["preflight.dev/thread-id"] == plan.thread_id
+        assert manifest["metadata"]["namespace"] == plan.namespace
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param('x"\n  evil: true\nkind: Secret', id="yaml-break-out"),
+        pytest.param("{{ 7*7 }} {% raw %}", id="template-syntax"),
+        pytest.param("--- !!python/object:os.system", id="yaml-tags"),
+    ],
+)
+def test_free_text_lands_as_one_value_and_nothing_else(text: str) -> None:
+    manifests = render(make_plan(thread_id=text, requester=text))
+    for manifest in manifests:
+        notes = manifest["metadata"]["annotations"]
+        assert notes["preflight.dev/thread-id"] == text
+        assert notes["preflight.dev/requester"] == text
+        assert "evil" not in manifest and manifest["kind"] != "Secret"
+    assert len(list(yaml.safe_load_all(to_yaml(manifests)))) == len(manifests)
+
+
+def test_autoscaler_choice_selects_the_scaling_object() -> None:
+    keda = _by_kind(render(make_plan(autoscaler=Autoscaler.KEDA)))
+    hpa = _by_kind(render(make_plan(autoscaler=Autoscaler.HPA)))
+    fixed = _by_kind(render(make_plan(autoscaler=Autoscaler.NONE)))
+    queries = [t["metadata"]["query"] for t in keda["ScaledObject"]["spec"]["triggers"]]
+    assert any("vllm:num_requests_waiting" in q for q in queries)
+    assert any("vllm:kv_cache_usage_perc" in q for q in queries)
+    assert "HorizontalPodAutoscaler" in hpa and "ScaledObject" not in hpa
+    assert not {"ScaledObject", "HorizontalPodAutoscaler"} & set(fixed)
+    predictor = fixed["InferenceService"]["spec"]["predictor"]
+    assert predictor["minReplicas"] == predictor["maxReplicas"] == 2
+
+
+def test_dashboard_config_map_is_labelled_for_grafana() -> None:
+    board = _by_kind(render(make_plan()))["ConfigMap"]
+    assert board["metadata"]["labels"]["grafana_dashboard"] == "1"
+    (json_text,) = board["data"].values()
+    assert "vllm:time_to_first_token_seconds_bucket" in json_text
+
+
+def test_hash_changes_with_any_change_and_ignores_the_approval_stamp() -> None:
+    manifests = render(make_plan())
+    digest = manifest_hash(manifests)
+    changed = render(make_plan(replicas=3))
+    assert manifest_hash(changed) != digest
+    stamped = stamp_approval(manifests, approvers=["U-bob"], at="2026-01-01T00:00:00+00:00")
+    assert stamped[0]["metadata"]["annotations"]["preflight.dev/approved-by"] == "U-bob"
+    assert manifest_hash(stamped) == digest
+
+
+def test_gated_models_get_the_token_from_a_secret() -> None:
+    plan = make_plan().model_copy(update={"hf_token_secret": "hf-token"})
+    model = _by_kind(render(plan))["InferenceService"]["spec"]["predictor"]["model"]
+    assert model["env"][0]["valueFrom"]["secretKeyRef"] == {"name": "hf-token", "key": "HF_TOKEN"}
+    assert (
+        "env" not in _by_kind(render(make_plan()))["InferenceService"]["spec"]["predictor"]["model"]
+    )
+
+
+def test_vllm_args_include_prefix_caching_choice() -> None:
+    args = vllm_args(make_plan())
+    assert "--enable-prefix-caching" in args
+    assert args[0] == "--served-model-name=meta-llama/Llama-3.1-8B"

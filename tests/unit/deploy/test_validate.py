@@ -1,0 +1,164 @@
+"""Tests of deploy.validate: real CRD schemas, kubernetes-validate, operator policy."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from deploy.plan import Autoscaler, plan_for
+from deploy.render import render
+from deploy.validate import (
+    CRD_DIR,
+    CRD_FILES,
+    PlanChecks,
+    check_policy,
+    image_repository,
+    structural,
+    validate_object,
+    validate_objects,
+    validate_plan,
+)
+from domain.errors import InvalidInputError, PolicyViolationError
+from tests.unit.deploy.factories import make_plan, option_for_requirements
+
+
+def _scenarios(eval_dir: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in (eval_dir / "scenarios.jsonl").read_text().splitlines()]
+
+
+@pytest.mark.parametrize("autoscaler", list(Autoscaler), ids=[a.value for a in Autoscaler])
+def test_every_scenario_renders_objects_that_pass_the_real_schemas(
+    eval_dir: Path, autoscaler: Autoscaler
+) -> None:
+    scenarios = _scenarios(eval_dir)
+    assert len(scenarios) >= 20
+    kinds: set[str] = set()
+    for scenario in scenarios:
+        option = option_for_requirements(scenario["requirements"])
+        plan = plan_for(
+            option,
+            namespace="llm-serving",
+            requester="U1",
+            thread_id=scenario["id"],
+            autoscaler=autoscaler,
+        )
+        manifests = render(plan)
+        validate_objects(manifests)  # raises naming the object and field on any failure
+        kinds.update(m["kind"] for m in manifests)
+    assert {"InferenceService", "ServingRuntime", "PodMonitor", "ConfigMap"} <= kinds
+
+
+def test_shipped_crds_are_byte_copies_of_the_shared_ones(shared_dir: Path) -> None:
+    for file in CRD_FILES.values():
+        (shared,) = (shared_dir / "crds").rglob(file)
+        assert (CRD_DIR / file).read_bytes() == shared.read_bytes()
+
+
+@pytest.mark.parametrize(
+    ("kind", "mutate", "message"),
+    [
+        pytest.param(
+            "InferenceService",
+            lambda m: m["spec"]["predictor"]["model"].update(argz=["x"]),
+            "'argz' was unexpected",
+            id="isvc-unknown-field",
+        ),
+        pytest.param(
+            "InferenceService",
+            lambda m: m["spec"]["predictor"].update(minReplicas="two"),
+            "minReplicas",
+            id="isvc-replicas-not-a-number",
+        ),
+        pytest.param(
+            "ScaledObject",
+            lambda m: m["spec"].pop("scaleTargetRef"),
+            "scaleTargetRef",
+            id="scaledobject-missing-target",
+        ),
+        pytest.param(
+            "PodMonitor",
+            lambda m: m["spec"]["podMetricsEndpoints"][0].update(portNumber="metrics"),
+            "portNumber",
+            id="podmonitor-port-number-string",
+        ),
+        pytest.param(
+            "ConfigMap",
+            lambda m: m["data"].update(bad=5),
+            "not of type 'string'",
+            id="configmap-non-string-data",
+        ),
+        pytest.param(
+            "PodDisruptionBudget",
+            lambda m: m["spec"].update(maxUnavailable=[1]),
+            "maxUnavailable",
+            id="pdb-bad-int-or-string",
+        ),
+    ],
+)
+def test_broken_objects_are_rejected_with_the_field(kind: str, mutate: Any, message: str) -> None:
+    manifest = next(m for m in render(make_plan()) if m["kind"] == kind)
+    mutate(manifest)
+    with pytest.raises(InvalidInputError, match=message):
+        validate_object(manifest)
+
+
+def test_int_or_string_accepts_both_and_nothing_else() -> None:
+    schema = structural({"x-kubernetes-int-or-string": True})
+    assert schema == {"anyOf": [{"type": "integer"}, {"type": "string"}]}
+
+
+def test_preserve_unknown_fields_keeps_an_object_open() -> None:
+    closed = structural({"type": "object", "properties": {"a": {"type": "string"}}})
+    opened = structural(
+        {"type": "object", "properties": {"a": {}}, "x-kubernetes-preserve-unknown-fields": True}
+    )
+    assert closed["additionalProperties"] is False
+    assert "additionalProperties" not in opened
+
+
+@pytest.mark.parametrize(
+    ("image", "repository"),
+    [
+        pytest.param("vllm/vllm-openai:v0.11.0", "vllm/vllm-openai", id="tag"),
+        pytest.param("registry:5000/vllm/vllm-openai", "registry:5000/vllm/vllm-openai", id="port"),
+        pytest.param("vllm/vllm-openai@sha256:" + "a" * 64, "vllm/vllm-openai", id="digest"),
+    ],
+)
+def test_image_repository_drops_tag_and_digest(image: str, repository: str) -> None:
+    assert image_repository(image) == repository
+
+
+def test_policy_refuses_a_namespace_off_the_allow_list() -> None:
+    with pytest.raises(PolicyViolationError, match="namespace 'team-a' is not allowed"):
+        check_policy(
+            make_plan(namespace="team-a"),
+            allowed_namespaces=["llm-serving"],
+            allowed_images=["vllm/vllm-openai"],
+        )
+
+
+def test_policy_refuses_an_image_off_the_allow_list() -> None:
+    plan = make_plan().model_copy(update={"image": "evil/miner:latest"})
+    with pytest.raises(PolicyViolationError, match="evil/miner:latest"):
+        check_policy(plan, allowed_namespaces=["llm-serving"], allowed_images=["vllm/vllm-openai"])
+
+
+@pytest.mark.parametrize(
+    ("inventory", "refused"),
+    [
+        pytest.param({"H100": 8}, False, id="within-family-inventory"),
+        pytest.param({"H100": 7}, True, id="one-short"),
+        pytest.param({"A100": 64}, True, id="none-of-this-gpu"),
+    ],
+)
+def test_policy_checks_gpus_against_the_inventory(inventory: dict[str, int], refused: bool) -> None:
+    plan = make_plan(tensor_parallel=4, replicas=2)
+    checks = PlanChecks(gpu_inventory=inventory)
+    if refused:
+        with pytest.raises(PolicyViolationError, match="needs 8"):
+            validate_plan(plan, render(plan), checks)
+    else:
+        validate_plan(plan, render(plan), checks)

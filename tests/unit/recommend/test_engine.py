@@ -1,0 +1,130 @@
+"""Tests of recommend.engine: ranked, explained options; plain answers when nothing fits."""
+
+from __future__ import annotations
+
+import pytest
+
+from domain.errors import UnknownNameError
+from domain.recommendation import Recommendation
+from domain.requirements import GpuFamily, Priority, QuantizationStance, Requirements, SloTarget
+from recommend.context import RecommendContext
+from recommend.engine import recommend
+
+EIGHT_B_CHAT = Requirements(
+    task="chatbot",
+    models=["meta-llama/Llama-3.1-8B"],
+    concurrent_users=100,
+    slo=[SloTarget(metric="ttft", ms=1500), SloTarget(metric="itl", ms=80)],
+)
+
+
+@pytest.fixture(scope="module")
+def eight_b(context: RecommendContext) -> Recommendation:
+    """A feasible recommendation for a named 8B chatbot."""
+    return recommend(EIGHT_B_CHAT, context=context)
+
+
+def test_options_are_consistent_and_hold_their_slos(
+    context: RecommendContext, eight_b: Recommendation
+) -> None:
+    assert eight_b.feasible
+    assert 1 <= len(eight_b.options) <= 5
+    for option in eight_b.options:
+        gpu = context.gpus[option.gpu]
+        assert option.total_gpus == option.tensor_parallel * option.replicas
+        assert option.gpu_family == gpu.family.value
+        assert gpu.price_usd_per_gpu_hr is not None
+        expected = gpu.price_usd_per_gpu_hr * option.total_gpus * 730
+        assert option.monthly_cost_usd == pytest.approx(expected, rel=0.01)
+        assert option.serving_args.tensor_parallel_size == option.tensor_parallel
+        assert option.model in {
+            m.hf_id
+            for m in context.models.values()
+            if (m.base_id or m.hf_id) == "meta-llama/Llama-3.1-8B"
+        }
+    top = eight_b.options[0]
+    assert top.meets_slo
+    assert top.predicted.ttft_ms_p95 <= 1500 and top.predicted.itl_ms_p95 <= 80
+
+
+def test_every_option_rests_on_a_measurement_or_says_it_is_a_prediction(
+    eight_b: Recommendation,
+) -> None:
+    for option in eight_b.options:
+        kinds = {e.kind for e in option.evidence}
+        assert "prediction" in kinds or "measurement" in kinds
+        for item in option.evidence:
+            if item.kind == "measurement":
+                assert item.record_id and item.source_id and item.source_path
+
+
+def test_assumptions_state_the_defaults_taken(eight_b: Recommendation) -> None:
+    joined = " ".join(eight_b.assumptions)
+    assert "users" in joined and "requests per user per minute" in joined
+    assert "Prompts of" in joined
+    assert "Quantization not stated" in joined
+    assert eight_b.pareto and all(0 <= i < len(eight_b.options) for i in eight_b.pareto)
+
+
+def test_contradictory_requirements_get_nothing_fits_with_closest(
+    context: RecommendContext,
+) -> None:
+    requirements = Requirements(
+        models=["meta-llama/Llama-3.1-70B"],
+        gpu_families=[GpuFamily.L4],
+        max_gpus=1,
+        quantization=QuantizationStance.FORBIDDEN,
+    )
+    answer = recommend(requirements, context=context)
+    assert not answer.feasible
+    assert not answer.options
+    assert answer.why_nothing_fits and "does not fit" in answer.why_nothing_fits
+    assert answer.closest
+    assert any("GPUs" in miss.change or "use " in miss.change for miss in answer.closest)
+    assert any(e.rule == "memory" for e in answer.excluded)
+
+
+def test_unknown_model_names_the_closest(context: RecommendContext) -> None:
+    with pytest.raises(UnknownNameError) as caught:
+        recommend(Requirements(models=["meta-llama/Llama-3.1-9B"]), context=context)
+    assert "meta-llama/Llama-3.1-8B" in caught.value.closest
+
+
+def test_budget_and_gpu_ceiling_hold_for_every_option(context: RecommendContext) -> None:
+    requirements = Requirements(
+        task="chatbot", concurrent_users=300, budget_usd_month=4000, max_gpus=2
+    )
+    answer = recommend(requirements, context=context)
+    assert answer.feasible
+    for option in answer.options:
+        assert option.monthly_cost_usd <= 4000
+        assert option.total_gpus <= 2
+
+
+@pytest.mark.parametrize(
+    "priority", [pytest.param(p, id=p.value) for p in (Priority.COST, Priority.ACCURACY)]
+)
+def test_priority_is_stated_in_the_assumptions(
+    context: RecommendContext, priority: Priority
+) -> None:
+    answer = recommend(Requirements(task="rag", priority=priority), context=context)
+    assert any(f"Ranked for {priority.value}" in line for line in answer.assumptions)
+    scores = [option.score for option in answer.options]
+    assert scores == sorted(scores)
+
+
+def test_accuracy_priority_picks_no_worse_quality_than_cost(context: RecommendContext) -> None:
+    cheap = recommend(Requirements(task="chatbot", priority=Priority.COST), context=context)
+    best = recommend(Requirements(task="chatbot", priority=Priority.ACCURACY), context=context)
+    assert best.options[0].quality_score >= cheap.options[0].quality_score
+    assert best.options[0].monthly_cost_usd >= cheap.options[0].monthly_cost_usd
+
+
+def test_inventory_limits_gpus(context: RecommendContext) -> None:
+    from dataclasses import replace
+
+    owned = replace(context, inventory={"L40S": 1})
+    answer = recommend(Requirements(task="chatbot", concurrent_users=10), context=owned)
+    assert answer.feasible
+    assert {option.gpu for option in answer.options} == {"L40S"}
+    assert all(option.total_gpus == 1 for option in answer.options)

@@ -1,0 +1,61 @@
+"""Tests of recommend.explain: evidence names sources or says it is a prediction."""
+
+from __future__ import annotations
+
+from domain.requirements import GpuFamily, Requirements, Task
+from recommend.context import RecommendContext
+from recommend.demand import Demand, plan_demand
+from recommend.explain import describe_record, evidence, popular_losses, reasons
+from recommend.search import SearchResult, search
+
+
+def _top(
+    context: RecommendContext, requirements: Requirements, named: list[str]
+) -> tuple[SearchResult, Demand]:
+    demand = plan_demand(requirements, context.task_defaults)
+    found = search(requirements, demand, named, context, limit=3)
+    assert found.sized
+    return found, demand
+
+
+def test_measured_combination_cites_records_with_sources(context: RecommendContext) -> None:
+    requirements = Requirements(
+        models=["meta-llama/Llama-3.1-8B"], gpu_families=[GpuFamily.H100], concurrent_users=20
+    )
+    found, demand = _top(context, requirements, ["meta-llama/Llama-3.1-8B"])
+    items = evidence(found.sized[0], demand, context)
+    assert items[0].kind == "prediction"
+    measured = [e for e in items if e.kind == "measurement"]
+    assert measured
+    assert all(e.source_id and e.source_path and e.record_id for e in measured)
+    assert all("Measured" in e.summary for e in measured)
+
+
+def test_unmeasured_combination_says_it_is_a_prediction(context: RecommendContext) -> None:
+    requirements = Requirements(
+        models=["google/gemma-2-9b-it"], gpu_families=[GpuFamily.T4], concurrent_users=2
+    )
+    found, demand = _top(context, requirements, ["google/gemma-2-9b-it"])
+    items = evidence(found.sized[0], demand, context)
+    assert items[0].summary.startswith("No measurement of this combination; model prediction")
+
+
+def test_reasons_state_slo_load_and_quality(context: RecommendContext) -> None:
+    found, demand = _top(context, Requirements(task=Task.CHATBOT, concurrent_users=30), [])
+    lines = reasons(found.sized[0], demand)
+    assert lines[0].startswith("Holds ")
+    assert "requests/s" in lines[1]
+    assert lines[2].startswith("Quality:")
+
+
+def test_popular_losses_compare_cost(context: RecommendContext) -> None:
+    found, _ = _top(context, Requirements(task=Task.CHATBOT, concurrent_users=30), [])
+    top = min(found.sized, key=lambda s: s.monthly_cost_usd or 0)
+    lines = popular_losses(top, found.sized, found.exclusions)
+    assert any("× the cost" in line for line in lines)
+
+
+def test_describe_record_names_its_source(context: RecommendContext) -> None:
+    record = context.records.records[0]
+    line = describe_record(record)
+    assert record.provenance.source_id in line and record.gpu in line

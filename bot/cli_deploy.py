@@ -30,9 +30,9 @@ from bot.settings import Settings, load_settings
 from deploy.approval import ApprovalPolicy, ChatIdentity, IdentityMap
 from deploy.audit import AuditLog, JsonlAuditLog
 from deploy.cluster import Cluster, DeploymentStatus, Identity
-from deploy.plan import Autoscaler, DeploymentPlan, option_from_json, plan_for
+from deploy.plan import Autoscaler, DeploymentPlan, Target, option_from_json, plan_for
 from deploy.records import RecordStore
-from deploy.render import Manifest, manifest_hash, to_yaml
+from deploy.render import Manifest, manifest_hash, service_kind, to_yaml
 from deploy.validate import PlanChecks
 from domain.errors import (
     BackendUnavailableError,
@@ -57,6 +57,9 @@ Name = Annotated[str | None, typer.Option("--name", help="Deployment name (defau
 AutoscalerOpt = Annotated[
     str | None, typer.Option("--autoscaler", help="keda, hpa or none (default: settings).")
 ]
+TargetOpt = Annotated[
+    str | None, typer.Option("--target", help="inferenceservice or llminferenceservice.")
+]
 Index = Annotated[int, typer.Option("--index", min=0, help="Option index in a recommendation.")]
 
 
@@ -75,6 +78,7 @@ def build_plan(
     namespace: str | None,
     name: str | None,
     autoscaler: str | None,
+    target: str | None = None,
     requester: str = "cli",
     thread: str = "",
 ) -> DeploymentPlan:
@@ -86,6 +90,7 @@ def build_plan(
         namespace: Target namespace (the first allowed one when None).
         name: Deployment name (derived when None).
         autoscaler: keda, hpa or none (settings when None).
+        target: inferenceservice or llminferenceservice (settings when None).
         requester: Who asks.
         thread: The chat thread, if any.
 
@@ -96,11 +101,14 @@ def build_plan(
         InvalidInputError: When a value is unusable.
     """
     cluster = settings.cluster
-    chosen = autoscaler or cluster.autoscaler
+    chosen, kind = autoscaler or cluster.autoscaler, target or cluster.target
     try:
-        scaler = Autoscaler(chosen)
+        scaler, api = Autoscaler(chosen), Target(kind)
     except ValueError as exc:
-        raise InvalidInputError(f"unknown autoscaler {chosen!r}", hint="keda, hpa or none") from exc
+        raise InvalidInputError(
+            f"unknown autoscaler {chosen!r} or target {kind!r}",
+            hint="keda, hpa or none; inferenceservice or llminferenceservice",
+        ) from exc
     return plan_for(
         option,
         namespace=namespace or (cluster.allowed_namespaces or ["default"])[0],
@@ -108,6 +116,7 @@ def build_plan(
         name=name,
         thread_id=thread,
         autoscaler=scaler,
+        target=api,
         image=cluster.image,
         prometheus_url=cluster.prometheus_url,
         hf_token_secret=cluster.hf_token_secret,
@@ -115,14 +124,7 @@ def build_plan(
 
 
 def plan_checks(settings: Settings) -> PlanChecks:
-    """Return the operator policy from the settings.
-
-    Args:
-        settings: Preflight's settings.
-
-    Returns:
-        Namespace and image allow-lists and the GPU inventory.
-    """
+    """Return the operator policy (allow-lists, GPU inventory) from the settings."""
     cluster = settings.cluster
     return PlanChecks(
         allowed_namespaces=tuple(cluster.allowed_namespaces),
@@ -156,14 +158,7 @@ def make_cluster(settings: Settings) -> Cluster:
 
 
 def make_records(settings: Settings) -> RecordStore:
-    """Build the deployment records: Redis when configured, else a file under the data dir.
-
-    Args:
-        settings: Preflight's settings.
-
-    Returns:
-        The record store.
-    """
+    """Build the deployment records from ``settings``: Redis when set, else a file."""
     if settings.state.redis_url is not None:
         from deploy.redis_records import RedisRecords
 
@@ -174,14 +169,7 @@ def make_records(settings: Settings) -> RecordStore:
 
 
 def make_audit(settings: Settings) -> AuditLog:
-    """Build the audit trail: a Redis stream when configured, else the JSON-lines file.
-
-    Args:
-        settings: Preflight's settings.
-
-    Returns:
-        The audit log.
-    """
+    """Build the audit trail from ``settings``: a Redis stream when set, else JSON lines."""
     if settings.audit.redis_url is not None:
         from deploy.audit_redis import RedisAuditLog
 
@@ -231,7 +219,12 @@ def _fail(exc: PreflightError | ConfigurationError) -> typer.Exit:
 
 
 def _prepared(
-    option_file: Path, index: int, namespace: str | None, name: str | None, autoscaler: str | None
+    option_file: Path,
+    index: int,
+    namespace: str | None,
+    name: str | None,
+    autoscaler: str | None,
+    target: str | None,
 ) -> tuple[Settings, DeploymentPlan, list[Manifest]]:
     from deploy.service import prepare
 
@@ -242,6 +235,7 @@ def _prepared(
         namespace=namespace,
         name=name,
         autoscaler=autoscaler,
+        target=target,
     )
     return settings, plan, prepare(plan, plan_checks(settings))
 
@@ -253,11 +247,12 @@ def render_command(
     namespace: Namespace = None,
     name: Name = None,
     autoscaler: AutoscalerOpt = None,
+    target: TargetOpt = None,
     index: Index = 0,
 ) -> None:
     """Render and validate the manifests of one option; apply nothing."""
     try:
-        _, plan, manifests = _prepared(option, index, namespace, name, autoscaler)
+        _, plan, manifests = _prepared(option, index, namespace, name, autoscaler, target)
     except (PreflightError, ConfigurationError) as exc:
         raise _fail(exc) from exc
     out.mkdir(parents=True, exist_ok=True)
@@ -278,13 +273,14 @@ def export_command(
     namespace: Namespace = None,
     name: Name = None,
     autoscaler: AutoscalerOpt = None,
+    target: TargetOpt = None,
     index: Index = 0,
 ) -> None:
     """Write validated manifests and a kustomization.yaml for Argo CD or Flux to sync."""
     from deploy.dryrun_cluster import export
 
     try:
-        _, _, manifests = _prepared(option, index, namespace, name, autoscaler)
+        _, _, manifests = _prepared(option, index, namespace, name, autoscaler, target)
     except (PreflightError, ConfigurationError) as exc:
         raise _fail(exc) from exc
     for folder in export(manifests, directory):
@@ -304,6 +300,7 @@ def apply_command(
     namespace: Namespace = None,
     name: Name = None,
     autoscaler: AutoscalerOpt = None,
+    target: TargetOpt = None,
     index: Index = 0,
     approver_group: Annotated[
         list[str] | None, typer.Option("--approver-group", help="Approver's chat groups.")
@@ -325,6 +322,7 @@ def apply_command(
             namespace=namespace,
             name=name,
             autoscaler=autoscaler,
+            target=target,
             requester=requester,
             thread=thread,
         )
@@ -344,6 +342,7 @@ def apply_command(
                 service,
                 namespace=plan.namespace,
                 name=plan.name,
+                kind=service_kind(plan),
                 on_progress=_print_status,
                 timeout_s=wait_s,
             )

@@ -10,10 +10,12 @@ process start).
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 import typer
 
-from bot.understanding import RequirementsExtractor, understand_message
+if TYPE_CHECKING:
+    from bot.understanding import RequirementsExtractor
 
 
 def _extractor(use_llm: bool) -> RequirementsExtractor | None:
@@ -37,6 +39,8 @@ def understand_command(
     ),
 ) -> None:
     """Show the requirements Preflight understands from TEXT."""
+    from bot.understanding import understand_message  # imported here: other commands skip it
+
     understood = understand_message(text, extractor=_extractor(use_llm))
     values = understood.requirements.model_dump(mode="json")
     if as_json:

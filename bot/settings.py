@@ -72,6 +72,9 @@ class ClusterSettings(BaseModel):
     impersonate_approver: bool = False
     image: str = Field(default="vllm/vllm-openai:v0.11.0", description="vLLM image to deploy.")
     autoscaler: str = Field(default="keda", description="keda, hpa or none.")
+    target: str = Field(
+        default="inferenceservice", description="inferenceservice or llminferenceservice (llm-d)."
+    )
     prometheus_url: str = Field(
         default="http://prometheus-operated.monitoring.svc:9090",
         description="Prometheus the KEDA triggers query.",

@@ -4,7 +4,8 @@ The message is lower-cased; model names (:mod:`bot.model_names`) and GPU names
 (:mod:`bot.lexicon`) are found and replaced by the words ``model`` and ``gpu``; number words are
 spelled as digits; then each sentence's numbers get a role (:mod:`bot.number_roles`) and the
 vocabulary of :mod:`bot.lexicon` gives task, priority, precision and license. Latencies take the
-metric and percentile named nearest to them. What the text does not state stays empty.
+metric and percentile named nearest to them (:mod:`bot.latency_targets`). What the text does not
+state stays empty.
 
 An optional :class:`RequirementsExtractor` (an LLM, see :mod:`bot.llm_client`) may fill fields the
 deterministic reading left empty; the deterministic value wins on every field it stated, and any
@@ -17,18 +18,18 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from bisect import bisect_left
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from typing import Any, Protocol
 
 from bot import lexicon, quantities
+from bot.latency_targets import latency_targets
 from bot.model_names import find_models, resolve_name
 from bot.number_roles import Role, role_of
 from domain.catalog import ModelSpec
 from domain.errors import BackendUnavailableError
-from domain.requirements import Requirements, SloMetric, SloTarget, Task
+from domain.requirements import GpuFamily, Requirements
 from knowledge.catalog import load_models
 
 MAX_CHARS = 20_000
@@ -40,9 +41,6 @@ _DAILY_WORDS = re.compile(
     r"\b(?:nightly|daily|overnight|(?:a|per|each|every) (?:day|night))\b|/\s*(?:day|night)\b"
 )
 _COUNTED_NOUN = re.compile(r"^\s+(?!(?:gpu|model|and|or|to|of|in|is|are|per|a|an|the)\b)[a-z]")
-_WORD_PERCENTILE_REACH = 40
-_STREAMING = re.compile(r"\bstream\w*|\bchat\w*")
-_CHAT_LIKE = {Task.CHATBOT, Task.RAG, Task.CODE_COMPLETION}
 _INT_FIELDS = {
     "concurrent": "concurrent_users",
     "users": "concurrent_users",
@@ -68,11 +66,14 @@ class Understood:
         requirements: The requirements the message states (everything else empty).
         stated: Names of the ``Requirements`` fields the message states.
         suggested: The subset of ``stated`` that an LLM extractor filled in.
+        excluded_gpus: GPU families the message only ruled out ("no H100s") without naming any it
+            wants; a merge then removes them from the earlier list instead of replacing it.
     """
 
     requirements: Requirements
     stated: frozenset[str]
     suggested: frozenset[str] = frozenset()
+    excluded_gpus: frozenset[GpuFamily] = frozenset()
 
 
 class RequirementsExtractor(Protocol):
@@ -115,8 +116,9 @@ def understand_message(
         The requirements the message states and which fields it states.
     """
     catalog = _default_catalog() if models is None else models
-    requirements = Requirements.model_validate(_read(text, catalog))
-    own = Understood(requirements, _stated(requirements))
+    fields, excluded = _read(text, catalog)
+    requirements = Requirements.model_validate(fields)
+    own = Understood(requirements, _stated(requirements), excluded_gpus=excluded)
     if extractor is None:
         return own
     try:
@@ -152,7 +154,8 @@ def merge(previous: Requirements, understood: Understood) -> Requirements:
     """Apply a message's statements to earlier requirements.
 
     Every field the message states replaces the earlier value (lists as a whole: GPU families,
-    models); latency targets are replaced per metric, so a new TTFT target keeps an earlier ITL one.
+    models); latency targets are replaced per metric, so a new TTFT target keeps an earlier ITL one;
+    a message that only rules GPU families out ("no L4") removes them from the earlier list.
 
     Args:
         previous: The requirements so far.
@@ -168,6 +171,9 @@ def merge(previous: Requirements, understood: Understood) -> Requirements:
         restated = {target.metric for target in understood.requirements.slo}
         kept = [target for target in previous.slo if target.metric not in restated]
         updates["slo"] = kept + list(understood.requirements.slo)
+    remaining = [f for f in previous.gpu_families if f not in understood.excluded_gpus]
+    if understood.excluded_gpus and remaining:
+        updates["gpu_families"] = remaining
     return Requirements.model_validate({**previous.model_dump(), **updates})
 
 
@@ -187,10 +193,19 @@ class TextUnderstander:
     ) -> None:
         self._models = models
         self._extractor = extractor
+        self._last: tuple[str, Understood] | None = None
 
     def message(self, text: str) -> Understood:
-        """Understand one message on its own (see :func:`understand_message`)."""
-        return understand_message(text, models=self._models, extractor=self._extractor)
+        """Understand one message on its own (see :func:`understand_message`).
+
+        The last answer is kept, so ``message`` then ``merge`` of the same text asks an LLM once.
+        """
+        last = self._last
+        if last is not None and last[0] == text:
+            return last[1]
+        understood = understand_message(text, models=self._models, extractor=self._extractor)
+        self._last = (text, understood)
+        return understood
 
     def merge(self, text: str, *, previous: Requirements) -> Requirements:
         """Apply a message to earlier requirements (see :func:`merge`)."""
@@ -216,7 +231,8 @@ def _with_suggestion(
             continue
         updates[name] = value
     requirements = Requirements.model_validate({**own.requirements.model_dump(), **updates})
-    return Understood(requirements, own.stated | frozenset(updates), frozenset(updates))
+    stated = own.stated | frozenset(updates)
+    return Understood(requirements, stated, frozenset(updates), own.excluded_gpus)
 
 
 def _normalise(text: str) -> str:
@@ -232,8 +248,10 @@ def _masked(text: str, spans: list[tuple[int, int]], word: str) -> str:
     return "".join([*parts, text[done:]])
 
 
-def _read(text: str, catalog: Mapping[str, ModelSpec]) -> dict[str, Any]:
-    """The deterministic reading of ``text`` as Requirements fields."""
+def _read(
+    text: str, catalog: Mapping[str, ModelSpec]
+) -> tuple[dict[str, Any], frozenset[GpuFamily]]:
+    """The deterministic reading of ``text``: Requirements fields, and GPUs only ruled out."""
     lowered = _normalise(text)
     mentions = find_models(lowered, catalog)
     masked = _masked(lowered, [(m.start, m.end) for m in mentions], "model")
@@ -253,10 +271,11 @@ def _read(text: str, catalog: Mapping[str, ModelSpec]) -> dict[str, Any]:
     for sentence in _SENTENCE.split(masked):
         found = _sentence_roles(sentence)
         roles += found
-        fields["slo"] += _slos(sentence, found, task, masked)
+        fields["slo"] += latency_targets(sentence, found, task, masked)
     fields["slo"] = list(dict.fromkeys(fields["slo"]))
     fields.update(_numbers(roles))
-    return fields
+    ruled_out = frozenset(g.family for g in gpus if g.negated)
+    return fields, ruled_out if all(g.negated for g in gpus) else frozenset()
 
 
 def _sentence_roles(sentence: str) -> list[Role]:
@@ -294,90 +313,3 @@ def _numbers(roles: list[Role]) -> dict[str, Any]:
         else:
             fields[_FLOAT_FIELDS[kind]] = values[-1]
     return fields
-
-
-def _cue(text: str, *, last: bool) -> tuple[int, SloMetric] | None:
-    found = [
-        (match.start(), metric)
-        for metric, pattern in lexicon.SLO_CUES
-        for match in pattern.finditer(text)
-    ]
-    if not found:
-        return None
-    return max(found) if last else min(found)
-
-
-def _bare_metric(task: Task | None, text: str) -> SloMetric:
-    """A bare "latency" means TTFT for chat and streaming uses and end-to-end otherwise."""
-    if task in _CHAT_LIKE or task is None or _STREAMING.search(text):
-        return SloMetric.TTFT
-    return SloMetric.E2E
-
-
-def _slos(sentence: str, roles: list[Role], task: Task | None, text: str) -> list[SloTarget]:
-    """Latency targets of one sentence: each latency takes the metric and percentile nearest it."""
-    items = [role for role in roles if role.kind in ("latency", "itl_rate")]
-    percentiles = lexicon.find_percentiles(sentence)
-    used: set[int] = set()
-    targets: list[SloTarget] = []
-    metric: SloMetric | None = None
-    claimed = 0
-    for index, item in enumerate(items):
-        if item.value <= 0:
-            continue
-        low = max(items[index - 1].end if index else 0, claimed)
-        high = items[index + 1].start if index + 1 < len(items) else len(sentence)
-        before, after = sentence[low : item.start], sentence[item.end : high]
-        named_before = _cue(before, last=True)
-        named_after = None if named_before else _cue(after, last=False)
-        cue = named_before or named_after
-        if item.kind == "itl_rate":
-            metric = SloMetric.ITL
-        elif cue is not None:
-            metric = cue[1]
-        elif metric is None:
-            if not (
-                lexicon.BARE_LATENCY.search(before + after) or lexicon.COMPARATOR.search(before)
-            ):
-                continue
-            metric = _bare_metric(task, text)
-        from_after = named_after is not None and item.kind != "itl_rate"
-        if from_after and named_after is not None:
-            claimed = item.end + named_after[0] + 1
-        reach = _percentile_reach(after, from_after=from_after)
-        percentile = _percentile(percentiles, used, (low, item.start), (item.end, item.end + reach))
-        targets.append(SloTarget(metric=metric, ms=item.value, percentile=percentile))
-    return targets
-
-
-def _percentile_reach(after: str, *, from_after: bool) -> int:
-    """How far after a latency its percentile may be: up to the next metric word not its own.
-
-    A latency whose metric is named after it ("10 s for a full answer at p90") looks past that
-    word; otherwise the first metric word after it starts the next target's words.
-    """
-    cues = sorted(
-        match.start() for _, pattern in lexicon.SLO_CUES for match in pattern.finditer(after)
-    )
-    skip = 1 if from_after else 0
-    return cues[skip] if len(cues) > skip else len(after)
-
-
-def _percentile(
-    found: list[tuple[int, int]], used: set[int], before: tuple[int, int], after: tuple[int, int]
-) -> Any:
-    """The percentile named just before a latency, else just after it; 95 when none is."""
-    nearby = found[bisect_left(found, (before[0], 0)) : bisect_left(found, (after[1], 0))]
-    preceding = [
-        (offset, value)
-        for offset, value in nearby
-        if offset < before[1]
-        and offset not in used
-        and (value != 50 or before[1] - offset <= _WORD_PERCENTILE_REACH)
-    ]
-    following = [(o, v) for o, v in nearby if after[0] <= o and o not in used]
-    chosen = preceding[-1] if preceding else following[0] if following else None
-    if chosen is None:
-        return 95
-    used.add(chosen[0])
-    return chosen[1]

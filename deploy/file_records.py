@@ -69,6 +69,7 @@ class FileRecords:
         """
 
         def action(data: dict[str, Any]) -> bool:
+            """Store under the lock; False when claimed already."""
             if only_if_absent and key in data["values"]:
                 return False
             data["values"][key] = value
@@ -100,6 +101,7 @@ class FileRecords:
         """
 
         def action(data: dict[str, Any]) -> int:
+            """Append under the lock; return the new length."""
             items = data["lists"].setdefault(key, [])
             items.append(value)
             return len(items)

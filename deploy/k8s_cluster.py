@@ -291,7 +291,9 @@ class KubernetesCluster:
     def _pods(self, namespace: str, name: str, kind: str) -> tuple[str, ...]:
         selector = f"serving.kserve.io/inferenceservice={name}"
         if kind == "LLMInferenceService":
-            selector = f"app.kubernetes.io/name={name},app.kubernetes.io/part-of=llminferenceservice"
+            selector = (
+                f"app.kubernetes.io/name={name},app.kubernetes.io/part-of=llminferenceservice"
+            )
         reply = self._call(
             "GET", f"/api/v1/namespaces/{namespace}/pods", query=[("labelSelector", selector)]
         )

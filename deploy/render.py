@@ -78,6 +78,20 @@ def _replica_bounds(plan: DeploymentPlan) -> tuple[int, int]:
     return plan.min_replicas, max(plan.max_replicas, plan.replicas)
 
 
+def service_kind(plan: DeploymentPlan) -> str:
+    """Return the kind of the object that serves the model (what readiness is read from).
+
+    Args:
+        plan: The validated plan.
+
+    Returns:
+        ``InferenceService`` or ``LLMInferenceService``.
+    """
+    return (
+        "LLMInferenceService" if plan.target is Target.LLM_INFERENCE_SERVICE else "InferenceService"
+    )
+
+
 def pod_selector(plan: DeploymentPlan) -> dict[str, str]:
     """Return the labels KServe puts on the plan's model pods (for monitors and the PDB).
 

@@ -266,7 +266,7 @@ class DeploymentService:
             detail=f"as {identity.user}",
             **audit,
         )
-        from deploy.execute import execute
+        from deploy.execute import execute  # execute builds on this module: import at use
 
         return execute(self, req, manifests, identity, actor=approver.user)
 

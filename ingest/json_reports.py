@@ -119,6 +119,8 @@ def add_entry(
     provenance = Provenance(source_id=source, source_path=path.name, commit=None)
     try:
         result.add(build_record(fields, source_id=source, provenance=provenance), seen)
+    except InvalidInputError as exc:
+        result.bad_rows.append(BadRow(str(path), entry, exc.message))
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(part) for part in first["loc"])

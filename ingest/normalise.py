@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import re
 from collections.abc import Mapping
 
 from domain.benchmarks import BenchmarkRecord
 from domain.catalog import Provenance
+from domain.errors import InvalidInputError
 
 _PRECISIONS: dict[str, str] = {
     "fp16": "fp16",
@@ -183,8 +185,13 @@ def build_record(
         The validated record.
 
     Raises:
+        InvalidInputError: When a measured value is negative or not finite.
         pydantic.ValidationError: When a field is out of range or of the wrong type.
     """
+    for name in _ID_FIELDS:
+        value = fields.get(name)
+        if isinstance(value, float) and (value < 0 or not math.isfinite(value)):
+            raise InvalidInputError(f"{name}: must be a finite number >= 0, got {value}")
     notes = str(fields.get("notes", ""))
     return BenchmarkRecord.model_validate(
         fields

@@ -303,9 +303,9 @@ def load_models(overlay: Mapping[str, Mapping[str, object]] | None = None) -> di
         hf_id → spec.
     """
     models = {model.hf_id: model for model in _models()}
-    for hf_id, fields in _model_facts().items():
+    for hf_id, facts in _model_facts().items():
         if hf_id in models:
-            models[hf_id] = models[hf_id].model_copy(update=fields)
+            models[hf_id] = models[hf_id].model_copy(update=facts)
     for hf_id, fields in (overlay or {}).items():
         if hf_id in models:
             models[hf_id] = models[hf_id].model_copy(update=dict(fields))

@@ -15,6 +15,7 @@ errors leave it as :class:`~domain.errors.BackendUnavailableError`.
 from __future__ import annotations
 
 import contextlib
+import functools
 import io
 import uuid
 import warnings
@@ -129,11 +130,11 @@ class QdrantKnowledgeBase:
             )
         return self._stores[kind]
 
-    def _add(self, store: QdrantVectorStore, nodes: list[BaseNode]) -> None:
+    def _add(self, store: QdrantVectorStore, nodes: Sequence[BaseNode]) -> None:
         with warnings.catch_warnings():
             # Local mode warns that payload indexes (which LlamaIndex creates) have no effect.
             warnings.simplefilter("ignore", UserWarning)
-            store.add(nodes)
+            store.add(list(nodes))
 
     def _call(self, what: str, action: Callable[[], Any]) -> Any:
         try:
@@ -162,8 +163,12 @@ class QdrantKnowledgeBase:
         while True:
             points, offset = self._call(
                 "scroll",
-                lambda o=offset: self._client.scroll(
-                    self._names["benchmark"], limit=2048, offset=o, with_payload=["n_records"]
+                functools.partial(
+                    self._client.scroll,
+                    self._names["benchmark"],
+                    limit=2048,
+                    offset=offset,
+                    with_payload=["n_records"],
                 ),
             )
             total += sum(int((point.payload or {}).get("n_records", 1)) for point in points)
@@ -260,7 +265,7 @@ class QdrantKnowledgeBase:
                 )
                 for offset, (text, meta, _) in enumerate(batch)
             ]
-            self._call("upsert", lambda nodes=nodes: self._add(store, nodes))
+            self._call("upsert", functools.partial(self._add, store, nodes))
             if progress is not None:
                 progress(sum(weight for _, _, weight in batch))
         return len(items)

@@ -17,9 +17,11 @@ No I/O here.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
+from typing import TypeVar
 
 import numpy as np
+import numpy.typing as npt
 
 from domain.catalog import GpuSpec, ModelSpec
 from domain.serving import LoadKind, Percentiles, PerformanceEstimate, ServingConfig, Workload
@@ -29,9 +31,6 @@ from simulate.step_time import (
     Arr,
     Efficiency,
     ReplicaCosts,
-    allreduce_bytes_s,
-    attention_flops_s,
-    matmul_flops_s,
     replica_costs,
     step_s,
 )
@@ -40,8 +39,11 @@ KIND_BATCH, KIND_CONCURRENCY, KIND_RATE, KIND_MAX = 0.0, 1.0, 2.0, 3.0
 KIND_CODES = {LoadKind.BATCH: KIND_BATCH, LoadKind.CONCURRENCY: KIND_CONCURRENCY, LoadKind.RATE: KIND_RATE}
 PERCENTILES = (50, 90, 95, 99)
 _Z = {50: 0.0, 90: 1.2816, 95: 1.6449, 99: 2.3263}
+_Q = np.array([p / 100.0 for p in PERCENTILES])
+_ZS = np.array([_Z[p] for p in PERCENTILES])
 SATURATED_RUN_REQUESTS = 1000.0  # a saturated queue is reported as it stands after this many
-_FIXED_POINT_ITERATIONS = 40
+_GRID = np.geomspace(1e-3, 1.0, 48)  # shares of the most sequences that fit, for the rate solve
+_T = TypeVar("_T", ReplicaCosts, Efficiency)
 
 
 @dataclass(frozen=True)
@@ -95,125 +97,171 @@ def efficiency_arrays(effs: list[Efficiencies]) -> tuple[Efficiency, Arr]:
     return eff, col("ttft_overhead_ms", 1e-3)
 
 
-def _lognormal_quantile(cv: Arr, percentile: int) -> Arr:
-    sigma = np.sqrt(np.log1p(cv * cv))
-    return np.exp(_Z[percentile] * sigma - 0.5 * sigma * sigma)
-
-
 def _prefill_alone_s(
     costs: ReplicaCosts, eff: Efficiency, tokens: Arr, pairs: Arr, chunk: Arr
 ) -> Arr:
     chunks = np.maximum(1.0, np.ceil(tokens / chunk))
     return chunks * step_s(
-        costs, eff, decode_seqs=0.0, context_tokens=0.0,
-        prefill_tokens=tokens / chunks, prefill_pairs=pairs / chunks,
+        costs,
+        eff,
+        decode_seqs=0.0,
+        context_tokens=0.0,
+        prefill_tokens=tokens / chunks,
+        prefill_pairs=pairs / chunks,
     )
 
 
-def _marginal_prefill_s(costs: ReplicaCosts, eff: Efficiency, tokens: Arr, pairs: Arr) -> Arr:
-    """Compute one prompt adds to steps that already stream the weights."""
-    compute = (matmul_flops_s(costs, tokens) + attention_flops_s(costs, pairs)) / eff.prefill
-    return compute + allreduce_bytes_s(costs, tokens)
+def _expand(item: _T) -> _T:
+    """Add a trailing axis to every array field, so rows broadcast against a grid."""
+    return replace(item, **{f.name: np.asarray(getattr(item, f.name))[..., None] for f in fields(item)})  # type: ignore[arg-type]
 
 
-def predict_arrays(costs: ReplicaCosts, eff: Efficiency, ttft_overhead_s: Arr, shapes: Shapes) -> Predictions:
+@dataclass(frozen=True)
+class _Load:
+    """Steady-state terms with ``n`` sequences decoding."""
+
+    pure: Arr  # a decode step without prompts
+    marginal: Arr  # time one prompt adds to the steps it rides on
+    itl: Arr  # mean time per output token
+    ttft: Arr  # own prefill, chunk by chunk, riding on decode steps
+
+
+def _load_terms(costs: ReplicaCosts, eff: Efficiency, n: Arr, i: Arr, o: Arr, chunk: Arr) -> _Load:
+    ctx = i + 0.5 * o
+    chunks = np.maximum(1.0, np.ceil(i / chunk))
+    pairs = 0.5 * i * (i + 1.0)
+    pure = step_s(costs, eff, decode_seqs=n, context_tokens=n * ctx)
+    with_chunk = step_s(
+        costs,
+        eff,
+        decode_seqs=n,
+        context_tokens=n * ctx,
+        prefill_tokens=i / chunks,
+        prefill_pairs=pairs / chunks,
+    )
+    marginal = chunks * (with_chunk - pure)
+    return _Load(pure=pure, marginal=marginal, itl=pure + n / o * marginal, ttft=chunks * with_chunk)
+
+
+def _solve_rate(
+    costs: ReplicaCosts, eff: Efficiency, lam: Arr, n_max: Arr, i: Arr, o: Arr, chunk: Arr
+) -> Arr:
+    """Sequences in service under Poisson rate ``lam``: the least n with n = lam · time in service."""
+    grid = n_max[:, None] * _GRID[None, :]
+    load = _load_terms(_expand(costs), _expand(eff), grid, i[:, None], o[:, None], chunk[:, None])
+    gap = lam[:, None] * ((o[:, None] - 1.0) * load.itl + load.ttft) - grid
+    below = gap <= 0.0
+    first = np.where(below.any(axis=1), below.argmax(axis=1), _GRID.size - 1)
+    prev = np.maximum(first - 1, 0)
+    rows = np.arange(grid.shape[0])
+    g0, g1 = gap[rows, prev], gap[rows, first]
+    n0, n1 = grid[rows, prev], grid[rows, first]
+    frac = np.where(g0 > g1, g0 / np.maximum(g0 - g1, 1e-30), 1.0)
+    solved = np.where(first > 0, n0 + np.clip(frac, 0.0, 1.0) * (n1 - n0), n1)
+    return np.where(below.any(axis=1), solved, n_max)
+
+
+def predict_arrays(
+    costs: ReplicaCosts, eff: Efficiency, ttft_overhead_s: Arr, shapes: Shapes
+) -> Predictions:
     """Predict every row at once.
 
     Args:
-        costs: Replica constants per row.
+        costs: Replica constants per row (1-d arrays).
         eff: Efficiencies per row.
-        ttft_overhead_s: Per-request TTFT overhead per row, seconds.
+        ttft_overhead_s: Per-request TTFT overhead of served loads per row, seconds.
         shapes: Workload per row.
 
     Returns:
         Predictions per row.
     """
-    i, o = shapes.input_tokens, np.maximum(shapes.output_tokens, 1.0)
-    ctx = i + 0.5 * o
-    n_cap = np.maximum(1.0, np.floor(shapes.kv_capacity_tokens / (i + o)))
-    n_max = np.minimum(shapes.max_num_seqs, n_cap)
+    i, o, kind = shapes.input_tokens, np.maximum(shapes.output_tokens, 1.0), shapes.kind
+    n_max = np.minimum(
+        shapes.max_num_seqs, np.maximum(1.0, np.floor(shapes.kv_capacity_tokens / (i + o)))
+    )
     chunk = np.maximum(shapes.max_num_batched_tokens, 1.0)
-    pairs_one = 0.5 * i * (i + 1.0)
-    kind = shapes.kind
-
-    def decode_step(n: Arr, prefill_share: Arr) -> Arr:
-        return step_s(
-            costs, eff, decode_seqs=n, context_tokens=n * ctx,
-            prefill_tokens=prefill_share * i, prefill_pairs=prefill_share * pairs_one,
-        )
 
     # Static batch: everything prefills, then everything decodes, in waves if memory forces it.
-    batch = np.where(kind == KIND_BATCH, shapes.value, 1.0)
+    is_static = kind == KIND_BATCH
+    batch = np.where(is_static, shapes.value, 1.0)
     b_run = np.minimum(batch, n_max)
-    waves = np.ceil(batch / b_run)
-    static_prefill = _prefill_alone_s(costs, eff, b_run * i, b_run * pairs_one, chunk)
-    static_itl = decode_step(b_run, np.zeros_like(i))
+    static_e2e = static_prefill = static_itl = np.zeros_like(i)
+    if bool(is_static.any()):
+        static_prefill = _prefill_alone_s(costs, eff, b_run * i, b_run * 0.5 * i * (i + 1.0), chunk)
+        static_itl = step_s(costs, eff, decode_seqs=b_run, context_tokens=b_run * (i + 0.5 * o))
+        static_e2e = np.ceil(batch / b_run) * (static_prefill + (o - 1.0) * static_itl)
 
-    # Steady state under load: n sequences decode, prompts ride along at n/o per step.
-    alone = _prefill_alone_s(costs, eff, i, pairs_one, chunk)
-    marginal = _marginal_prefill_s(costs, eff, i, pairs_one)
-    n = np.where(kind == KIND_CONCURRENCY, np.minimum(shapes.value, n_max), np.minimum(1.0, n_max))
-    n = np.where(kind == KIND_MAX, n_max, n)
-    lam = np.where(kind == KIND_RATE, shapes.value, 0.0)
-    for _ in range(_FIXED_POINT_ITERATIONS):
-        itl = decode_step(n, n / o)
-        ttft_base = np.maximum(alone, marginal + itl)
-        target = np.where(kind == KIND_RATE, lam * ((o - 1.0) * itl + ttft_base), n)
-        n = np.clip(0.5 * n + 0.5 * target, 1e-3, n_max)
-    itl_mean = decode_step(n, n / o)
-    ttft_base = np.maximum(alone, marginal + itl_mean)
-    cycle = ttft_base + (o - 1.0) * itl_mean
-    capacity_rps = n_max / (
-        np.maximum(alone, marginal + decode_step(n_max, n_max / o)) + (o - 1.0) * decode_step(n_max, n_max / o)
-    )
+    # Served load: n sequences decode while prompts ride along on the same steps.
+    lam_in = np.where(kind == KIND_RATE, shapes.value, 0.0)
+    n = np.where(kind == KIND_CONCURRENCY, np.minimum(shapes.value, n_max), n_max)
+    if bool((kind == KIND_RATE).any()):
+        rate_rows = kind == KIND_RATE
+        n_rate = np.array(n, copy=True)
+        n_rate[rate_rows] = _solve_rate(
+            _take(costs, rate_rows), _take(eff, rate_rows), lam_in[rate_rows],
+            n_max[rate_rows], i[rate_rows], o[rate_rows], chunk[rate_rows],
+        )
+        n = np.where(rate_rows, n_rate, n)
+    load = _load_terms(costs, eff, n, i, o, chunk)
+    capacity_rps = np.full_like(i, np.inf)
+    if bool((kind == KIND_RATE).any()):
+        full = _load_terms(costs, eff, n_max, i, o, chunk)
+        capacity_rps = n_max / (full.ttft + (o - 1.0) * full.itl)
+    cycle = load.ttft + (o - 1.0) * load.itl
     conc = np.where(kind == KIND_CONCURRENCY, shapes.value, n)
-    lam = np.where(kind == KIND_RATE, lam, n / cycle)
-    lam = np.where(kind == KIND_CONCURRENCY, np.minimum(conc, n_max) / cycle, lam)
+    saturated = (kind == KIND_RATE) & (lam_in >= capacity_rps * 0.999)
+    lam = np.where(kind == KIND_RATE, np.minimum(lam_in, capacity_rps), n / cycle)
 
-    # Queueing of prompts on the compute they need (M/G/1), plus waiting for a free slot.
-    rho = np.clip(lam * marginal, 0.0, 0.999)
-    wait_mean = rho * marginal / (2.0 * (1.0 - rho))
+    # A prompt waits for the running step to end, then queues (M/D/1) for the step budget
+    # left after the decodes; prompts that fit in one budget share a step.
+    per_step = np.maximum(1.0, np.floor(np.maximum(chunk - n, 1.0) / i))
+    service = load.ttft / per_step
+    rho = np.clip(lam * service, 0.0, 0.99)
+    wait_mean = rho * service / (2.0 * (1.0 - rho))
     slot_wait = np.where(kind == KIND_CONCURRENCY, np.maximum(conc - n_max, 0.0) / lam, 0.0)
-    saturated = (kind == KIND_RATE) & (lam >= capacity_rps * 0.999)
-    backlog = SATURATED_RUN_REQUESTS * np.maximum(0.0, 1.0 / capacity_rps - 1.0 / np.maximum(lam, 1e-9))
-
+    backlog = SATURATED_RUN_REQUESTS * np.maximum(
+        0.0, 1.0 / capacity_rps - 1.0 / np.maximum(lam_in, 1e-9)
+    )
     # Per-request ITL spread: prompts prefilled during one request's decode (Poisson).
-    pure = decode_step(n, np.zeros_like(i))
-    arrivals = np.maximum(lam * (o - 1.0) * itl_mean, 1e-9)
-    extra = np.maximum(itl_mean - pure, 0.0) * (o - 1.0) / arrivals
-    itl_std = np.sqrt(arrivals) * extra / np.maximum(o - 1.0, 1.0)
+    arrivals = lam * (o - 1.0) * load.itl
+    itl_std = np.sqrt(arrivals) * load.marginal / np.maximum(o - 1.0, 1.0)
 
-    ttft: dict[int, Arr] = {}
-    itl_p: dict[int, Arr] = {}
-    e2e: dict[int, Arr] = {}
-    for p in PERCENTILES:
-        q = p / 100.0
-        wait_p = np.where(rho > 1.0 - q, wait_mean / np.maximum(rho, 1e-9) * np.log(rho / (1.0 - q)), 0.0)
-        wait_p = np.maximum(wait_p, 0.0) + slot_wait + np.where(saturated, backlog * q, 0.0)
-        load_ttft = ttft_base * _lognormal_quantile(shapes.length_cv, p) + wait_p
-        load_itl = itl_mean + _Z[p] * itl_std
-        o_p = o * _lognormal_quantile(shapes.length_cv, p)
-        load_e2e = load_ttft + np.maximum(o_p - 1.0, 0.0) * load_itl
-        static_e2e = waves * (static_prefill + (o - 1.0) * static_itl)
-        is_static = kind == KIND_BATCH
-        # Only served loads pay the API server's per-request time; a static batch is an
-        # engine benchmark with no server in front.
-        ttft[p] = 1e3 * np.where(is_static, static_prefill, load_ttft + ttft_overhead_s)
-        itl_p[p] = 1e3 * np.where(is_static, static_itl, load_itl)
-        e2e[p] = 1e3 * np.where(is_static, static_e2e, load_e2e + ttft_overhead_s)
-    static_tput = batch * o / (e2e[50] / 1e3)
-    load_lam = np.where(saturated, capacity_rps, lam)
-    req = np.where(kind == KIND_BATCH, batch / (e2e[50] / 1e3), load_lam)
-    running = np.where(kind == KIND_BATCH, b_run, n)
+    q = _Q[:, None]
+    tail = np.log(np.maximum(rho, 1e-12) / (1.0 - q))
+    wait_p = np.where(rho > 1.0 - q, wait_mean / np.maximum(rho, 1e-9) * tail, 0.0)
+    wait_p = wait_p + q * load.pure + slot_wait + np.where(saturated, backlog * q, 0.0)
+    spread = np.exp(_ZS[:, None] * np.sqrt(np.log1p(shapes.length_cv**2)) - 0.5 * np.log1p(shapes.length_cv**2))
+    load_ttft = load.ttft * spread + wait_p
+    load_itl = load.itl + _ZS[:, None] * itl_std
+    load_e2e = load_ttft + np.maximum(o * spread - 1.0, 0.0) * load_itl
+    # Only served loads pay the API server's per-request time; a static batch is an engine
+    # benchmark with no server in front.
+    ttft_all = 1e3 * np.where(is_static, static_prefill, load_ttft + ttft_overhead_s)
+    itl_all = 1e3 * np.where(is_static, static_itl, load_itl)
+    e2e_all = 1e3 * np.where(is_static, static_e2e, load_e2e + ttft_overhead_s)
+    ttft = {p: ttft_all[k] for k, p in enumerate(PERCENTILES)}
+    itl_p = {p: itl_all[k] for k, p in enumerate(PERCENTILES)}
+    e2e = {p: e2e_all[k] for k, p in enumerate(PERCENTILES)}
+    req = np.where(is_static, batch / (e2e[50] / 1e3), lam)
+    running = np.where(is_static, b_run, n)
     return Predictions(
         ttft_ms=ttft,
         itl_ms=itl_p,
         e2e_ms=e2e,
-        output_tok_per_s=np.where(kind == KIND_BATCH, static_tput, load_lam * o),
+        output_tok_per_s=req * o,
         req_per_s=req,
         kv_usage=np.clip(running * (i + o) / np.maximum(shapes.kv_capacity_tokens, 1.0), 0.0, 1.0),
         saturated=saturated,
     )
+
+
+def _take(item: _T, rows: npt.NDArray[np.bool_]) -> _T:
+    """Keep only ``rows`` of every per-row array field (0-d fields broadcast and stay)."""
+    out = {}
+    for f in fields(item):  # type: ignore[arg-type]
+        value = np.asarray(getattr(item, f.name))
+        out[f.name] = value[rows] if value.ndim == 1 and value.size == rows.size else value
+    return replace(item, **out)  # type: ignore[type-var]
 
 
 def shapes_for(config: ServingConfig, workload: Workload, kv_capacity_tokens: int) -> Shapes:

@@ -24,6 +24,7 @@ from deploy.audit import JsonlAuditLog
 from deploy.cluster import Cluster, Identity, Permission, permissions_needed
 from deploy.dryrun_cluster import DryRunCluster
 from deploy.k8s_cluster import KubernetesCluster
+from deploy.plan import Target as ServingApi
 from deploy.records import MemoryRecords
 from deploy.render import render
 from deploy.service import DeploymentService
@@ -41,7 +42,7 @@ NAME = "llama-3-1-8b-h100"
 NS = "llm-serving"
 
 
-class Target:
+class ClusterUnderTest:
     """One cluster implementation and how to give its users permissions."""
 
     def __init__(self, kind: str, tmp_path: Path, emulator: KubeApiEmulator | None) -> None:
@@ -68,22 +69,22 @@ def emulator() -> Iterator[KubeApiEmulator]:
 
 
 @pytest.fixture(params=["dry-run", "api"])
-def target(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Target]:
+def target(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ClusterUnderTest]:
     if request.param == "dry-run":
-        yield Target("dry-run", tmp_path, None)
+        yield ClusterUnderTest("dry-run", tmp_path, None)
     else:
         with KubeApiEmulator() as running:
-            yield Target("api", tmp_path, running)
+            yield ClusterUnderTest("api", tmp_path, running)
 
 
-def test_dry_run_persists_nothing(target: Target) -> None:
+def test_dry_run_persists_nothing(target: ClusterUnderTest) -> None:
     cluster = target.cluster()
     result = cluster.apply(manifests=render(make_plan()), dry_run=True)
     assert result.dry_run and len(result.applied) == 6
     assert not cluster.status(namespace=NS, name=NAME).exists
 
 
-def test_apply_then_status_then_delete(target: Target) -> None:
+def test_apply_then_status_then_delete(target: ClusterUnderTest) -> None:
     cluster = target.cluster()
     manifests = render(make_plan())
     result = cluster.apply(manifests=manifests, dry_run=False)
@@ -95,7 +96,7 @@ def test_apply_then_status_then_delete(target: Target) -> None:
     cluster.delete(manifests=manifests)  # already gone: no error
 
 
-def test_access_review_lists_exactly_the_missing_permissions(target: Target) -> None:
+def test_access_review_lists_exactly_the_missing_permissions(target: ClusterUnderTest) -> None:
     needs = permissions_needed(render(make_plan()))
     granted = [p for p in needs if p.verb != "patch"]
     cluster = target.cluster({"bob": granted, "group:sre": needs})
@@ -248,6 +249,22 @@ def test_watch_reports_progress_until_ready_with_the_endpoint(
         f"/apis/serving.kserve.io/v1beta1/namespaces/{NS}/inferenceservices/{NAME}"
     ]
     assert stored["metadata"]["annotations"]["preflight.dev/approved-by"] == "U-bob"
+
+
+def test_llm_inference_service_is_applied_and_watched(
+    emulator: KubeApiEmulator, tmp_path: Path
+) -> None:
+    cluster = _cluster(emulator, tmp_path)
+    manifests = render(make_plan(target=ServingApi.LLM_INFERENCE_SERVICE))
+    cluster.apply(manifests=manifests, dry_run=False)
+    path = f"/apis/serving.kserve.io/v1alpha2/namespaces/{NS}/llminferenceservices/{NAME}"
+    assert emulator.state.objects[path]["kind"] == "LLMInferenceService"
+    status = cluster.status(namespace=NS, name=NAME, kind="LLMInferenceService")
+    assert status.ready
+    (pods,) = [r for r in emulator.state.of("GET", "/pods")]
+    assert pods.query["labelSelector"] == [
+        f"app.kubernetes.io/name={NAME},app.kubernetes.io/part-of=llminferenceservice"
+    ]
 
 
 @pytest.mark.cluster

@@ -70,6 +70,24 @@ def test_render_writes_validated_manifests_and_their_hash(app: typer.Typer, work
     assert "sha256 " in out
 
 
+def test_render_the_llm_d_target(app: typer.Typer, workdir: Path) -> None:
+    code, out = run(
+        app,
+        "deploy",
+        "render",
+        "--option",
+        "option.json",
+        "--out",
+        "llmd",
+        "--target",
+        "llminferenceservice",
+    )
+    assert code == 0, out
+    documents = list(yaml.safe_load_all((workdir / "llmd" / "manifests.yaml").read_text()))
+    assert documents[0]["kind"] == "LLMInferenceService"
+    assert documents[0]["apiVersion"] == "serving.kserve.io/v1alpha2"
+
+
 def test_export_writes_a_kustomization(app: typer.Typer, workdir: Path) -> None:
     code, out = run(app, "deploy", "export", "--option", "option.json", "--dir", "gitops")
     assert code == 0, out

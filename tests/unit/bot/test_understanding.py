@@ -240,6 +240,7 @@ def test_gpu_families_and_negations(text: str, allowed: str) -> None:
         pytest.param("We support 6 languages across 40 offices", id="plain-counts"),
         pytest.param("Llama 3.1 or Qwen3, we have not decided", id="families-without-size"),
         pytest.param("contracts of up to 100 pages, articles of 1,200 words", id="pages-words"),
+        pytest.param("a few thousand users, hundreds of requests", id="vague-amounts"),
         pytest.param("asdf qwerty zzz 42", id="nonsense"),
         pytest.param("", id="empty"),
     ],
@@ -397,3 +398,24 @@ def test_models_come_from_the_catalog_given() -> None:
     requirements = understand("Qwen3 8B or Llama 3.1 8B, maybe Gemma 2 9B", models=small)
 
     assert requirements.models == ["Qwen/Qwen3-8B", "google/gemma-2-9b-it"]
+
+
+def test_ruling_a_gpu_out_narrows_the_earlier_list() -> None:
+    first = understand("We have A100s, L4s and T4s")
+
+    narrowed = understand("actually no T4s", previous=first)
+
+    assert narrowed.gpu_families == ["A100", "L4"]
+    assert understand("no T4s", previous=Requirements()).gpu_families[:2] == ["A10G", "L4"]
+
+
+def test_the_understander_asks_the_extractor_once_per_message() -> None:
+    extractor = _Extractor(Requirements(input_tokens=900))
+    understander = TextUnderstander(extractor=extractor)
+
+    understood = understander.message("chatbot for 40 users")
+    merged = understander.merge("chatbot for 40 users", previous=Requirements(max_gpus=2))
+
+    assert extractor.texts == ["chatbot for 40 users"]
+    assert understood.requirements.input_tokens == 900
+    assert (merged.max_gpus, merged.input_tokens, merged.concurrent_users) == (2, 900, 40)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from deploy.plan import Autoscaler, DeploymentPlan, plan_for
+from deploy.plan import Autoscaler, DeploymentPlan, Target, plan_for
 from domain.recommendation import PredictedMetrics, RecommendedOption, VllmArgs
 from knowledge.catalog import gpus_in_family, load_gpus, load_models
 
@@ -68,6 +68,7 @@ def make_plan(
     *,
     namespace: str = "llm-serving",
     autoscaler: Autoscaler = Autoscaler.KEDA,
+    target: Target = Target.INFERENCE_SERVICE,
     thread_id: str = "C01/1700000000.000100",
     requester: str = "U-alice",
     **option: Any,
@@ -79,6 +80,7 @@ def make_plan(
         requester=requester,
         thread_id=thread_id,
         autoscaler=autoscaler,
+        target=target,
     )
 
 

@@ -143,7 +143,7 @@ class _Handler(BaseHTTPRequestHandler):
             return
         with self.state.lock:
             count = self.state.gets[record.path] = self.state.gets.get(record.path, 0) + 1
-        if obj.get("kind") == "InferenceService":
+        if obj.get("kind") in ("InferenceService", "LLMInferenceService"):
             ready = count >= self.state.ready_after_gets
             name, ns = obj["metadata"]["name"], obj["metadata"]["namespace"]
             obj = {

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from deploy.gpus import GpuVendor
 from deploy.plan import (
     Autoscaler,
     default_name,
@@ -12,7 +13,6 @@ from deploy.plan import (
     startup_failure_threshold,
     thread_label,
 )
-from deploy.gpus import GpuVendor
 from domain.errors import InvalidInputError
 from domain.serving import Precision
 from tests.unit.deploy.factories import make_option

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import yaml
 
-from deploy.plan import Autoscaler
+from deploy.plan import Autoscaler, Target
 from deploy.render import manifest_hash, render, stamp_approval, to_yaml, vllm_args
 from tests.unit.deploy.factories import make_plan
 
@@ -41,6 +41,17 @@ CASES = [
             "autoscaler": Autoscaler.NONE,
         },
         id="llama70b-mi300x-fixed",
+    ),
+    pytest.param(
+        "llama70b-h100-tp2-llmisvc",
+        {
+            "model": "meta-llama/Llama-3.1-70B",
+            "tensor_parallel": 2,
+            "precision": "fp8",
+            "quantization": "fp8",
+            "target": Target.LLM_INFERENCE_SERVICE,
+        },
+        id="llama70b-h100-tp2-llmisvc",
     ),
 ]
 
@@ -143,3 +154,23 @@ def test_vllm_args_include_prefix_caching_choice() -> None:
     args = vllm_args(make_plan())
     assert "--enable-prefix-caching" in args
     assert args[0] == "--served-model-name=meta-llama/Llama-3.1-8B"
+
+
+def test_llm_inference_service_target_passes_vllm_arguments_through_the_environment() -> None:
+    plan = make_plan(tensor_parallel=2, target=Target.LLM_INFERENCE_SERVICE)
+    kinds = _by_kind(render(plan))
+    assert set(kinds) == {"LLMInferenceService", "PodMonitor", "ConfigMap", "PodDisruptionBudget"}
+    spec = kinds["LLMInferenceService"]["spec"]
+    assert spec["model"] == {
+        "uri": "hf://meta-llama/Llama-3.1-8B",
+        "name": "meta-llama/Llama-3.1-8B",
+    }
+    assert spec["parallelism"] == {"tensor": 2}
+    (env,) = spec["template"]["containers"][0]["env"]
+    assert env["name"] == "VLLM_ADDITIONAL_ARGS"
+    assert "--max-model-len=8192" in env["value"]
+    assert "--tensor-parallel-size" not in env["value"]
+    assert "--served-model-name" not in env["value"]
+    selector = kinds["PodDisruptionBudget"]["spec"]["selector"]["matchLabels"]
+    assert selector["app.kubernetes.io/part-of"] == "llminferenceservice"
+    assert kinds["PodMonitor"]["spec"]["selector"]["matchLabels"] == selector

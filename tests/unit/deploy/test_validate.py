@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from deploy.plan import Autoscaler, plan_for
+from deploy.plan import Autoscaler, Target, plan_for
 from deploy.render import render
 from deploy.validate import (
     CRD_DIR,
@@ -29,9 +29,13 @@ def _scenarios(eval_dir: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in (eval_dir / "scenarios.jsonl").read_text().splitlines()]
 
 
-@pytest.mark.parametrize("autoscaler", list(Autoscaler), ids=[a.value for a in Autoscaler])
+@pytest.mark.parametrize(
+    ("autoscaler", "target"),
+    [pytest.param(a, Target.INFERENCE_SERVICE, id=a.value) for a in Autoscaler]
+    + [pytest.param(Autoscaler.NONE, Target.LLM_INFERENCE_SERVICE, id="llminferenceservice")],
+)
 def test_every_scenario_renders_objects_that_pass_the_real_schemas(
-    eval_dir: Path, autoscaler: Autoscaler
+    eval_dir: Path, autoscaler: Autoscaler, target: Target
 ) -> None:
     scenarios = _scenarios(eval_dir)
     assert len(scenarios) >= 20
@@ -44,11 +48,20 @@ def test_every_scenario_renders_objects_that_pass_the_real_schemas(
             requester="U1",
             thread_id=scenario["id"],
             autoscaler=autoscaler,
+            target=target,
         )
         manifests = render(plan)
         validate_objects(manifests)  # raises naming the object and field on any failure
         kinds.update(m["kind"] for m in manifests)
-    assert {"InferenceService", "ServingRuntime", "PodMonitor", "ConfigMap"} <= kinds
+    served = (
+        {"LLMInferenceService"}
+        if target is Target.LLM_INFERENCE_SERVICE
+        else {
+            "InferenceService",
+            "ServingRuntime",
+        }
+    )
+    assert served | {"PodMonitor", "ConfigMap", "PodDisruptionBudget"} <= kinds
 
 
 def test_shipped_crds_are_byte_copies_of_the_shared_ones(shared_dir: Path) -> None:

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from bot.conversation_state import Essential
 from bot.replies import Choice, ChoiceStyle, Field, Reply, ReplyKind, Table
 from domain.recommendation import Recommendation, RecommendedOption
-from domain.requirements import Requirements, Task
+from domain.requirements import Requirements, Task, TaskDefaults
 
 TASK_CHOICES: tuple[tuple[str, Task], ...] = (
     ("Chatbot / assistant", Task.CHATBOT),
@@ -38,13 +38,20 @@ WHAT_IFS = (
 )
 
 
-def question(essential: Essential, requirements: Requirements, *, preface: str = "") -> Reply:
+def question(
+    essential: Essential,
+    requirements: Requirements,
+    *,
+    preface: str = "",
+    defaults: TaskDefaults | None = None,
+) -> Reply:
     """One question for the next missing essential, with common answers as buttons.
 
     Args:
         essential: What is missing.
         requirements: What is known so far (the task picks the load examples).
         preface: A sentence before the question (e.g. what was understood).
+        defaults: The task's defaults, shown as what will be assumed unless stated.
 
     Returns:
         The question reply.
@@ -63,9 +70,29 @@ def question(essential: Essential, requirements: Requirements, *, preface: str =
     return Reply(
         kind=ReplyKind.QUESTION,
         text=f"{preface} {text}".strip(),
-        fields=_known_fields(requirements),
+        fields=_known_fields(requirements) + _default_fields(requirements, defaults),
         choices=choices,
     )
+
+
+def _default_fields(requirements: Requirements, defaults: TaskDefaults | None) -> tuple[Field, ...]:
+    """The task defaults that will be assumed for what the team has not stated."""
+    if defaults is None:
+        return ()
+    lines: list[str] = []
+    if requirements.input_tokens is None or requirements.output_tokens is None:
+        lines.append(
+            f"{defaults.input_tokens} prompt and {defaults.output_tokens} output tokens a request"
+        )
+    if not requirements.slo and defaults.slo:
+        lines.append(
+            " and ".join(
+                f"{slo.metric.value.upper()} p{slo.percentile} ≤ {format_ms(slo.ms)}"
+                for slo in defaults.slo
+            )
+        )
+    task = defaults.task.value.replace("_", " ")
+    return tuple(Field(label=f"Assumed for a {task}", value=line) for line in lines)
 
 
 def not_understood(essential: Essential, requirements: Requirements) -> Reply:
@@ -121,7 +148,11 @@ def recommendation_card(
         text=text,
         fields=fields,
         tables=(options_table(recommendation.options),),
-        choices=(*deploys, Choice(label="Show chart", value="chart"), *_what_if_choices()),
+        choices=(
+            *deploys,
+            Choice(label="Show chart", value="chart"),
+            *_what_if_choices(requirements),
+        ),
     )
 
 
@@ -143,8 +174,14 @@ def _nothing_fits(recommendation: Recommendation, fields: tuple[Field, ...]) -> 
     )
 
 
-def _what_if_choices() -> tuple[Choice, ...]:
-    return tuple(Choice(label=label, value=value) for label, value in WHAT_IFS)
+def _what_if_choices(requirements: Requirements | None = None) -> tuple[Choice, ...]:
+    """Example what-ifs, less a GPU the team already restricted itself to."""
+    families = [family.value for family in requirements.gpu_families] if requirements else []
+    return tuple(
+        Choice(label=label, value=value)
+        for label, value in WHAT_IFS
+        if not (families and value.endswith(" ".join(families)))
+    )
 
 
 def options_table(options: Sequence[RecommendedOption], *, title: str = "Options") -> Table:
@@ -291,7 +328,11 @@ def comparison_card(
         text=text,
         fields=(Field(label="Now", value=summarise(requirements)),),
         tables=tables,
-        choices=(*choices, Choice(label="Show chart", value="chart"), *_what_if_choices()),
+        choices=(
+            *choices,
+            Choice(label="Show chart", value="chart"),
+            *_what_if_choices(requirements),
+        ),
     )
 
 

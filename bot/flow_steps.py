@@ -95,7 +95,13 @@ def collect(state: ConversationState, message: Incoming, deps: FlowDependencies)
     if missing is not None:
         preface = f"Got it: {flow_cards.summarise(requirements)}."
         asking = state.model_copy(update={"asking": missing, "stage": Stage.COLLECTING})
-        return asking, [flow_cards.question(missing, requirements, preface=preface)]
+        defaults = (
+            deps.task_defaults(requirements.task)
+            if deps.task_defaults is not None and requirements.task is not None
+            else None
+        )
+        card = flow_cards.question(missing, requirements, preface=preface, defaults=defaults)
+        return asking, [card]
     return recommend(state, deps)
 
 

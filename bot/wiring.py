@@ -13,25 +13,23 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from bot.conversation_state import Pin
 from bot.flow import ConversationFlow
 from bot.flow_ports import (
     DeployResult,
     DeployStatus,
     FlowDependencies,
+    Recommender,
     Understander,
 )
 from bot.settings import Settings
 from bot.state import StateStore
 from domain.catalog import ModelSpec
-from domain.recommendation import Recommendation, RecommendedOption
-from domain.requirements import Requirements, Task, TaskDefaults
+from domain.recommendation import RecommendedOption
+from domain.requirements import Requirements
 
 if TYPE_CHECKING:
     from deploy.service import DeploymentService
     from recommend.context import RecommendContext
-
-WIDE_LIMIT = 40  # options searched when a pin filters them
 
 
 def build_flow(
@@ -39,6 +37,7 @@ def build_flow(
     *,
     context: RecommendContext | None = None,
     store: StateStore | None = None,
+    recommender: Recommender | None = None,
 ) -> ConversationFlow:
     """The conversation flow with every dependency the settings ask for.
 
@@ -47,6 +46,7 @@ def build_flow(
         context: A recommendation context already built (it is read-only and shareable);
             built from the settings when None.
         store: A state store already built; from the settings when None.
+        recommender: A recommender already built (it caches answers; tests share one).
 
     Returns:
         A ready flow.
@@ -55,6 +55,7 @@ def build_flow(
         ConfigurationError: When a setting cannot be used.
     """
     from bot.chart import cost_latency_png
+    from bot.flow_engine import EngineRecommender
     from recommend.context import default_context
 
     if context is None:
@@ -64,7 +65,7 @@ def build_flow(
         )
     deps = FlowDependencies(
         understander=build_understander(settings, context.models),
-        recommender=EngineRecommender(context),
+        recommender=recommender or EngineRecommender(context),
         deployer=ServiceDeployer(build_deployment_service(settings), settings=settings),
         chart=cost_latency_png,
         task_defaults=context.task_defaults.get,
@@ -109,68 +110,6 @@ def build_understander(settings: Settings, models: Mapping[str, ModelSpec]) -> U
     from bot.llm_client import LlmClient
 
     return TextUnderstander(models=models, extractor=LlmClient(settings.llm))
-
-
-class EngineRecommender:
-    """The recommendation engine as the flow's :class:`~bot.flow_ports.Recommender`.
-
-    A precision pin keeps only the options at that precision (searching wider first); a
-    replica pin re-sizes the shown options for that many replicas.
-
-    Args:
-        context: The engine's context, built once.
-        limit: Options shown.
-    """
-
-    def __init__(self, context: RecommendContext, *, limit: int = 5) -> None:
-        self._context = context
-        self._limit = limit
-
-    def __call__(self, requirements: Requirements, *, pin: Pin) -> Recommendation:
-        """Recommend (see the port)."""
-        from recommend.engine import recommend
-
-        if pin.precision is None:
-            recommendation = recommend(requirements, context=self._context, limit=self._limit)
-        else:
-            wide = recommend(requirements, context=self._context, limit=WIDE_LIMIT)
-            recommendation = _only_precision(wide, pin.precision, self._limit)
-        if pin.replicas is None or not recommendation.options:
-            return recommendation
-        from bot.flow_resize import resize
-
-        return resize(recommendation, requirements, replicas=pin.replicas, context=self._context)
-
-    def defaults(self, task: Task) -> TaskDefaults | None:
-        """The defaults of a task.
-
-        Args:
-            task: The task.
-
-        Returns:
-            Its defaults, if known.
-        """
-        return self._context.task_defaults.get(task)
-
-
-def _only_precision(recommendation: Recommendation, precision: str, limit: int) -> Recommendation:
-    kept = [option for option in recommendation.options if option.precision == precision][:limit]
-    if kept:
-        return recommendation.model_copy(
-            update={
-                "options": kept,
-                "feasible": any(option.meets_slo for option in kept),
-                "pareto": [],
-            }
-        )
-    return recommendation.model_copy(
-        update={
-            "feasible": False,
-            "options": [],
-            "pareto": [],
-            "why_nothing_fits": f"no {precision} option meets the requirements",
-        }
-    )
 
 
 def build_deployment_service(settings: Settings) -> DeploymentService:

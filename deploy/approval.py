@@ -216,9 +216,10 @@ def verify(
 
     Raises:
         ApprovalVoidedError: An approval is bound to other manifests than those.
-        ApprovalExpiredError: An approval is older than the policy's expiry.
+        ApprovalExpiredError: Too few approvals are left once expired ones are set aside.
     """
     by_approver: dict[str, Approval] = {}
+    expired: list[Approval] = []
     for approval in approvals:
         if approval.manifest_hash != current_hash or request.manifest_hash != current_hash:
             raise ApprovalVoidedError(
@@ -226,10 +227,13 @@ def verify(
                 hint="review the new manifests and approve again",
             )
         if now - approval.approved_at > timedelta(seconds=policy.expiry_s):
-            raise ApprovalExpiredError(
-                f"the approval by {approval.approver} has expired", hint="approve again"
-            )
+            expired.append(approval)
+            continue
         by_approver.setdefault(approval.approver, approval)
-    if len(by_approver) < policy.required_approvals:
-        return None
-    return list(by_approver.values())
+    if len(by_approver) >= policy.required_approvals:
+        return list(by_approver.values())
+    if expired:
+        raise ApprovalExpiredError(
+            f"the approval by {expired[-1].approver} has expired", hint="approve again"
+        )
+    return None

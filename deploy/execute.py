@@ -10,13 +10,12 @@ This module must not import an SDK.
 
 from __future__ import annotations
 
-import json
-
 from deploy.approval import DeploymentRequest, verify
 from deploy.audit import AuditAction
-from deploy.cluster import Identity
+from deploy.cluster import Identity, object_ref
 from deploy.dashboard import dashboard_uid
 from deploy.render import Manifest, manifest_hash, stamp_approval
+from deploy.revisions import push_revision, stale_objects
 from deploy.service import DeploymentService, Outcome, audit_fields
 from domain.errors import ApprovalError, PreflightError
 
@@ -116,16 +115,21 @@ def _apply(
         service.records.put(f"failures:{req.id}", str(attempt + 1))
         service.record(step, actor=actor, target=target, result="error", detail=str(exc), **audit)
         raise
-    revision = (
-        service.records.append(
-            f"revisions:{target}",
-            json.dumps(
-                {"request_id": req.id, "manifest_hash": req.manifest_hash, "manifests": stamped}
-            ),
-        )
-        - 1
+    stale = stale_objects(service.records, target, stamped)
+    try:
+        if stale:
+            service.cluster.delete(manifests=stale)
+    except PreflightError as exc:  # the new revision is live; a leftover is reported, not fatal
+        detail = f"could not prune {', '.join(object_ref(m) for m in stale)}: {exc}"
+        service.record(step, actor=actor, target=target, result="warning", detail=detail, **audit)
+        stale = []
+    revision = push_revision(
+        service.records,
+        target,
+        request_id=req.id,
+        manifest_hash=req.manifest_hash,
+        manifests=stamped,
     )
-    service.records.put(f"current:{target}", str(revision))
     outcome = base.model_copy(
         update={
             "state": "applied",
@@ -141,7 +145,8 @@ def _apply(
         actor=actor,
         target=target,
         result="ok",
-        detail=f"revision {revision} at {result.location}",
+        detail=f"revision {revision} at {result.location}"
+        + (f"; pruned {', '.join(object_ref(m) for m in stale)}" if stale else ""),
         **audit,
     )
     return outcome

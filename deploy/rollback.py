@@ -11,13 +11,13 @@ This module must not import an SDK.
 
 from __future__ import annotations
 
-import json
-from typing import Any, Literal
+from typing import Literal
 
 from deploy.approval import ChatIdentity
 from deploy.audit import AuditAction
 from deploy.cluster import object_ref, permissions_needed
 from deploy.render import Manifest
+from deploy.revisions import missing_from, revisions
 from deploy.service import DeploymentService
 from domain.base import Frozen
 from domain.errors import InvalidInputError, PermissionDeniedError, PreflightError
@@ -31,22 +31,6 @@ class RollbackOutcome(Frozen):
     revision: int | None = None
     manifest_hash: str = ""
     removed: tuple[str, ...] = ()
-
-
-def revisions(service: DeploymentService, target: str) -> tuple[list[dict[str, Any]], int | None]:
-    """Return a deployment's revisions and the index of the one in place.
-
-    Args:
-        service: The deployment service (its records).
-        target: 'namespace/name'.
-
-    Returns:
-        The revisions, oldest first, and the current index (None when nothing is in place).
-    """
-    items = [json.loads(raw) for raw in service.records.items(f"revisions:{target}")]
-    raw = service.records.get(f"current:{target}")
-    current = int(raw) if raw is not None else None
-    return items, (current if current is not None and current >= 0 else None)
 
 
 def rollback(
@@ -69,14 +53,13 @@ def rollback(
         CouldNotCheckError: RBAC could not be asked (audited); nothing changes.
     """
     target = f"{namespace}/{name}"
-    items, current = revisions(service, target)
+    items, current = revisions(service.records, target)
     if current is None:
         raise InvalidInputError(f"nothing deployed by Preflight is in place at {target}")
     now_manifests: list[Manifest] = items[current]["manifests"]
     previous = items[current - 1] if current > 0 else None
     keep: list[Manifest] = previous["manifests"] if previous else []
-    kept = {object_ref(m) for m in keep}
-    extra = [m for m in now_manifests if object_ref(m) not in kept]
+    extra = missing_from(now_manifests, keep)
     needs = permissions_needed(keep) + permissions_needed(extra, verbs=("delete",))
     audit = {"manifest_hash": previous["manifest_hash"] if previous else "", "request_id": ""}
     try:

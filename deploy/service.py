@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Literal
 
 from pydantic import Field
@@ -33,6 +33,7 @@ from deploy.cluster import ApplyResult, Cluster, Identity, Permission, permissio
 from deploy.plan import DeploymentPlan
 from deploy.records import RecordStore
 from deploy.render import Manifest, manifest_hash, render
+from deploy.revisions import stale_objects
 from deploy.validate import PlanChecks, validate_plan
 from domain.base import Frozen
 from domain.errors import (
@@ -131,7 +132,8 @@ class DeploymentService:
             plan: The validated plan; ``plan.requester`` asks.
 
         Returns:
-            The request (the existing one when the same thread asked for the same manifests).
+            The request (the existing one when the same thread asked for the same manifests
+            within the approval expiry; an expired one is renewed).
 
         Raises:
             PolicyViolationError: A policy is broken (audited as refused).
@@ -164,7 +166,10 @@ class DeploymentService:
         )
         self.records.put(f"manifests:{rid}", json.dumps(manifests), only_if_absent=True)
         if not self.records.put(f"request:{rid}", req.model_dump_json(), only_if_absent=True):
-            return self.get_request(rid)
+            existing = self.get_request(rid)
+            if req.created_at - existing.created_at <= timedelta(seconds=self.policy.expiry_s):
+                return existing
+            self.records.put(f"request:{rid}", req.model_dump_json())  # renew an expired one
         self.record(
             AuditAction.REQUEST,
             actor=plan.requester,
@@ -239,9 +244,10 @@ class DeploymentService:
                 seen_hash=seen_hash or req.manifest_hash,
                 now=self.clock(),
             )
+            stale = stale_objects(self.records, target, manifests)
             self.check_access(
                 identity,
-                permissions_needed(manifests),
+                permissions_needed(manifests) + permissions_needed(stale, verbs=("delete",)),
                 actor=approver.user,
                 target=target,
                 audit=audit,

@@ -8,6 +8,7 @@ indexes the same text. It imports no SDK.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from typing import Any, Literal, Protocol
 
@@ -131,22 +132,58 @@ def record_text(record: BenchmarkRecord) -> str:
     )
 
 
-def pattern_text(pattern: DeploymentPattern) -> str:
-    """The text embedded for a pattern: title, task, scale and its opening paragraph.
+def pattern_text(pattern: DeploymentPattern, params_b: float | None = None) -> str:
+    """The text embedded for a pattern: title, task, scale, model size and opening paragraph.
 
     Args:
         pattern: The pattern.
+        params_b: The model's size in billions, spelled out because people ask for "a 70
+            billion parameter model" rather than for a catalog id.
 
     Returns:
         A short description (MiniLM reads ~256 tokens).
     """
     opening = pattern.body.split("\n\n")[0]
     task = pattern.task.value.replace("_", " ")
+    size = f" A {params_b:.0f} billion parameter model." if params_b else ""
     return (
-        f"{pattern.title}. Deployment pattern for {task}. Scale: {pattern.scale}. "
+        f"{pattern.title}. Deployment pattern for {task}. Scale: {pattern.scale}.{size} "
         f"{pattern.model} on {pattern.gpu} ({family_name(pattern.gpu)}), {pattern.precision}. "
         f"{opening}"
     )
+
+
+_STOPWORDS = frozenset(
+    "a an and are as at be by for from in into is it of on or our per so that the this to we "
+    "with without you your".split()
+)
+
+
+def terms(text: str) -> set[str]:
+    """Lower-case word and number tokens of ``text`` without stop words (for lexical matching).
+
+    Args:
+        text: Any text.
+
+    Returns:
+        Its distinct terms.
+    """
+    return {
+        t for t in re.findall(r"[a-z0-9][a-z0-9.]*[a-z0-9]|[a-z0-9]", text.lower())
+    } - _STOPWORDS
+
+
+def lexical_overlap(query_terms: set[str], text: str) -> float:
+    """Share of the query's terms that occur in ``text`` (0-1).
+
+    Args:
+        query_terms: Terms of the query (see :func:`terms`).
+        text: The candidate's text.
+
+    Returns:
+        The share; 0 for an empty query.
+    """
+    return len(query_terms & terms(text)) / len(query_terms) if query_terms else 0.0
 
 
 def configuration_metadata(records: Sequence[BenchmarkRecord]) -> dict[str, Any]:

@@ -45,14 +45,18 @@ from knowledge.kb import (
     Kind,
     SearchHit,
     configuration_metadata,
+    lexical_overlap,
     pattern_metadata,
     pattern_text,
     record_text,
+    terms,
 )
 
 _QDRANT_ERRORS = (ResponseHandlingException, UnexpectedResponse, ValueError, OSError)
 _BATCH = 512
 _OVERFETCH = 20
+_RERANK = 4  # candidates per wanted hit that the lexical bonus may reorder
+_LEXICAL_WEIGHT = 0.2
 Progress = Callable[[int], None]
 
 
@@ -241,7 +245,15 @@ class QdrantKnowledgeBase:
         Returns:
             How many were written.
         """
-        items = [(pattern_text(p), pattern_metadata(p), 1) for p in patterns]
+        models = load_models()
+        items = [
+            (
+                pattern_text(p, models[p.model].params_b if p.model in models else None),
+                pattern_metadata(p),
+                1,
+            )
+            for p in patterns
+        ]
         return self._upsert("pattern", items, None)
 
     def _upsert(
@@ -292,6 +304,7 @@ class QdrantKnowledgeBase:
             Hits with their scores and metadata (benchmark hits list their ``record_ids``).
         """
         vector = self._embed_model().get_query_embedding(text)
+        query_terms = terms(text)
         hits: list[SearchHit] = []
         for kind in kinds or KINDS:
             if not self._exists(kind):
@@ -340,12 +353,16 @@ class QdrantKnowledgeBase:
         return list(zip(result.nodes or [], result.similarities or [], strict=False))
 
 
-def _hit(kind: Kind, node: BaseNode, score: float) -> SearchHit:
+def _hit(kind: Kind, node: BaseNode, score: float, query_terms: set[str]) -> SearchHit:
+    """A hit scored by meaning plus a small bonus for the query's exact words (sizes, GPU
+    names and acronyms such as "405", "MI300X" or "JSON" that a small embedding model blurs)."""
     meta = dict(node.metadata)
+    text = node.get_content() + " " + " ".join(str(value) for value in meta.values())
+    blended = float(score) + _LEXICAL_WEIGHT * lexical_overlap(query_terms, text)
     return SearchHit(
         id=str(meta.pop("ref_id")),
         kind=kind,
         title=str(meta.pop("title", "")),
-        score=round(float(score), 4),
+        score=round(blended, 4),
         metadata={key: value for key, value in meta.items() if key != "kind"},
     )

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from domain.catalog import GpuSpec, ModelSpec
 from domain.requirements import GpuFamily, Requirements, Task
 from domain.serving import Precision
+from simulate.memory import kv_bytes_per_token
 
 # Ampere GPUs run FP8 weights through vLLM's weight-only (Marlin) kernels; Turing cannot.
 _FP8_WEIGHT_ONLY = frozenset({GpuFamily.A100, GpuFamily.A10G, GpuFamily.A30})
@@ -156,6 +157,29 @@ def fits_task(family: ModelFamily, task: Task) -> bool:
     """
     tagged = [member for member in family.members if member.tasks]
     return not tagged or any(task in member.tasks for member in tagged)
+
+
+def family_profile(family: ModelFamily, task: Task) -> tuple[float, float, float, float]:
+    """What makes a family cheaper and better, all "lower is better": (parameters, active
+    parameters, KV bytes per token, −quality of its best checkpoint for the task).
+
+    A family no worse than another on all four (and better on one) is never worth sizing.
+
+    Args:
+        family: The family.
+        task: The task (checkpoints tagged for it count for quality).
+
+    Returns:
+        The profile.
+    """
+    tagged = [m for m in family.members if task in m.tasks or not m.tasks] or list(family.members)
+    model = family.members[0]
+    return (
+        model.params_b,
+        model.active_b,
+        kv_bytes_per_token(model),
+        -max(quality_score(m) for m in tagged),
+    )
 
 
 def _is_16bit(precision: str) -> bool:

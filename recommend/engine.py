@@ -27,6 +27,7 @@ from recommend.near_miss import closest, why_nothing_fits
 from recommend.ranking import Scorable, describe_weights, pareto_front, rank
 from recommend.search import MAX_SIZED, option_quality, search
 from recommend.sizing import Sized, refine
+from simulate.cost import cost_per_million_tokens
 
 _QUANTIZATION: dict[str, Literal["fp8", "awq", "gptq", "bitsandbytes"]] = {
     "fp8": "fp8",
@@ -93,8 +94,8 @@ def _option(
     option: Sized, score: float, demand: Demand, ctx: RecommendContext
 ) -> RecommendedOption:
     cand, est = option.candidate, option.estimate
-    tokens_per_month = est.output_tok_per_s * option.replicas * 730 * 3600
-    cost = option.monthly_cost_usd or 0.0
+    output_tok_per_s = est.output_tok_per_s * option.replicas
+    per_million = cost_per_million_tokens(cand.gpu, option.total_gpus, output_tok_per_s)
     return RecommendedOption(
         model=cand.model.hf_id,
         params_b=cand.model.params_b,
@@ -104,10 +105,8 @@ def _option(
         tensor_parallel=cand.tensor_parallel,
         replicas=option.replicas,
         total_gpus=option.total_gpus,
-        monthly_cost_usd=round(cost, 2),
-        cost_per_million_tokens_usd=round(cost / tokens_per_month * 1e6, 4)
-        if tokens_per_month > 0 and cost > 0
-        else None,
+        monthly_cost_usd=round(option.monthly_cost_usd or 0.0, 2),
+        cost_per_million_tokens_usd=None if per_million is None else round(per_million, 4),
         predicted=PredictedMetrics(
             ttft_ms_p50=est.ttft_ms.p50,
             ttft_ms_p95=est.ttft_ms.p95,
@@ -118,7 +117,7 @@ def _option(
             e2e_ms_p50=est.e2e_ms.p50,
             e2e_ms_p95=est.e2e_ms.p95,
             e2e_ms_p99=est.e2e_ms.p99,
-            output_tok_per_s=est.output_tok_per_s * option.replicas,
+            output_tok_per_s=output_tok_per_s,
         ),
         meets_slo=option.meets_slo,
         utilisation=round(

@@ -1,9 +1,11 @@
-"""A vectorised first look at every configuration: latency at light load, saturated throughput.
+"""A vectorised first look at many configurations: light-load latency, throughput, replica floors.
 
 One call of the simulator's array path (:func:`simulate.analytical.predict_arrays`) prices every
-configuration twice — at a trickle of requests and saturated — so the search can drop what
-misses an SLO even when idle, bound how many replicas the peak needs at least, and size the
-rest best-first. The numbers are the simulator's own; this module never sizes or ranks.
+configuration at a trickle of requests and saturated, so the search can drop what misses an SLO
+even when idle; a second call prices the promising ones at ``peak / k`` for a ladder of replica
+counts, bounding how many replicas each needs at least. The numbers are the simulator's own;
+the real replica count always comes from :func:`simulate.capacity.max_rate_per_replica`. This
+module never sizes or ranks.
 """
 
 from __future__ import annotations
@@ -20,14 +22,16 @@ from recommend.context import RecommendContext
 from simulate.analytical import (
     KIND_MAX,
     KIND_RATE,
+    Predictions,
     Shapes,
     efficiency_arrays,
     predict_arrays,
 )
 from simulate.calibration import Efficiencies
-from simulate.step_time import replica_costs, stack_costs
+from simulate.step_time import ReplicaCosts, replica_costs, stack_costs
 
 LIGHT_LOAD_RPS = 0.01
+REPLICA_LADDER = (1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64)
 
 
 @dataclass(frozen=True)
@@ -47,6 +51,52 @@ class FirstLook:
             The ratio.
         """
         return max((self.light_ms[(t.metric.value, t.percentile)] / t.ms for t in slo), default=0.0)
+
+
+@dataclass(frozen=True)
+class _Priced:
+    """Replica constants of many configurations, ready to price at any loads."""
+
+    costs: list[ReplicaCosts]
+    effs: list[Efficiencies]
+    items: Sequence[tuple[Candidate, ServingConfig, MemoryFit]]
+
+
+def _prepare(
+    items: Sequence[tuple[Candidate, ServingConfig, MemoryFit]], ctx: RecommendContext
+) -> _Priced:
+    by_gpu: dict[str, Efficiencies] = {}
+    effs: list[Efficiencies] = []
+    costs: list[ReplicaCosts] = []
+    for cand, config, _ in items:
+        if cand.gpu.name not in by_gpu:
+            by_gpu[cand.gpu.name] = ctx.calibration.lookup(config.engine, cand.gpu)[0]
+        effs.append(by_gpu[cand.gpu.name])
+        costs.append(replica_costs(cand.model, cand.gpu, config))
+    return _Priced(costs, effs, items)
+
+
+def _price(
+    priced: _Priced, rows: Sequence[tuple[int, float, float]], tokens: tuple[int, int]
+) -> Predictions:
+    """Predict (item index, load kind, load value) rows in one vectorised call."""
+    index = [row[0] for row in rows]
+    configs = [priced.items[i][1] for i in index]
+    eff, ttft_overhead = efficiency_arrays([priced.effs[i] for i in index])
+    shapes = Shapes(
+        input_tokens=np.full(len(rows), float(tokens[0])),
+        output_tokens=np.full(len(rows), float(tokens[1])),
+        kind=np.array([row[1] for row in rows]),
+        value=np.array([row[2] for row in rows]),
+        max_num_seqs=np.array([float(c.max_num_seqs) for c in configs]),
+        max_num_batched_tokens=np.array([float(c.max_num_batched_tokens) for c in configs]),
+        kv_capacity_tokens=np.array(
+            [float(max(priced.items[i][2].kv_capacity_tokens, 1)) for i in index]
+        ),
+        length_cv=np.zeros(len(rows)),
+    )
+    stacked = stack_costs([priced.costs[i] for i in index])
+    return predict_arrays(stacked, eff, ttft_overhead, shapes)
 
 
 def first_look(
@@ -69,32 +119,11 @@ def first_look(
     """
     if not items:
         return []
-    effs_by_gpu: dict[str, Efficiencies] = {}
-    effs: list[Efficiencies] = []
-    costs = []
-    for cand, config, _ in items:
-        if cand.gpu.name not in effs_by_gpu:
-            effs_by_gpu[cand.gpu.name] = ctx.calibration.lookup(config.engine, cand.gpu)[0]
-        effs.append(effs_by_gpu[cand.gpu.name])
-        costs.append(replica_costs(cand.model, cand.gpu, config))
+    priced = _prepare(items, ctx)
     count = len(items)
-    stacked = stack_costs(costs + costs)
-    eff, ttft_overhead = efficiency_arrays(effs + effs)
-
-    def col(values: list[float]) -> np.ndarray:  # type: ignore[type-arg]
-        return np.array(values + values, dtype=np.float64)
-
-    shapes = Shapes(
-        input_tokens=np.full(2 * count, float(input_tokens)),
-        output_tokens=np.full(2 * count, float(output_tokens)),
-        kind=np.array([KIND_RATE] * count + [KIND_MAX] * count),
-        value=np.array([LIGHT_LOAD_RPS] * count + [1.0] * count),
-        max_num_seqs=col([float(c.max_num_seqs) for _, c, _ in items]),
-        max_num_batched_tokens=col([float(c.max_num_batched_tokens) for _, c, _ in items]),
-        kv_capacity_tokens=col([float(max(f.kv_capacity_tokens, 1)) for _, _, f in items]),
-        length_cv=np.zeros(2 * count),
-    )
-    pred = predict_arrays(stacked, eff, ttft_overhead, shapes)
+    rows = [(i, KIND_RATE, LIGHT_LOAD_RPS) for i in range(count)]
+    rows += [(i, KIND_MAX, 1.0) for i in range(count)]
+    pred = _price(priced, rows, (input_tokens, output_tokens))
     series = {"ttft": pred.ttft_ms, "itl": pred.itl_ms, "e2e": pred.e2e_ms}
     return [
         FirstLook(
@@ -107,3 +136,46 @@ def first_look(
         )
         for row in range(count)
     ]
+
+
+def replica_floors(
+    items: Sequence[tuple[Candidate, ServingConfig, MemoryFit]],
+    *,
+    peak_rps: float,
+    slo: Sequence[SloTarget],
+    input_tokens: int,
+    output_tokens: int,
+    ctx: RecommendContext,
+) -> list[int]:
+    """The fewest replicas each configuration could hold the SLOs at the peak with.
+
+    Each configuration is priced at ``peak / k`` for a ladder of replica counts ``k``; the
+    floor is one more than the largest ``k`` at which an SLO still misses (a lower bound: the
+    simulator's capacity search decides the real count).
+
+    Args:
+        items: (candidate, serving configuration, memory fit) per configuration.
+        peak_rps: Peak requests per second.
+        slo: The targets.
+        input_tokens: Prompt tokens per request.
+        output_tokens: Output tokens per request.
+        ctx: Calibration.
+
+    Returns:
+        One floor per item.
+    """
+    if not items or not slo:
+        return [1] * len(items)
+    priced = _prepare(items, ctx)
+    rows = [(i, KIND_RATE, peak_rps / k) for i in range(len(items)) for k in REPLICA_LADDER]
+    pred = _price(priced, rows, (input_tokens, output_tokens))
+    series = {"ttft": pred.ttft_ms, "itl": pred.itl_ms, "e2e": pred.e2e_ms}
+    ok = ~np.asarray(pred.saturated, dtype=bool)
+    for target in slo:
+        ok &= series[target.metric.value][target.percentile] <= target.ms
+    grid = ok.reshape(len(items), len(REPLICA_LADDER))
+    floors = []
+    for row in grid:
+        missing = [k for k, good in zip(REPLICA_LADDER, row, strict=True) if not good]
+        floors.append(max(missing, default=0) + 1)
+    return floors

@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from domain.catalog import GpuSpec
 from domain.recommendation import Exclusion
@@ -26,22 +26,26 @@ from recommend.candidates import (
     Candidate,
     ModelFamily,
     enumerate_candidates,
+    family_profile,
     model_families,
     quality_score,
 )
 from recommend.context import RecommendContext
 from recommend.demand import Demand
 from recommend.ranking import QUALITY_POINTS, WEIGHTS
-from recommend.screening import FirstLook, first_look
+from recommend.screening import FirstLook, first_look, replica_floors
 from recommend.sizing import Rejected, Sized, size
 from simulate.memory import GIB, memory_fit, usable_gib, weight_bytes
 
 GPU_MEMORY_UTILIZATION = 0.9
-MAX_SIZED = 150  # configurations sized at most per search
+MAX_SIZED = 80  # configurations sized at most per search
 POPULAR_FAMILIES = ("H100", "A100", "L40S", "L4")
-_SLO_USE_FLOOR = 0.25  # below a quarter of the target, lower latency no longer counts
+_SLO_USE_FLOOR = 0.5  # below half the target, lower latency no longer counts in the ranking
 _MIN_MODEL_LEN = 8192
 _TP_PER_GROUP = 2
+_TIGHTEN_ROUNDS = 3
+_TIGHTEN_BATCH = 48
+MAX_PAIR_EXCLUSIONS = 60  # (model, GPU) pairs whose exclusion is reported
 _POPULAR_TRIES = 4
 _STAGE = {"quantization": 1, "inventory": 2, "memory": 3, "slo": 4}
 _HOURS_PER_MONTH = 730.0
@@ -54,6 +58,9 @@ class _Viable:
     candidate: Candidate
     config: ServingConfig
     fit: MemoryFit
+    use: float  # SLO use at light load
+    floor: int  # replicas the peak needs at least
+    tightened: bool = False
 
 
 @dataclass
@@ -148,6 +155,36 @@ def _family_rule(
     return next(((name, why) for name, why in checks if why), None)
 
 
+def _names(family: ModelFamily) -> str:
+    return ", ".join(m.hf_id for m in family.members[:3])
+
+
+def _undominated(
+    families: list[ModelFamily], demand: Demand, result: SearchResult
+) -> list[ModelFamily]:
+    """Drop families another one beats on size, speed and quality at once (none named)."""
+    profiles = [family_profile(family, demand.task) for family in families]
+    kept = []
+    for family, mine in zip(families, profiles, strict=True):
+        better = next(
+            (
+                other
+                for other, theirs in zip(families, profiles, strict=True)
+                if theirs != mine and all(t <= m for t, m in zip(theirs, mine, strict=True))
+            ),
+            None,
+        )
+        if better is None:
+            kept.append(family)
+            continue
+        why = (
+            f"{better.members[0].hf_id} is no larger, no slower and scores at least as well "
+            f"({-family_profile(better, demand.task)[-1]:.0f} vs {-mine[-1]:.0f} MMLU-scale)"
+        )
+        result.exclusions.append(Exclusion(what=_names(family), why=why, rule="dominated"))
+    return kept
+
+
 def _gpu_rule(
     gpu: GpuSpec, requirements: Requirements, ctx: RecommendContext
 ) -> tuple[str, str] | None:
@@ -182,11 +219,12 @@ class _Failures:
             self._by_pair[pair] = entry
 
     def exclusions(self, sized_pairs: set[tuple[str, str]]) -> list[Exclusion]:
-        return [
-            Exclusion(what=label, why=reason, rule=rule)
-            for pair, (_, _, rule, reason, label) in self._by_pair.items()
-            if pair not in sized_pairs
-        ]
+        """The furthest-reaching reasons first, at most :data:`MAX_PAIR_EXCLUSIONS`."""
+        kept = sorted(
+            (entry for pair, entry in self._by_pair.items() if pair not in sized_pairs),
+            key=lambda entry: -entry[0],
+        )[:MAX_PAIR_EXCLUSIONS]
+        return [Exclusion(what=label, why=reason, rule=rule) for _, _, rule, reason, label in kept]
 
 
 def _screen(
@@ -196,9 +234,17 @@ def _screen(
     ctx: RecommendContext,
     failures: _Failures,
 ) -> list[_Viable]:
-    """Configuration rules: quantization stance, inventory for one replica, memory fit."""
+    """Configuration rules: quantization stance, inventory for one replica, memory fit.
+
+    Candidates come smallest TP first within each (model, GPU, precision); only the two
+    smallest TP sizes that fit go on.
+    """
     fitting: list[tuple[int, Candidate, ServingConfig, MemoryFit]] = []
+    fitted: Counter[tuple[str, str, str]] = Counter()
     for order, cand in enumerate(candidates):
+        group = (cand.family.key, cand.gpu.name, cand.precision.value)
+        if fitted[group] >= _TP_PER_GROUP:
+            continue  # larger TP sizes than the two smallest that fit are not worth sizing
         why = rules.quantization_allowed(cand.model, cand.precision, requirements.quantization)
         if why:
             failures.note(cand, order, "quantization", why)
@@ -224,6 +270,7 @@ def _screen(
             failures.note(cand, order, "memory", rules.memory(fit) or "")
             continue
         fitting.append((order, cand, config, fit))
+        fitted[group] += 1
     return _bound_by_first_look(fitting, requirements, demand, ctx, failures)
 
 
@@ -235,7 +282,6 @@ def _bound_by_first_look(
     failures: _Failures,
 ) -> list[_Viable]:
     """Drop what misses an SLO even idle or needs too many GPUs; bound the rest."""
-    priority = requirements.priority or Priority.BALANCED
     looks = first_look(
         [(cand, config, fit) for _, cand, config, fit in fitting],
         input_tokens=demand.input_tokens,
@@ -248,24 +294,69 @@ def _bound_by_first_look(
         if use > 1.0:
             failures.note(cand, order, "slo", _idle_miss(look, demand))
             continue
-        replicas = max(1, math.ceil(demand.peak_rps / max(look.saturated_rps, 1e-9) - 1e-9))
-        total = replicas * cand.tensor_parallel
-        price = cand.gpu.price_usd_per_gpu_hr
-        cost = None if price is None else price * total * _HOURS_PER_MONTH
-        ruled = (
-            ("max_gpus", rules.gpu_ceiling(total, requirements)),
-            ("inventory", rules.in_inventory(cand.gpu, ctx.inventory, total)),
-            ("budget", rules.budget(cost, requirements) if cost is not None else None),
-        )
-        broken = next(((name, why) for name, why in ruled if why), None)
-        if broken:
-            failures.note(
-                cand, order, broken[0], f"at least {replicas} replica(s) for the peak: {broken[1]}"
-            )
-            continue
-        bound = rank_key(cost, max(use, _SLO_USE_FLOOR), option_quality(cand), priority)
-        viable.append(_Viable(bound, order, cand, config, fit))
+        floor = max(1, math.ceil(demand.peak_rps / max(look.saturated_rps, 1e-9) - 1e-9))
+        item = _bounded(_Viable(0.0, order, cand, config, fit, use, floor), requirements, ctx)
+        if isinstance(item, _Viable):
+            viable.append(item)
+        else:
+            failures.note(cand, order, item[0], item[1])
     viable.sort(key=lambda v: (v.bound, v.order))
+    return _tighten(viable, requirements, demand, ctx, failures)
+
+
+def _bounded(
+    item: _Viable, requirements: Requirements, ctx: RecommendContext
+) -> _Viable | tuple[str, str]:
+    """Apply the GPU ceiling, inventory and budget to a replica floor, and bound the key."""
+    cand = item.candidate
+    total = item.floor * cand.tensor_parallel
+    price = cand.gpu.price_usd_per_gpu_hr
+    cost = None if price is None else price * total * _HOURS_PER_MONTH
+    ruled = (
+        ("max_gpus", rules.gpu_ceiling(total, requirements)),
+        ("inventory", rules.in_inventory(cand.gpu, ctx.inventory, total)),
+        ("budget", rules.budget(cost, requirements) if cost is not None else None),
+    )
+    broken = next(((name, why) for name, why in ruled if why), None)
+    if broken:
+        return broken[0], f"at least {item.floor} replica(s) for the peak: {broken[1]}"
+    priority = requirements.priority or Priority.BALANCED
+    bound = rank_key(cost, max(item.use, _SLO_USE_FLOOR), option_quality(cand), priority)
+    return replace(item, bound=bound)
+
+
+def _tighten(
+    viable: list[_Viable],
+    requirements: Requirements,
+    demand: Demand,
+    ctx: RecommendContext,
+    failures: _Failures,
+) -> list[_Viable]:
+    """Raise the replica floors of the most promising configurations from a rate ladder.
+
+    Rounds repeat until the first :data:`_TIGHTEN_BATCH` in bound order are all tightened.
+    """
+    for _ in range(_TIGHTEN_ROUNDS):
+        batch = [v for v in viable[:_TIGHTEN_BATCH] if not v.tightened]
+        if not batch:
+            break
+        floors = replica_floors(
+            [(v.candidate, v.config, v.fit) for v in batch],
+            peak_rps=demand.peak_rps,
+            slo=demand.slo,
+            input_tokens=demand.input_tokens,
+            output_tokens=demand.output_tokens,
+            ctx=ctx,
+        )
+        tightened: dict[int, _Viable | None] = {}
+        for item, floor in zip(batch, floors, strict=True):
+            raised = replace(item, floor=max(item.floor, floor), tightened=True)
+            outcome = _bounded(raised, requirements, ctx)
+            if isinstance(outcome, tuple):
+                failures.note(item.candidate, item.order, outcome[0], outcome[1])
+            tightened[item.order] = outcome if isinstance(outcome, _Viable) else None
+        kept = (tightened.get(v.order, v) for v in viable)
+        viable = sorted((v for v in kept if v is not None), key=lambda v: (v.bound, v.order))
     return viable
 
 
@@ -313,10 +404,11 @@ def search(
     for family in model_families(ctx.models, named):
         ruled = _family_rule(family, requirements, demand)
         if ruled:
-            what = ", ".join(m.hf_id for m in family.members[:3])
-            result.exclusions.append(Exclusion(what=what, why=ruled[1], rule=ruled[0]))
+            result.exclusions.append(Exclusion(what=_names(family), why=ruled[1], rule=ruled[0]))
         else:
             families.append(family)
+    if not named:
+        families = _undominated(families, demand, result)
     gpus = []
     for gpu in ctx.gpus.values():
         ruled = _gpu_rule(gpu, requirements, ctx)

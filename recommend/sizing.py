@@ -13,10 +13,6 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, replace
 
-from simulate.capacity import max_rate_per_replica, replicas_for
-from simulate.cost import monthly_cost_usd
-from simulate.scheduler import simulate_run
-
 from domain.requirements import Requirements, SloTarget
 from domain.serving import LoadKind, MemoryFit, PerformanceEstimate, ServingConfig, Workload
 from recommend import rules
@@ -24,11 +20,14 @@ from recommend.candidates import Candidate
 from recommend.context import RecommendContext
 from recommend.demand import Demand, describe_slo
 from simulate.analytical import estimate
+from simulate.capacity import max_rate_per_replica, replicas_for
+from simulate.cost import monthly_cost_usd
+from simulate.scheduler import simulate_run
 
 HEADROOM = 0.2
 _LIGHT_LOAD_RPS = 0.01
 _HOURS_PER_MONTH = 730.0
-DES_REQUESTS = 400
+DES_REQUESTS = 300
 _DES_EXTRA_REPLICAS = 3
 
 

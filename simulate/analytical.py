@@ -88,10 +88,12 @@ def efficiency_arrays(effs: list[Efficiencies]) -> tuple[Efficiency, Arr]:
 
     eff = Efficiency(
         memory=col("memory"),
+        kv_memory=col("kv_memory"),
         prefill=col("prefill"),
         decode=col("decode"),
         overhead_s=col("overhead_ms", 1e-3),
         per_layer_s=col("per_layer_us", 1e-6),
+        per_seq_s=col("per_seq_us", 1e-6),
         allreduce_latency_s=col("allreduce_us", 1e-6),
     )
     return eff, col("ttft_overhead_ms", 1e-3)
@@ -229,6 +231,10 @@ def predict_arrays(
     q = _Q[:, None]
     tail = np.log(np.maximum(rho, 1e-12) / (1.0 - q))
     wait_p = np.where(rho > 1.0 - q, wait_mean / np.maximum(rho, 1e-9) * tail, 0.0)
+    # A closed loop of fixed-length requests stays in step: its prompts arrive as a burst,
+    # and the request at quantile q waits for the prompts ahead of it in the burst.
+    burst = q * np.maximum(n - 1.0, 0.0) * np.maximum(load.marginal, service / n)
+    wait_p = np.where(kind == KIND_CONCURRENCY, burst, wait_p)
     wait_p = wait_p + q * load.pure + slot_wait + np.where(saturated, backlog * q, 0.0)
     spread = np.exp(_ZS[:, None] * np.sqrt(np.log1p(shapes.length_cv**2)) - 0.5 * np.log1p(shapes.length_cv**2))
     load_ttft = load.ttft * spread + wait_p

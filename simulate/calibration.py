@@ -30,10 +30,16 @@ class Efficiencies(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     memory: float = Field(default=0.7, gt=0, le=1, description="Achieved / peak HBM bandwidth.")
+    kv_memory: float = Field(
+        default=0.5, gt=0, le=1, description="Achieved / peak HBM bandwidth reading the KV cache."
+    )
     prefill: float = Field(default=0.5, gt=0, le=1, description="Achieved / peak FLOP/s, prompts.")
     decode: float = Field(default=0.4, gt=0, le=1, description="Achieved / peak FLOP/s, decode.")
     overhead_ms: float = Field(default=1.0, ge=0, description="Fixed host time per step, ms.")
     per_layer_us: float = Field(default=10.0, ge=0, description="Launch time per layer, µs.")
+    per_seq_us: float = Field(
+        default=5.0, ge=0, description="Host time per decoding sequence per step (sampling), µs."
+    )
     allreduce_us: float = Field(default=15.0, ge=0, description="Latency of one all-reduce, µs.")
     ttft_overhead_ms: float = Field(
         default=5.0, ge=0, description="Per-request time before the first token (API, tokenizer)."

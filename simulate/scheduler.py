@@ -15,8 +15,8 @@ Token lengths vary lognormally with ``workload.length_cv``. Deterministic for a 
 
 from __future__ import annotations
 
+import heapq
 from collections import deque
-from dataclasses import dataclass
 
 import numpy as np
 
@@ -38,76 +38,147 @@ def _lengths(rng: np.random.Generator, mean: int, cv: float, count: int) -> Arr:
     return np.maximum(1.0, np.round(draws))
 
 
-@dataclass
-class _State:
-    """Per-request arrays and the engine's queues."""
+class _Sim:
+    """One replica's scheduler loop over per-request arrays (decodes tracked in aggregate)."""
 
-    arrival: Arr
-    prompt: Arr
-    output: Arr
-    prefilled: Arr
-    generated: Arr
-    first: Arr
-    finish: Arr
-    waiting: deque[int]
-    running: list[int]
-    kv_used: float = 0.0
-
-
-class _Engine:
-    """One replica's scheduler loop."""
-
-    def __init__(self, step: ScalarStep, config: ServingConfig, kv_capacity: float) -> None:
+    def __init__(self, step: ScalarStep, config: ServingConfig, kv_capacity: float,
+                 arrival: Arr, prompt: Arr, output: Arr, closed_at: int | None) -> None:
         self.step = step
         self.max_seqs = config.max_num_seqs
         self.budget = config.max_num_batched_tokens
         self.kv_capacity = kv_capacity
+        count = arrival.size
+        self.arrival, self.prompt, self.output = arrival, prompt.copy(), output.copy()
+        self.prefilled = np.zeros(count)
+        self.first = np.full(count, -1.0)
+        self.finish = np.zeros(count)
+        self.join = np.zeros(count, dtype=np.int64)  # step count when decoding began
+        self.state = np.zeros(count, dtype=np.int8)  # 0 idle, 1 prefilling, 2 decoding, 3 done
+        self.waiting: deque[int] = deque()
+        self.prefilling: deque[int] = deque()
+        self.admitted: list[int] = []
+        self.heap: list[tuple[int, int]] = []
+        self.t, self.steps, self.n_dec, self.ctx, self.kv = 0.0, 0, 0, 0.0, 0.0
+        self.released = count if closed_at is None else min(closed_at, count)
+        self.closed = closed_at is not None
+        self.next_idx, self.done = 0, 0
 
-    def schedule_prefill(self, s: _State) -> tuple[float, float, list[int]]:
-        """Pick prompt chunks for this step; returns (tokens, pairs, sequences that finish prefill)."""
-        decodes = sum(1 for r in s.running if s.prefilled[r] >= s.prompt[r])
-        budget = max(self.budget - decodes, 0)
+    def run(self) -> None:
+        count = self.arrival.size
+        while self.done < count:
+            while self.next_idx < self.released and self.arrival[self.next_idx] <= self.t:
+                self.waiting.append(self.next_idx)
+                self.next_idx += 1
+            if not (self.n_dec or self.prefilling or self.waiting):
+                self.t = float(self.arrival[self.next_idx])
+                continue
+            tokens, pairs, completed = self._schedule_prefill()
+            if tokens == 0 and self.n_dec:
+                jump = self._jump()
+            else:
+                self.t += self.step(float(self.n_dec), self.ctx, tokens, pairs)
+                jump = 1
+            self.steps += jump
+            self.ctx += jump * self.n_dec
+            self.kv += jump * self.n_dec
+            for r in completed:
+                self._start_decode(r)
+            self._finish_due()
+            self._preempt_if_full()
+
+    def _jump(self) -> int:
+        due = self.heap[0][0] - self.steps if self.heap else _MAX_JUMP
+        room = int((self.kv_capacity - self.kv) // max(self.n_dec, 1))
+        steps = int(max(1, min(due, room, _MAX_JUMP)))
+        arriving = self.next_idx < self.released and np.isfinite(self.arrival[self.next_idx])
+        until = float(self.arrival[self.next_idx] - self.t) if arriving else 0.0
+        if arriving:  # steps only lengthen as contexts grow, so the first one bounds the count
+            first = self.step(float(self.n_dec), self.ctx, 0.0, 0.0)
+            steps = int(max(1, min(steps, until / first + 2)))
+        times = self.step.decode_run_s(self.n_dec, self.ctx, steps)
+        if arriving:
+            steps = min(steps, int(np.searchsorted(times, until)) + 1)
+        self.t += float(times[steps - 1])
+        return steps
+
+    def _take_chunk(self, r: int, budget: float) -> tuple[float, float]:
+        take = min(self.prompt[r] - self.prefilled[r], budget)
+        start = self.prefilled[r]
+        self.prefilled[r] += take
+        return take, take * (start + 0.5 * (take + 1.0))
+
+    def _schedule_prefill(self) -> tuple[float, float, list[int]]:
+        budget = float(max(self.budget - self.n_dec, 0))
         tokens = pairs = 0.0
-        done: list[int] = []
-        for r in s.running:
+        completed: list[int] = []
+        for r in self.prefilling:
             if budget <= 0:
                 break
-            left = s.prompt[r] - s.prefilled[r]
-            if left > 0:
-                take = min(left, budget)
-                start = s.prefilled[r]
-                pairs += take * (start + 0.5 * (take + 1.0))
-                tokens += take
-                budget -= take
-                s.prefilled[r] += take
-                if s.prefilled[r] >= s.prompt[r]:
-                    done.append(r)
-        while s.waiting and budget > 0 and len(s.running) < self.max_seqs:
-            r = s.waiting[0]
-            if s.kv_used + s.prompt[r] + 1.0 > self.kv_capacity and s.running:
+            take, pr = self._take_chunk(r, budget)
+            tokens, pairs, budget = tokens + take, pairs + pr, budget - take
+            if self.prefilled[r] >= self.prompt[r]:
+                completed.append(r)
+        while self.waiting and budget > 0 and self.n_dec + len(self.prefilling) < self.max_seqs:
+            r = self.waiting[0]
+            busy = self.n_dec or self.prefilling
+            if busy and self.kv + self.prompt[r] + 1.0 > self.kv_capacity:
                 break
-            s.waiting.popleft()
-            s.running.append(r)
-            s.kv_used += s.prompt[r]
-            take = min(s.prompt[r], budget)
-            pairs += take * 0.5 * (take + 1.0)
-            tokens += take
-            budget -= take
-            s.prefilled[r] = take
-            if take >= s.prompt[r]:
-                done.append(r)
-        return tokens, pairs, done
+            self.waiting.popleft()
+            self.prefilling.append(r)
+            self.admitted.append(r)
+            self.state[r] = 1
+            self.kv += self.prompt[r]
+            take, pr = self._take_chunk(r, budget)
+            tokens, pairs, budget = tokens + take, pairs + pr, budget - take
+            if self.prefilled[r] >= self.prompt[r]:
+                completed.append(r)
+        return tokens, pairs, completed
 
-    def preempt_if_full(self, s: _State) -> None:
-        """Recompute-preempt the latest admitted sequences until the KV cache fits."""
-        while s.kv_used > self.kv_capacity and len(s.running) > 1:
-            r = s.running.pop()
-            s.kv_used -= s.prefilled[r] + s.generated[r]
-            s.prompt[r] += s.generated[r]  # recompute: prompt and output so far prefill again
-            s.output[r] -= s.generated[r]
-            s.generated[r] = 0.0
-            s.prefilled[r] = 0.0
-            s.waiting.appendleft(r)
+    def _start_decode(self, r: int) -> None:
+        self.prefilling.remove(r)
+        if self.first[r] < 0:
+            self.first[r] = self.t
+        self.kv += 1.0
+        self.state[r] = 2
+        self.join[r] = self.steps
+        self.n_dec += 1
+        self.ctx += self.prompt[r] + 1.0
+        heapq.heappush(self.heap, (self.steps + int(self.output[r]) - 1, r))
+
+    def _finish_due(self) -> None:
+        while self.heap and self.heap[0][0] <= self.steps:
+            _, r = heapq.heappop(self.heap)
+            if self.state[r] != 2:
+                continue  # preempted; a stale entry
+            self.state[r] = 3
+            self.finish[r] = self.t
+            self.n_dec -= 1
+            used = self.prompt[r] + self.output[r]
+            self.ctx -= used
+            self.kv -= used
+            self.done += 1
+            if self.closed and self.released < self.arrival.size:
+                self.arrival[self.released] = self.t
+                self.released += 1
+
+    def _preempt_if_full(self) -> None:
+        while self.kv > self.kv_capacity and self.n_dec + len(self.prefilling) > 1:
+            r = self.admitted.pop()
+            if self.state[r] == 1:
+                self.prefilling.remove(r)
+                self.kv -= self.prompt[r]
+            elif self.state[r] == 2:
+                generated = float(1 + self.steps - self.join[r])
+                self.n_dec -= 1
+                self.ctx -= self.prompt[r] + generated
+                self.kv -= self.prompt[r] + generated
+                self.prompt[r] += generated  # recompute prompt and output so far
+                self.output[r] -= generated
+            else:
+                continue
+            self.prefilled[r] = 0.0
+            self.state[r] = 0
+            self.waiting.appendleft(r)
 
 
 def _arrivals(workload: Workload, count: int, rng: np.random.Generator) -> Arr:
@@ -115,58 +186,9 @@ def _arrivals(workload: Workload, count: int, rng: np.random.Generator) -> Arr:
         return np.cumsum(rng.exponential(1.0 / workload.value, count))
     if workload.kind == LoadKind.CONCURRENCY:
         first = np.zeros(count)
-        first[int(workload.value) :] = np.inf  # the rest arrive when a slot frees
+        first[int(workload.value) :] = np.inf  # the rest arrive as slots free
         return first
     return np.zeros(count)
-
-
-def _run(engine: _Engine, s: _State, workload: Workload) -> None:
-    closed = workload.kind == LoadKind.CONCURRENCY
-    total = s.arrival.size
-    order = np.argsort(s.arrival, kind="stable")
-    next_idx = 0
-    released = int(min(workload.value, total)) if closed else total
-    t, finished = 0.0, 0
-    while finished < total:
-        while next_idx < released and s.arrival[order[next_idx]] <= t:
-            s.waiting.append(int(order[next_idx]))
-            next_idx += 1
-        if not s.running and not s.waiting:
-            t = float(s.arrival[order[next_idx]])
-            continue
-        decoding = [r for r in s.running if s.prefilled[r] >= s.prompt[r] and s.generated[r] > 0]
-        tokens, pairs, done = engine.schedule_prefill(s)
-        context = float(sum(s.prompt[r] + s.generated[r] for r in decoding))
-        steps = 1
-        if tokens == 0 and decoding:
-            left = min(s.output[r] - s.generated[r] for r in decoding)
-            kv_room = (engine.kv_capacity - s.kv_used) // max(len(decoding), 1)
-            steps = int(max(1, min(left, kv_room, _MAX_JUMP)))
-            times = engine.step.decode_run_s(len(decoding), context, steps)
-            if next_idx < released and np.isfinite(s.arrival[order[next_idx]]):
-                until = s.arrival[order[next_idx]] - t
-                steps = min(steps, int(np.searchsorted(times, until)) + 1)
-            t += float(times[steps - 1])
-        else:
-            t += engine.step(float(len(decoding)), context, tokens, pairs)
-        for r in decoding:
-            s.generated[r] += steps
-        s.kv_used += steps * len(decoding)
-        for r in done:
-            s.generated[r] = 1.0
-            s.kv_used += 1.0
-            if s.first[r] < 0:
-                s.first[r] = t
-        ended = [r for r in s.running if s.generated[r] >= s.output[r] and s.prefilled[r] >= s.prompt[r]]
-        for r in ended:
-            s.running.remove(r)
-            s.kv_used -= s.prompt[r] + s.generated[r]
-            s.finish[r] = t
-            finished += 1
-            if closed and released < total:
-                s.arrival[order[released]] = t
-                released += 1
-        engine.preempt_if_full(s)
 
 
 def _pct(values: Arr) -> Percentiles:
@@ -201,34 +223,30 @@ def simulate_run(
     fit = memory_fit(model, gpu, config)
     effs, basis, detail = calibration.lookup(config.engine, gpu)
     eff, ttft_overhead = efficiency_arrays([effs])
-    engine = _Engine(ScalarStep(replica_costs(model, gpu, config), eff), config,
-                     float(max(fit.kv_capacity_tokens, workload.input_tokens + 1)))
     count = int(workload.value) if workload.kind == LoadKind.BATCH else requests
     rng = np.random.default_rng(seed)
-    state = _State(
-        arrival=_arrivals(workload, count, rng),
-        prompt=_lengths(rng, workload.input_tokens, workload.length_cv, count),
-        output=_lengths(rng, workload.output_tokens, workload.length_cv, count),
-        prefilled=np.zeros(count), generated=np.zeros(count),
-        first=np.full(count, -1.0), finish=np.zeros(count),
-        waiting=deque(), running=[],
-    )
-    original_prompt, original_output = state.prompt.copy(), state.output.copy()
-    arrival = state.arrival.copy()
-    _run(engine, state, workload)
-    arrival = np.where(np.isfinite(arrival), arrival, state.arrival)
+    arrival = _arrivals(workload, count, rng)
+    prompt = _lengths(rng, workload.input_tokens, workload.length_cv, count)
+    output = _lengths(rng, workload.output_tokens, workload.length_cv, count)
+    closed_at = int(workload.value) if workload.kind == LoadKind.CONCURRENCY else None
+    sim = _Sim(ScalarStep(replica_costs(model, gpu, config), eff), config,
+               float(max(fit.kv_capacity_tokens, workload.input_tokens + 1)),
+               arrival, prompt, output, closed_at)
+    sim.run()
+    arrival = sim.arrival
+    state_first, state_finish = sim.first, sim.finish
     served = 0.0 if workload.kind == LoadKind.BATCH else float(ttft_overhead[0])
-    ttft = state.first - arrival + served
-    e2e = state.finish - arrival + served
-    itl = np.where(original_output > 1, (state.finish - state.first) / np.maximum(original_output - 1, 1), 0.0)
-    span = float(state.finish.max() - arrival.min()) or 1e-9
+    ttft = state_first - arrival + served
+    e2e = state_finish - arrival + served
+    itl = np.where(output > 1, (state_finish - state_first) / np.maximum(output - 1, 1), 0.0)
+    span = float(state_finish.max() - arrival.min()) or 1e-9
     notes = () if fit.fits else (fit.reason,)
     return PerformanceEstimate(
         ttft_ms=_pct(ttft * 1e3),
         itl_ms=_pct(itl * 1e3),
         e2e_ms=_pct(e2e * 1e3),
-        output_tok_per_s=float(original_output.sum()) / span,
-        total_tok_per_s=float(original_output.sum() + original_prompt.sum()) / span,
+        output_tok_per_s=float(output.sum()) / span,
+        total_tok_per_s=float(output.sum() + prompt.sum()) / span,
         req_per_s=count / span,
         kv_cache_usage=0.0,
         method="simulated",

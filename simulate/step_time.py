@@ -243,11 +243,13 @@ def step_overhead_s(costs: ReplicaCosts, overhead_s: float | Arr, per_layer_s: f
 class Efficiency:
     """Calibrated efficiencies for one step (arrays broadcast against the step's shape)."""
 
-    memory: Arr  # achieved / peak HBM bandwidth
+    memory: Arr  # achieved / peak HBM bandwidth streaming weights
+    kv_memory: Arr  # achieved / peak HBM bandwidth reading the KV cache (attention kernels)
     prefill: Arr  # achieved / peak FLOP/s on prompt tokens
     decode: Arr  # achieved / peak FLOP/s on decode tokens
     overhead_s: Arr  # fixed per-step overhead
     per_layer_s: Arr  # per-layer per-step overhead
+    per_seq_s: Arr  # host time per decoding sequence per step
     allreduce_latency_s: Arr  # latency of one all-reduce
 
 
@@ -276,14 +278,15 @@ def step_s(
     decode = _arr(decode_seqs)
     prefill = _arr(prefill_tokens)
     tokens = decode + prefill
-    memory = (weight_read_s(costs, tokens) + kv_read_s(costs, context_tokens)) / eff.memory
+    memory = weight_read_s(costs, tokens) / eff.memory + kv_read_s(costs, context_tokens) / eff.kv_memory
     compute = (
         matmul_flops_s(costs, decode) + attention_flops_s(costs, context_tokens)
     ) / eff.decode + (
         matmul_flops_s(costs, prefill) + attention_flops_s(costs, prefill_pairs)
     ) / eff.prefill
     comm = allreduce_s(costs, tokens, eff.allreduce_latency_s)
-    return np.maximum(memory, compute) + comm + step_overhead_s(costs, eff.overhead_s, eff.per_layer_s)
+    host = step_overhead_s(costs, eff.overhead_s, eff.per_layer_s) + decode * eff.per_seq_s
+    return np.maximum(memory, compute) + comm + host
 
 
 class ScalarStep:
@@ -309,12 +312,13 @@ class ScalarStep:
         self._expert_s = one(costs.expert_bytes) / (tp * hbm * mem_eff)
         self._experts = one(costs.experts)
         self._miss = 1.0 - one(costs.top_k) / max(self._experts, 1.0)
-        self._kv_s = one(costs.kv_bytes_per_token) / (tp * hbm * mem_eff)
+        self._kv_s = one(costs.kv_bytes_per_token) / (tp * hbm * one(eff.kv_memory))
         matmul = 2.0 * one(costs.active_params) / (tp * flops)
         attn = one(costs.attn_flops_per_pair) / (tp * flops)
         self._dec_s, self._ctx_s = matmul / one(eff.decode), attn / one(eff.decode)
         self._pre_s, self._pairs_s = matmul / one(eff.prefill), attn / one(eff.prefill)
         self._comm_s = one(allreduce_bytes_s(costs, 1.0))
+        self._seq_s = one(eff.per_seq_s)
         self._fixed_s = one(allreduce_count(costs)) * one(eff.allreduce_latency_s) + one(
             step_overhead_s(costs, eff.overhead_s, eff.per_layer_s)
         )
@@ -343,7 +347,8 @@ class ScalarStep:
             + self._pre_s * prefill_tokens
             + self._pairs_s * prefill_pairs
         )
-        return max(memory, compute) + self._comm_s * tokens + self._fixed_s
+        host = self._fixed_s + self._seq_s * decode_seqs
+        return max(memory, compute) + self._comm_s * tokens + host
 
     def decode_run_s(self, decode_seqs: int, context_tokens: float, steps: int) -> Arr:
         """Cumulative seconds of ``steps`` pure-decode steps (the context grows each step).
@@ -361,5 +366,6 @@ class ScalarStep:
         if self._experts:
             memory = memory + self._expert_s * self._experts * (1.0 - self._miss**decode_seqs)
         compute = self._dec_s * decode_seqs + self._ctx_s * ctx
-        per_step = np.maximum(memory, compute) + self._comm_s * decode_seqs + self._fixed_s
+        host = self._fixed_s + self._seq_s * decode_seqs
+        per_step = np.maximum(memory, compute) + self._comm_s * decode_seqs + host
         return np.cumsum(per_step)

@@ -17,13 +17,14 @@ import redis
 
 from bot.conversation_state import ConversationState, Essential, Stage
 from bot.flow import ConversationFlow, Incoming
+from bot.flow_engine import EngineRecommender
 from bot.replies import Reply
 from bot.settings import AuditSettings, ClusterSettings, Settings
 from bot.state import StateStore
 from bot.state_memory import InMemoryStateStore
 from bot.state_redis import RedisStateStore
 from bot.wiring import build_flow
-from recommend.context import RecommendContext, default_context
+from recommend.context import default_context
 
 REDIS_URL = "redis://127.0.0.1:6379/15"
 
@@ -71,15 +72,19 @@ def settings_for(tmp_path: Path) -> Settings:
     )
 
 
-def make_flow(tmp_path: Path, context: RecommendContext, store: StateStore) -> ConversationFlow:
-    """A flow wired as in production, with this store."""
-    return build_flow(settings_for(tmp_path), context=context, store=store)
+def make_flow(
+    tmp_path: Path, recommender: EngineRecommender, store: StateStore
+) -> ConversationFlow:
+    """A flow wired as in production, with this store and a shared recommender."""
+    return build_flow(
+        settings_for(tmp_path), context=recommender.context, store=store, recommender=recommender
+    )
 
 
 @pytest.fixture(scope="session")
-def recommend_context() -> RecommendContext:
-    """The packaged knowledge, loaded once."""
-    return default_context()
+def recommender() -> EngineRecommender:
+    """The engine over the packaged knowledge, loaded once; it remembers answers across tests."""
+    return EngineRecommender(default_context())
 
 
 @pytest.fixture
@@ -95,9 +100,9 @@ def redis_prefix() -> Iterator[str]:
 
 
 @pytest.fixture
-def testbot(tmp_path: Path, recommend_context: RecommendContext) -> TestBot:
+def testbot(tmp_path: Path, recommender: EngineRecommender) -> TestBot:
     """A bot with in-process state, in a fresh thread."""
-    flow = make_flow(tmp_path, recommend_context, InMemoryStateStore())
+    flow = make_flow(tmp_path, recommender, InMemoryStateStore())
     return TestBot(flow, thread=f"test:{uuid.uuid4().hex[:8]}")
 
 

@@ -12,7 +12,7 @@ from domain.requirements import Task
 from tests.scenario import conversation_harness
 from tests.scenario.conversation_harness import TestBot
 
-recommend_context = conversation_harness.recommend_context
+recommender = conversation_harness.recommender
 testbot = conversation_harness.testbot
 
 

@@ -6,26 +6,26 @@ import threading
 from pathlib import Path
 
 from bot.conversation_state import ConversationState, Stage
+from bot.flow_engine import EngineRecommender
 from bot.replies import ReplyKind
 from bot.state import StateStore
 from bot.state_redis import RedisStateStore
 from domain.requirements import GpuFamily
-from recommend.context import RecommendContext
 from tests.scenario import conversation_harness
 from tests.scenario.conversation_harness import TestBot, make_flow, redis_store
 
-recommend_context = conversation_harness.recommend_context
+recommender = conversation_harness.recommender
 redis_prefix = conversation_harness.redis_prefix
 
 
 def test_restart_mid_conversation_loses_nothing(
-    tmp_path: Path, recommend_context: RecommendContext, redis_prefix: str
+    tmp_path: Path, recommender: EngineRecommender, redis_prefix: str
 ) -> None:
-    before = TestBot(make_flow(tmp_path, recommend_context, redis_store(redis_prefix)), thread="r1")
+    before = TestBot(make_flow(tmp_path, recommender, redis_store(redis_prefix)), thread="r1")
     before.say("We need a chatbot")
     before.say("800 concurrent users")
     remembered = before.state
-    after = TestBot(make_flow(tmp_path, recommend_context, redis_store(redis_prefix)), thread="r1")
+    after = TestBot(make_flow(tmp_path, recommender, redis_store(redis_prefix)), thread="r1")
     assert after.state == remembered
     replies = after.say("double the traffic")
     assert [reply.kind for reply in replies] == [ReplyKind.COMPARISON]
@@ -58,12 +58,12 @@ class RacingStore:
 
 
 def test_two_concurrent_messages_in_one_thread_keep_both_updates(
-    tmp_path: Path, recommend_context: RecommendContext, redis_prefix: str
+    tmp_path: Path, recommender: EngineRecommender, redis_prefix: str
 ) -> None:
-    setup = TestBot(make_flow(tmp_path, recommend_context, redis_store(redis_prefix)), thread="c1")
+    setup = TestBot(make_flow(tmp_path, recommender, redis_store(redis_prefix)), thread="c1")
     setup.say("Chatbot for 300 users")
     racing = RacingStore(redis_store(redis_prefix))
-    bot = TestBot(make_flow(tmp_path, recommend_context, racing), thread="c1")
+    bot = TestBot(make_flow(tmp_path, recommender, racing), thread="c1")
     workers = [
         threading.Thread(target=bot.say, args=(text,)) for text in ("budget 20k", "what about L4")
     ]
@@ -79,10 +79,10 @@ def test_two_concurrent_messages_in_one_thread_keep_both_updates(
 
 
 def test_redis_outage_gets_a_clear_reply_not_a_crash(
-    tmp_path: Path, recommend_context: RecommendContext
+    tmp_path: Path, recommender: EngineRecommender
 ) -> None:
     down = RedisStateStore(url="redis://127.0.0.1:1/0", timeout_s=0.5)
-    bot = TestBot(make_flow(tmp_path, recommend_context, down), thread="d1")
+    bot = TestBot(make_flow(tmp_path, recommender, down), thread="d1")
     (reply,) = bot.say("Chatbot for 300 users", event_id="Ev-9")
     assert reply.kind is ReplyKind.ERROR
     assert "Redis is not answering" in reply.text

@@ -18,7 +18,7 @@ from tests.scenario import conversation_harness
 from tests.scenario.conversation_harness import TestBot
 from tests.scenario.test_scenarios_recommend import _check
 
-recommend_context = conversation_harness.recommend_context
+recommender = conversation_harness.recommender
 testbot = conversation_harness.testbot
 
 

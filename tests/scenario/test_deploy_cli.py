@@ -170,6 +170,25 @@ def test_apply_rollback_and_audit_in_the_default_folder_cluster(
     assert actions[0:2] == ["request", "deny"] and actions[-1] == "rollback"
 
 
+def test_apply_dry_run_applies_nothing(app: typer.Typer, workdir: Path) -> None:
+    code, out = run(
+        app,
+        "deploy",
+        "apply",
+        "--option",
+        "option.json",
+        "--requester",
+        "U-alice",
+        "--approver",
+        "U-bob",
+        "--dry-run",
+    )
+    assert code == 0 and "dry run passed: 6 objects" in out, out
+    assert not (workdir / ".preflight/manifests").exists()
+    code, out = run(app, "audit", "list")
+    assert "dry-run" in out and "apply " not in out
+
+
 def test_apply_against_the_api_waits_for_the_endpoint(
     app: typer.Typer, workdir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

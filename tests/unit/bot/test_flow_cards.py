@@ -15,7 +15,7 @@ from bot.flow_cards import (
 )
 from bot.replies import ReplyKind
 from domain.recommendation import NearMiss, Recommendation
-from domain.requirements import GpuFamily, Requirements, SloMetric, SloTarget, Task
+from domain.requirements import GpuFamily, Requirements, SloMetric, SloTarget, Task, TaskDefaults
 from tests.unit.bot.factories import make_option, make_recommendation
 
 
@@ -112,3 +112,23 @@ def test_summary_names_what_was_stated() -> None:
     assert summarise(requirements) == (
         "chatbot · 5,000 users · TTFT p95 ≤ 500 ms · A100/L4 · ≤ $12,000/month"
     )
+
+
+def test_load_question_shows_the_task_defaults_as_assumptions() -> None:
+    defaults = TaskDefaults(
+        task=Task.CHATBOT,
+        input_tokens=512,
+        output_tokens=256,
+        slo=[SloTarget(metric=SloMetric.TTFT, ms=1000)],
+        requests_per_user_per_min=1,
+        source="test",
+    )
+    reply = question(Essential.LOAD, Requirements(task=Task.CHATBOT), defaults=defaults)
+    assumed = [field.value for field in reply.fields if field.label == "Assumed for a chatbot"]
+    assert assumed == ["512 prompt and 256 output tokens a request", "TTFT p95 ≤ 1.0 s"]
+
+
+def test_what_if_buttons_skip_the_gpu_already_chosen() -> None:
+    requirements = Requirements(task=Task.CHATBOT, gpu_families=[GpuFamily.L40S])
+    reply = recommendation_card(make_recommendation(), requirements)
+    assert "what about L40S" not in [choice.value for choice in reply.choices]

@@ -88,6 +88,32 @@ def test_approval_expires_after_the_policy_period() -> None:
         verify(policy, make_request(), [approval], current_hash=HASH, now=T0 + timedelta(hours=2))  # type: ignore[list-item]
 
 
+def test_an_expired_approval_is_set_aside_when_enough_fresh_ones_remain() -> None:
+    policy = ApprovalPolicy(required_approvals=2, expiry_s=3600)
+    old = approve(policy, "U-bob")
+    later = T0 + timedelta(minutes=90)
+    carol = grant(
+        policy,
+        make_request(created_at=later),
+        approver=ChatIdentity(user="U-carol"),
+        kubernetes_user="carol",
+        seen_hash=HASH,
+        now=later,
+    )
+    dan = grant(
+        policy,
+        make_request(created_at=later),
+        approver=ChatIdentity(user="U-dan"),
+        kubernetes_user="dan",
+        seen_hash=HASH,
+        now=later,
+    )
+    with pytest.raises(ApprovalExpiredError, match="U-bob"):
+        verify(policy, make_request(), [old, carol], current_hash=HASH, now=later)  # type: ignore[list-item]
+    valid = verify(policy, make_request(), [old, carol, dan], current_hash=HASH, now=later)  # type: ignore[list-item]
+    assert valid is not None and {a.approver for a in valid} == {"U-carol", "U-dan"}
+
+
 def test_default_expiry_is_a_day() -> None:
     assert ApprovalPolicy().expiry_s == 24 * 3600
     with pytest.raises(ApprovalExpiredError, match="request has expired"):

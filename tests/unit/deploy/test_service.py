@@ -240,6 +240,17 @@ def test_an_expired_approval_does_not_apply(tmp_path: Path, clock: Clock) -> Non
     assert service.cluster.applies == 0  # type: ignore[attr-defined]
 
 
+def test_an_expired_request_is_renewed_when_asked_again(tmp_path: Path, clock: Clock) -> None:
+    service = make_service(tmp_path, clock=clock)
+    first = service.request(make_plan())
+    clock.now += timedelta(hours=25)
+    with pytest.raises(ApprovalExpiredError):
+        service.approve(first.id, approver=BOB)
+    renewed = service.request(make_plan())
+    assert renewed.id == first.id and renewed.created_at == clock.now
+    assert service.approve(renewed.id, approver=BOB).state == "applied"
+
+
 def test_two_approvals_needed_apply_on_the_second(tmp_path: Path) -> None:
     service = make_service(tmp_path, policy=ApprovalPolicy(required_approvals=2))
     request = service.request(make_plan())
@@ -282,6 +293,28 @@ def test_rollback_restores_the_previous_revision_then_deletes_the_first(tmp_path
     with pytest.raises(InvalidInputError, match="nothing deployed"):
         rollback(service, namespace="llm-serving", name="llama-3-1-8b-h100", actor=CAROL)
     assert actions(service).count("rollback") == 2
+
+
+def test_a_new_revision_prunes_what_the_old_one_had_and_it_lacks(tmp_path: Path) -> None:
+    service = make_service(tmp_path)
+    _deploy(service)
+    folder = isvc_file(tmp_path).parent
+    keda = folder / "scaledobject-llama-3-1-8b-h100-scaler.yaml"
+    assert keda.exists()
+    _deploy(service, autoscaler=Autoscaler.HPA, thread_id="t2")
+    assert not keda.exists()
+    assert (folder / "horizontalpodautoscaler-llama-3-1-8b-h100-scaler.yaml").exists()
+    assert "pruned ScaledObject/llama-3-1-8b-h100-scaler" in service.audit.recent()[-1].detail
+
+
+def test_pruning_needs_delete_permission(tmp_path: Path) -> None:
+    first, second = make_plan(), make_plan(autoscaler=Autoscaler.HPA, thread_id="t2")
+    grants = {"chat:U-bob": permissions_needed(render(first)) + permissions_needed(render(second))}
+    service = make_service(tmp_path, CountingCluster(tmp_path / "cluster", grants=grants))
+    service.approve(service.request(first).id, approver=BOB)
+    with pytest.raises(PermissionDeniedError) as caught:
+        service.approve(service.request(second).id, approver=BOB)
+    assert caught.value.missing == ["delete scaledobjects.keda.sh in llm-serving"]
 
 
 def test_rollback_needs_the_actors_permissions(tmp_path: Path) -> None:

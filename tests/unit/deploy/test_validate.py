@@ -64,6 +64,22 @@ def test_every_scenario_renders_objects_that_pass_the_real_schemas(
     assert served | {"PodMonitor", "ConfigMap", "PodDisruptionBudget"} <= kinds
 
 
+def test_every_recommended_option_of_the_scenarios_renders_valid_objects(eval_dir: Path) -> None:
+    from domain.requirements import Requirements
+    from recommend.context import default_context
+    from recommend.engine import recommend
+
+    context = default_context()
+    rendered = 0
+    for scenario in _scenarios(eval_dir):
+        wanted = Requirements.model_validate(scenario["requirements"])
+        for option in recommend(wanted, context=context, limit=3).options:
+            plan = plan_for(option, namespace="llm-serving", requester="U1", thread_id="t")
+            validate_objects(render(plan))
+            rendered += 1
+    assert rendered >= 20  # most scenarios are feasible; "none fits" ones have no options
+
+
 def test_shipped_crds_are_byte_copies_of_the_shared_ones(shared_dir: Path) -> None:
     for file in CRD_FILES.values():
         (shared,) = (shared_dir / "crds").rglob(file)

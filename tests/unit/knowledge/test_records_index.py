@@ -65,7 +65,8 @@ def test_nearest_prefers_the_same_model_and_family(index: RecordIndex) -> None:
     assert len(hits) == 3
     assert all(h.model == "meta-llama/Meta-Llama-3-8B-Instruct" for h in hits)
     assert all(gpu_family_of(h.gpu).value == "H100" and h.precision == "fp8" for h in hits)
-    assert len({(h.tensor_parallel, round(h.input_tokens or 0)) for h in hits}) == 3
+    shapes = {(h.tensor_parallel, round(h.input_tokens or 0), h.output_tokens) for h in hits}
+    assert len(shapes) == 3
 
 
 def test_nearest_uses_the_base_architecture_of_a_variant(index: RecordIndex) -> None:

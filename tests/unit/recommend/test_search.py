@@ -81,3 +81,21 @@ def test_quantized_options_carry_a_quality_penalty(context: RecommendContext) ->
     )
     quality = {c.precision: option_quality(c) for c in candidates if c.tensor_parallel == 1}
     assert quality[Precision.BF16] > quality[Precision.FP8] > quality[Precision.INT4]
+
+
+def test_dominated_families_are_excluded_with_the_better_one_named(
+    context: RecommendContext,
+) -> None:
+    found = _search(context, Requirements(task=Task.CHATBOT), [])
+    dominated = [e for e in found.exclusions if e.rule == "dominated"]
+    assert dominated
+    assert all("is no larger, no slower and scores at least as well" in e.why for e in dominated)
+    sized_models = {s.candidate.model.hf_id for s in found.sized}
+    assert not any(e.what.split(", ")[0] in sized_models for e in dominated)
+
+
+def test_named_models_are_never_dominated(context: RecommendContext) -> None:
+    named = ["meta-llama/Meta-Llama-3-8B"]
+    found = _search(context, Requirements(task=Task.CHATBOT, models=named), named)
+    assert not [e for e in found.exclusions if e.rule == "dominated"]
+    assert found.sized

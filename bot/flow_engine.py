@@ -1,22 +1,109 @@
-"""The "3 replicas" what-if: re-predict the shown options at a replica count the user picks.
+"""The recommendation engine behind the flow's :class:`~bot.flow_ports.Recommender` port.
 
-The engine sizes replicas for the peak itself; when a person asks for a fixed count, each shown
-option is re-predicted at its share of the peak (``peak / replicas``) with the simulator's fast
-path and re-costed, and options that break a ceiling (GPUs, budget) say so. It adds no new
-candidates and must not rank, talk to a service or know a channel.
+:class:`EngineRecommender` calls ``recommend.engine.recommend`` with the context built once,
+applies what-if pins the engine has no notion of — a precision (keep only options at it, after
+a wider search) and a replica count (re-predict the shown options at that many replicas with the
+simulator's fast path and re-cost them) — and remembers recent answers, since the context is
+read-only and the same requirements give the same answer. It must not hold conversation logic,
+talk to a service or know a channel.
 """
 
 from __future__ import annotations
 
-from simulate.cost import monthly_cost_usd
+import threading
+from collections import OrderedDict
 
+from bot.conversation_state import Pin
 from domain.recommendation import PredictedMetrics, Recommendation, RecommendedOption
-from domain.requirements import Requirements
+from domain.requirements import Requirements, Task, TaskDefaults
 from domain.serving import LoadKind, Precision, ServingConfig, Workload
 from recommend.context import RecommendContext
 from recommend.demand import Demand, plan_demand
+from recommend.engine import recommend
 from recommend.sizing import slo_use
 from simulate.analytical import estimate
+from simulate.cost import monthly_cost_usd
+
+WIDE_LIMIT = 20  # options searched when a pin filters them
+CACHED = 256  # recent answers remembered
+
+
+class EngineRecommender:
+    """The recommendation engine as the flow's :class:`~bot.flow_ports.Recommender`.
+
+    A precision pin keeps only the options at that precision (searching wider first); a
+    replica pin re-sizes the shown options for that many replicas.
+
+    Args:
+        context: The engine's context, built once.
+        limit: Options shown.
+    """
+
+    def __init__(self, context: RecommendContext, *, limit: int = 5) -> None:
+        self._context = context
+        self._limit = limit
+        self._lock = threading.Lock()
+        self._answers: OrderedDict[str, Recommendation] = OrderedDict()
+
+    def __call__(self, requirements: Requirements, *, pin: Pin) -> Recommendation:
+        """Recommend (see the port); a repeated question is answered from memory."""
+        key = requirements.model_dump_json() + pin.model_dump_json()
+        with self._lock:
+            if key in self._answers:
+                self._answers.move_to_end(key)
+                return self._answers[key]
+        answer = self._recommend(requirements, pin)
+        with self._lock:
+            self._answers[key] = answer
+            while len(self._answers) > CACHED:
+                self._answers.popitem(last=False)
+        return answer
+
+    def _recommend(self, requirements: Requirements, pin: Pin) -> Recommendation:
+        if pin.precision is None:
+            recommendation = recommend(requirements, context=self._context, limit=self._limit)
+        else:
+            wide = recommend(requirements, context=self._context, limit=WIDE_LIMIT)
+            recommendation = _only_precision(wide, pin.precision, self._limit)
+        if pin.replicas is None or not recommendation.options:
+            return recommendation
+        return resize(recommendation, requirements, replicas=pin.replicas, context=self._context)
+
+    @property
+    def context(self) -> RecommendContext:
+        """The engine's context."""
+        return self._context
+
+    def defaults(self, task: Task) -> TaskDefaults | None:
+        """The defaults of a task.
+
+        Args:
+            task: The task.
+
+        Returns:
+            Its defaults, if known.
+        """
+        return self._context.task_defaults.get(task)
+
+
+def _only_precision(recommendation: Recommendation, precision: str, limit: int) -> Recommendation:
+    kept = [option for option in recommendation.options if option.precision == precision][:limit]
+    if kept:
+        return recommendation.model_copy(
+            update={
+                "options": kept,
+                "feasible": any(option.meets_slo for option in kept),
+                "pareto": [],
+            }
+        )
+    return recommendation.model_copy(
+        update={
+            "feasible": False,
+            "options": [],
+            "pareto": [],
+            "why_nothing_fits": f"no {precision} option meets the requirements",
+        }
+    )
 
 
 def resize(

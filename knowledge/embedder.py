@@ -62,8 +62,13 @@ class MiniLmEmbedding(BaseEmbedding):
     _queries: dict[str, list[float]] = PrivateAttr(default_factory=dict)
 
     def __init__(
-        self, model_path: Path | None = None, batch_size: int = 128, **kwargs: Any
+        self,
+        model_path: Path | None = None,
+        batch_size: int = 128,
+        threads: int = 1,
+        **kwargs: Any,
     ) -> None:
+        torch.set_num_threads(threads)
         path = model_path or bundled_model_path()
         super().__init__(model_name=path.name, embed_batch_size=batch_size, **kwargs)
         self._model = _load(str(path))

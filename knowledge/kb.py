@@ -145,7 +145,9 @@ def pattern_text(pattern: DeploymentPattern, params_b: float | None = None) -> s
     """
     opening = pattern.body.split("\n\n")[0]
     task = pattern.task.value.replace("_", " ")
-    size = f" A {params_b:.0f} billion parameter model." if params_b else ""
+    named = re.search(r"-(\d+(?:\.\d+)?)[bB](?:-|$)", pattern.model)
+    billions = named.group(1) if named else f"{params_b:.0f}" if params_b else ""
+    size = f" A {billions}B model ({billions} billion parameters)." if billions else ""
     return (
         f"{pattern.title}. Deployment pattern for {task}. Scale: {pattern.scale}.{size} "
         f"{pattern.model} on {pattern.gpu} ({family_name(pattern.gpu)}), {pattern.precision}. "
@@ -154,8 +156,8 @@ def pattern_text(pattern: DeploymentPattern, params_b: float | None = None) -> s
 
 
 _STOPWORDS = frozenset(
-    "a an and are as at be by for from in into is it of on or our per so that the this to we "
-    "with without you your".split()
+    "a an and are as at be by for from in into is it of on or our per so that the this to we with "
+    "you".split(" ")
 )
 
 
@@ -174,16 +176,23 @@ def terms(text: str) -> set[str]:
 
 
 def lexical_overlap(query_terms: set[str], text: str) -> float:
-    """Share of the query's terms that occur in ``text`` (0-1).
+    """Weighted share of the query's terms that occur in ``text`` (0-1).
+
+    Terms with digits (sizes such as "405b", GPU names such as "mi300x", "h100") weigh three
+    times as much as words: they are what a small embedding model blurs most.
 
     Args:
         query_terms: Terms of the query (see :func:`terms`).
         text: The candidate's text.
 
     Returns:
-        The share; 0 for an empty query.
+        The weighted share; 0 for an empty query.
     """
-    return len(query_terms & terms(text)) / len(query_terms) if query_terms else 0.0
+    if not query_terms:
+        return 0.0
+    found = terms(text)
+    weights = {term: 3.0 if any(c.isdigit() for c in term) else 1.0 for term in query_terms}
+    return sum(w for term, w in weights.items() if term in found) / sum(weights.values())
 
 
 def configuration_metadata(records: Sequence[BenchmarkRecord]) -> dict[str, Any]:

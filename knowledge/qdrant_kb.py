@@ -56,7 +56,7 @@ _QDRANT_ERRORS = (ResponseHandlingException, UnexpectedResponse, ValueError, OSE
 _BATCH = 512
 _OVERFETCH = 20
 _RERANK = 4  # candidates per wanted hit that the lexical bonus may reorder
-_LEXICAL_WEIGHT = 0.2
+_LEXICAL_WEIGHT = 0.3
 Progress = Callable[[int], None]
 
 
@@ -312,9 +312,8 @@ class QdrantKnowledgeBase:
             wanted = {"gpu_family": gpu_family.value} if gpu_family else {}
             if task is not None and kind == "pattern":
                 wanted["task"] = task.value
-            hits += [
-                _hit(kind, node, score) for node, score in self._query(kind, vector, wanted, limit)
-            ]
+            nodes = self._query(kind, vector, wanted, max(limit * _RERANK, 20))
+            hits += [_hit(kind, node, score, query_terms) for node, score in nodes]
         hits.sort(key=lambda hit: -hit.score)
         return hits[:limit]
 

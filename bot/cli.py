@@ -12,7 +12,15 @@ from importlib.metadata import entry_points
 
 import typer
 
-from bot import cli_deploy, cli_kb, cli_recommend, cli_simulate, cli_talk, cli_understand
+from bot import (
+    cli_deploy,
+    cli_kb,
+    cli_recommend,
+    cli_serve,
+    cli_simulate,
+    cli_talk,
+    cli_understand,
+)
 
 app = typer.Typer(
     name="preflight",
@@ -22,7 +30,15 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-for module in (cli_kb, cli_simulate, cli_talk, cli_deploy, cli_understand, cli_recommend):
+for module in (
+    cli_kb,
+    cli_simulate,
+    cli_talk,
+    cli_deploy,
+    cli_understand,
+    cli_recommend,
+    cli_serve,
+):
     module.register(app)
 
 for entry in entry_points(group="preflight.commands"):

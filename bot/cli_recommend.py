@@ -23,6 +23,10 @@ from domain.recommendation import Recommendation
 from domain.requirements import Requirements
 
 _USAGE_ERROR = 2
+_HELP = (
+    "Recommend model, GPU and vLLM settings that hold the SLOs, ranked and explained. "
+    "Give --requirements FILE.json (the Requirements schema) or a message in quotes."
+)
 
 
 def _requirements(
@@ -89,7 +93,14 @@ def recommend_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
     limit: Annotated[int, typer.Option(min=1, max=20, help="Options to return at most.")] = 5,
 ) -> None:
-    """Recommend model, GPU and vLLM settings that hold the SLOs, ranked and explained."""
+    """Recommend model, GPU and vLLM settings that hold the SLOs, ranked and explained.
+
+    Args:
+        text: Requirements in plain words (instead of a file).
+        requirements: A JSON file in the Requirements schema.
+        as_json: Print one JSON object instead of a table.
+        limit: Options to return at most.
+    """
     from bot.settings import load_settings
     from recommend.context import default_context
     from recommend.engine import recommend
@@ -118,4 +129,4 @@ def register(app: typer.Typer) -> None:
     Args:
         app: The root Typer app.
     """
-    app.command("recommend")(recommend_command)
+    app.command("recommend", help=_HELP)(recommend_command)

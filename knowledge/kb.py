@@ -132,6 +132,40 @@ def record_text(record: BenchmarkRecord) -> str:
     )
 
 
+_TASK_WORDS = {
+    "chatbot": "a chatbot or conversational assistant",
+    "rag": "retrieval-augmented generation (RAG), answering questions over documents",
+    "summarization": "summarization of documents",
+    "code_completion": "code completion, autocomplete in the editor",
+    "code_generation": "code generation, a coding assistant",
+    "extraction": "structured extraction of fields into JSON",
+    "translation": "translation between languages",
+    "agentic": "agents that call tools",
+    "batch": "offline batch processing",
+}
+
+
+def record_embedding_text(record: BenchmarkRecord) -> str:
+    """The text whose embedding stands for a record: its configuration without token shape.
+
+    Token counts carry little meaning for a small sentence-embedding model, and leaving them out
+    cuts the distinct texts to embed about fivefold (the build's main cost). Shapes still count
+    in search through the stored text and metadata, which the lexical re-ranking reads.
+
+    Args:
+        record: The record.
+
+    Returns:
+        A short description.
+    """
+    tp = f" TP{record.tensor_parallel}" if record.tensor_parallel else ""
+    return (
+        f"{record.model.split('/')[-1]}, {record.engine}, {record.gpu_count}x {record.gpu} "
+        f"({family_name(record.gpu)}), {record.precision}{tp}, "
+        f"{_LOAD_WORDS[record.load_type.value]}"
+    )
+
+
 def pattern_text(pattern: DeploymentPattern, params_b: float | None = None) -> str:
     """The text embedded for a pattern: title, task, scale, model size and opening paragraph.
 
@@ -144,7 +178,7 @@ def pattern_text(pattern: DeploymentPattern, params_b: float | None = None) -> s
         A short description (MiniLM reads ~256 tokens).
     """
     opening = pattern.body.split("\n\n")[0]
-    task = pattern.task.value.replace("_", " ")
+    task = _TASK_WORDS.get(pattern.task.value, pattern.task.value.replace("_", " "))
     named = re.search(r"-(\d+(?:\.\d+)?)[bB](?:-|$)", pattern.model)
     billions = named.group(1) if named else f"{params_b:.0f}" if params_b else ""
     size = f" A {billions}B model ({billions} billion parameters)." if billions else ""
@@ -156,9 +190,9 @@ def pattern_text(pattern: DeploymentPattern, params_b: float | None = None) -> s
 
 
 _STOPWORDS = frozenset(
-    "a an and are as at be by for from in into is it of on or our per so that the this to we with "
-    "you".split(" ")
+    ("a", "an", "and", "are", "as", "at", "be", "by", "for", "from", "in", "into", "is", "it")
 )
+_STOPWORDS |= {"of", "on", "or", "our", "per", "so", "that", "the", "this", "to", "we", "with"}
 
 
 def terms(text: str) -> set[str]:

@@ -34,6 +34,7 @@ from llama_index.core.vector_stores.types import (
 from llama_index.vector_stores.qdrant import QdrantVectorStore
 from qdrant_client import QdrantClient
 from qdrant_client.http.exceptions import ResponseHandlingException, UnexpectedResponse
+from qdrant_client.models import FieldCondition, Filter, MatchValue
 
 from domain.benchmarks import BenchmarkRecord, DeploymentPattern
 from domain.errors import BackendUnavailableError
@@ -48,16 +49,31 @@ from knowledge.kb import (
     lexical_overlap,
     pattern_metadata,
     pattern_text,
+    record_embedding_text,
     record_text,
     terms,
 )
 
 _QDRANT_ERRORS = (ResponseHandlingException, UnexpectedResponse, ValueError, OSError)
 _BATCH = 512
-_OVERFETCH = 20
+_OVERFETCH = 5
+_CANDIDATE_FIELDS = (
+    "ref_id",
+    "title",
+    "model",
+    "gpu",
+    "gpu_family",
+    "precision",
+    "engine",
+    "load_type",
+    "input_tokens",
+    "output_tokens",
+)
+_INTERNAL_KEYS = {"_node_content", "_node_type", "doc_id", "document_id", "ref_doc_id", "kind"}
 _RERANK = 4  # candidates per wanted hit that the lexical bonus may reorder
 _LEXICAL_WEIGHT = 0.3
 Progress = Callable[[int], None]
+_Item = tuple[str, dict[str, Any], int, str]
 
 
 def _point_id(kind: str, ref_id: str) -> str:
@@ -67,7 +83,7 @@ def _point_id(kind: str, ref_id: str) -> str:
 def _open_client(path: Path | None, url: str | None, api_key: str | None) -> QdrantClient:
     try:
         if url:
-            return QdrantClient(url=url, api_key=api_key, timeout=10)
+            return QdrantClient(url=url, api_key=api_key, timeout=10, check_compatibility=False)
         target = path or Path(".preflight/qdrant")
         target.mkdir(parents=True, exist_ok=True)
         return QdrantClient(path=str(target))
@@ -214,12 +230,10 @@ class QdrantKnowledgeBase:
         items = []
         for text, members in groups.items():
             metadata = configuration_metadata(members)
-            ids = sorted(
-                set(metadata["record_ids"]) | set(known.get(_point_id("benchmark", text), []))
-            )
-            items.append(
-                (text, metadata | {"record_ids": ids, "n_records": len(ids)}, len(members))
-            )
+            point = _point_id("benchmark", text)
+            ids = sorted(set(metadata["record_ids"]) | set(known.get(point, [])))
+            metadata |= {"record_ids": ids, "n_records": len(ids)}
+            items.append((text, metadata, len(members), record_embedding_text(members[0])))
         self._upsert("benchmark", items, progress)
         return sum(len(members) for members in groups.values())
 
@@ -246,23 +260,24 @@ class QdrantKnowledgeBase:
             How many were written.
         """
         models = load_models()
-        items = [
-            (
-                pattern_text(p, models[p.model].params_b if p.model in models else None),
-                pattern_metadata(p),
-                1,
-            )
-            for p in patterns
-        ]
+        items = []
+        for pattern in patterns:
+            size = models[pattern.model].params_b if pattern.model in models else None
+            text = pattern_text(pattern, size)
+            items.append((text, pattern_metadata(pattern), 1, text))
         return self._upsert("pattern", items, None)
 
-    def _upsert(
-        self, kind: Kind, items: list[tuple[str, dict[str, Any], int]], progress: Progress | None
-    ) -> int:
+    def _upsert(self, kind: Kind, items: list[_Item], progress: Progress | None) -> int:
+        """Write nodes; each item is (stored text, metadata, records it stands for, text to embed).
+
+        Distinct texts to embed are embedded once and their vectors shared.
+        """
         if not items:
             return 0
-        texts = [text for text, _, _ in items]
-        vectors = self._embed_model().get_text_embedding_batch(texts)
+        unique = list(dict.fromkeys(item[3] for item in items))
+        vectors = dict(
+            zip(unique, self._embed_model().get_text_embedding_batch(unique), strict=True)
+        )
         store = self._store(kind)
         for start in range(0, len(items), _BATCH):
             batch = items[start : start + _BATCH]
@@ -271,15 +286,15 @@ class QdrantKnowledgeBase:
                     id_=_point_id(kind, text if kind == "benchmark" else str(meta["ref_id"])),
                     text=text,
                     metadata=meta,
-                    embedding=vectors[start + offset],
+                    embedding=vectors[embed_text],
                     excluded_embed_metadata_keys=list(meta),
                     excluded_llm_metadata_keys=list(meta),
                 )
-                for offset, (text, meta, _) in enumerate(batch)
+                for text, meta, _, embed_text in batch
             ]
             self._call("upsert", functools.partial(self._add, store, nodes))
             if progress is not None:
-                progress(sum(weight for _, _, weight in batch))
+                progress(sum(item[2] for item in batch))
         return len(items)
 
     def search(
@@ -310,12 +325,73 @@ class QdrantKnowledgeBase:
             if not self._exists(kind):
                 continue
             wanted = {"gpu_family": gpu_family.value} if gpu_family else {}
-            if task is not None and kind == "pattern":
+            if kind == "benchmark":
+                hits += self._benchmark_hits(vector, wanted, limit, query_terms)
+                continue
+            if task is not None:
                 wanted["task"] = task.value
             nodes = self._query(kind, vector, wanted, max(limit * _RERANK, 20))
             hits += [_hit(kind, node, score, query_terms) for node, score in nodes]
         hits.sort(key=lambda hit: -hit.score)
         return hits[:limit]
+
+    def _benchmark_hits(
+        self, vector: list[float], wanted: dict[str, str], limit: int, query_terms: set[str]
+    ) -> list[SearchHit]:
+        """Nearest measured configurations, read in two steps to stay fast in local mode.
+
+        Local mode deep-copies every returned payload (a configuration lists all its record
+        ids), so candidates come back with a few small fields only; they are filtered and
+        re-ranked here, and only the final ``limit`` points are read in full.
+        """
+        fetch = max(limit * _RERANK, 20)
+        points = self._candidates(vector, wanted, fetch)
+        ranked = sorted(
+            points,
+            key=lambda p: -(p.score + _LEXICAL_WEIGHT * lexical_overlap(query_terms, _words(p))),
+        )[:limit]
+        if not ranked:
+            return []
+        full = self._call(
+            "retrieve",
+            functools.partial(
+                self._client.retrieve, self._names["benchmark"], ids=[p.id for p in ranked]
+            ),
+        )
+        by_id = {str(point.id): point.payload or {} for point in full}
+        return [
+            _payload_hit(
+                "benchmark",
+                by_id.get(str(p.id), p.payload or {}),
+                p.score + _LEXICAL_WEIGHT * lexical_overlap(query_terms, _words(p)),
+            )
+            for p in ranked
+        ]
+
+    def _candidates(self, vector: list[float], wanted: dict[str, str], fetch: int) -> list[Any]:
+        name = self._names["benchmark"]
+
+        def query(limit: int, native: bool) -> list[Any]:
+            condition = Filter(
+                must=[FieldCondition(key=k, match=MatchValue(value=v)) for k, v in wanted.items()]
+            )
+            search = functools.partial(
+                self._client.query_points,
+                name,
+                query=vector,
+                limit=limit,
+                with_payload=list(_CANDIDATE_FIELDS),
+                query_filter=condition if native and wanted else None,
+            )
+            return list(self._call("search", search).points)
+
+        if not wanted or not self._local:
+            return query(fetch, native=True)
+        nearest = query(fetch * _OVERFETCH, native=False)
+        kept = [p for p in nearest if all((p.payload or {}).get(k) == v for k, v in wanted.items())]
+        if len(kept) >= fetch or len(nearest) < fetch * _OVERFETCH:
+            return kept[:fetch]
+        return query(fetch, native=True)  # rare values: let Qdrant scan with the filter
 
     def _query(
         self, kind: Kind, vector: list[float], wanted: dict[str, str], limit: int
@@ -350,6 +426,21 @@ class QdrantKnowledgeBase:
     ) -> list[tuple[BaseNode, float]]:
         result = self._call("search", lambda: store.query(query))
         return list(zip(result.nodes or [], result.similarities or [], strict=False))
+
+
+def _words(point: Any) -> str:
+    return " ".join(str(value) for value in (point.payload or {}).values())
+
+
+def _payload_hit(kind: Kind, payload: dict[str, Any], score: float) -> SearchHit:
+    meta = {k: v for k, v in payload.items() if k not in _INTERNAL_KEYS}
+    return SearchHit(
+        id=str(meta.pop("ref_id")),
+        kind=kind,
+        title=str(meta.pop("title", "")),
+        score=round(float(score), 4),
+        metadata=meta,
+    )
 
 
 def _hit(kind: Kind, node: BaseNode, score: float, query_terms: set[str]) -> SearchHit:

@@ -2,16 +2,17 @@
 
 Calibration and explanations ask "which records of model M on GPU G at precision P ..." many
 times; Qdrant local mode would check such filters in Python over every point, so they are served
-here from per-field posting sets instead. ``nearest`` finds the most similar measured records to
-cite as evidence. This module holds records in memory only; it never embeds or touches Qdrant.
+here from per-field boolean masks (numpy) instead: a look-up ANDs a few masks and applies token
+ranges as vector comparisons. ``nearest`` finds the most similar measured records to cite as
+evidence. This module holds records in memory only; it never embeds or touches Qdrant.
 """
 
 from __future__ import annotations
 
-import heapq
-import math
-from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
+
+import numpy as np
+import numpy.typing as npt
 
 from domain.benchmarks import BenchmarkRecord
 from domain.catalog import ModelSpec
@@ -20,6 +21,8 @@ from domain.requirements import GpuFamily
 from knowledge.catalog import gpu_family_of, load_models
 
 TokenRange = tuple[float, float]
+Mask = npt.NDArray[np.bool_]
+_UNKNOWN_GAP = 3.0  # an unknown size or token count counts as far, but not infinitely
 
 
 def _family(gpu: str) -> str:
@@ -29,21 +32,21 @@ def _family(gpu: str) -> str:
         return gpu
 
 
-def _within(value: float | None, bounds: TokenRange | None) -> bool:
-    if bounds is None:
-        return True
-    return value is not None and bounds[0] <= value <= bounds[1]
+def _floats(values: Iterable[float | None]) -> npt.NDArray[np.float64]:
+    return np.array([np.nan if v is None else v for v in values], dtype=np.float64)
+
+
+def _log_gap(values: npt.NDArray[np.float64], target: float | None) -> npt.NDArray[np.float64]:
+    if not target or target <= 0:
+        return np.full(values.shape, _UNKNOWN_GAP)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        gap = np.abs(np.log(values / target))
+    return np.where(np.isfinite(gap), gap, _UNKNOWN_GAP)
 
 
 def _bucket(tokens: float | None) -> int | None:
     """Token counts within ~5 % of each other share a bucket (measured means differ slightly)."""
-    return round(math.log(tokens) * 20) if tokens and tokens > 0 else None
-
-
-def _log_gap(a: float | None, b: float | None) -> float:
-    if a is None or b is None or a <= 0 or b <= 0:
-        return 3.0  # an unknown shape counts as far, but not infinitely
-    return abs(math.log(a / b))
+    return round(float(np.log(tokens)) * 20) if tokens and tokens > 0 else None
 
 
 class RecordIndex:
@@ -62,25 +65,29 @@ class RecordIndex:
     ) -> None:
         self.records: list[BenchmarkRecord] = list(records)
         catalog = load_models() if models is None else models
-        self._arch = {hf_id: (spec.base_id or hf_id).lower() for hf_id, spec in catalog.items()}
-        self._params = {hf_id.lower(): spec.params_b for hf_id, spec in catalog.items()}
-        self._postings: dict[str, dict[object, set[int]]] = defaultdict(lambda: defaultdict(set))
-        self._families: list[str] = []
-        for position, record in enumerate(self.records):
-            family = _family(record.gpu)
-            self._families.append(family)
-            keys: dict[str, object] = {
-                "model": record.model.lower(),
-                "arch": self.architecture(record.model),
-                "gpu": record.gpu.lower(),
-                "gpu_family": family.lower(),
-                "precision": record.precision,
-                "engine": record.engine,
-                "tensor_parallel": record.tensor_parallel,
-                "load_type": record.load_type.value,
-            }
-            for field, key in keys.items():
-                self._postings[field][key].add(position)
+        self._arch = {hf_id.lower(): (s.base_id or hf_id).lower() for hf_id, s in catalog.items()}
+        params = {hf_id.lower(): spec.params_b for hf_id, spec in catalog.items()}
+        self._params = params
+        columns: dict[str, list[object]] = {
+            "model": [r.model.lower() for r in self.records],
+            "arch": [self.architecture(r.model) for r in self.records],
+            "gpu": [r.gpu.lower() for r in self.records],
+            "gpu_family": [_family(r.gpu).lower() for r in self.records],
+            "precision": [r.precision for r in self.records],
+            "engine": [r.engine for r in self.records],
+            "tensor_parallel": [r.tensor_parallel for r in self.records],
+            "load_type": [r.load_type.value for r in self.records],
+        }
+        self._codes: dict[str, dict[object, int]] = {}
+        self._columns: dict[str, npt.NDArray[np.int64]] = {}
+        for field, values in columns.items():
+            codes = {value: code for code, value in enumerate(dict.fromkeys(values))}
+            self._codes[field] = codes
+            self._columns[field] = np.array([codes[v] for v in values], dtype=np.int64)
+        self._input = _floats(r.input_tokens for r in self.records)
+        self._output = _floats(r.output_tokens for r in self.records)
+        self._size = _floats(r.params_b or params.get(r.model.lower()) for r in self.records)
+        self._flagged = np.array([r.flagged for r in self.records], dtype=np.bool_)
 
     def __len__(self) -> int:
         return len(self.records)
@@ -94,7 +101,14 @@ class RecordIndex:
         Returns:
             The base architecture's id, lower-case.
         """
-        return self._arch.get(model, model).lower()
+        return self._arch.get(model.lower(), model.lower())
+
+    def _equals(self, field: str, value: object) -> Mask | None:
+        code = self._codes[field].get(value)
+        if code is None:
+            return None
+        equal: Mask = self._columns[field] == code
+        return equal
 
     def find(
         self,
@@ -134,19 +148,18 @@ class RecordIndex:
             "tensor_parallel": tensor_parallel,
             "load_type": str(load_type) if load_type else None,
         }
-        sets = [self._postings[f].get(v, set()) for f, v in wanted.items() if v is not None]
-        positions: Iterable[int]
-        if sets:
-            sets.sort(key=len)
-            positions = sorted(sets[0].intersection(*sets[1:]))
-        else:
-            positions = range(len(self.records))
-        return [
-            self.records[p]
-            for p in positions
-            if _within(self.records[p].input_tokens, input_tokens)
-            and _within(self.records[p].output_tokens, output_tokens)
-        ]
+        mask = np.ones(len(self.records), dtype=np.bool_)
+        for field, value in wanted.items():
+            if value is None:
+                continue
+            equal = self._equals(field, value)
+            if equal is None:
+                return []
+            mask &= equal
+        for values, bounds in ((self._input, input_tokens), (self._output, output_tokens)):
+            if bounds is not None:
+                mask &= (values >= bounds[0]) & (values <= bounds[1])
+        return [self.records[p] for p in np.flatnonzero(mask).tolist()]
 
     def nearest(
         self,
@@ -161,8 +174,9 @@ class RecordIndex:
     ) -> list[BenchmarkRecord]:
         """The ``k`` measured records most like a configuration, to cite as evidence.
 
-        Same model first, then the same base architecture, then models of a similar size; within
-        those, the same GPU family, then the same precision, then the closest token shape.
+        Same model first, then the same base architecture, then other models; within each, the
+        same GPU family first, then the closest model size, the same precision, and the closest
+        token shape. One record per measured configuration (they differ only in load).
 
         Args:
             model: Model id of the configuration.
@@ -176,35 +190,36 @@ class RecordIndex:
         Returns:
             Up to ``k`` records, most similar first.
         """
-        family = str(gpu_family).lower()
-        arch = self.architecture(model)
-        pool = self._postings["arch"].get(arch, set()) | self._postings["gpu_family"].get(
-            family, set()
+        if k <= 0 or not self.records:
+            return []
+        same_model = self._equals("model", model.lower())
+        same_arch = self._equals("arch", self.architecture(model))
+        none = np.zeros(len(self.records), dtype=np.bool_)
+        model_class = np.where(
+            same_model if same_model is not None else none,
+            0,
+            np.where(same_arch if same_arch is not None else none, 1, 2),
         )
-        if len(pool) < k:
-            pool = set(range(len(self.records)))
-        params = self._params.get(model.lower())
-        scored = heapq.nsmallest(
-            max(k, 0) * 32,
-            (
-                (
-                    self._distance(
-                        p, model, arch, params, family, precision, input_tokens, output_tokens
-                    ),
-                    p,
-                )
-                for p in pool
-                if include_flagged or not self.records[p].flagged
-            ),
+        family = self._equals("gpu_family", str(gpu_family).lower())
+        precision_match = self._equals("precision", precision)
+        keys = (
+            _log_gap(self._input, input_tokens) + _log_gap(self._output, output_tokens),
+            ~precision_match if precision_match is not None else ~none,
+            _log_gap(self._size, self._params.get(model.lower())),
+            ~family if family is not None else ~none,
+            model_class,
+            self._flagged & (not include_flagged),
         )
-        return self._distinct(p for _, p in scored)[:k] if k > 0 else []
+        order = np.lexsort(keys)
+        return self._distinct(order.tolist(), k, include_flagged)
 
-    def _distinct(self, positions: Iterable[int], limit: int = 64) -> list[BenchmarkRecord]:
-        """Records in order, one per measured configuration (model, GPU, precision, shape, TP)."""
+    def _distinct(self, order: list[int], k: int, include_flagged: bool) -> list[BenchmarkRecord]:
         chosen: list[BenchmarkRecord] = []
         seen: set[tuple[object, ...]] = set()
-        for position in positions:
+        for position in order:
             record = self.records[position]
+            if record.flagged and not include_flagged:
+                break  # flagged records sort last
             key = (
                 record.model,
                 record.gpu,
@@ -217,46 +232,6 @@ class RecordIndex:
             if key not in seen:
                 seen.add(key)
                 chosen.append(record)
-            if len(chosen) >= limit:
-                break
+                if len(chosen) == k:
+                    break
         return chosen
-
-    def _distance(
-        self,
-        position: int,
-        model: str,
-        arch: str,
-        params: float | None,
-        family: str,
-        precision: str,
-        input_tokens: float,
-        output_tokens: float,
-    ) -> tuple[float, ...]:
-        record = self.records[position]
-        if record.model.lower() == model.lower():
-            model_gap = 0.0
-        elif self.architecture(record.model) == arch:
-            model_gap = 0.5
-        else:
-            model_gap = 1.0 + _log_gap(record.params_b, params)
-        shape_gap = _log_gap(record.input_tokens, input_tokens) + _log_gap(
-            record.output_tokens, output_tokens
-        )
-        return (
-            model_gap,
-            0.0 if self._families[position].lower() == family else 1.0,
-            0.0 if record.precision == precision else 1.0,
-            shape_gap,
-        )
-
-
-def families_measured(index: RecordIndex) -> Sequence[str]:
-    """GPU families that have at least one record in the index.
-
-    Args:
-        index: The index.
-
-    Returns:
-        Family names, sorted.
-    """
-    return sorted({_family(record.gpu) for record in index.records})

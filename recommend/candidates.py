@@ -25,7 +25,7 @@ _FP8_WEIGHT_ONLY = frozenset({GpuFamily.A100, GpuFamily.A10G, GpuFamily.A30})
 _NO_BF16 = frozenset({GpuFamily.T4})
 _TP_SIZES = (1, 2, 4, 8)
 # Quality lost to quantization, in benchmark points (published FP8/AWQ evaluations lose ~0-2).
-MMLU_PRO_OFFSET = 17.0
+MMLU_FROM_PRO = (34.8, 0.716)  # MMLU ≈ 34.8 + 0.716 × MMLU-Pro (Llama 3.1 Instruct fit)
 QUALITY_PENALTY = {"fp8": 0.5, "int8": 0.5, "int4": 3.0, "fp4": 1.5}
 
 
@@ -51,7 +51,11 @@ class Candidate:
 
     @property
     def label(self) -> str:
-        """Short human name, e.g. ``Llama-3.1-8B fp8 on 2× H100-SXM-80GB``."""
+        """Short human name.
+
+        Returns:
+            E.g. ``meta-llama/Llama-3.1-8B fp8 on 2× H100-SXM-80GB``.
+        """
         return (
             f"{self.model.hf_id} {self.precision.value} on {self.tensor_parallel}× {self.gpu.name}"
         )
@@ -99,8 +103,8 @@ def quality_of(model: ModelSpec) -> float | None:
     """The model's published MMLU score (0-100), on one scale; None when none is published.
 
     MMLU is the one score most catalog models publish. Where only MMLU-Pro is published it is
-    raised by :data:`MMLU_PRO_OFFSET` (the gap between the two for Llama 3.1 8B/70B/405B
-    Instruct, which publish both). Other benchmarks are not mixed in.
+    mapped onto MMLU by the straight line through Llama 3.1 8B/70B/405B Instruct, which publish
+    both (48.3→69.4, 66.4→83.6, 73.3→87.3). Other benchmarks are not mixed in.
 
     Args:
         model: The checkpoint.
@@ -113,7 +117,7 @@ def quality_of(model: ModelSpec) -> float | None:
     if mmlu:
         return max(mmlu)
     pro = [q.score for q in model.quality if q.benchmark.upper().startswith("MMLU-PRO")]
-    return max(pro) + MMLU_PRO_OFFSET if pro else None
+    return MMLU_FROM_PRO[0] + MMLU_FROM_PRO[1] * max(pro) if pro else None
 
 
 def size_quality(model: ModelSpec) -> float:
@@ -288,3 +292,15 @@ def enumerate_candidates(
                     for tp in tp_sizes(model, requirements.max_gpus)
                 )
     return result
+
+
+def option_quality(candidate: Candidate) -> float:
+    """Quality of a configuration: the model's MMLU-scale score less the quantization penalty.
+
+    Args:
+        candidate: The configuration.
+
+    Returns:
+        Score.
+    """
+    return quality_score(candidate.model) - QUALITY_PENALTY.get(candidate.precision.value, 0.0)

@@ -21,12 +21,13 @@ from domain.recommendation import (
 from domain.requirements import Priority, Requirements
 from knowledge.catalog import resolve_model
 from recommend import explain
+from recommend.candidates import option_quality
 from recommend.context import RecommendContext
 from recommend.demand import Demand, plan_demand
 from recommend.near_miss import closest, why_nothing_fits
 from recommend.ranking import Scorable, describe_weights, pareto_front, rank
-from recommend.search import MAX_SIZED, option_quality, search
-from recommend.sizing import Sized, refine
+from recommend.search import MAX_SIZED, search
+from recommend.sizing import DES_REQUESTS, HEADROOM, Sized, refine
 from simulate.cost import cost_per_million_tokens
 
 _QUANTIZATION: dict[str, Literal["fp8", "awq", "gptq", "bitsandbytes"]] = {
@@ -142,6 +143,15 @@ def _assumptions(requirements: Requirements, demand: Demand, priority: Priority)
     if requirements.priority is None:
         notes.append("Priority not stated: balanced between cost, latency and quality.")
     notes.append(describe_weights(priority))
+    notes.append(
+        f"Replicas keep {HEADROOM:.0%} headroom over the peak where ceilings allow; the top "
+        f"{REFINED} options are re-checked in a discrete-event simulation of {DES_REQUESTS} "
+        "requests, adding a replica while an SLO is missed."
+    )
+    notes.append(
+        "Monthly cost = on-demand price per GPU-hour × GPUs × 730 h (an operator price file "
+        "overrides); cost per million tokens is at the peak output rate."
+    )
     return notes
 
 

@@ -8,10 +8,13 @@ model on this GPU family was measured). This module writes words; it never sizes
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from domain.benchmarks import BenchmarkRecord, DeploymentPattern
+from domain.errors import UnknownNameError
 from domain.recommendation import Evidence, Exclusion
+from knowledge.catalog import gpu_family_of
 from recommend.candidates import quality_of, quality_score
 from recommend.context import RecommendContext
 from recommend.demand import Demand, describe_slo
@@ -162,6 +165,17 @@ def reasons(option: Sized, demand: Demand) -> list[str]:
     return lines + list(option.notes)
 
 
+def _family_of_label(what: str) -> str | None:
+    """The GPU family of a configuration label such as ``… on 2× L40S``."""
+    match = re.search(r"× (\S+)$", what)
+    if match is None:
+        return None
+    try:
+        return gpu_family_of(match.group(1)).value
+    except UnknownNameError:
+        return None
+
+
 def popular_losses(
     top: Sized, sized: Sequence[Sized], exclusions: Sequence[Exclusion]
 ) -> list[str]:
@@ -189,7 +203,7 @@ def popular_losses(
                     f"(${best.monthly_cost_usd:,.0f}/month) for the same SLOs."
                 )
             continue
-        why = next((e.why for e in exclusions if f" on {family}" in e.what), None)
+        why = next((e.why for e in exclusions if _family_of_label(e.what) == family), None)
         if why:
             lines.append(f"Why not {family}: {why}.")
     return lines

@@ -61,7 +61,8 @@ def why_nothing_fits(
     for rule, items in sorted(by_rule.items(), key=lambda kv: kv[0] in _CATALOG_RULES):
         words = _RULE_WORDS.get(rule, rule)
         if rule in _CATALOG_RULES:
-            parts.append(f"{words}: {len(items)} ruled out")
+            count = sum(len(e.what.split(", ")) for e in items)
+            parts.append(f"{words}: {count} ruled out")
             continue
         examples = "; ".join(f"{e.what} — {e.why}" for e in items[:_EXAMPLES])
         more = f" (and {len(items) - _EXAMPLES} more)" if len(items) > _EXAMPLES else ""

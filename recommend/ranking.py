@@ -3,7 +3,8 @@
 score = w_cost × log2(cost / cheapest) + w_latency × log2(slo_use / lowest slo_use)
         + w_quality × (best quality − quality) / QUALITY_POINTS
 
-``slo_use`` is the largest predicted-to-target ratio over the SLOs (0.5 = half the budget used);
+``slo_use`` is the largest predicted-to-target ratio over the SLOs (0.5 = half the budget used),
+counted from :data:`SLO_USE_FLOOR` (lower latency than that does not count);
 quality is the MMLU-scale score (:func:`recommend.candidates.quality_score`) less the
 quantization penalty. Lower scores rank first. Every option that holds its SLOs ranks before
 any that does not. This module only orders; it never filters or predicts.
@@ -25,6 +26,7 @@ WEIGHTS: dict[Priority, tuple[float, float, float]] = {
     Priority.ACCURACY: (0.3, 0.15, 2.0),
 }
 _MIN_COST = 1.0  # owned, unpriced GPUs cost $0; keep the logarithm finite
+SLO_USE_FLOOR = 0.5  # below half the target, lower latency no longer counts
 
 
 @dataclass(frozen=True)
@@ -51,7 +53,7 @@ def describe_weights(priority: Priority) -> str:
     return (
         f"Ranked for {priority.value}: score = {cost:g}×log2(cost/cheapest) + "
         f"{latency:g}×log2(SLO use/lowest) + {quality:g}×(best MMLU − MMLU)/{QUALITY_POINTS:g}; "
-        "lower is better."
+        f"SLO use = predicted/target, counted from {SLO_USE_FLOOR:g}; lower is better."
     )
 
 
@@ -69,11 +71,11 @@ def scores(items: Sequence[Scorable], priority: Priority) -> list[float]:
         return []
     w_cost, w_latency, w_quality = WEIGHTS[priority]
     cheapest = min(max(item.monthly_cost_usd, _MIN_COST) for item in items)
-    lowest_use = min(max(item.slo_use, 1e-6) for item in items)
+    lowest_use = min(max(item.slo_use, SLO_USE_FLOOR) for item in items)
     best_quality = max(item.quality for item in items)
     return [
         w_cost * math.log2(max(item.monthly_cost_usd, _MIN_COST) / cheapest)
-        + w_latency * math.log2(max(item.slo_use, 1e-6) / lowest_use)
+        + w_latency * math.log2(max(item.slo_use, SLO_USE_FLOOR) / lowest_use)
         + w_quality * (best_quality - item.quality) / QUALITY_POINTS
         for item in items
     ]
@@ -125,3 +127,23 @@ def pareto_front(items: Sequence[Scorable]) -> list[int]:
         for i, item in enumerate(items)
         if not any(dominates(other, item) for j, other in enumerate(items) if j != i)
     ]
+
+
+def rank_key(cost: float | None, slo_use: float, quality: float, priority: Priority) -> float:
+    """The absolute ranking key; ranking scores differ from it by one constant per search.
+
+    Args:
+        cost: Monthly cost (None or 0 when unpriced).
+        slo_use: Largest predicted/target ratio.
+        quality: Option quality.
+        priority: What matters most.
+
+    Returns:
+        Key; lower is better.
+    """
+    w_cost, w_latency, w_quality = WEIGHTS[priority]
+    return (
+        w_cost * math.log2(max(cost or 0.0, 1.0))
+        + w_latency * math.log2(max(slo_use, SLO_USE_FLOOR))
+        - w_quality * quality / QUALITY_POINTS
+    )

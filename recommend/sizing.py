@@ -21,12 +21,13 @@ from recommend.context import RecommendContext
 from recommend.demand import Demand, describe_slo
 from simulate.analytical import estimate
 from simulate.capacity import max_rate_per_replica, replicas_for
-from simulate.cost import monthly_cost_usd
+from simulate.cost import HOURS_PER_MONTH, monthly_cost_usd
 from simulate.scheduler import simulate_run
 
 HEADROOM = 0.2
+GPU_MEMORY_UTILIZATION = 0.9
+_MIN_MODEL_LEN = 8192
 _LIGHT_LOAD_RPS = 0.01
-_HOURS_PER_MONTH = 730.0
 DES_REQUESTS = 300
 _DES_EXTRA_REPLICAS = 3
 
@@ -48,7 +49,11 @@ class Sized:
 
     @property
     def total_gpus(self) -> int:
-        """GPUs across all replicas."""
+        """GPUs across all replicas.
+
+        Returns:
+            Replicas × tensor-parallel size.
+        """
         return self.replicas * self.candidate.tensor_parallel
 
 
@@ -59,6 +64,28 @@ class Rejected:
     candidate: Candidate
     rule: str
     reason: str
+
+
+def serving_config(candidate: Candidate, demand: Demand) -> ServingConfig:
+    """The vLLM configuration a candidate is sized with.
+
+    Args:
+        candidate: The configuration.
+        demand: The demand (context needed).
+
+    Returns:
+        A serving configuration whose max_model_len covers the longest request (at least 8k
+        tokens where the model allows).
+    """
+    wanted = max(demand.context_tokens, _MIN_MODEL_LEN)
+    return ServingConfig(
+        model=candidate.model.hf_id,
+        gpu=candidate.gpu.name,
+        precision=candidate.precision,
+        tensor_parallel=candidate.tensor_parallel,
+        max_model_len=min(candidate.model.max_context, math.ceil(wanted / 1024) * 1024),
+        gpu_memory_utilization=GPU_MEMORY_UTILIZATION,
+    )
 
 
 def predicted_ms(estimate_: PerformanceEstimate, target: SloTarget) -> float:
@@ -128,7 +155,7 @@ def _replica_ceiling(
     price = candidate.gpu.price_usd_per_gpu_hr
     if requirements.budget_usd_month is not None and price:
         limits.append(
-            (int(requirements.budget_usd_month // (price * tp * _HOURS_PER_MONTH)), "budget")
+            (int(requirements.budget_usd_month // (price * tp * HOURS_PER_MONTH)), "budget")
         )
     if not limits:
         return None, ""

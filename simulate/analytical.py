@@ -36,13 +36,18 @@ from simulate.step_time import (
 )
 
 KIND_BATCH, KIND_CONCURRENCY, KIND_RATE, KIND_MAX = 0.0, 1.0, 2.0, 3.0
-KIND_CODES = {LoadKind.BATCH: KIND_BATCH, LoadKind.CONCURRENCY: KIND_CONCURRENCY, LoadKind.RATE: KIND_RATE}
+KIND_CODES = {
+    LoadKind.BATCH: KIND_BATCH,
+    LoadKind.CONCURRENCY: KIND_CONCURRENCY,
+    LoadKind.RATE: KIND_RATE,
+}
 PERCENTILES = (50, 90, 95, 99)
 _Z = {50: 0.0, 90: 1.2816, 95: 1.6449, 99: 2.3263}
 _Q = np.array([p / 100.0 for p in PERCENTILES])
 _ZS = np.array([_Z[p] for p in PERCENTILES])
 SATURATED_RUN_REQUESTS = 1000.0  # a saturated queue is reported as it stands after this many
 _GRID = np.geomspace(1e-3, 1.0, 48)  # shares of the most sequences that fit, for the rate solve
+BoolArr = npt.NDArray[np.bool_]
 _T = TypeVar("_T", ReplicaCosts, Efficiency)
 
 
@@ -70,7 +75,7 @@ class Predictions:
     output_tok_per_s: Arr
     req_per_s: Arr
     kv_usage: Arr
-    saturated: Arr
+    saturated: BoolArr
 
 
 def efficiency_arrays(effs: list[Efficiencies]) -> tuple[Efficiency, Arr]:
@@ -115,7 +120,9 @@ def _prefill_alone_s(
 
 def _expand(item: _T) -> _T:
     """Add a trailing axis to every array field, so rows broadcast against a grid."""
-    return replace(item, **{f.name: np.asarray(getattr(item, f.name))[..., None] for f in fields(item)})  # type: ignore[arg-type]
+    return replace(
+        item, **{f.name: np.asarray(getattr(item, f.name))[..., None] for f in fields(item)}
+    )
 
 
 @dataclass(frozen=True)
@@ -142,13 +149,15 @@ def _load_terms(costs: ReplicaCosts, eff: Efficiency, n: Arr, i: Arr, o: Arr, ch
         prefill_pairs=pairs / chunks,
     )
     marginal = chunks * (with_chunk - pure)
-    return _Load(pure=pure, marginal=marginal, itl=pure + n / o * marginal, ttft=chunks * with_chunk)
+    return _Load(
+        pure=pure, marginal=marginal, itl=pure + n / o * marginal, ttft=chunks * with_chunk
+    )
 
 
 def _solve_rate(
     costs: ReplicaCosts, eff: Efficiency, lam: Arr, n_max: Arr, i: Arr, o: Arr, chunk: Arr
 ) -> Arr:
-    """Sequences in service under Poisson rate ``lam``: the least n with n = lam · time in service."""
+    """Sequences in service at Poisson rate ``lam``: the least n with n = lam · time in service."""
     grid = n_max[:, None] * _GRID[None, :]
     load = _load_terms(_expand(costs), _expand(eff), grid, i[:, None], o[:, None], chunk[:, None])
     gap = lam[:, None] * ((o[:, None] - 1.0) * load.itl + load.ttft) - grid
@@ -200,8 +209,13 @@ def predict_arrays(
         rate_rows = kind == KIND_RATE
         n_rate = np.array(n, copy=True)
         n_rate[rate_rows] = _solve_rate(
-            _take(costs, rate_rows), _take(eff, rate_rows), lam_in[rate_rows],
-            n_max[rate_rows], i[rate_rows], o[rate_rows], chunk[rate_rows],
+            _take(costs, rate_rows),
+            _take(eff, rate_rows),
+            lam_in[rate_rows],
+            n_max[rate_rows],
+            i[rate_rows],
+            o[rate_rows],
+            chunk[rate_rows],
         )
         n = np.where(rate_rows, n_rate, n)
     load = _load_terms(costs, eff, n, i, o, chunk)
@@ -211,7 +225,9 @@ def predict_arrays(
         capacity_rps = n_max / (full.ttft + (o - 1.0) * full.itl)
     cycle = load.ttft + (o - 1.0) * load.itl
     conc = np.where(kind == KIND_CONCURRENCY, shapes.value, n)
-    saturated = (kind == KIND_RATE) & (lam_in >= capacity_rps * 0.999)
+    saturated: BoolArr = np.asarray(
+        (kind == KIND_RATE) & (lam_in >= capacity_rps * 0.999), dtype=bool
+    )
     lam = np.where(kind == KIND_RATE, np.minimum(lam_in, capacity_rps), n / cycle)
 
     # A prompt waits for the running step to end, then queues (M/D/1) for the step budget
@@ -236,7 +252,9 @@ def predict_arrays(
     burst = q * np.maximum(n - 1.0, 0.0) * np.maximum(load.marginal, service / n)
     wait_p = np.where(kind == KIND_CONCURRENCY, burst, wait_p)
     wait_p = wait_p + q * load.pure + slot_wait + np.where(saturated, backlog * q, 0.0)
-    spread = np.exp(_ZS[:, None] * np.sqrt(np.log1p(shapes.length_cv**2)) - 0.5 * np.log1p(shapes.length_cv**2))
+    spread = np.exp(
+        _ZS[:, None] * np.sqrt(np.log1p(shapes.length_cv**2)) - 0.5 * np.log1p(shapes.length_cv**2)
+    )
     load_ttft = load.ttft * spread + wait_p
     load_itl = load.itl + _ZS[:, None] * itl_std
     load_e2e = load_ttft + np.maximum(o * spread - 1.0, 0.0) * load_itl
@@ -264,10 +282,10 @@ def predict_arrays(
 def _take(item: _T, rows: npt.NDArray[np.bool_]) -> _T:
     """Keep only ``rows`` of every per-row array field (0-d fields broadcast and stay)."""
     out = {}
-    for f in fields(item):  # type: ignore[arg-type]
+    for f in fields(item):
         value = np.asarray(getattr(item, f.name))
         out[f.name] = value[rows] if value.ndim == 1 and value.size == rows.size else value
-    return replace(item, **out)  # type: ignore[type-var]
+    return replace(item, **out)
 
 
 def shapes_for(config: ServingConfig, workload: Workload, kv_capacity_tokens: int) -> Shapes:
@@ -324,7 +342,9 @@ def estimate(
     effs, basis, detail = calibration.lookup(config.engine, gpu)
     eff, ttft_overhead = efficiency_arrays([effs])
     costs = replica_costs(model, gpu, config)
-    pred = predict_arrays(costs, eff, ttft_overhead, shapes_for(config, workload, fit.kv_capacity_tokens))
+    pred = predict_arrays(
+        costs, eff, ttft_overhead, shapes_for(config, workload, fit.kv_capacity_tokens)
+    )
     notes: list[str] = []
     if not fit.fits:
         notes.append(fit.reason)

@@ -1,4 +1,4 @@
-"""Calibration: efficiency factors per engine and GPU, where they come from, and how to look them up.
+"""Calibration: efficiency factors per engine and GPU, where they come from, how to look them up.
 
 A :class:`Calibration` holds one :class:`Efficiencies` per scope. Scopes form a fallback chain:
 ``engine × GPU`` → ``engine × family`` → ``engine × vendor`` → ``engine`` → spec-sheet
@@ -6,18 +6,21 @@ defaults. :meth:`Calibration.lookup` walks it and says which scope answered, so 
 can tell the user what it rests on. The file names the benchmark groups it was fitted on.
 
 This module reads and writes the calibration JSON only through :func:`load_calibration` and
-:func:`save_calibration` (explicit paths); fitting lives in :mod:`simulate.fitting`.
+:func:`save_calibration` (explicit paths); :func:`fit_calibration` hands over to
+:mod:`simulate.fitting`, where the fitting lives.
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping, Sequence
 from importlib import resources
 from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from domain.catalog import GpuSpec
+from domain.benchmarks import BenchmarkRecord
+from domain.catalog import GpuSpec, ModelSpec
 from domain.errors import ConfigurationError
 from domain.serving import CalibrationBasis
 
@@ -115,6 +118,29 @@ class Calibration(BaseModel):
             CalibrationBasis.SPEC_SHEET,
             f"no {engine} records: {gpu.name} datasheet with default efficiencies",
         )
+
+
+def fit_calibration(
+    records: Sequence[BenchmarkRecord],
+    models: Mapping[str, ModelSpec],
+    gpus: Mapping[str, GpuSpec],
+    *,
+    exclude: Collection[tuple[str, str]] = (),
+) -> Calibration:
+    """Fit efficiencies on measured records (see :func:`simulate.fitting.fit_calibration`).
+
+    Args:
+        records: Measured records (flagged ones are skipped).
+        models: Model catalog.
+        gpus: GPU catalog.
+        exclude: (source, GPU) groups to leave out.
+
+    Returns:
+        The calibration, naming the record groups and ids it used.
+    """
+    from simulate.fitting import fit_calibration as fit  # fitting builds on this module
+
+    return fit(records, models, gpus, exclude=exclude)
 
 
 def default_path() -> Path:

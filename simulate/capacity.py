@@ -15,7 +15,14 @@ import numpy as np
 from domain.catalog import GpuSpec, ModelSpec
 from domain.requirements import SloMetric, SloTarget
 from domain.serving import LoadKind, ServingConfig, Workload
-from simulate.analytical import KIND_RATE, Predictions, Shapes, efficiency_arrays, predict_arrays
+from simulate.analytical import (
+    KIND_RATE,
+    BoolArr,
+    Predictions,
+    Shapes,
+    efficiency_arrays,
+    predict_arrays,
+)
 from simulate.calibration import Calibration
 from simulate.memory import memory_fit
 from simulate.step_time import Arr, replica_costs
@@ -24,11 +31,15 @@ _LADDER = 24  # rates priced per round
 _ROUNDS = 3
 
 
-def _meets(pred: Predictions, slo: Sequence[SloTarget]) -> Arr:
-    ok = ~pred.saturated
+def _meets(pred: Predictions, slo: Sequence[SloTarget]) -> BoolArr:
+    ok: BoolArr = ~pred.saturated
     for target in slo:
-        table = {SloMetric.TTFT: pred.ttft_ms, SloMetric.ITL: pred.itl_ms, SloMetric.E2E: pred.e2e_ms}
-        ok = ok & (table[target.metric][target.percentile] <= target.ms)
+        table = {
+            SloMetric.TTFT: pred.ttft_ms,
+            SloMetric.ITL: pred.itl_ms,
+            SloMetric.E2E: pred.e2e_ms,
+        }
+        ok = ok & np.asarray(table[target.metric][target.percentile] <= target.ms, dtype=bool)
     return np.asarray(ok, dtype=bool)
 
 
@@ -64,10 +75,15 @@ def max_rate_per_replica(
     effs, _, _ = calibration.lookup(config.engine, gpu)
     eff, ttft_overhead = efficiency_arrays([effs])
     costs = replica_costs(model, gpu, config)
-    probe = Workload(input_tokens=input_tokens, output_tokens=output_tokens, kind=LoadKind.RATE,
-                     value=1.0, length_cv=length_cv)
+    probe = Workload(
+        input_tokens=input_tokens,
+        output_tokens=output_tokens,
+        kind=LoadKind.RATE,
+        value=1.0,
+        length_cv=length_cv,
+    )
 
-    def ok_at(rates: Arr) -> Arr:
+    def ok_at(rates: Arr) -> BoolArr:
         n = rates.size
         shapes = Shapes(
             input_tokens=np.full(n, float(probe.input_tokens)),

@@ -26,9 +26,7 @@ def monthly_cost_usd(gpu: GpuSpec, total_gpus: int) -> float | None:
     return gpu.price_usd_per_gpu_hr * total_gpus * HOURS_PER_MONTH
 
 
-def cost_per_million_tokens(
-    gpu: GpuSpec, total_gpus: int, output_tok_per_s: float
-) -> float | None:
+def cost_per_million_tokens(gpu: GpuSpec, total_gpus: int, output_tok_per_s: float) -> float | None:
     """USD per million output tokens when the deployment produces ``output_tok_per_s``.
 
     Args:

@@ -82,8 +82,13 @@ def _predict(cases: Sequence[Case], costs: object, effs: Sequence[Efficiencies])
     replicas = np.array([c.replicas for c in cases], dtype=np.float64)
     return np.column_stack(
         [
-            pred.ttft_ms[50], pred.ttft_ms[95], pred.itl_ms[50], pred.itl_ms[95],
-            pred.e2e_ms[50], pred.e2e_ms[95], pred.output_tok_per_s * replicas,
+            pred.ttft_ms[50],
+            pred.ttft_ms[95],
+            pred.itl_ms[50],
+            pred.itl_ms[95],
+            pred.e2e_ms[50],
+            pred.e2e_ms[95],
+            pred.output_tok_per_s * replicas,
         ]
     )
 
@@ -129,8 +134,13 @@ def _fit_scope(data: _FitData, parent: Efficiencies, kind: ScopeKind) -> tuple[E
         return np.concatenate([data_res, prior_w * (vector - start)])
 
     result = least_squares(
-        residuals, start, bounds=(_LOWER, _UPPER), loss="soft_l1", f_scale=_SOFT_L1_SCALE,
-        x_scale=1.0, max_nfev=60,
+        residuals,
+        start,
+        bounds=(_LOWER, _UPPER),
+        loss="soft_l1",
+        f_scale=_SOFT_L1_SCALE,
+        x_scale=1.0,
+        max_nfev=60,
     )
     fitted = _from_vector(result.x)
     final = residuals(result.x)[: int(mask.sum())]
@@ -209,10 +219,22 @@ def fit_calibration(
 
 
 def _fit_chain(engine: str, cases: list[Case], only_gpu: GpuSpec | None) -> list[ScopeFit]:
-    levels: list[tuple[ScopeKind, str]] = [("vendor", "vendor"), ("family", "family"), ("gpu", "name")]
+    levels: list[tuple[ScopeKind, str]] = [
+        ("vendor", "vendor"),
+        ("family", "family"),
+        ("gpu", "name"),
+    ]
     engine_fit, engine_err = _fit_scope(_fit_data(cases), SPEC_SHEET_DEFAULTS, "engine")
-    out = [ScopeFit(kind="engine", engine=engine, key="", efficiencies=engine_fit,
-                    records=len(cases), median_abs_log_error=engine_err)]
+    out = [
+        ScopeFit(
+            kind="engine",
+            engine=engine,
+            key="",
+            efficiencies=engine_fit,
+            records=len(cases),
+            median_abs_log_error=engine_err,
+        )
+    ]
     parents: dict[tuple[str, str], Efficiencies] = {("engine", ""): engine_fit}
     parent_kind: ScopeKind = "engine"
     parent_attr = ""
@@ -226,8 +248,16 @@ def _fit_chain(engine: str, cases: list[Case], only_gpu: GpuSpec | None) -> list
             parent = parents[(parent_kind, _key(members[0].gpu, parent_attr))]
             fitted, err = _fit_scope(_fit_data(members), parent, kind)
             parents[(kind, key)] = fitted
-            out.append(ScopeFit(kind=kind, engine=engine, key=key, efficiencies=fitted,
-                                records=len(members), median_abs_log_error=err))
+            out.append(
+                ScopeFit(
+                    kind=kind,
+                    engine=engine,
+                    key=key,
+                    efficiencies=fitted,
+                    records=len(members),
+                    median_abs_log_error=err,
+                )
+            )
         parent_kind, parent_attr = kind, attr
     return out
 

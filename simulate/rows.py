@@ -27,7 +27,13 @@ from simulate.analytical import KIND_BATCH, KIND_CONCURRENCY, KIND_MAX, KIND_RAT
 from simulate.memory import memory_fit
 
 METRICS: tuple[str, ...] = (
-    "ttft_p50", "ttft_p95", "itl_p50", "itl_p95", "e2e_p50", "e2e_p95", "output_tok_per_s",
+    "ttft_p50",
+    "ttft_p95",
+    "itl_p50",
+    "itl_p95",
+    "e2e_p50",
+    "e2e_p95",
+    "output_tok_per_s",
 )
 SAME_ARCHITECTURE = {"huggyllama/llama-7b": "meta-llama/Llama-2-7b-hf"}
 _FLAG_PREFIXES = ("WARNING", "SUSPECT", "CHECK")
@@ -95,7 +101,9 @@ def record_from_row(row: Mapping[str, str]) -> BenchmarkRecord:
         tensor_parallel=int(tp) if tp else None,
         input_tokens=_num(row.get("input_tokens")),
         output_tokens=_num(row.get("output_tokens")),
-        load_type=LoadType(load_type) if load_type in LoadType.__members__.values() else LoadType.OFFLINE,
+        load_type=LoadType(load_type)
+        if load_type in LoadType.__members__.values()
+        else LoadType.OFFLINE,
         load_value=_num(row.get("load_value")),
         notes=notes,
         flagged=notes.lstrip().startswith(_FLAG_PREFIXES),
@@ -124,8 +132,13 @@ def _tensor_parallel(record: BenchmarkRecord, model: ModelSpec, gpu: GpuSpec, co
         return record.gpu_count  # one engine over all GPUs for a single static batch
     tp = 1
     while tp < record.gpu_count:
-        probe = ServingConfig(model=model.hf_id, gpu=gpu.name, precision=Precision(record.precision),
-                              tensor_parallel=tp, max_model_len=context)
+        probe = ServingConfig(
+            model=model.hf_id,
+            gpu=gpu.name,
+            precision=Precision(record.precision),
+            tensor_parallel=tp,
+            max_model_len=context,
+        )
         if memory_fit(model, gpu, probe).fits:
             break
         tp *= 2
@@ -156,7 +169,7 @@ def case_from_record(
     if not record.input_tokens or not record.output_tokens:
         return "no input_tokens" if not record.input_tokens else "no output_tokens"
     i, o = record.input_tokens, record.output_tokens
-    context = int(math.ceil(i + o))
+    context = math.ceil(i + o)
     tp = _tensor_parallel(record, model, gpu, context)
     replicas = max(1, record.gpu_count // tp)
     low_bit = record.precision in ("fp8", "fp4") and record.engine == "trtllm"
@@ -166,7 +179,7 @@ def case_from_record(
     value = (record.load_value or 0.0) / replicas
     if record.load_type == LoadType.OFFLINE and not saturated:
         value = max(1.0, math.ceil(value))
-    seqs = _SATURATED_SEQS.get(record.engine, 256) if saturated else max(256, int(math.ceil(value)))
+    seqs = _SATURATED_SEQS.get(record.engine, 256) if saturated else max(256, math.ceil(value))
     config = ServingConfig(
         model=model.hf_id,
         gpu=gpu.name,
@@ -181,11 +194,19 @@ def case_from_record(
     fit = memory_fit(model, gpu, config)
     if not fit.fits:
         return f"does not fit as measured ({fit.reason})"
-    kind = {LoadType.OFFLINE: KIND_BATCH, LoadType.CONCURRENCY: KIND_CONCURRENCY,
-            LoadType.RATE: KIND_RATE}[record.load_type]
+    kind = {
+        LoadType.OFFLINE: KIND_BATCH,
+        LoadType.CONCURRENCY: KIND_CONCURRENCY,
+        LoadType.RATE: KIND_RATE,
+    }[record.load_type]
     return Case(
-        record=record, model=model, gpu=gpu, config=config,
-        kind=KIND_MAX if saturated else kind, value=value, replicas=replicas,
+        record=record,
+        model=model,
+        gpu=gpu,
+        config=config,
+        kind=KIND_MAX if saturated else kind,
+        value=value,
+        replicas=replicas,
         kv_capacity_tokens=fit.kv_capacity_tokens,
     )
 

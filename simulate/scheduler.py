@@ -41,8 +41,16 @@ def _lengths(rng: np.random.Generator, mean: int, cv: float, count: int) -> Arr:
 class _Sim:
     """One replica's scheduler loop over per-request arrays (decodes tracked in aggregate)."""
 
-    def __init__(self, step: ScalarStep, config: ServingConfig, kv_capacity: float,
-                 arrival: Arr, prompt: Arr, output: Arr, closed_at: int | None) -> None:
+    def __init__(
+        self,
+        step: ScalarStep,
+        config: ServingConfig,
+        kv_capacity: float,
+        arrival: Arr,
+        prompt: Arr,
+        output: Arr,
+        closed_at: int | None,
+    ) -> None:
         self.step = step
         self.max_seqs = config.max_num_seqs
         self.budget = config.max_num_batched_tokens
@@ -62,6 +70,7 @@ class _Sim:
         self.released = count if closed_at is None else min(closed_at, count)
         self.closed = closed_at is not None
         self.next_idx, self.done = 0, 0
+        self.peak_kv = 0.0
 
     def run(self) -> None:
         count = self.arrival.size
@@ -83,6 +92,7 @@ class _Sim:
             self.kv += jump * self.n_dec
             for r in completed:
                 self._start_decode(r)
+            self.peak_kv = max(self.peak_kv, self.kv)
             self._finish_due()
             self._preempt_if_full()
 
@@ -229,9 +239,15 @@ def simulate_run(
     prompt = _lengths(rng, workload.input_tokens, workload.length_cv, count)
     output = _lengths(rng, workload.output_tokens, workload.length_cv, count)
     closed_at = int(workload.value) if workload.kind == LoadKind.CONCURRENCY else None
-    sim = _Sim(ScalarStep(replica_costs(model, gpu, config), eff), config,
-               float(max(fit.kv_capacity_tokens, workload.input_tokens + 1)),
-               arrival, prompt, output, closed_at)
+    sim = _Sim(
+        ScalarStep(replica_costs(model, gpu, config), eff),
+        config,
+        float(max(fit.kv_capacity_tokens, workload.input_tokens + 1)),
+        arrival,
+        prompt,
+        output,
+        closed_at,
+    )
     sim.run()
     arrival = sim.arrival
     state_first, state_finish = sim.first, sim.finish
@@ -248,7 +264,7 @@ def simulate_run(
         output_tok_per_s=float(output.sum()) / span,
         total_tok_per_s=float(output.sum() + prompt.sum()) / span,
         req_per_s=count / span,
-        kv_cache_usage=0.0,
+        kv_cache_usage=min(1.0, sim.peak_kv / max(fit.kv_capacity_tokens, 1)),
         method="simulated",
         basis=basis,
         basis_detail=detail,

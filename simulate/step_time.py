@@ -278,7 +278,9 @@ def step_s(
     decode = _arr(decode_seqs)
     prefill = _arr(prefill_tokens)
     tokens = decode + prefill
-    memory = weight_read_s(costs, tokens) / eff.memory + kv_read_s(costs, context_tokens) / eff.kv_memory
+    memory = (
+        weight_read_s(costs, tokens) / eff.memory + kv_read_s(costs, context_tokens) / eff.kv_memory
+    )
     compute = (
         matmul_flops_s(costs, decode) + attention_flops_s(costs, context_tokens)
     ) / eff.decode + (

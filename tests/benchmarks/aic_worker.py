@@ -310,12 +310,12 @@ def run(args: argparse.Namespace) -> int:
     with open(args.input, newline="") as handle:
         reader = csv.DictReader(handle)
         fields, rows = list(reader.fieldnames or []), list(reader)
-    config_dir = Path(tempfile.mkdtemp(prefix="aic_models_"))
-    plans = [plan_row(row, models, config_dir) for row in rows]
     results: dict[str, dict[str, str]] = {}
-    if not args.plan_only:
-        real = [p for p in plans if isinstance(p, Plan)]
-        results = _run_estimates(real, args.cache, args.jobs, args.timeout)
+    with tempfile.TemporaryDirectory(prefix="aic_models_") as config_dir:
+        plans = [plan_row(row, models, Path(config_dir)) for row in rows]
+        if not args.plan_only:
+            real = [p for p in plans if isinstance(p, Plan)]
+            results = _run_estimates(real, args.cache, args.jobs, args.timeout)
     with open(args.output, "w", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=fields + AIC_COLUMNS, extrasaction="ignore")
         writer.writeheader()

@@ -20,9 +20,11 @@ It prints figures only; it never asserts, and never calibrates on AIConfigurator
 from __future__ import annotations
 
 import csv
+import math
 import os
 import statistics
 import subprocess
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
@@ -33,7 +35,8 @@ WORKER = Path(__file__).with_name("aic_worker.py")
 OUT_DIR = ROOT / ".preflight" / "bench"
 SETUP_HINT = (
     "AIConfigurator is not installed; this benchmark needs it in its own virtualenv:\n"
-    "  cd {root} && python3.11 -m venv .venv-aic && .venv-aic/bin/pip install aiconfigurator\n"
+    "  cd {root} && python3.11 -m venv .venv-aic\n"
+    "  .venv-aic/bin/pip install aiconfigurator==0.12.0\n"
     "then rerun: .venv/bin/python -m tests.benchmarks aiconfigurator"
 )
 CRITERIA = (
@@ -140,43 +143,32 @@ def predict_preflight(selection: Path, out: Path) -> list[Row]:
     return read_csv(out)[1]
 
 
-def _help(*command: str) -> str:
-    done = subprocess.run(
-        [str(PREFLIGHT), "simulate", *command, "--help"], capture_output=True, text=True, cwd=ROOT
-    )
-    return done.stdout if done.returncode == 0 else ""
+def predict_leave_group_out(rows: list[Row]) -> list[Row]:
+    """Predict each row with a calibration fitted without its (source, GPU) group.
 
-
-def predict_leave_group_out(fields: list[str], rows: list[Row]) -> list[Row] | None:
-    """Predict each (source, GPU) group with a calibration fitted without that group.
-
-    Uses ``preflight simulate calibrate --exclude source=S,gpu=G --out PATH`` and
-    ``preflight simulate predict IN --out OUT --calibration PATH``; returns None (and says
-    what is missing) when the CLI lacks those options.
+    The same computation as ``preflight simulate validate --leave-one-group-out`` (which prints
+    only aggregates; ``predict`` takes no calibration file), done in-process for row values.
     """
-    if "--out" not in _help("calibrate") or "--calibration" not in _help("predict"):
-        print(
-            "leave-group-out skipped: needs `preflight simulate calibrate --exclude "
-            "source=S,gpu=G --out PATH` and `preflight simulate predict IN --out OUT "
-            "--calibration PATH`"
-        )
-        return None
-    groups: dict[tuple[str, str], list[int]] = {}
-    for i, row in enumerate(rows):
-        groups.setdefault((row["source_id"], row["gpu"]), []).append(i)
-    predicted: list[Row] = [{} for _ in rows]
-    folder = OUT_DIR / "aic_logo"
-    for n, ((source, gpu), members) in enumerate(sorted(groups.items())):
-        calibration = folder / f"calibration_{n}.json"
-        group_in, group_out = folder / f"group_{n}.csv", folder / f"group_{n}_pred.csv"
-        simulate("calibrate", "--exclude", f"source={source},gpu={gpu}", "--out", str(calibration))
-        write_csv(group_in, fields, [rows[i] for i in members])
-        simulate(
-            "predict", str(group_in), "--out", str(group_out), "--calibration", str(calibration)
-        )
-        for i, row in zip(members, read_csv(group_out)[1], strict=True):
-            predicted[i] = row
-    return predicted
+    from knowledge.catalog import load_gpus, load_models
+    from knowledge.records import load_records
+    from simulate import validation
+    from simulate.rows import record_from_row
+
+    models, gpus = load_models(), load_gpus()
+    records = [record_from_row(row) for row in rows]
+    predictions = validation.leave_one_group_out(
+        records, models, gpus, calibration_records=load_records()
+    )
+    names = {"ttft_p50": "TTFT", "itl_p50": "ITL", "e2e_p50": "E2E", "output_tok_per_s": "tok/s"}
+    return [
+        {
+            PREFLIGHT_COLUMNS[names[metric]]: f"{value:.6g}"
+            for metric, value in prediction.values.items()
+            if metric in names and math.isfinite(value)
+        }
+        | {"pred_note": prediction.note}
+        for prediction in predictions
+    ]
 
 
 def score(pairs: list[tuple[float, float]]) -> str:
@@ -203,7 +195,7 @@ def common_rows(rows: list[Row], predictors: list[Predictor]) -> list[int]:
 
 def print_table(title: str, rows: list[Row], idx: list[int], predictors: list[Predictor]) -> None:
     """Print one side-by-side table of every metric over the rows ``idx``."""
-    names = "".join(f" | {name:>22}" for name, _ in predictors)
+    names = "".join(f" | {name:>25}" for name, _ in predictors)
     print(f"\n{title}  (n={len(idx)}; each cell: median APE, share within 25%)")
     print(f"{'metric':8} {'n':>5}{names}")
     for label, columns in METRICS.items():
@@ -252,6 +244,24 @@ def print_groups(rows: list[Row], idx: list[int], predictors: list[Predictor]) -
         print(f"{source + ' ' + gpu:44} {len(members):4}{cells}")
 
 
+def print_coverage(rows: list[Row], aic_rows: list[Row], predictors: list[Predictor]) -> None:
+    """Print how many rows each predictor answered and which AIConfigurator databases it used."""
+    for name, get in predictors:
+        answered = len(common_rows(rows, [(name, get)]))
+        print(f"{name}: predicted TTFT and ITL for {answered} of {len(rows)} rows")
+    used = Counter(
+        f"{r['aic_system']}/{r['aic_backend']} {r['aic_version']}"
+        for r in aic_rows
+        if r["aic_version"]
+    )
+    print("AIConfigurator databases: " + ", ".join(f"{k} ({n})" for k, n in sorted(used.items())))
+    failed = Counter(
+        r["aic_note"].split(":")[1] for r in aic_rows if r["aic_note"].startswith("AIC")
+    )
+    for reason, count in failed.items():
+        print(f"AIConfigurator failed on {count} rows:{reason}")
+
+
 def print_verdict(rows: list[Row], idx: list[int], predictors: list[Predictor]) -> None:
     """Say, per Preflight variant, whether its median APE beats AIConfigurator's."""
     aic = predictors[0][1]
@@ -293,13 +303,13 @@ def main() -> None:
     run_worker([str(selection), str(aic_path), "--cache", str(OUT_DIR / "aic_cache.jsonl")])
     aic_rows = read_csv(aic_path)[1]
     in_sample = predict_preflight(selection, OUT_DIR / "aic_preflight_in_sample.csv")
-    held_out = predict_leave_group_out(fields, selected)
+    held_out = predict_leave_group_out(selected)
     predictors: list[Predictor] = [
         ("AIConfigurator", column_getter(aic_rows, AIC_COLUMNS)),
         ("Preflight in-sample", column_getter(in_sample, PREFLIGHT_COLUMNS)),
+        ("Preflight leave-group-out", column_getter(held_out, PREFLIGHT_COLUMNS)),
     ]
-    if held_out is not None:
-        predictors.append(("Preflight leave-group-out", column_getter(held_out, PREFLIGHT_COLUMNS)))
+    print_coverage(selected, aic_rows, predictors)
     idx = common_rows(selected, predictors)
     print_table("AIConfigurator vs Preflight", selected, idx, predictors)
     print_groups(selected, idx, predictors)
@@ -309,9 +319,8 @@ def main() -> None:
         {**row, **_prefixed(aic_rows[i], "aic_"), **_prefixed(in_sample[i], "pred_")}
         for i, row in enumerate(selected)
     ]
-    if held_out is not None:
-        for i, row in enumerate(joined):
-            row.update({f"logo_{k}": v for k, v in _prefixed(held_out[i], "pred_").items()})
+    for i, row in enumerate(joined):
+        row.update({f"logo_{k}": v for k, v in _prefixed(held_out[i], "pred_").items()})
     extra = sorted({k for row in joined for k in row} - set(fields))
     write_csv(OUT_DIR / "aic_compare.csv", fields + extra, joined)
     print(f"\njoined rows: {OUT_DIR / 'aic_compare.csv'}")

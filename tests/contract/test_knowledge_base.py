@@ -26,7 +26,7 @@ RETRIEVAL_SET = Path(__file__).resolve().parents[1] / "data" / "retrieval_set.js
 @pytest.fixture(scope="session")
 def subset() -> list[BenchmarkRecord]:
     records = load_records()
-    return records[::20]
+    return records[::40]
 
 
 @pytest.fixture(scope="session")
@@ -48,7 +48,9 @@ def test_it_is_a_knowledge_base(kb: QdrantKnowledgeBase) -> None:
     assert port.stats().patterns == len(load_patterns())
 
 
-def test_stats_count_what_was_indexed(kb: QdrantKnowledgeBase, subset: list[BenchmarkRecord]) -> None:
+def test_stats_count_what_was_indexed(
+    kb: QdrantKnowledgeBase, subset: list[BenchmarkRecord]
+) -> None:
     stats = kb.stats()
     assert (stats.benchmarks, stats.patterns) == (len(subset), len(load_patterns()))
     assert stats.gpus >= 24 and stats.models >= 74

@@ -76,3 +76,13 @@ def test_scenario(case: dict[str, Any], context: RecommendContext, eval_dir: Pat
     assert not failures, failures
     for option in rec.options:
         assert option.evidence, option.model
+
+
+@pytest.mark.parametrize("case", _cases())
+def test_scenario_from_text(case: dict[str, Any], context: RecommendContext) -> None:
+    from bot.understanding import understand
+
+    requirements = understand(case["text"], models=context.models)
+    rec = recommend(requirements, context=context)
+    failures = [why for rule in case["must"] if (why := _check(rule, rec, case["requirements"]))]
+    assert not failures, (requirements.model_dump(exclude_defaults=True), failures)

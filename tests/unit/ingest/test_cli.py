@@ -30,7 +30,11 @@ def test_ingest_reports_bad_rows_and_reingest_changes_nothing(tmp_path: Path) ->
         "ingest",
         str(FIXTURES / "bench_rows.csv"),
         str(FIXTURES / "guidellm_report.json"),
-        "--gpu", "H100", "--data-dir", str(tmp_path), "--json",
+        "--gpu",
+        "H100",
+        "--data-dir",
+        str(tmp_path),
+        "--json",
     ]
     first = CliRunner().invoke(_app(), args)
     assert first.exit_code == 0, first.output

@@ -64,7 +64,9 @@ def test_provenance_takes_repo_commit_from_src_when_given() -> None:
 
 
 def test_provenance_falls_back_to_the_file_and_the_sources_commit() -> None:
-    prov = provenance_from_notes("", source_id="s", commits={"s": "o/r@abc1234"}, fallback_path="f.csv")
+    prov = provenance_from_notes(
+        "", source_id="s", commits={"s": "o/r@abc1234"}, fallback_path="f.csv"
+    )
     assert (prov.source_path, prov.commit) == ("f.csv", "o/r@abc1234")
 
 

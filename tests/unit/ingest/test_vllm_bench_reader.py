@@ -54,8 +54,14 @@ def test_load_kind(tmp_path: Path, rate: object, concurrency: object, expected: 
     import json
 
     path = tmp_path / "r.json"
-    run = {"model_id": "m/x", "completed": 10, "total_input_tokens": 100,
-           "total_output_tokens": 50, "request_rate": rate, "max_concurrency": concurrency}
+    run = {
+        "model_id": "m/x",
+        "completed": 10,
+        "total_input_tokens": 100,
+        "total_output_tokens": 50,
+        "request_rate": rate,
+        "max_concurrency": concurrency,
+    }
     path.write_text(json.dumps(run))
     (record,) = read_vllm_bench(path, RunContext(gpu="A100-SXM-80GB")).records
     assert (record.load_type, record.load_value) == expected

@@ -63,7 +63,9 @@ Body text.
 def test_a_bad_document_is_reported_with_file_and_reason(
     tmp_path: Path, text: str, reason: str
 ) -> None:
-    (tmp_path / "p-1.md").write_text(text.replace("{id}", "p-1").replace("{{", "{").replace("}}", "}"))
+    (tmp_path / "p-1.md").write_text(
+        text.replace("{id}", "p-1").replace("{{", "{").replace("}}", "}")
+    )
     with pytest.raises(InvalidInputError) as info:
         load_patterns(tmp_path)
     assert "p-1.md" in info.value.message

@@ -16,7 +16,9 @@ def test_every_shipped_row_is_a_record_with_provenance() -> None:
 
 
 def test_shipped_records_keep_the_source_commit() -> None:
-    commits = {r.provenance.commit for r in load_records() if r.provenance.source_id.startswith("mlperf")}
+    commits = {
+        r.provenance.commit for r in load_records() if r.provenance.source_id.startswith("mlperf")
+    }
     assert commits == {"mlcommons/inference_results_v4.1@198fc46799b3328b36ee4bcbdebfa2db5a8e6183"}
 
 

@@ -35,7 +35,9 @@ def _matches(record: BenchmarkRecord, query: dict[str, Any]) -> bool:
     "query",
     [
         pytest.param({"gpu_family": "H100", "precision": "fp8"}, id="family-precision"),
-        pytest.param({"model": "meta-llama/Llama-2-70b-hf", "gpu": "A100-SXM-80GB"}, id="model-gpu"),
+        pytest.param(
+            {"model": "meta-llama/Llama-2-70b-hf", "gpu": "A100-SXM-80GB"}, id="model-gpu"
+        ),
         pytest.param({"engine": "vllm", "load_type": "concurrency"}, id="engine-load"),
         pytest.param({"tensor_parallel": 4, "input_tokens": (1000, 2100)}, id="tp-tokens"),
         pytest.param({"gpu_family": "MI300X", "output_tokens": (100, 300)}, id="family-out"),
@@ -85,8 +87,12 @@ def test_nearest_uses_the_base_architecture_of_a_variant(index: RecordIndex) -> 
 
 def test_nearest_falls_back_to_any_record_and_skips_flagged(index: RecordIndex) -> None:
     hits = index.nearest(
-        model="google/gemma-2-9b-it", gpu_family="T4", precision="fp16",
-        input_tokens=512, output_tokens=512, k=3,
+        model="google/gemma-2-9b-it",
+        gpu_family="T4",
+        precision="fp16",
+        input_tokens=512,
+        output_tokens=512,
+        k=3,
     )
     assert len(hits) == 3
     assert not any(h.flagged for h in hits)

@@ -95,7 +95,7 @@ def test_tp_sizes_divide_heads_and_respect_the_ceiling(context: RecommendContext
 def test_quality_uses_mmlu_scale_and_size_stand_in(context: RecommendContext) -> None:
     assert quality_of(context.models["meta-llama/Llama-3.1-8B-Instruct"]) == pytest.approx(69.4)
     pro_only = context.models["Qwen/Qwen2.5-72B-Instruct"]
-    assert quality_of(pro_only) == pytest.approx(71.1 + 17.0)
+    assert quality_of(pro_only) == pytest.approx(34.8 + 0.716 * 71.1)
     unscored = context.models["Qwen/Qwen3-8B"]
     assert quality_of(unscored) is None
     assert 55 < quality_score(unscored) < 75

@@ -3,10 +3,19 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from domain.errors import UnknownNameError
 from domain.recommendation import Recommendation
-from domain.requirements import GpuFamily, Priority, QuantizationStance, Requirements, SloTarget
+from domain.requirements import (
+    GpuFamily,
+    Priority,
+    QuantizationStance,
+    Requirements,
+    SloTarget,
+    Task,
+)
 from recommend.context import RecommendContext
 from recommend.engine import recommend
 
@@ -128,3 +137,45 @@ def test_inventory_limits_gpus(context: RecommendContext) -> None:
     assert answer.feasible
     assert {option.gpu for option in answer.options} == {"L40S"}
     assert all(option.total_gpus == 1 for option in answer.options)
+
+
+@settings(max_examples=12, deadline=None)
+@given(
+    task=st.sampled_from(list(Task)),
+    families=st.lists(st.sampled_from(list(GpuFamily)[:10]), max_size=3, unique=True),
+    max_gpus=st.one_of(st.none(), st.integers(min_value=1, max_value=16)),
+    budget=st.one_of(st.none(), st.floats(min_value=100, max_value=100_000)),
+    stance=st.one_of(st.none(), st.sampled_from(list(QuantizationStance))),
+    rate=st.floats(min_value=0.01, max_value=200),
+    ttft=st.one_of(st.none(), st.floats(min_value=20, max_value=20_000)),
+)
+def test_any_requirements_get_an_answer_that_keeps_them(
+    context: RecommendContext,
+    task: Task,
+    families: list[GpuFamily],
+    max_gpus: int | None,
+    budget: float | None,
+    stance: QuantizationStance | None,
+    rate: float,
+    ttft: float | None,
+) -> None:
+    requirements = Requirements(
+        task=task,
+        gpu_families=families,
+        max_gpus=max_gpus,
+        budget_usd_month=budget,
+        quantization=stance,
+        requests_per_second=rate,
+        slo=[SloTarget(metric="ttft", ms=ttft)] if ttft else [],
+    )
+    answer = recommend(requirements, context=context, limit=3)
+    if not answer.feasible:
+        assert answer.why_nothing_fits
+        return
+    for option in answer.options:
+        assert not families or option.gpu_family in families
+        assert max_gpus is None or option.total_gpus <= max_gpus
+        assert budget is None or option.monthly_cost_usd <= budget
+        assert option.evidence
+    if ttft:
+        assert answer.options[0].predicted.ttft_ms_p95 <= ttft

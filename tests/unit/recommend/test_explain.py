@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from domain.requirements import GpuFamily, Requirements, Task
+from domain.requirements import GpuFamily, Requirements, SloTarget, Task
 from recommend.context import RecommendContext
 from recommend.demand import Demand, plan_demand
 from recommend.explain import describe_record, evidence, popular_losses, reasons
@@ -59,3 +59,19 @@ def test_describe_record_names_its_source(context: RecommendContext) -> None:
     record = context.records.records[0]
     line = describe_record(record)
     assert record.provenance.source_id in line and record.gpu in line
+
+
+def test_popular_losses_name_the_rule_that_ruled_a_family_out(context: RecommendContext) -> None:
+    requirements = Requirements(
+        models=["meta-llama/Llama-3.1-8B"],
+        gpu_families=[GpuFamily.L4, GpuFamily.A100],
+        max_gpus=1,
+        quantization="forbidden",
+        slo=[SloTarget(metric="itl", ms=16)],
+        concurrent_users=5,
+    )
+    found, _ = _top(context, requirements, ["meta-llama/Llama-3.1-8B"])
+    top = found.sized[0]
+    assert top.candidate.gpu.family is GpuFamily.A100
+    lines = popular_losses(top, found.sized, found.exclusions)
+    assert any(line.startswith("Why not L4: ITL p95 would be") for line in lines), lines

@@ -8,10 +8,10 @@ from domain.requirements import Priority
 from recommend.ranking import Scorable, describe_weights, pareto_front, rank, scores
 
 CHEAP_SMALL = Scorable(
-    monthly_cost_usd=600, slo_use=0.8, quality=65, e2e_ms_p95=9000, meets_slo=True
+    monthly_cost_usd=600, slo_use=0.95, quality=65, e2e_ms_p95=9000, meets_slo=True
 )
-DEAR_BIG = Scorable(monthly_cost_usd=7000, slo_use=0.5, quality=86, e2e_ms_p95=8000, meets_slo=True)
-FAST = Scorable(monthly_cost_usd=2400, slo_use=0.1, quality=65, e2e_ms_p95=2000, meets_slo=True)
+DEAR_BIG = Scorable(monthly_cost_usd=7000, slo_use=0.9, quality=86, e2e_ms_p95=8000, meets_slo=True)
+FAST = Scorable(monthly_cost_usd=2400, slo_use=0.5, quality=70, e2e_ms_p95=2000, meets_slo=True)
 
 
 @pytest.mark.parametrize(
@@ -36,6 +36,11 @@ def test_options_missing_slo_rank_last_whatever_their_score() -> None:
 def test_scores_are_relative_to_the_best_of_each_term() -> None:
     values = scores([CHEAP_SMALL], Priority.BALANCED)
     assert values == [0.0]
+    quicker = Scorable(
+        monthly_cost_usd=600, slo_use=0.1, quality=65, e2e_ms_p95=900, meets_slo=True
+    )
+    floored = scores([CHEAP_SMALL, quicker], Priority.LATENCY)
+    assert floored[1] == 0.0  # below half the target latency stops counting
     assert "lower is better" in describe_weights(Priority.BALANCED)
 
 

@@ -12,7 +12,7 @@ from recommend.candidates import Candidate, enumerate_candidates, model_families
 from recommend.context import RecommendContext
 from recommend.demand import plan_demand
 from recommend.screening import first_look, replica_floors
-from recommend.search import serving_config
+from recommend.sizing import serving_config
 from simulate.capacity import max_rate_per_replica
 from simulate.memory import memory_fit
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from domain.requirements import GpuFamily, Requirements, SloTarget, Task
 from domain.serving import Precision
-from recommend.candidates import enumerate_candidates, model_families
+from recommend.candidates import enumerate_candidates, model_families, option_quality
 from recommend.context import RecommendContext
 from recommend.demand import plan_demand
-from recommend.search import SearchResult, option_quality, search, serving_config
+from recommend.search import SearchResult, search
+from recommend.sizing import serving_config
 
 
 def _search(

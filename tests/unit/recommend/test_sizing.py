@@ -6,8 +6,7 @@ from domain.requirements import Requirements, SloTarget, Task
 from recommend.candidates import enumerate_candidates, model_families
 from recommend.context import RecommendContext
 from recommend.demand import Demand, plan_demand
-from recommend.search import serving_config
-from recommend.sizing import Rejected, Sized, refine, size, slo_use
+from recommend.sizing import Rejected, Sized, refine, serving_config, size, slo_use
 from simulate.memory import memory_fit
 
 

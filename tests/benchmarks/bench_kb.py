@@ -1,0 +1,145 @@
+"""Knowledge-base benchmark: build time, search and look-up latency, peak memory.
+
+Prints:
+- build: seconds to index every pattern and all shipped benchmark records into a fresh Qdrant
+  local-mode store, embedding model load included (target <= 90 s on the 2-core machine);
+- filtered semantic search p50/p95 in ms (target p95 <= 50 ms), for patterns filtered by task and
+  for benchmark records filtered by GPU family, each query a new text (no embedding cache hit);
+- structured look-up p50/p95 in ms over RecordIndex.find (target p95 <= 2 ms) and nearest();
+- load_records() seconds and peak resident memory (ru_maxrss).
+
+Run: ``.venv/bin/python -m tests.benchmarks kb``. Never asserts on time.
+"""
+
+from __future__ import annotations
+
+import random
+import resource
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from domain.requirements import GpuFamily, Task
+
+QUERIES = [
+    "support chatbot for employees, fast first token",
+    "summarize documents overnight at low cost",
+    "answer questions over internal wiki pages",
+    "code completion in the editor",
+    "translate product pages into German",
+    "agent with tool calls and long context",
+    "extract invoice fields as JSON",
+    "70B model with high quality answers",
+    "cheap GPU for a small team",
+    "throughput of Llama 70B in FP8",
+    "Mixtral on AMD GPUs",
+    "long prompts and short answers",
+    "bulk classification of short texts",
+    "serving under load with many concurrent users",
+    "offline batch of large static batches",
+    "smallest model that works",
+]
+FILTERS: list[dict[str, object]] = [
+    {"kinds": ("pattern",), "task": Task.CHATBOT},
+    {"kinds": ("pattern",), "task": Task.SUMMARIZATION},
+    {"kinds": ("benchmark",), "gpu_family": GpuFamily.H100},
+    {"kinds": ("benchmark",), "gpu_family": GpuFamily.MI300X},
+    {"gpu_family": GpuFamily.A100},
+]
+
+
+def _percentiles(samples_ms: list[float]) -> str:
+    ordered = sorted(samples_ms)
+    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+    return f"p50 {statistics.median(ordered):.2f} ms, p95 {p95:.2f} ms (n={len(ordered)})"
+
+
+def _timed(action: Callable[[], object]) -> float:
+    started = time.perf_counter()
+    action()
+    return (time.perf_counter() - started) * 1000
+
+
+def bench_build(folder: Path) -> None:
+    """Build a fresh store and search it."""
+    from knowledge.embedder import MiniLmEmbedding
+    from knowledge.patterns import load_patterns
+    from knowledge.qdrant_kb import QdrantKnowledgeBase
+    from knowledge.records import load_records
+
+    started = time.perf_counter()
+    embedder = MiniLmEmbedding()
+    loaded = time.perf_counter()
+    with QdrantKnowledgeBase(path=folder / "qdrant", embedder=embedder) as kb:
+        patterns = kb.upsert_patterns(load_patterns())
+        records = kb.upsert_records(load_records())
+        built = time.perf_counter()
+        print(
+            f"build: {built - started:.1f} s for {patterns} patterns + {records} records "
+            f"(model load {loaded - started:.1f} s, indexing {built - loaded:.1f} s)"
+        )
+        print(f"stats: {kb.stats().model_dump()}")
+        kb.search("warm-up query", limit=5)
+        for label, chosen in (("filtered search", FILTERS), ("unfiltered search", [{}])):
+            samples = [
+                _timed(lambda q=query, f=flt, i=i: kb.search(f"{q} ({i})", limit=5, **f))  # type: ignore[arg-type]
+                for i in range(3)
+                for query in QUERIES
+                for flt in chosen
+            ]
+            print(f"{label}: {_percentiles(samples)}")
+
+
+def bench_lookup() -> None:
+    """Structured look-ups and nearest-record search over all records."""
+    from knowledge.records import load_records
+    from knowledge.records_index import RecordIndex
+
+    started = time.perf_counter()
+    records = load_records()
+    print(f"load_records(): {time.perf_counter() - started:.2f} s for {len(records)} records")
+    started = time.perf_counter()
+    index = RecordIndex(records)
+    print(f"RecordIndex build: {time.perf_counter() - started:.2f} s")
+    rng = random.Random(7)
+    samples = []
+    for record in rng.sample(records, 500):
+        lo = (record.input_tokens or 128) / 2
+        samples.append(_timed(lambda r=record: index.find(model=r.model, gpu=r.gpu)))
+        samples.append(
+            _timed(
+                lambda r=record, lo=lo: index.find(
+                    gpu_family=r.gpu.split("-")[0], precision=r.precision, input_tokens=(lo, lo * 4)
+                )
+            )
+        )
+        samples.append(_timed(lambda r=record: index.find(engine=r.engine, load_type=r.load_type)))
+    print(f"structured look-up (find): {_percentiles(samples)}")
+    nearest = [
+        _timed(
+            lambda r=record: index.nearest(
+                model=r.model,
+                gpu_family=r.gpu.split("-")[0],
+                precision=r.precision,
+                input_tokens=r.input_tokens or 512,
+                output_tokens=r.output_tokens or 256,
+            )
+        )
+        for record in rng.sample(records, 200)
+    ]
+    print(f"nearest(k=3): {_percentiles(nearest)}")
+
+
+def main() -> None:
+    """Run the knowledge-base benchmark and print its figures."""
+    bench_lookup()
+    with tempfile.TemporaryDirectory() as folder:
+        bench_build(Path(folder))
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"peak memory (maxrss): {peak_mb:.0f} MB")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,217 @@
+"""A local stand-in for Slack's Web API: records what the app posts and checks Block Kit limits.
+
+It answers the methods Preflight calls (``auth.test``, ``chat.postMessage`` and the three steps of
+``files_upload_v2``: ``files.getUploadURLExternal``, the upload itself,
+``files.completeUploadExternal``), checks the bearer token, and checks every message's blocks
+against Block Kit's published limits the way Slack does: a message that breaks one is refused
+(``invalid_blocks``) and the violation is kept, so the test fails. It runs an ``http.server`` in
+a thread, so the app's synchronous Web API client can call it from any thread.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl
+
+BOT_USER = "UBOT"
+
+
+@dataclass
+class Recorded:
+    """What the stand-in received, in order."""
+
+    posts: list[dict[str, Any]] = field(default_factory=list)
+    uploads: list[dict[str, Any]] = field(default_factory=list)
+    blobs: list[bytes] = field(default_factory=list)
+    violations: list[str] = field(default_factory=list)
+
+
+class SlackStandIn:
+    """The Web API stand-in.
+
+    Args:
+        token: The bot token every call must carry.
+    """
+
+    def __init__(self, *, token: str) -> None:
+        self.token = token
+        self.recorded = Recorded()
+        self._changed = threading.Condition()
+        self._ts = itertools.count(1)
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
+
+    @property
+    def api_url(self) -> str:
+        """The Web API base URL (ends with ``/``)."""
+        return f"http://127.0.0.1:{self._server.server_port}/api/"
+
+    def wait_for_posts(self, count: int, *, timeout_s: float = 30.0) -> list[dict[str, Any]]:
+        """Wait until at least ``count`` messages were posted.
+
+        Args:
+            count: How many messages to wait for.
+            timeout_s: How long to wait at most.
+
+        Returns:
+            Every message posted so far.
+        """
+        with self._changed:
+            done = self._changed.wait_for(lambda: len(self.recorded.posts) >= count, timeout_s)
+        assert done, f"{len(self.recorded.posts)} of {count} messages arrived"
+        return list(self.recorded.posts)
+
+    def wait_for_uploads(self, count: int, *, timeout_s: float = 30.0) -> list[dict[str, Any]]:
+        """Wait until at least ``count`` files were shared in a channel."""
+        with self._changed:
+            done = self._changed.wait_for(lambda: len(self.recorded.uploads) >= count, timeout_s)
+        assert done, f"{len(self.recorded.uploads)} of {count} uploads arrived"
+        return list(self.recorded.uploads)
+
+    def answer(self, method: str, args: dict[str, Any], raw: bytes) -> dict[str, Any]:
+        """Answer one Web API call (called by the HTTP handler)."""
+        if method == "auth.test":
+            return {"ok": True, "user_id": BOT_USER, "bot_id": "BBOT", "team_id": "T1"}
+        if method == "chat.postMessage":
+            problems = block_kit_violations(args.get("blocks") or [])
+            if problems:
+                self._record(lambda: self.recorded.violations.extend(problems))
+                return {"ok": False, "error": "invalid_blocks", "errors": problems}
+            ts = f"1800000000.{next(self._ts):06d}"
+            self._record(lambda: self.recorded.posts.append({**args, "ts": ts}))
+            return {"ok": True, "channel": args.get("channel"), "ts": ts}
+        if method == "files.getUploadURLExternal":
+            file_id = f"F{next(self._ts)}"
+            upload_url = self.api_url.replace("/api/", f"/upload/{file_id}")
+            return {"ok": True, "upload_url": upload_url, "file_id": file_id}
+        if method == "files.completeUploadExternal":
+            files = json.loads(args["files"]) if isinstance(args["files"], str) else args["files"]
+            self._record(lambda: self.recorded.uploads.append({**args, "files": files}))
+            return {"ok": True, "files": files}
+        if method.startswith("upload/"):
+            self._record(lambda: self.recorded.blobs.append(raw))
+            return {"ok": True, "bytes": len(raw), "png": raw.startswith(b"\x89PNG")}
+        return {"ok": False, "error": "unknown_method"}
+
+    @contextmanager
+    def running(self) -> Iterator[SlackStandIn]:
+        """Serve in a background thread for the duration of the block."""
+        thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+        thread.start()
+        try:
+            yield self
+        finally:
+            self._server.shutdown()
+            self._server.server_close()
+            thread.join()
+
+    def _record(self, change: Callable[[], None]) -> None:
+        with self._changed:
+            change()
+            self._changed.notify_all()
+
+
+def block_kit_violations(blocks: list[dict[str, Any]]) -> list[str]:
+    """Every Block Kit limit a message's blocks break (empty when none).
+
+    Args:
+        blocks: The message's ``blocks``.
+
+    Returns:
+        One line per violation.
+    """
+    problems = [] if len(blocks) <= 50 else [f"{len(blocks)} blocks > 50"]
+    action_ids: list[str] = []
+    for number, block in enumerate(blocks):
+        where = f"block {number} ({block.get('type')})"
+        problems += [f"{where}: {problem}" for problem in _block_problems(block)]
+        action_ids += [e["action_id"] for e in block.get("elements", []) if "action_id" in e]
+    if len(action_ids) != len(set(action_ids)):
+        problems.append("repeated action_id")
+    return problems
+
+
+def _block_problems(block: dict[str, Any]) -> Iterator[str]:
+    kind = block.get("type")
+    if kind == "section":
+        text = (block.get("text") or {}).get("text", "")
+        fields = block.get("fields") or []
+        if not text and not fields:
+            yield "section without text or fields"
+        if len(text) > 3000:
+            yield f"section text {len(text)} > 3000"
+        if len(fields) > 10:
+            yield f"{len(fields)} fields > 10"
+        yield from (f"field {len(f['text'])} > 2000" for f in fields if len(f["text"]) > 2000)
+    elif kind == "header":
+        if len(block["text"]["text"]) > 150:
+            yield "header text > 150"
+    elif kind == "actions":
+        elements = block.get("elements") or []
+        if not 1 <= len(elements) <= 25:
+            yield f"{len(elements)} elements (1 to 25 allowed)"
+        for element in elements:
+            yield from _button_problems(element)
+    elif kind == "context":
+        if not 1 <= len(block.get("elements") or []) <= 10:
+            yield "context needs 1 to 10 elements"
+    elif kind not in ("divider", "image"):
+        yield f"unexpected block type {kind!r}"
+
+
+def _button_problems(button: dict[str, Any]) -> Iterator[str]:
+    if button.get("type") != "button":
+        yield f"unexpected element {button.get('type')!r}"
+        return
+    if button["text"].get("type") != "plain_text" or len(button["text"]["text"]) > 75:
+        yield "button text must be plain_text of at most 75 characters"
+    if len(button.get("action_id", "")) > 255:
+        yield "action_id > 255"
+    if len(button.get("value", "")) > 2000:
+        yield "button value > 2000"
+    if button.get("style") not in (None, "primary", "danger"):
+        yield f"button style {button.get('style')!r}"
+
+
+def _handler_for(standin: SlackStandIn) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            if self.path.startswith("/upload/"):
+                answer = standin.answer(self.path.lstrip("/"), {}, raw)
+            elif self.headers.get("Authorization") != f"Bearer {standin.token}":
+                answer = {"ok": False, "error": "invalid_auth"}
+            else:
+                method = self.path.partition("?")[0].removeprefix("/api/")
+                answer = standin.answer(method, _args(self, raw), raw)
+            body = json.dumps(answer).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            """Keep test output quiet."""
+
+    return Handler
+
+
+def _args(handler: BaseHTTPRequestHandler, raw: bytes) -> dict[str, Any]:
+    query = handler.path.partition("?")[2]
+    args: dict[str, Any] = dict(parse_qsl(query))
+    if "json" in (handler.headers.get("Content-Type") or ""):
+        args.update(json.loads(raw or b"{}"))
+    else:
+        args.update(parse_qsl(raw.decode()))
+    if isinstance(args.get("blocks"), str):
+        args["blocks"] = json.loads(args["blocks"])
+    return args

@@ -1,0 +1,281 @@
+"""Slack end to end: signed HTTP requests into the real Bolt app behind the real aiohttp server.
+
+Only Slack's cloud is faked, at the HTTP boundary: requests are signed with the signing secret
+as Slack signs them, and the app's Web API calls go to ``slack_standin``, which records them and
+refuses (and reports) any message that breaks a Block Kit limit. The flow is wired as in
+production with in-process state; Bolt acknowledges first and answers in its worker threads, so
+tests wait for the posts to arrive.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import json
+import time
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+from pydantic import SecretStr
+
+from bot.conversation_state import Stage
+from bot.flow import ConversationFlow
+from bot.flow_engine import EngineRecommender
+from bot.http_server import SLACK_PATH, build_http_app
+from bot.settings import SlackSettings
+from bot.slack_channel import SlackEndpoint, build_slack_app, thread_id
+from bot.state_memory import InMemoryStateStore
+from domain.errors import ConfigurationError
+from domain.requirements import Task
+from tests.scenario import conversation_harness
+from tests.scenario.slack_standin import BOT_USER, SlackStandIn
+
+recommender = conversation_harness.recommender
+
+SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
+TOKEN = "xoxb-test-token"
+CHANNEL = "C0PREFLIGHT"
+
+
+class SlackSide:
+    """Slack as the app sees it: sends signed requests, and reads what the app posted."""
+
+    def __init__(self, client: TestClient[Any, Any], standin: SlackStandIn, flow: ConversationFlow):
+        self.client = client
+        self.standin = standin
+        self.flow = flow
+
+    async def send(
+        self, body: str, *, content_type: str, secret: str = SECRET, **headers: str
+    ) -> tuple[int, str]:
+        """POST a body signed as Slack signs it; returns the HTTP status and body."""
+        stamp = headers.pop("timestamp", str(int(time.time())))
+        signature = hmac.new(secret.encode(), f"v0:{stamp}:{body}".encode(), hashlib.sha256)
+        response = await self.client.post(
+            SLACK_PATH,
+            data=body.encode(),
+            headers={
+                "Content-Type": content_type,
+                "X-Slack-Request-Timestamp": stamp,
+                "X-Slack-Signature": f"v0={signature.hexdigest()}",
+                **headers,
+            },
+        )
+        return response.status, await response.text()
+
+    async def event(
+        self, event: dict[str, Any], *, event_id: str | None = None, **headers: str
+    ) -> int:
+        """Deliver an Events API callback."""
+        envelope = {
+            "token": "legacy",
+            "team_id": "T1",
+            "api_app_id": "A1",
+            "type": "event_callback",
+            "event_id": event_id or f"Ev{uuid.uuid4().hex[:10]}",
+            "event_time": int(time.time()),
+            "event": event,
+        }
+        status, _ = await self.send(
+            json.dumps(envelope), content_type="application/json", **headers
+        )
+        return status
+
+    async def click(self, post: dict[str, Any], label: str, *, user: str) -> int:
+        """Press the button labelled ``label`` on a posted message, as ``user``."""
+        button = next(
+            element
+            for block in post["blocks"]
+            if block["type"] == "actions"
+            for element in block["elements"]
+            if element["text"]["text"] == label
+        )
+        payload = {
+            "type": "block_actions",
+            "team": {"id": "T1"},
+            "user": {"id": user, "team_id": "T1"},
+            "api_app_id": "A1",
+            "token": "legacy",
+            "trigger_id": "1.2.3",
+            "channel": {"id": post["channel"]},
+            "container": {
+                "type": "message",
+                "message_ts": post["ts"],
+                "channel_id": post["channel"],
+                "thread_ts": post["thread_ts"],
+            },
+            "message": {"ts": post["ts"], "thread_ts": post["thread_ts"], "bot_id": "BBOT"},
+            "actions": [
+                {**button, "block_id": "b1", "action_ts": f"{time.time():.6f}"},
+            ],
+        }
+        body = urlencode({"payload": json.dumps(payload)})
+        status, _ = await self.send(body, content_type="application/x-www-form-urlencoded")
+        return status
+
+    async def posts(self, count: int) -> list[dict[str, Any]]:
+        """Wait until ``count`` messages were posted; all posts so far."""
+        return await asyncio.to_thread(self.standin.wait_for_posts, count)
+
+
+def mention(text: str, *, ts: str, user: str = "UALICE", thread_ts: str | None = None):
+    """An ``app_mention`` event."""
+    event = {"type": "app_mention", "user": user, "text": f"<@{BOT_USER}> {text}", "ts": ts}
+    event |= {"channel": CHANNEL, "event_ts": ts}
+    return event | ({"thread_ts": thread_ts} if thread_ts else {})
+
+
+def reply_in_thread(text: str, *, ts: str, thread_ts: str, user: str = "UALICE"):
+    """A plain ``message`` event in a thread (no mention)."""
+    return {
+        "type": "message",
+        "channel_type": "channel",
+        "channel": CHANNEL,
+        "user": user,
+        "text": text,
+        "ts": ts,
+        "thread_ts": thread_ts,
+        "event_ts": ts,
+    }
+
+
+def section_texts(post: dict[str, Any]) -> str:
+    """Every section's text in a posted message."""
+    return "\n".join(b["text"]["text"] for b in post["blocks"] if "text" in b)
+
+
+@pytest.fixture
+async def slack(tmp_path: Path, recommender: EngineRecommender) -> AsyncIterator[SlackSide]:
+    """The real server with the Bolt app mounted, Slack's Web API at the stand-in."""
+    standin = SlackStandIn(token=TOKEN)
+    with standin.running():
+        flow = conversation_harness.make_flow(tmp_path, recommender, InMemoryStateStore())
+        settings = SlackSettings(
+            bot_token=SecretStr(TOKEN), signing_secret=SecretStr(SECRET), api_url=standin.api_url
+        )
+        bolt = build_slack_app(settings, flow)
+        client = TestClient(TestServer(build_http_app(slack=SlackEndpoint(bolt))))
+        await client.start_server()
+        try:
+            yield SlackSide(client, standin, flow)
+        finally:
+            await client.close()
+    assert standin.recorded.violations == []
+
+
+def test_a_token_slack_refuses_stops_start_up(tmp_path: Path, recommender: EngineRecommender):
+    standin = SlackStandIn(token=TOKEN)
+    with standin.running():
+        flow = conversation_harness.make_flow(tmp_path, recommender, InMemoryStateStore())
+        settings = SlackSettings(
+            bot_token=SecretStr("xoxb-revoked"),
+            signing_secret=SecretStr(SECRET),
+            api_url=standin.api_url,
+        )
+        with pytest.raises(ConfigurationError, match="invalid_auth"):
+            build_slack_app(settings, flow)
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        pytest.param({"secret": "not-the-signing-secret"}, id="wrong-secret"),
+        pytest.param({"timestamp": str(int(time.time()) - 600)}, id="ten-minutes-old"),
+    ],
+)
+async def test_a_request_slack_did_not_sign_is_refused_and_never_processed(
+    slack: SlackSide, headers: dict[str, str]
+) -> None:
+    ts = "1700000000.000100"
+    status = await slack.event(mention("support chatbot for 500 employees", ts=ts), **headers)
+    assert status == 401
+    assert slack.flow.state(thread=thread_id(CHANNEL, ts)).turns == 0
+    assert slack.standin.recorded.posts == []
+
+
+async def test_url_verification_is_answered_with_the_challenge(slack: SlackSide) -> None:
+    body = json.dumps({"type": "url_verification", "challenge": "abc123", "token": "legacy"})
+    status, text = await slack.send(body, content_type="application/json")
+    assert (status, json.loads(text)) == (200, {"challenge": "abc123"})
+
+
+async def test_a_thread_conversation_reaches_a_recommendation_and_a_what_if(
+    slack: SlackSide,
+) -> None:
+    ts = "1700000000.000200"
+    text = "Support chatbot for about 500 employees, first token within a second"
+    assert await slack.event(mention(text, ts=ts)) == 200
+    (first,) = await slack.posts(1)
+    assert (first["channel"], first["thread_ts"]) == (CHANNEL, ts)
+    assert "option" in section_texts(first).lower()
+    assert slack.flow.state(thread=thread_id(CHANNEL, ts)).stage is Stage.EXPLORING
+    follow_up = reply_in_thread("double the traffic", ts="1700000000.000300", thread_ts=ts)
+    assert await slack.event(follow_up) == 200
+    second = (await slack.posts(2))[1]
+    assert second["thread_ts"] == ts
+    assert slack.flow.state(thread=thread_id(CHANNEL, ts)).turns == 2
+
+
+async def test_a_button_click_is_the_clickers_next_message(slack: SlackSide) -> None:
+    ts = "1700000000.000400"
+    await slack.event(mention("We'd like to run an open model for our team", ts=ts))
+    (question,) = await slack.posts(1)
+    assert await slack.click(question, "Chatbot / assistant", user="UALICE") == 200
+    await slack.posts(2)
+    state = slack.flow.state(thread=thread_id(CHANNEL, ts))
+    assert state.requirements.task is Task.CHATBOT
+    assert state.turns == 2
+
+
+async def test_approval_buttons_count_the_clicker_and_refuse_the_requester(
+    slack: SlackSide,
+) -> None:
+    ts = "1700000000.000500"
+    thread = thread_id(CHANNEL, ts)
+    await slack.event(mention("RAG assistant over our wiki, 5 requests per second", ts=ts))
+    await slack.posts(1)
+    await slack.event(reply_in_thread("deploy option 1", ts="1700000000.000501", thread_ts=ts))
+    confirm = (await slack.posts(2))[1]
+    await slack.click(confirm, "Confirm", user="UALICE")
+    awaiting = (await slack.posts(3))[2]
+    assert slack.flow.state(thread=thread).stage is Stage.AWAITING_APPROVAL
+    await slack.click(awaiting, "Approve", user="UALICE")
+    refused = (await slack.posts(4))[3]
+    assert ":x:" in section_texts(refused), section_texts(refused)
+    assert slack.flow.state(thread=thread).stage is Stage.AWAITING_APPROVAL
+    await slack.click(awaiting, "Approve", user="UBOB")
+    approved = (await slack.posts(5))[4]
+    assert slack.flow.state(thread=thread).stage in (Stage.DEPLOYED, Stage.DEPLOYING)
+    assert approved["thread_ts"] == ts
+    assert ":x:" not in section_texts(approved), section_texts(approved)
+
+
+async def test_a_message_delivered_twice_is_processed_once(slack: SlackSide) -> None:
+    ts = "1700000000.000600"
+    event = mention("Code completion for 150 developers, TTFT p95 under 300 ms", ts=ts)
+    await slack.event(event, event_id="EvSAME")
+    await slack.posts(1)
+    await slack.event(event, event_id="EvSAME", **{"X-Slack-Retry-Num": "1"})
+    twin = reply_in_thread(event["text"], ts=ts, thread_ts=ts)
+    await slack.event(twin, event_id="EvTWIN")
+    await slack.event(reply_in_thread("double the traffic", ts="1700000000.000601", thread_ts=ts))
+    await slack.posts(2)
+    assert slack.flow.state(thread=thread_id(CHANNEL, ts)).turns == 2
+    assert len(slack.standin.recorded.posts) == 2
+
+
+async def test_chart_is_uploaded_into_the_thread(slack: SlackSide) -> None:
+    ts = "1700000000.000700"
+    await slack.event(mention("Summarize 50k documents a day overnight", ts=ts))
+    await slack.posts(1)
+    await slack.event(reply_in_thread("chart", ts="1700000000.000701", thread_ts=ts))
+    (upload,) = await asyncio.to_thread(slack.standin.wait_for_uploads, 1)
+    assert (upload["channel_id"], upload["thread_ts"]) == (CHANNEL, ts)
+    assert upload["files"][0]["title"]
+    assert slack.standin.recorded.blobs[0].startswith(b"\x89PNG")

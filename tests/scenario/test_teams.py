@@ -1,0 +1,175 @@
+"""Teams end to end: Bot Framework activities posted to /api/messages of the real server.
+
+Only Microsoft's cloud is faked, at the HTTP boundary: activities are JSON as the Bot Framework
+sends them, their ``serviceUrl`` points at ``teams_standin``, which records the replies. The
+adapter runs with an empty app id, which turns Bot Framework authentication off exactly as the
+Bot Framework Emulator does; one test turns it on and checks that an unauthenticated request is
+refused. The flow is wired as in production with in-process state.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+from pydantic import SecretStr
+
+from bot.conversation_state import Stage
+from bot.flow import ConversationFlow
+from bot.flow_engine import EngineRecommender
+from bot.http_server import TEAMS_PATH, build_http_app
+from bot.settings import TeamsSettings
+from bot.state_memory import InMemoryStateStore
+from bot.teams_channel import TeamsEndpoint
+from domain.requirements import Task
+from tests.scenario import conversation_harness
+from tests.scenario.teams_standin import ConnectorStandIn
+
+recommender = conversation_harness.recommender
+
+CONVERSATION = "19:preflight-team@thread.tacv2;messageid=1700000000000"
+BOT = {"id": "28:preflight-bot", "name": "Preflight"}
+
+
+class TeamsSide:
+    """Teams as the bot sees it: posts activities, reads what the bot sent back."""
+
+    def __init__(
+        self, client: TestClient[Any, Any], connector: ConnectorStandIn, flow: ConversationFlow
+    ) -> None:
+        self.client = client
+        self.connector = connector
+        self.flow = flow
+
+    def activity(self, *, text: str | None = None, value: Any = None, user: str = "aad-alice"):
+        """A message activity in the channel thread, from ``user``."""
+        activity: dict[str, Any] = {
+            "type": "message",
+            "id": uuid.uuid4().hex,
+            "timestamp": "2026-11-26T10:00:00.000Z",
+            "serviceUrl": self.connector.service_url,
+            "channelId": "msteams",
+            "from": {"id": f"29:{user}", "name": user, "aadObjectId": user},
+            "conversation": {"id": CONVERSATION, "conversationType": "channel"},
+            "recipient": BOT,
+            "channelData": {"tenant": {"id": "tenant-1"}},
+        }
+        if text is not None:
+            activity["text"] = f"<at>Preflight</at> {text}"
+            activity["entities"] = [
+                {"type": "mention", "mentioned": BOT, "text": "<at>Preflight</at>"}
+            ]
+        if value is not None:
+            activity["value"] = value
+        return activity
+
+    async def post(self, activity: dict[str, Any], **headers: str) -> int:
+        """POST one activity to /api/messages; returns the HTTP status."""
+        response = await self.client.post(TEAMS_PATH, json=activity, headers=headers)
+        return response.status
+
+    def state(self) -> Any:
+        """The conversation's stored state."""
+        return self.flow.state(thread=f"teams:{CONVERSATION}")
+
+
+async def _serve(
+    tmp_path: Path, recommender: EngineRecommender, settings: TeamsSettings
+) -> AsyncIterator[TeamsSide]:
+    connector = ConnectorStandIn()
+    with connector.running():
+        flow = conversation_harness.make_flow(tmp_path, recommender, InMemoryStateStore())
+        app = build_http_app(teams=TeamsEndpoint(settings, flow))
+        client = TestClient(TestServer(app))
+        await client.start_server()
+        try:
+            yield TeamsSide(client, connector, flow)
+        finally:
+            await client.close()
+
+
+@pytest.fixture
+async def teams(tmp_path: Path, recommender: EngineRecommender) -> AsyncIterator[TeamsSide]:
+    """The real server with the Teams endpoint, authentication off (Emulator mode)."""
+    async for side in _serve(tmp_path, recommender, TeamsSettings()):
+        yield side
+
+
+@pytest.fixture
+async def teams_with_auth(
+    tmp_path: Path, recommender: EngineRecommender
+) -> AsyncIterator[TeamsSide]:
+    """The real server with the Teams endpoint authenticating as a registered app."""
+    settings = TeamsSettings(
+        app_id="00000000-0000-0000-0000-000000000001", app_password=SecretStr("p")
+    )
+    async for side in _serve(tmp_path, recommender, settings):
+        yield side
+
+
+def card_text(card: dict[str, Any]) -> str:
+    """Every text block and fact of a card, one per line."""
+    lines = [item["text"] for item in card["body"] if item["type"] == "TextBlock"]
+    lines += [
+        f"{fact['title']}: {fact['value']}"
+        for item in card["body"]
+        if item["type"] == "FactSet"
+        for fact in item["facts"]
+    ]
+    return "\n".join(lines)
+
+
+async def test_a_message_gets_an_adaptive_card_with_the_recommendation(teams: TeamsSide) -> None:
+    text = "Support chatbot for about 500 employees, first token within a second"
+    assert await teams.post(teams.activity(text=text)) == 201
+    (card,) = teams.connector.cards()
+    assert card["type"] == "AdaptiveCard"
+    assert "option" in card_text(card).lower()
+    assert teams.state().stage is Stage.EXPLORING
+    conversation, activity = teams.connector.sent[0]
+    assert conversation == CONVERSATION
+    assert activity["recipient"]["id"] == "29:aad-alice"
+
+
+async def test_a_card_button_routes_its_data_back_as_the_next_message(teams: TeamsSide) -> None:
+    await teams.post(teams.activity(text="We'd like to run an open model for our team"))
+    (question,) = teams.connector.cards()
+    submit = next(a for a in question["actions"] if a["title"] == "Chatbot / assistant")
+    assert submit["type"] == "Action.Submit"
+    assert await teams.post(teams.activity(value=submit["data"])) == 201
+    assert len(teams.connector.cards()) == 2
+    assert teams.state().requirements.task is Task.CHATBOT
+
+
+async def test_approval_is_by_the_user_who_pressed_the_button(teams: TeamsSide) -> None:
+    await teams.post(teams.activity(text="RAG assistant over our wiki, 5 requests per second"))
+    await teams.post(teams.activity(text="deploy option 1"))
+    confirm = teams.connector.cards()[-1]
+    await teams.post(teams.activity(value=confirm["actions"][0]["data"]))
+    assert teams.state().stage is Stage.AWAITING_APPROVAL
+    approve = next(a for a in teams.connector.cards()[-1]["actions"] if a["title"] == "Approve")
+    await teams.post(teams.activity(value=approve["data"]))
+    assert teams.state().stage is Stage.AWAITING_APPROVAL
+    await teams.post(teams.activity(value=approve["data"], user="aad-bob"))
+    assert teams.state().stage in (Stage.DEPLOYED, Stage.DEPLOYING)
+
+
+async def test_an_activity_delivered_twice_is_processed_once(teams: TeamsSide) -> None:
+    activity = teams.activity(text="Code completion for 150 developers, TTFT p95 under 300 ms")
+    assert await teams.post(activity) == 201
+    assert await teams.post(activity) == 201
+    assert len(teams.connector.sent) == 1
+    assert teams.state().turns == 1
+
+
+async def test_with_an_app_id_an_unauthenticated_activity_is_refused(
+    teams_with_auth: TeamsSide,
+) -> None:
+    side = teams_with_auth
+    assert await side.post(side.activity(text="support chatbot for 500 employees")) == 401
+    assert side.connector.sent == []
+    assert side.state().turns == 0

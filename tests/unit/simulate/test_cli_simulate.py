@@ -1,0 +1,142 @@
+"""``preflight simulate``: predict and validate on a small CSV, run one configuration."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from bot.cli import app
+from bot.cli_simulate import PRED_COLUMNS
+from tests.unit.simulate.test_rows import make_row
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def small_csv(tmp_path: Path) -> Path:
+    rows = [
+        make_row(load_value="1", e2e_ms_p50="1653.03", output_tok_per_s="77.43"),
+        make_row(load_value="64", e2e_ms_p50="3330.41", output_tok_per_s="2459.75"),
+        make_row(model="tiiuae/falcon-180B"),
+        make_row(
+            engine="trtllm",
+            gpu="H100-SXM-80GB",
+            load_type="concurrency",
+            load_value="8",
+            ttft_ms_mean="40",
+            ttft_ms_p95="60",
+            itl_ms_mean="8",
+            itl_ms_p95="9",
+            e2e_ms_p50="",
+            e2e_ms_mean="1100",
+            output_tok_per_s="900",
+        ),
+    ]
+    path = tmp_path / "in.csv"
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+def test_predict_writes_every_row_with_predictions_or_a_reason(
+    small_csv: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "out.csv"
+    result = runner.invoke(app, ["simulate", "predict", str(small_csv), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    with out.open(newline="", encoding="utf-8") as handle:
+        reader = csv.DictReader(handle)
+        rows = list(reader)
+        assert list(reader.fieldnames or [])[-len(PRED_COLUMNS) :] == list(PRED_COLUMNS)
+    assert len(rows) == 4
+    assert float(rows[0]["pred_e2e_ms_p50"]) > 0 and float(rows[1]["pred_output_tok_per_s"]) > 0
+    assert float(rows[1]["pred_output_tok_per_s"]) > float(rows[0]["pred_output_tok_per_s"])
+    assert rows[2]["pred_e2e_ms_p50"] == "" and "model not in catalog" in rows[2]["pred_note"]
+    assert float(rows[3]["pred_ttft_ms_p95"]) >= float(rows[3]["pred_ttft_ms_p50"]) > 0
+    assert rows[0]["e2e_ms_p50"] == "1653.03"  # the input columns are kept as they were
+
+
+def test_validate_json_reports_error_and_coverage(small_csv: Path) -> None:
+    result = runner.invoke(app, ["simulate", "validate", str(small_csv), "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["rows"] == 4 and report["in_catalog"] == 3 and report["predicted"] == 3
+    metrics = {s["metric"]: s for s in report["overall"]}
+    assert metrics["e2e_p50"]["rows"] == 3 and metrics["ttft_p95"]["rows"] == 1
+    assert report["skipped"] == {"model not in catalog: tiiuae/falcon-180B": 1}
+    assert "test_source × A100-SXM-40GB" in report["groups"]
+
+
+def test_run_prints_an_estimate_as_json() -> None:
+    result = runner.invoke(
+        app,
+        [
+            "simulate",
+            "run",
+            "--model",
+            "meta-llama/Llama-3.1-8B",
+            "--gpu",
+            "H100",
+            "--precision",
+            "fp8",
+            "--input-tokens",
+            "500",
+            "--output-tokens",
+            "100",
+            "--rate",
+            "2",
+            "--analytical",
+            "--json",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.output)
+    assert payload["memory"]["fits"] is True
+    assert payload["estimate"]["method"] == "analytical"
+    assert payload["estimate"]["req_per_s"] == pytest.approx(2.0)
+
+
+def test_run_needs_exactly_one_load() -> None:
+    result = runner.invoke(
+        app,
+        [
+            "simulate",
+            "run",
+            "--model",
+            "meta-llama/Llama-3.1-8B",
+            "--gpu",
+            "H100",
+            "--input-tokens",
+            "500",
+            "--output-tokens",
+            "100",
+        ],
+    )
+    assert result.exit_code != 0
+
+
+def test_unknown_model_is_a_clear_error() -> None:
+    result = runner.invoke(
+        app,
+        [
+            "simulate",
+            "run",
+            "--model",
+            "no-such/model",
+            "--gpu",
+            "H100",
+            "--input-tokens",
+            "5",
+            "--output-tokens",
+            "5",
+            "--batch",
+            "1",
+        ],
+    )
+    assert result.exit_code == 1

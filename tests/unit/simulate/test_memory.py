@@ -1,0 +1,77 @@
+"""Memory fit: weights, KV per token, what fits and what does not (with numbers)."""
+
+from __future__ import annotations
+
+import pytest
+
+from domain.catalog import GpuSpec, ModelSpec
+from domain.serving import Precision
+from simulate.memory import GIB, kv_bytes_per_token, memory_fit, usable_gib, weight_bytes
+from tests.unit.simulate.factories import make_config
+
+
+def test_70b_bf16_on_one_l4_does_not_fit_and_says_by_how_much(
+    models: dict[str, ModelSpec], gpus: dict[str, GpuSpec]
+) -> None:
+    config = make_config("meta-llama/Llama-3.1-70B", "L4", precision=Precision.BF16)
+    fit = memory_fit(models["meta-llama/Llama-3.1-70B"], gpus["L4"], config)
+    assert not fit.fits
+    assert fit.reason.startswith("does not fit: needs ")
+    assert "has 20.1 GiB" in fit.reason
+    assert fit.weights_gib == pytest.approx(131.4, rel=0.01)
+    assert fit.kv_capacity_tokens == 0
+
+
+def test_8b_fp8_on_h100_fits_with_room_for_many_sequences(
+    models: dict[str, ModelSpec], gpus: dict[str, GpuSpec]
+) -> None:
+    fit = memory_fit(models["meta-llama/Llama-3.1-8B"], gpus["H100-SXM-80GB"], make_config())
+    assert fit.fits
+    assert fit.reason == ""
+    assert 8.0 < fit.weights_gib < 9.5
+    assert fit.kv_capacity_tokens > 400_000
+    assert fit.max_sequences == fit.kv_capacity_tokens // 8192
+
+
+def test_usable_memory_converts_decimal_gb_to_gib(gpus: dict[str, GpuSpec]) -> None:
+    assert usable_gib(gpus["H100-SXM-80GB"], 1.0) == pytest.approx(80e9 / GIB)
+
+
+@pytest.mark.parametrize(
+    ("precision", "low", "high"),
+    [
+        pytest.param(Precision.BF16, 16.0e9, 16.1e9, id="bf16-2-bytes"),
+        pytest.param(Precision.FP8, 8.5e9, 9.2e9, id="fp8-embeddings-kept-16-bit"),
+        pytest.param(Precision.INT4, 5.0e9, 5.8e9, id="int4-with-scales"),
+    ],
+)
+def test_weight_bytes_by_precision(
+    models: dict[str, ModelSpec], precision: Precision, low: float, high: float
+) -> None:
+    assert low <= weight_bytes(models["meta-llama/Llama-3.1-8B"], precision) <= high
+
+
+@pytest.mark.parametrize(
+    ("model", "dtype", "expected"),
+    [
+        pytest.param("meta-llama/Llama-3.1-8B", "auto", 2 * 8 * 128 * 2 * 32, id="gqa"),
+        pytest.param("meta-llama/Llama-2-7b-hf", "auto", 2 * 32 * 128 * 2 * 32, id="mha"),
+        pytest.param("meta-llama/Llama-3.1-8B", "fp8", 2 * 8 * 128 * 1 * 32, id="fp8-kv"),
+    ],
+)
+def test_kv_bytes_per_token(
+    models: dict[str, ModelSpec], model: str, dtype: str, expected: float
+) -> None:
+    assert kv_bytes_per_token(models[model], dtype) == expected
+
+
+def test_mla_stores_the_compressed_latent(models: dict[str, ModelSpec]) -> None:
+    mla = next(m for m in models.values() if m.kv_lora_rank)
+    assert kv_bytes_per_token(mla) == ((mla.kv_lora_rank or 0) + 64) * 2 * mla.layers
+
+
+def test_sliding_window_shrinks_long_context_kv(models: dict[str, ModelSpec]) -> None:
+    windowed = next(m for m in models.values() if m.sliding_window)
+    short = kv_bytes_per_token(windowed, context=0)
+    long = kv_bytes_per_token(windowed, context=32 * (windowed.sliding_window or 1))
+    assert long < 0.5 * short

@@ -1,0 +1,131 @@
+"""Benchmark rows → simulator inputs, skip reasons and measured values."""
+
+from __future__ import annotations
+
+import pytest
+
+from domain.benchmarks import LoadType
+from domain.catalog import GpuSpec, ModelSpec
+from simulate.analytical import KIND_BATCH, KIND_CONCURRENCY, KIND_MAX
+from simulate.rows import Case, case_from_record, measured, normalise_precision, record_from_row
+
+
+def make_row(**changes: str) -> dict[str, str]:
+    row = {
+        "source_id": "test_source",
+        "model": "meta-llama/Llama-2-7b-hf",
+        "params_b": "6.74",
+        "precision": "fp16",
+        "engine": "vllm",
+        "engine_version": "",
+        "gpu": "A100-SXM-40GB",
+        "gpu_count": "1",
+        "tensor_parallel": "1",
+        "input_tokens": "128",
+        "output_tokens": "128",
+        "load_type": "offline",
+        "load_value": "16",
+        "ttft_ms_p50": "",
+        "ttft_ms_p95": "",
+        "ttft_ms_p99": "",
+        "itl_ms_p50": "",
+        "itl_ms_p95": "",
+        "e2e_ms_p50": "2000",
+        "e2e_ms_p95": "",
+        "output_tok_per_s": "1024",
+        "total_tok_per_s": "",
+        "req_per_s": "",
+        "notes": "src=test",
+        "ttft_ms_mean": "",
+        "itl_ms_mean": "",
+        "e2e_ms_mean": "",
+    }
+    row.update(changes)
+    return row
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        pytest.param("fp16 (mixed)", "fp16", id="mixed"),
+        pytest.param("bf16/fp16 (not stated)", "bf16", id="bf16-first"),
+        pytest.param("FP8", "fp8", id="upper"),
+        pytest.param("awq", "int4", id="awq"),
+        pytest.param("", "fp16", id="unstated"),
+    ],
+)
+def test_normalise_precision(raw: str, expected: str) -> None:
+    assert normalise_precision(raw) == expected
+
+
+def test_static_batch_row(models: dict[str, ModelSpec], gpus: dict[str, GpuSpec]) -> None:
+    record = record_from_row(make_row())
+    case = case_from_record(record, models, gpus)
+    assert isinstance(case, Case)
+    assert (case.kind, case.value, case.replicas) == (KIND_BATCH, 16.0, 1)
+    assert record.load_type == LoadType.OFFLINE and not record.flagged
+
+
+def test_data_parallel_copies_split_the_load(
+    models: dict[str, ModelSpec], gpus: dict[str, GpuSpec]
+) -> None:
+    row = make_row(gpu_count="8", tensor_parallel="2", load_type="concurrency", load_value="64")
+    case = case_from_record(record_from_row(row), models, gpus)
+    assert isinstance(case, Case)
+    assert (case.kind, case.value, case.replicas, case.config.tensor_parallel) == (
+        KIND_CONCURRENCY,
+        16.0,
+        4,
+        2,
+    )
+
+
+def test_unbounded_offline_rate_is_saturated(
+    models: dict[str, ModelSpec], gpus: dict[str, GpuSpec]
+) -> None:
+    row = make_row(load_value="max (infinite rate)", engine="trtllm")
+    case = case_from_record(record_from_row(row), models, gpus)
+    assert isinstance(case, Case) and case.kind == KIND_MAX
+
+
+def test_llama_1_maps_to_the_llama_2_architecture(
+    models: dict[str, ModelSpec], gpus: dict[str, GpuSpec]
+) -> None:
+    case = case_from_record(record_from_row(make_row(model="huggyllama/llama-7b")), models, gpus)
+    assert isinstance(case, Case) and case.model.hf_id == "meta-llama/Llama-2-7b-hf"
+
+
+@pytest.mark.parametrize(
+    ("changes", "reason"),
+    [
+        pytest.param(
+            {"model": "tiiuae/falcon-180B"}, "model not in catalog: tiiuae/falcon-180B", id="model"
+        ),
+        pytest.param({"gpu": "TPU-v5"}, "GPU not in catalog: TPU-v5", id="gpu"),
+        pytest.param({"input_tokens": ""}, "no input_tokens", id="no-input"),
+        pytest.param({"engine": ""}, "no engine stated", id="no-engine"),
+        pytest.param(
+            {"load_type": "rate", "load_value": ""},
+            "load_value missing for rate load",
+            id="no-rate",
+        ),
+    ],
+)
+def test_skip_reasons(
+    models: dict[str, ModelSpec], gpus: dict[str, GpuSpec], changes: dict[str, str], reason: str
+) -> None:
+    assert case_from_record(record_from_row(make_row(**changes)), models, gpus) == reason
+
+
+def test_measured_median_is_p50_else_mean() -> None:
+    record = record_from_row(
+        make_row(ttft_ms_mean="30", ttft_ms_p95="50", itl_ms_p50="7", itl_ms_mean="9")
+    )
+    values = measured(record)
+    assert values["ttft_p50"] == 30.0 and values["ttft_p95"] == 50.0
+    assert values["itl_p50"] == 7.0
+    assert values["e2e_p50"] == 2000.0 and values["output_tok_per_s"] == 1024.0
+
+
+def test_flagged_rows_are_marked() -> None:
+    assert record_from_row(make_row(notes="WARNING: Little's law")).flagged

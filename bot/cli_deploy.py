@@ -26,14 +26,8 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from bot.deploy_wiring import build_plan, deployment_service, make_audit, plan_checks
 from bot.settings import Settings, load_settings
-from deploy.approval import ApprovalPolicy, ChatIdentity, IdentityMap
-from deploy.audit import AuditLog, JsonlAuditLog
-from deploy.cluster import Cluster, DeploymentStatus, Identity
-from deploy.plan import Autoscaler, DeploymentPlan, Target, option_from_json, plan_for
-from deploy.records import RecordStore
-from deploy.render import Manifest, manifest_hash, service_kind, to_yaml
-from deploy.validate import PlanChecks
 from domain.errors import (
     BackendUnavailableError,
     ConfigurationError,
@@ -43,7 +37,9 @@ from domain.errors import (
 from domain.recommendation import RecommendedOption
 
 if TYPE_CHECKING:
-    from deploy.service import DeploymentService
+    from deploy.cluster import DeploymentStatus
+    from deploy.plan import DeploymentPlan
+    from deploy.render import Manifest
 
 _USAGE_ERROR = 2
 _UNAVAILABLE = 3
@@ -68,148 +64,9 @@ def _read_option(path: Path, index: int) -> RecommendedOption:
         text = path.read_text()
     except OSError as exc:
         raise InvalidInputError(f"cannot read {path}: {exc.strerror}") from exc
+    from deploy.plan import option_from_json
+
     return option_from_json(text, index=index)
-
-
-def build_plan(
-    settings: Settings,
-    option: RecommendedOption,
-    *,
-    namespace: str | None,
-    name: str | None,
-    autoscaler: str | None,
-    target: str | None = None,
-    requester: str = "cli",
-    thread: str = "",
-) -> DeploymentPlan:
-    """Turn an option and command-line choices into a validated plan.
-
-    Args:
-        settings: Preflight's settings.
-        option: The chosen option.
-        namespace: Target namespace (the first allowed one when None).
-        name: Deployment name (derived when None).
-        autoscaler: keda, hpa or none (settings when None).
-        target: inferenceservice or llminferenceservice (settings when None).
-        requester: Who asks.
-        thread: The chat thread, if any.
-
-    Returns:
-        The plan.
-
-    Raises:
-        InvalidInputError: When a value is unusable.
-    """
-    cluster = settings.cluster
-    chosen, kind = autoscaler or cluster.autoscaler, target or cluster.target
-    try:
-        scaler, api = Autoscaler(chosen), Target(kind)
-    except ValueError as exc:
-        raise InvalidInputError(
-            f"unknown autoscaler {chosen!r} or target {kind!r}",
-            hint="keda, hpa or none; inferenceservice or llminferenceservice",
-        ) from exc
-    return plan_for(
-        option,
-        namespace=namespace or (cluster.allowed_namespaces or ["default"])[0],
-        requester=requester,
-        name=name,
-        thread_id=thread,
-        autoscaler=scaler,
-        target=api,
-        image=cluster.image,
-        prometheus_url=cluster.prometheus_url,
-        hf_token_secret=cluster.hf_token_secret,
-    )
-
-
-def plan_checks(settings: Settings) -> PlanChecks:
-    """Return the operator policy (allow-lists, GPU inventory) from the settings."""
-    cluster = settings.cluster
-    return PlanChecks(
-        allowed_namespaces=tuple(cluster.allowed_namespaces),
-        allowed_images=tuple(cluster.allowed_images),
-        gpu_inventory=cluster.gpu_inventory,
-    )
-
-
-def make_cluster(settings: Settings) -> Cluster:
-    """Build the cluster the settings name: a folder (dry-run) or the Kubernetes API.
-
-    Args:
-        settings: Preflight's settings.
-
-    Returns:
-        The cluster.
-
-    Raises:
-        ConfigurationError: Unknown mode or no usable kubeconfig.
-    """
-    cluster = settings.cluster
-    if cluster.mode == "dry-run":
-        from deploy.dryrun_cluster import DryRunCluster
-
-        return DryRunCluster(cluster.output_dir)
-    if cluster.mode == "api":
-        from deploy.k8s_cluster import KubernetesCluster
-
-        return KubernetesCluster.from_kubeconfig(cluster.kubeconfig, context=cluster.context)
-    raise ConfigurationError(f"unknown cluster.mode {cluster.mode!r} (dry-run or api)")
-
-
-def make_records(settings: Settings) -> RecordStore:
-    """Build the deployment records from ``settings``: Redis when set, else a file."""
-    if settings.state.redis_url is not None:
-        from deploy.redis_records import RedisRecords
-
-        return RedisRecords.from_url(settings.state.redis_url.get_secret_value())
-    from deploy.file_records import FileRecords
-
-    return FileRecords(settings.data_dir / "deploy-records.json")
-
-
-def make_audit(settings: Settings) -> AuditLog:
-    """Build the audit trail from ``settings``: a Redis stream when set, else JSON lines."""
-    if settings.audit.redis_url is not None:
-        from deploy.audit_redis import RedisAuditLog
-
-        url = settings.audit.redis_url.get_secret_value()
-        return RedisAuditLog.from_url(url, stream=settings.audit.stream)
-    return JsonlAuditLog(settings.audit.path)
-
-
-def deployment_service(settings: Settings, *, cluster: Cluster | None = None) -> DeploymentService:
-    """Wire the deployment service from the settings (for the CLI and the chat bot).
-
-    Args:
-        settings: Preflight's settings.
-        cluster: A cluster to use instead of the one the settings name.
-
-    Returns:
-        A :class:`deploy.service.DeploymentService`.
-    """
-    from deploy.service import DeploymentService
-
-    conf = settings.cluster
-    users = {
-        chat: Identity(user=user, groups=tuple(conf.identity_groups.get(chat, [])))
-        for chat, user in conf.identities.items()
-    }
-    return DeploymentService(
-        cluster=cluster or make_cluster(settings),
-        records=make_records(settings),
-        audit=make_audit(settings),
-        policy=ApprovalPolicy(
-            approvers=conf.approvers,
-            allow_self_approval=conf.allow_self_approval,
-            required_approvals=conf.required_approvals,
-            expiry_s=conf.approval_expiry_s,
-        ),
-        identities=IdentityMap(users=users, unmapped_prefix=conf.unmapped_user_prefix),
-        checks=plan_checks(settings),
-        impersonate_approver=conf.impersonate_approver,
-        grafana_url=conf.grafana_url,
-    )
 
 
 def _fail(exc: PreflightError | ConfigurationError) -> typer.Exit:
@@ -251,6 +108,8 @@ def render_command(
     index: Index = 0,
 ) -> None:
     """Render and validate the manifests of one option; apply nothing."""
+    from deploy.render import manifest_hash, to_yaml
+
     try:
         _, plan, manifests = _prepared(option, index, namespace, name, autoscaler, target)
     except (PreflightError, ConfigurationError) as exc:
@@ -310,6 +169,8 @@ def apply_command(
     wait_s: Annotated[float, typer.Option("--wait", help="Seconds to wait for Ready.")] = 0.0,
 ) -> None:
     """Request, approve (policy + RBAC), dry-run and apply one option, as the chat buttons do."""
+    from deploy.approval import ChatIdentity
+    from deploy.render import service_kind
     from deploy.watch import wait_ready
 
     who = ChatIdentity(user=approver, groups=tuple(approver_group or ()))
@@ -358,6 +219,7 @@ def rollback_command(
     actor: Annotated[str, typer.Option("--actor", help="Chat user asking.")] = "cli",
 ) -> None:
     """Roll a deployment back one revision, or delete it when it has only one."""
+    from deploy.approval import ChatIdentity
     from deploy.rollback import rollback
 
     try:

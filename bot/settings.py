@@ -146,7 +146,7 @@ def load_settings(secrets_dir: Path | None = None) -> Settings:
     """
     try:
         if secrets_dir is not None:
-            return Settings(_secrets_dir=secrets_dir)  # type: ignore[call-arg]
+            return Settings(_secrets_dir=secrets_dir)
         return Settings()
     except ValidationError as exc:
         raise ConfigurationError(f"invalid settings: {exc}") from exc

@@ -7,7 +7,8 @@ signing secret, and a timestamp within five minutes); an unsigned or wrongly sig
 Surfaces (each registered by its own function, as Bolt's examples do):
 
 * ``app_mention`` — "@Preflight …" starts or continues the conversation of the thread it is in;
-* ``message`` — replies in a thread Preflight already talks in, and direct messages;
+* ``message`` — replies in a thread Preflight already talks in, and direct messages (each
+  top-level direct message starts a conversation; Preflight answers in its thread);
 * ``block_actions`` — a Preflight button sends its value as the clicker's next message, so an
   "Approve" click is an approval by the clicker (the deployer checks who that is).
 
@@ -43,7 +44,7 @@ from bot import slack_cards
 from bot.flow import ConversationFlow, Incoming
 from bot.replies import Reply
 from bot.settings import SlackSettings
-from domain.errors import ConfigurationError
+from domain.errors import BackendUnavailableError, ConfigurationError
 
 _log = logging.getLogger(__name__)
 _MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
@@ -121,7 +122,7 @@ def register_messages(app: App, flow: ConversationFlow) -> None:
         channel, thread_ts = event["channel"], event.get("thread_ts")
         if event.get("channel_type") == "im":
             _converse(flow, client, event, thread_ts=thread_ts or event["ts"])
-        elif thread_ts and flow.state(thread=thread_id(channel, thread_ts)).turns > 0:
+        elif thread_ts and _talking_in(flow, thread_id(channel, thread_ts)):
             _converse(flow, client, event, thread_ts=thread_ts)
 
 
@@ -193,6 +194,15 @@ def post_replies(client: WebClient, replies: list[Reply], *, channel: str, threa
                 )
         except (SlackApiError, SlackClientError) as exc:
             _log.error("Slack did not take a reply in %s: %s", channel, type(exc).__name__)
+
+
+def _talking_in(flow: ConversationFlow, thread: str) -> bool:
+    try:
+        return flow.state(thread=thread).turns > 0
+    except BackendUnavailableError as exc:
+        # Unknown whether Preflight talks here: staying quiet beats answering every thread.
+        _log.warning("Cannot tell whether to answer in %s: %s", thread, exc)
+        return False
 
 
 def _converse(flow: ConversationFlow, client: WebClient, event: Event, *, thread_ts: str) -> None:

@@ -113,52 +113,17 @@ def build_understander(settings: Settings, models: Mapping[str, ModelSpec]) -> U
 
 
 def build_deployment_service(settings: Settings) -> DeploymentService:
-    """The deployment service: a dry-run folder or a real cluster, records and audit trail.
+    """The deployment service the settings describe (see :mod:`bot.deploy_wiring`).
 
     Args:
         settings: Preflight's settings.
 
     Returns:
         The service.
-
-    Raises:
-        ConfigurationError: When the cluster cannot be reached by its configuration.
     """
-    from deploy.audit import AuditLog, JsonlAuditLog
-    from deploy.cluster import Cluster
-    from deploy.dryrun_cluster import DryRunCluster
-    from deploy.records import MemoryRecords, RecordStore
-    from deploy.service import DeploymentService
-    from deploy.validate import PlanChecks
+    from bot.deploy_wiring import deployment_service
 
-    cluster: Cluster
-    if settings.cluster.mode == "api":
-        from deploy.k8s_cluster import KubernetesCluster
-
-        cluster = KubernetesCluster.from_kubeconfig(
-            settings.cluster.kubeconfig, context=settings.cluster.context
-        )
-    else:
-        cluster = DryRunCluster(settings.cluster.output_dir)
-    records: RecordStore = MemoryRecords()
-    audit: AuditLog = JsonlAuditLog(settings.audit.path)
-    if settings.state.redis_url is not None:
-        from deploy.audit_redis import RedisAuditLog
-        from deploy.redis_records import RedisRecords
-
-        url = settings.state.redis_url.get_secret_value()
-        records, audit = RedisRecords.from_url(url), RedisAuditLog.from_url(url)
-    checks = PlanChecks(
-        allowed_namespaces=tuple(settings.cluster.allowed_namespaces),
-        allowed_images=tuple(settings.cluster.allowed_images),
-    )
-    return DeploymentService(
-        cluster=cluster,
-        records=records,
-        audit=audit,
-        checks=checks,
-        impersonate_approver=settings.cluster.impersonate_approver,
-    )
+    return deployment_service(settings)
 
 
 class ServiceDeployer:

@@ -279,3 +279,22 @@ async def test_chart_is_uploaded_into_the_thread(slack: SlackSide) -> None:
     assert (upload["channel_id"], upload["thread_ts"]) == (CHANNEL, ts)
     assert upload["files"][0]["title"]
     assert slack.standin.recorded.blobs[0].startswith(b"\x89PNG")
+
+
+async def test_threads_preflight_is_not_in_are_left_alone_and_direct_messages_answered(
+    slack: SlackSide,
+) -> None:
+    others = reply_in_thread("chatbot for 500 users", ts="1700000000.000801", thread_ts="1.0")
+    await slack.event(others)
+    direct = {
+        "type": "message",
+        "channel_type": "im",
+        "channel": "D0ALICE",
+        "user": "UALICE",
+        "text": "Support chatbot for about 500 employees, first token within a second",
+        "ts": "1700000000.000802",
+    }
+    await slack.event(direct)
+    (post,) = await slack.posts(1)
+    assert (post["channel"], post["thread_ts"]) == ("D0ALICE", "1700000000.000802")
+    assert slack.flow.state(thread=thread_id(CHANNEL, "1.0")).turns == 0

@@ -58,6 +58,7 @@ def recommender() -> LoadPricedRecommender:
 @pytest.fixture
 def flow(tmp_path: Path, recommender: LoadPricedRecommender) -> ConversationFlow:
     config = Settings(
+        data_dir=tmp_path,
         cluster=ClusterSettings(output_dir=tmp_path / "out"),
         audit=AuditSettings(path=tmp_path / "audit.jsonl"),
     )
@@ -176,7 +177,7 @@ def test_chart_before_any_recommendation_says_so(flow: ConversationFlow) -> None
 
 
 def test_backend_outage_is_a_clear_reply(tmp_path: Path) -> None:
-    config = Settings(audit=AuditSettings(path=tmp_path / "audit.jsonl"))
+    config = Settings(data_dir=tmp_path, audit=AuditSettings(path=tmp_path / "audit.jsonl"))
     deps = FlowDependencies(
         understander=TextUnderstander(),
         recommender=LoadPricedRecommender(),

@@ -12,7 +12,7 @@ from bot.state_memory import InMemoryStateStore
 from bot.state_redis import RedisStateStore
 from bot.wiring import build_deployment_service, build_store
 from deploy.dryrun_cluster import DryRunCluster
-from deploy.records import MemoryRecords
+from deploy.file_records import FileRecords
 from deploy.redis_records import RedisRecords
 
 
@@ -31,7 +31,7 @@ def test_state_store_follows_the_redis_url(url: str | None, kind: type) -> None:
 @pytest.mark.parametrize(
     ("url", "records"),
     [
-        pytest.param(None, MemoryRecords, id="embedded"),
+        pytest.param(None, FileRecords, id="embedded"),
         pytest.param("redis://127.0.0.1:6379/15", RedisRecords, id="redis"),
     ],
 )
@@ -39,6 +39,7 @@ def test_deployment_service_is_a_dry_run_folder_by_default(
     tmp_path: Path, url: str | None, records: type
 ) -> None:
     settings = Settings(
+        data_dir=tmp_path,
         state=StateSettings(redis_url=SecretStr(url) if url else None),
         cluster=ClusterSettings(output_dir=tmp_path / "out"),
         audit=AuditSettings(path=tmp_path / "audit.jsonl"),

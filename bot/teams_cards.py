@@ -4,7 +4,7 @@ A :class:`~bot.replies.Reply` becomes one card: a text block coloured by the rep
 fact set for its fields, a grid of column sets per table, and ``Action.Submit`` buttons whose
 ``data`` is ``{"preflight_choice": <value>}``; Teams posts that data back as the ``value`` of a
 message activity, which the channel turns into the clicker's next message. Images become inline
-PNG attachments (data URIs) beside the card, when small enough for a Teams message.
+PNG attachments (data URIs) beside the card, up to the 1 MB Teams shows.
 
 This module builds data only: it must not import botbuilder or call the network.
 """
@@ -19,8 +19,9 @@ from bot.replies import Image, Reply, ReplyKind, Table
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 CHOICE_KEY = "preflight_choice"
 """Key of an ``Action.Submit``'s data that carries the choice's value."""
-MAX_INLINE_IMAGE_BYTES = 20_000
-"""Teams refuses bot messages over about 28 KB; larger images are described instead."""
+MAX_INLINE_IMAGE_BYTES = 1_000_000
+"""Teams shows pictures up to 1 MB (base64 images do not count towards its 100 KB message limit);
+larger images are described in the card instead."""
 
 Card = dict[str, Any]
 

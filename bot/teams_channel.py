@@ -34,6 +34,7 @@ from bot import teams_cards
 from bot.flow import ConversationFlow, Incoming
 from bot.replies import Reply
 from bot.settings import TeamsSettings
+from domain.errors import ConfigurationError
 
 
 @dataclass(frozen=True)
@@ -125,7 +126,12 @@ def build_teams_adapter(settings: TeamsSettings) -> CloudAdapter:
 
     Returns:
         The adapter.
+
+    Raises:
+        ConfigurationError: When an app id is set without its password.
     """
+    if settings.app_id and settings.app_password is None:
+        raise ConfigurationError("Teams needs PREFLIGHT_TEAMS__APP_PASSWORD with __APP_ID")
     configuration = _BotConfiguration(
         APP_ID=settings.app_id or "",
         APP_PASSWORD=settings.app_password.get_secret_value() if settings.app_password else "",

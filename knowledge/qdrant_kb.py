@@ -345,7 +345,7 @@ class QdrantKnowledgeBase:
         re-ranked here, and only the final ``limit`` points are read in full.
         """
         fetch = max(limit * _RERANK, 20)
-        points = self._candidates(vector, wanted, fetch)
+        points = self._candidates(vector, wanted, fetch, limit)
         ranked = sorted(
             points,
             key=lambda p: -(p.score + _LEXICAL_WEIGHT * lexical_overlap(query_terms, _words(p))),
@@ -368,7 +368,9 @@ class QdrantKnowledgeBase:
             for p in ranked
         ]
 
-    def _candidates(self, vector: list[float], wanted: dict[str, str], fetch: int) -> list[Any]:
+    def _candidates(
+        self, vector: list[float], wanted: dict[str, str], fetch: int, enough: int
+    ) -> list[Any]:
         name = self._names["benchmark"]
 
         def query(limit: int, native: bool) -> list[Any]:
@@ -389,7 +391,7 @@ class QdrantKnowledgeBase:
             return query(fetch, native=True)
         nearest = query(fetch * _OVERFETCH, native=False)
         kept = [p for p in nearest if all((p.payload or {}).get(k) == v for k, v in wanted.items())]
-        if len(kept) >= fetch or len(nearest) < fetch * _OVERFETCH:
+        if len(kept) >= enough or len(nearest) < fetch * _OVERFETCH:
             return kept[:fetch]
         return query(fetch, native=True)  # rare values: let Qdrant scan with the filter
 

@@ -21,6 +21,8 @@ from simulate.memory import kv_bytes_per_token
 
 # Ampere GPUs run FP8 weights through vLLM's weight-only (Marlin) kernels; Turing cannot.
 _FP8_WEIGHT_ONLY = frozenset({GpuFamily.A100, GpuFamily.A10G, GpuFamily.A30})
+# Checkpoints a GPU vendor quantized for its own hardware (amd/…-FP8-KV, nvidia/…-FP4).
+_GPU_VENDOR_ORGS = frozenset({"nvidia", "amd", "intel"})
 # Turing has no bf16; vLLM serves 16-bit weights as fp16 there.
 _NO_BF16 = frozenset({GpuFamily.T4})
 _TP_SIZES = (1, 2, 4, 8)
@@ -191,9 +193,13 @@ def _is_16bit(precision: str) -> bool:
 
 
 def _representative(
-    family: ModelFamily, precision: Precision, named: frozenset[str], task: Task
+    family: ModelFamily, precision: Precision, named: frozenset[str], task: Task, vendor: str
 ) -> ModelSpec | None:
-    """The checkpoint that stands for the family at ``precision``."""
+    """The checkpoint that stands for the family at ``precision`` on a GPU of ``vendor``.
+
+    Preference: tagged for the task, not a checkpoint another GPU vendor quantized for its own
+    hardware, highest published quality, named, instruct, the base id.
+    """
     if _is_16bit(precision.value):
         pool = [m for m in family.members if _is_16bit(m.native_precision)]
     else:
@@ -205,6 +211,7 @@ def _representative(
         pool,
         key=lambda m: (
             task in m.tasks or not m.tasks,
+            m.hf_id.split("/")[0].lower() not in _GPU_VENDOR_ORGS - {vendor.lower()},
             quality_of(m) or 0.0,
             m.hf_id in named,
             m.instruct,
@@ -283,7 +290,7 @@ def enumerate_candidates(
     for family in families:
         for gpu in gpu_list:
             for precision in precisions_for(family, gpu):
-                model = _representative(family, precision, named, task)
+                model = _representative(family, precision, named, task, gpu.vendor)
                 if model is None:
                     continue
                 quantization = _load_time_quantization(model, precision)

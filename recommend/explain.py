@@ -23,6 +23,7 @@ from recommend.sizing import Sized, predicted_ms
 POPULAR_FAMILIES = ("H100", "A100", "L40S", "L4")
 _RECORDS_CITED = 3
 _PATTERNS_CITED = 2
+_SIZE_RATIO = 2.0  # records of models within 2× the size are cited as comparable
 
 
 def _fmt(value: float | None, unit: str) -> str:
@@ -75,8 +76,20 @@ def _patterns(
     return [p for p in ranked if relevance(p) >= 2][:_PATTERNS_CITED]
 
 
+def _comparable(record: BenchmarkRecord, option: Sized, ctx: RecommendContext) -> bool:
+    """A record worth citing: the same architecture, or a model of similar size."""
+    model = option.candidate.model
+    if ctx.records.architecture(record.model) == ctx.records.architecture(model.hf_id):
+        return True
+    size = record.params_b
+    return size is not None and 1 / _SIZE_RATIO <= size / model.params_b <= _SIZE_RATIO
+
+
 def evidence(option: Sized, demand: Demand, ctx: RecommendContext) -> list[Evidence]:
     """What the option's numbers rest on.
+
+    Measured records are cited when they are of the same architecture or of a model within 2×
+    the size; the prediction's basis is always stated first.
 
     Args:
         option: The sized option.
@@ -104,6 +117,7 @@ def evidence(option: Sized, demand: Demand, ctx: RecommendContext) -> list[Evide
         output_tokens=demand.output_tokens,
         k=_RECORDS_CITED,
     )
+    records = [r for r in records if _comparable(r, option, ctx)]
     items += [
         Evidence(
             kind="measurement",

@@ -124,14 +124,16 @@ class SlackSide:
         return await asyncio.to_thread(self.standin.wait_for_posts, count)
 
 
-def mention(text: str, *, ts: str, user: str = "UALICE", thread_ts: str | None = None):
+def mention(
+    text: str, *, ts: str, user: str = "UALICE", thread_ts: str | None = None
+) -> dict[str, Any]:
     """An ``app_mention`` event."""
     event = {"type": "app_mention", "user": user, "text": f"<@{BOT_USER}> {text}", "ts": ts}
     event |= {"channel": CHANNEL, "event_ts": ts}
     return event | ({"thread_ts": thread_ts} if thread_ts else {})
 
 
-def reply_in_thread(text: str, *, ts: str, thread_ts: str, user: str = "UALICE"):
+def reply_in_thread(text: str, *, ts: str, thread_ts: str, user: str = "UALICE") -> dict[str, Any]:
     """A plain ``message`` event in a thread (no mention)."""
     return {
         "type": "message",
@@ -169,7 +171,9 @@ async def slack(tmp_path: Path, recommender: EngineRecommender) -> AsyncIterator
     assert standin.recorded.violations == []
 
 
-def test_a_token_slack_refuses_stops_start_up(tmp_path: Path, recommender: EngineRecommender):
+def test_a_token_slack_refuses_stops_start_up(
+    tmp_path: Path, recommender: EngineRecommender
+) -> None:
     standin = SlackStandIn(token=TOKEN)
     with standin.running():
         flow = conversation_harness.make_flow(tmp_path, recommender, InMemoryStateStore())

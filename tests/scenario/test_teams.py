@@ -25,6 +25,7 @@ from bot.http_server import TEAMS_PATH, build_http_app
 from bot.settings import TeamsSettings
 from bot.state_memory import InMemoryStateStore
 from bot.teams_channel import TeamsEndpoint
+from domain.errors import ConfigurationError
 from domain.requirements import Task
 from tests.scenario import conversation_harness
 from tests.scenario.teams_standin import ConnectorStandIn
@@ -45,7 +46,9 @@ class TeamsSide:
         self.connector = connector
         self.flow = flow
 
-    def activity(self, *, text: str | None = None, value: Any = None, user: str = "aad-alice"):
+    def activity(
+        self, *, text: str | None = None, value: Any = None, user: str = "aad-alice"
+    ) -> dict[str, Any]:
         """A message activity in the channel thread, from ``user``."""
         activity: dict[str, Any] = {
             "type": "message",
@@ -173,3 +176,20 @@ async def test_with_an_app_id_an_unauthenticated_activity_is_refused(
     assert await side.post(side.activity(text="support chatbot for 500 employees")) == 401
     assert side.connector.sent == []
     assert side.state().turns == 0
+
+
+def test_an_app_id_without_its_password_stops_start_up(
+    tmp_path: Path, recommender: EngineRecommender
+) -> None:
+    flow = conversation_harness.make_flow(tmp_path, recommender, InMemoryStateStore())
+    with pytest.raises(ConfigurationError, match="APP_PASSWORD"):
+        TeamsEndpoint(TeamsSettings(app_id="00000000-0000-0000-0000-000000000001"), flow)
+
+
+async def test_the_chart_is_sent_as_an_inline_png_beside_its_card(teams: TeamsSide) -> None:
+    await teams.post(teams.activity(text="Summarize 50k documents a day overnight"))
+    await teams.post(teams.activity(text="chart"))
+    _, activity = teams.connector.sent[-1]
+    kinds = [attachment["contentType"] for attachment in activity["attachments"]]
+    assert kinds == ["application/vnd.microsoft.card.adaptive", "image/png"]
+    assert activity["attachments"][1]["contentUrl"].startswith("data:image/png;base64,iVBOR")

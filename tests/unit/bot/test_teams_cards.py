@@ -40,7 +40,7 @@ def test_data_that_is_not_a_preflight_choice_is_ignored(value: object) -> None:
 
 def test_small_images_are_inlined_and_large_ones_described() -> None:
     small = Image(title="Chart", alt_text="cost vs latency", png=b"\x89PNG" + b"0" * 100)
-    large = Image(title="Big", alt_text="too big to inline", png=b"\x89PNG" + b"0" * 50_000)
+    large = Image(title="Big", alt_text="too big to inline", png=b"\x89PNG" + b"0" * 1_000_000)
     reply = Reply(text="charts", images=(small, large))
     (attachment,) = teams_cards.image_attachments(reply)
     assert attachment["contentUrl"].startswith("data:image/png;base64,")

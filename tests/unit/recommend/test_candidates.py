@@ -99,3 +99,22 @@ def test_quality_uses_mmlu_scale_and_size_stand_in(context: RecommendContext) ->
     unscored = context.models["Qwen/Qwen3-8B"]
     assert quality_of(unscored) is None
     assert 55 < quality_score(unscored) < 75
+
+
+@pytest.mark.parametrize(
+    ("gpu", "checkpoint"),
+    [
+        pytest.param("H100-SXM-80GB", "nvidia/Llama-3.1-405B-Instruct-FP8", id="nvidia"),
+        pytest.param("MI300X", "amd/Llama-3.1-405B-Instruct-FP8-KV", id="amd"),
+    ],
+)
+def test_vendor_quantized_checkpoints_go_to_their_own_hardware(
+    context: RecommendContext, gpu: str, checkpoint: str
+) -> None:
+    families = model_families(context.models, ["meta-llama/Llama-3.1-405B"])
+    fp8 = [
+        c
+        for c in enumerate_candidates(families, [context.gpus[gpu]], Requirements(), Task.CHATBOT)
+        if c.precision is Precision.FP8
+    ]
+    assert {c.model.hf_id for c in fp8} == {checkpoint}

@@ -107,9 +107,13 @@ def stats(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Count the indexed records and patterns and the catalogued GPUs and models."""
+    from knowledge.catalog import load_gpus
+
     try:
-        with _open(load_settings()) as kb:
-            counts = kb.stats()
+        settings = load_settings()
+        gpus = load_gpus(price_file=settings.knowledge.price_file)  # checks the operator's prices
+        with _open(settings) as kb:
+            counts = kb.stats().model_copy(update={"gpus": len(gpus)})
     except (UserFacingError, BackendUnavailableError, ConfigurationError) as exc:
         raise _fail(exc) from exc
     if as_json:

@@ -63,11 +63,16 @@ _CANDIDATE_FIELDS = (
     "model",
     "gpu",
     "gpu_family",
+    "gpu_count",
     "precision",
     "engine",
+    "tensor_parallel",
     "load_type",
     "input_tokens",
     "output_tokens",
+    "source_id",
+    "record_ids",
+    "n_records",
 )
 _INTERNAL_KEYS = {"_node_content", "_node_type", "doc_id", "document_id", "ref_doc_id", "kind"}
 _RERANK = 4  # candidates per wanted hit that the lexical bonus may reorder
@@ -340,9 +345,8 @@ class QdrantKnowledgeBase:
     ) -> list[SearchHit]:
         """Nearest measured configurations, read in two steps to stay fast in local mode.
 
-        Local mode deep-copies every returned payload (a configuration lists all its record
-        ids), so candidates come back with a few small fields only; they are filtered and
-        re-ranked here, and only the final ``limit`` points are read in full.
+        Candidates come back with their metadata but without LlamaIndex's serialised node (local
+        mode deep-copies every returned payload); they are filtered and re-ranked here.
         """
         fetch = max(limit * _RERANK, 20)
         points = self._candidates(vector, wanted, fetch, limit)
@@ -350,19 +354,10 @@ class QdrantKnowledgeBase:
             points,
             key=lambda p: -(p.score + _LEXICAL_WEIGHT * lexical_overlap(query_terms, _words(p))),
         )[:limit]
-        if not ranked:
-            return []
-        full = self._call(
-            "retrieve",
-            functools.partial(
-                self._client.retrieve, self._names["benchmark"], ids=[p.id for p in ranked]
-            ),
-        )
-        by_id = {str(point.id): point.payload or {} for point in full}
         return [
             _payload_hit(
                 "benchmark",
-                by_id.get(str(p.id), p.payload or {}),
+                p.payload or {},
                 p.score + _LEXICAL_WEIGHT * lexical_overlap(query_terms, _words(p)),
             )
             for p in ranked
@@ -431,7 +426,8 @@ class QdrantKnowledgeBase:
 
 
 def _words(point: Any) -> str:
-    return " ".join(str(value) for value in (point.payload or {}).values())
+    payload = point.payload or {}
+    return " ".join(str(payload.get(key, "")) for key in _CANDIDATE_FIELDS[:-2])
 
 
 def _payload_hit(kind: Kind, payload: dict[str, Any], score: float) -> SearchHit:

@@ -123,8 +123,6 @@ def _from_vector(vector: Arr) -> Efficiencies:
 def _fit_scope(data: _FitData, parent: Efficiencies, kind: ScopeKind) -> tuple[Efficiencies, float]:
     mask = ~np.isnan(data.targets)
     log_meas = np.log(np.where(mask, data.targets, 1.0))
-    # Each measured run counts once, however many metrics its source reported.
-    weight = (1.0 / np.sqrt(np.maximum(mask.sum(axis=1, keepdims=True), 1)) * np.ones_like(log_meas))[mask]
     start = np.clip(_to_vector(parent), _LOWER + 1e-6, _UPPER - 1e-6)
     prior_w = np.sqrt(_PRIOR_PSEUDO_ROWS[kind]) / _PRIOR_SIGMA
     n = len(data.cases)
@@ -132,7 +130,7 @@ def _fit_scope(data: _FitData, parent: Efficiencies, kind: ScopeKind) -> tuple[E
     def residuals(vector: Arr) -> Arr:
         effs = [_from_vector(vector)] * n
         pred = _predict(data.cases, data.costs, effs)
-        data_res = weight * (np.log(np.maximum(pred, 1e-9)) - log_meas)[mask]
+        data_res = (np.log(np.maximum(pred, 1e-9)) - log_meas)[mask]
         return np.concatenate([data_res, prior_w * (vector - start)])
 
     result = least_squares(

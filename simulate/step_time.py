@@ -6,7 +6,7 @@ reading the weights and the KV cache from HBM (:func:`weight_read_s`, :func:`kv_
 the matrix and attention FLOPs (:func:`matmul_flops_s`, :func:`attention_flops_s`), by the
 tensor-parallel all-reduces (:func:`allreduce_s`) and by a fixed per-step overhead
 (:func:`step_overhead_s`). :func:`step_s` combines them with calibrated efficiencies:
-``max(memory, compute) + communication + overhead``.
+``max(weights, matmul FLOPs) + max(KV, attention FLOPs) + communication + overhead``.
 
 Every term takes numpy arrays (or floats) and broadcasts, so the same code prices one step in
 the scheduler and thousands of benchmark rows at once in calibration. Terms are at 100 %
@@ -262,7 +262,7 @@ def step_s(
     prefill_tokens: float | Arr = 0.0,
     prefill_pairs: float | Arr = 0.0,
 ) -> Arr:
-    """Seconds of one step: ``max(memory, compute) + all-reduce + overhead``.
+    """Seconds of one step: matmuls + attention (each max of memory, FLOPs) + all-reduce + overhead.
 
     Args:
         costs: The replica.
@@ -278,17 +278,21 @@ def step_s(
     decode = _arr(decode_seqs)
     prefill = _arr(prefill_tokens)
     tokens = decode + prefill
-    memory = (
-        weight_read_s(costs, tokens) / eff.memory + kv_read_s(costs, context_tokens) / eff.kv_memory
+    # The matrix multiplications (weights streamed once for all tokens) and the attention
+    # kernels (KV cache read per sequence) run one after the other, each bound by the slower
+    # of its memory traffic and its FLOPs.
+    linear = np.maximum(
+        weight_read_s(costs, tokens) / eff.memory,
+        matmul_flops_s(costs, decode) / eff.decode + matmul_flops_s(costs, prefill) / eff.prefill,
     )
-    compute = (
-        matmul_flops_s(costs, decode) + attention_flops_s(costs, context_tokens)
-    ) / eff.decode + (
-        matmul_flops_s(costs, prefill) + attention_flops_s(costs, prefill_pairs)
-    ) / eff.prefill
+    attention = np.maximum(
+        kv_read_s(costs, context_tokens) / eff.kv_memory,
+        attention_flops_s(costs, context_tokens) / eff.decode
+        + attention_flops_s(costs, prefill_pairs) / eff.prefill,
+    )
     comm = allreduce_s(costs, tokens, eff.allreduce_latency_s)
     host = step_overhead_s(costs, eff.overhead_s, eff.per_layer_s) + decode * eff.per_seq_s
-    return np.maximum(memory, compute) + comm + host
+    return linear + attention + comm + host
 
 
 class ScalarStep:
@@ -340,17 +344,16 @@ class ScalarStep:
             Seconds.
         """
         tokens = decode_seqs + prefill_tokens
-        memory = self._dense_s + self._kv_s * context_tokens
+        weights = self._dense_s
         if self._experts:
-            memory += self._expert_s * self._experts * (1.0 - self._miss**tokens)
-        compute = (
-            self._dec_s * decode_seqs
-            + self._ctx_s * context_tokens
-            + self._pre_s * prefill_tokens
-            + self._pairs_s * prefill_pairs
+            weights += self._expert_s * self._experts * (1.0 - self._miss**tokens)
+        linear = max(weights, self._dec_s * decode_seqs + self._pre_s * prefill_tokens)
+        attention = max(
+            self._kv_s * context_tokens,
+            self._ctx_s * context_tokens + self._pairs_s * prefill_pairs,
         )
         host = self._fixed_s + self._seq_s * decode_seqs
-        return max(memory, compute) + self._comm_s * tokens + host
+        return linear + attention + self._comm_s * tokens + host
 
     def decode_run_s(self, decode_seqs: int, context_tokens: float, steps: int) -> Arr:
         """Cumulative seconds of ``steps`` pure-decode steps (the context grows each step).
@@ -364,10 +367,11 @@ class ScalarStep:
             Array of cumulative seconds after each step.
         """
         ctx = context_tokens + decode_seqs * np.arange(steps, dtype=np.float64)
-        memory = self._dense_s + self._kv_s * ctx
+        weights = self._dense_s
         if self._experts:
-            memory = memory + self._expert_s * self._experts * (1.0 - self._miss**decode_seqs)
-        compute = self._dec_s * decode_seqs + self._ctx_s * ctx
+            weights += self._expert_s * self._experts * (1.0 - self._miss**decode_seqs)
+        linear = max(weights, self._dec_s * decode_seqs)
+        attention = np.maximum(self._kv_s * ctx, self._ctx_s * ctx)
         host = self._fixed_s + self._seq_s * decode_seqs
-        per_step = np.maximum(memory, compute) + self._comm_s * decode_seqs + host
+        per_step = linear + attention + self._comm_s * decode_seqs + host
         return np.cumsum(per_step)

@@ -74,8 +74,11 @@ def build(
         if if_missing and local and kb_build.is_built(data_dir, collection):
             print(f"knowledge base already built in {data_dir / 'qdrant'}")
             return
+        from knowledge.records import load_records
+
+        total = len(load_records(data_dir))
         with _open(settings) as kb, _progress() as bar:
-            task = bar.add_task("indexing benchmark records", total=None)
+            task = bar.add_task("indexing benchmark records", total=total)
             report = kb_build.build(
                 kb,
                 data_dir=data_dir,

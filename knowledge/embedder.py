@@ -15,6 +15,7 @@ import torch
 from llama_index.core.base.embeddings.base import BaseEmbedding
 from pydantic import PrivateAttr
 from sentence_transformers import SentenceTransformer
+from transformers.utils import logging as hf_logging
 
 from domain.errors import ConfigurationError
 
@@ -43,6 +44,7 @@ def bundled_model_path() -> Path:
 
 @lru_cache(maxsize=2)
 def _load(path: str) -> SentenceTransformer:
+    hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]  # quiet CLI output
     return SentenceTransformer(path, device="cpu", local_files_only=True)
 
 

@@ -281,3 +281,45 @@ def pattern_metadata(pattern: DeploymentPattern) -> dict[str, Any]:
         "precision": pattern.precision,
         "tensor_parallel": pattern.tensor_parallel,
     }
+
+
+LEXICAL_WEIGHT = 0.3
+_INTERNAL_KEYS = {"_node_content", "_node_type", "doc_id", "document_id", "ref_doc_id", "kind"}
+
+
+def blended_score(similarity: float, query_terms: set[str], text: str) -> float:
+    """Similarity by meaning plus a bonus for the query's exact words found in ``text``.
+
+    Sizes, GPU names and acronyms ("405", "MI300X", "JSON") are what a small embedding model
+    blurs; the bonus lets them decide between candidates that mean about the same.
+
+    Args:
+        similarity: Cosine similarity of query and candidate.
+        query_terms: Terms of the query (see :func:`terms`).
+        text: The candidate's stored text and metadata.
+
+    Returns:
+        The blended score.
+    """
+    return float(similarity) + LEXICAL_WEIGHT * lexical_overlap(query_terms, text)
+
+
+def hit_from_payload(kind: Kind, payload: dict[str, Any], score: float) -> SearchHit:
+    """A search hit from a stored payload (storage-internal keys dropped).
+
+    Args:
+        kind: pattern or benchmark.
+        payload: The stored metadata, with ``ref_id`` and ``title``.
+        score: The hit's score.
+
+    Returns:
+        The hit.
+    """
+    meta = {k: v for k, v in payload.items() if k not in _INTERNAL_KEYS}
+    return SearchHit(
+        id=str(meta.pop("ref_id")),
+        kind=kind,
+        title=str(meta.pop("title", "")),
+        score=round(float(score), 4),
+        metadata=meta,
+    )

@@ -45,8 +45,9 @@ from knowledge.kb import (
     KbStats,
     Kind,
     SearchHit,
+    blended_score,
     configuration_metadata,
-    lexical_overlap,
+    hit_from_payload,
     pattern_metadata,
     pattern_text,
     record_embedding_text,
@@ -74,9 +75,7 @@ _CANDIDATE_FIELDS = (
     "record_ids",
     "n_records",
 )
-_INTERNAL_KEYS = {"_node_content", "_node_type", "doc_id", "document_id", "ref_doc_id", "kind"}
 _RERANK = 4  # candidates per wanted hit that the lexical bonus may reorder
-_LEXICAL_WEIGHT = 0.3
 Progress = Callable[[int], None]
 _Item = tuple[str, dict[str, Any], int, str]
 
@@ -352,13 +351,11 @@ class QdrantKnowledgeBase:
         points = self._candidates(vector, wanted, fetch, limit)
         ranked = sorted(
             points,
-            key=lambda p: -(p.score + _LEXICAL_WEIGHT * lexical_overlap(query_terms, _words(p))),
+            key=lambda p: -blended_score(p.score, query_terms, _words(p)),
         )[:limit]
         return [
-            _payload_hit(
-                "benchmark",
-                p.payload or {},
-                p.score + _LEXICAL_WEIGHT * lexical_overlap(query_terms, _words(p)),
+            hit_from_payload(
+                "benchmark", p.payload or {}, blended_score(p.score, query_terms, _words(p))
             )
             for p in ranked
         ]
@@ -430,27 +427,7 @@ def _words(point: Any) -> str:
     return " ".join(str(payload.get(key, "")) for key in _CANDIDATE_FIELDS[:-2])
 
 
-def _payload_hit(kind: Kind, payload: dict[str, Any], score: float) -> SearchHit:
-    meta = {k: v for k, v in payload.items() if k not in _INTERNAL_KEYS}
-    return SearchHit(
-        id=str(meta.pop("ref_id")),
-        kind=kind,
-        title=str(meta.pop("title", "")),
-        score=round(float(score), 4),
-        metadata=meta,
-    )
-
-
 def _hit(kind: Kind, node: BaseNode, score: float, query_terms: set[str]) -> SearchHit:
-    """A hit scored by meaning plus a small bonus for the query's exact words (sizes, GPU
-    names and acronyms such as "405", "MI300X" or "JSON" that a small embedding model blurs)."""
     meta = dict(node.metadata)
     text = node.get_content() + " " + " ".join(str(value) for value in meta.values())
-    blended = float(score) + _LEXICAL_WEIGHT * lexical_overlap(query_terms, text)
-    return SearchHit(
-        id=str(meta.pop("ref_id")),
-        kind=kind,
-        title=str(meta.pop("title", "")),
-        score=round(blended, 4),
-        metadata={key: value for key, value in meta.items() if key != "kind"},
-    )
+    return hit_from_payload(kind, meta, blended_score(score, query_terms, text))

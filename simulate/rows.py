@@ -37,7 +37,7 @@ METRICS: tuple[str, ...] = (
 )
 SAME_ARCHITECTURE = {"huggyllama/llama-7b": "meta-llama/Llama-2-7b-hf"}
 _FLAG_PREFIXES = ("WARNING", "SUSPECT", "CHECK")
-_SATURATED_SEQS = {"trtllm": 4096, "vllm": 256}
+_SATURATED_SEQS = {"trtllm": 2048, "vllm": 256}
 
 
 def _num(text: str | None) -> float | None:

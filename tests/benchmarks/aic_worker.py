@@ -257,7 +257,8 @@ def estimate(plan: Plan, timeout_s: int) -> dict[str, str]:
     # A benchmark harness around third-party code: whatever AIConfigurator raises for one row
     # (its own error tree, lookups, hub errors) becomes that row's note, never a stopped run.
     except Exception as exc:  # noqa: BLE001
-        out = {"aic_note": f"AIConfigurator failed: {type(exc).__name__}: {exc}"[:300]}
+        message = str(exc).replace(plan.model_path, plan.model)
+        out = {"aic_note": f"AIConfigurator failed: {type(exc).__name__}: {message}"[:300]}
     finally:
         signal.alarm(0)
     out["aic_seconds"] = f"{time.perf_counter() - started:.3f}"

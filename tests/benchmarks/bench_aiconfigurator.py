@@ -206,7 +206,7 @@ def print_table(title: str, rows: list[Row], idx: list[int], predictors: list[Pr
             and all(get(i, label) is not None for _, get in predictors)
         ]
         cells = "".join(
-            f" | {score(pairs_for(rows, scored, get, label)):>22}" for _, get in predictors
+            f" | {score(pairs_for(rows, scored, get, label)):>25}" for _, get in predictors
         )
         print(f"{label:8} {len(scored):5}{cells}")
 
@@ -255,11 +255,12 @@ def print_coverage(rows: list[Row], aic_rows: list[Row], predictors: list[Predic
         if r["aic_version"]
     )
     print("AIConfigurator databases: " + ", ".join(f"{k} ({n})" for k, n in sorted(used.items())))
+    prefix = "AIConfigurator failed: "
     failed = Counter(
-        r["aic_note"].split(":")[1] for r in aic_rows if r["aic_note"].startswith("AIC")
+        r["aic_note"][len(prefix) :][:90] for r in aic_rows if r["aic_note"].startswith(prefix)
     )
     for reason, count in failed.items():
-        print(f"AIConfigurator failed on {count} rows:{reason}")
+        print(f"AIConfigurator failed on {count} rows: {reason}…")
 
 
 def print_verdict(rows: list[Row], idx: list[int], predictors: list[Predictor]) -> None:

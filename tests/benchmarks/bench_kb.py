@@ -92,14 +92,16 @@ def bench_build(folder: Path) -> None:
         print(f"query embedding alone: {_percentiles(embed)}")
         for label, chosen in (("filtered search", FILTERS), ("unfiltered search", [{}])):
             fresh = [
-                _timed(lambda q=query, f=flt, i=i: kb.search(f"{q} ({i})", limit=5, **f))  # type: ignore[arg-type]
+                _timed(
+                    lambda q=query, f=flt, i=i, t=label: kb.search(f"{q} ({t} {i})", limit=5, **f)
+                )  # type: ignore[arg-type]
                 for i in range(3)
                 for query in QUERIES
                 for flt in chosen
             ]
             print(f"{label}, new text each time: {_percentiles(fresh)}")
             repeated = [  # the query vector is cached: what Qdrant and the re-ranking cost
-                _timed(lambda q=query, f=flt: kb.search(f"{q} (0)", limit=5, **f))  # type: ignore[arg-type]
+                _timed(lambda q=query, f=flt, t=label: kb.search(f"{q} ({t} 0)", limit=5, **f))  # type: ignore[arg-type]
                 for query in QUERIES
                 for flt in chosen
             ]

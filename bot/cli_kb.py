@@ -121,11 +121,11 @@ def stats(
         raise _fail(exc) from exc
     if as_json:
         print(json.dumps(counts.model_dump()))
-        return
-    table = Table("what", "count")
-    for name, value in counts.model_dump().items():
-        table.add_row(name, str(value))
-    Console().print(table)
+    else:
+        table = Table("what", "count")
+        for name, value in counts.model_dump().items():
+            table.add_row(name, str(value))
+        Console().print(table)
     if counts.benchmarks == 0:
         _err.print("the knowledge base is empty: run `preflight kb build`")
 

@@ -70,7 +70,7 @@ def _shapes(cases: Sequence[Case]) -> Shapes:
         kind=col([c.kind for c in cases]),
         value=col([c.value for c in cases]),
         max_num_seqs=col([float(c.config.max_num_seqs) for c in cases]),
-        max_num_batched_tokens=col([float(c.config.max_num_batched_tokens) for c in cases]),
+        max_num_batched_tokens=col([float(c.step_tokens) for c in cases]),
         kv_capacity_tokens=col([float(c.kv_capacity_tokens) for c in cases]),
         length_cv=col([0.0 for _ in cases]),
     )

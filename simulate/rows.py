@@ -123,6 +123,21 @@ class Case:
     value: float  # batch size, concurrency or req/s per replica (0 when saturated)
     replicas: int
     kv_capacity_tokens: int
+    step_tokens: int  # prompt tokens one step carries, as the measured engine ran
+
+
+def _step_tokens(engine: str, static: bool, batch: float, prompt: float, context: int) -> int:
+    """Prompt tokens one step may carry, as the measured engine was run.
+
+    TensorRT-LLM's static-batch benchmarks prefill the whole batch in one pass; vLLM without
+    chunked prefill (the default of the versions measured) takes ``max(max_model_len, 2048)``;
+    served loads use a chunked-prefill budget of 8,192.
+    """
+    if static and engine == "trtllm":
+        return max(1, math.ceil(batch * prompt))
+    if static and engine == "vllm":
+        return max(context, 2048)
+    return 8192
 
 
 def _tensor_parallel(record: BenchmarkRecord, model: ModelSpec, gpu: GpuSpec, context: int) -> int:
@@ -179,6 +194,7 @@ def case_from_record(
     value = (record.load_value or 0.0) / replicas
     if record.load_type == LoadType.OFFLINE and not saturated:
         value = max(1.0, math.ceil(value))
+    static = record.load_type == LoadType.OFFLINE and not saturated
     seqs = _SATURATED_SEQS.get(record.engine, 256) if saturated else max(256, math.ceil(value))
     config = ServingConfig(
         model=model.hf_id,
@@ -208,6 +224,7 @@ def case_from_record(
         value=value,
         replicas=replicas,
         kv_capacity_tokens=fit.kv_capacity_tokens,
+        step_tokens=_step_tokens(record.engine, static, value, i, context),
     )
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Collection, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
@@ -78,16 +78,7 @@ def _fallback_case(
     case = case_from_record(record, models, wider)
     if not isinstance(case, Case):
         return None
-    return Case(
-        record=case.record,
-        model=case.model,
-        gpu=gpus[record.gpu],
-        config=case.config,
-        kind=case.kind,
-        value=case.value,
-        replicas=case.replicas,
-        kv_capacity_tokens=case.kv_capacity_tokens,
-    )
+    return replace(case, gpu=gpus[record.gpu])
 
 
 def predict_records(

@@ -19,9 +19,9 @@ def test_doubling_traffic_raises_latency(
         model,
         gpu,
         make_config(),
-        make_workload(value=10.0),
+        make_workload(value=3.0),
         calibration,
-        workload_changes={"value": 20.0},
+        workload_changes={"value": 6.0},
     )
     assert after.req_per_s == pytest.approx(2 * before.req_per_s)
     assert after.e2e_ms.p95 > before.e2e_ms.p95

@@ -10,7 +10,7 @@ import csv
 import difflib
 import re
 from collections.abc import Iterable, Mapping
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from pathlib import Path
 
@@ -21,6 +21,7 @@ from domain.errors import InvalidInputError, UnknownNameError
 from domain.requirements import GpuFamily, Task
 
 _PERMISSIVE = {"apache-2.0", "mit"}
+YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when built with it
 _ARCH_KEYS = ("params_b", "layers", "hidden", "heads", "kv_heads", "head_dim", "vocab")
 
 
@@ -63,12 +64,17 @@ def gpu_family_of(name: str) -> GpuFamily:
     Raises:
         UnknownNameError: When no family matches.
     """
+    return _family_by_name(name.upper())
+
+
+@lru_cache(maxsize=1024)
+def _family_by_name(upper: str) -> GpuFamily:
+    """The family of an upper-cased GPU name, longest family name first (remembered)."""
     by_length = sorted(GpuFamily, key=lambda family: len(family.value), reverse=True)
-    upper = name.upper()
     for family in by_length:
         if upper == family.value.upper() or upper.startswith(family.value.upper() + "-"):
             return family
-    raise UnknownNameError("GPU family", name, [f.value for f in by_length][:3])
+    raise UnknownNameError("GPU family", upper, [f.value for f in by_length][:3])
 
 
 def _interconnect_gbps(text: str) -> float:
@@ -281,7 +287,7 @@ def _model_facts() -> dict[str, dict[str, object]]:
     path = data_path("model_facts.yaml")
     if not path.exists():
         return {}
-    document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    document = yaml.load(path.read_text(encoding="utf-8"), Loader=YAML_LOADER) or {}
     facts: dict[str, dict[str, object]] = {}
     for hf_id, entry in (document.get("models") or {}).items():
         fields: dict[str, object] = {"tasks": tuple(Task(task) for task in entry.get("tasks", ()))}

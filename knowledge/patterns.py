@@ -18,7 +18,14 @@ from pydantic import ValidationError
 from domain.benchmarks import DeploymentPattern
 from domain.catalog import GpuSpec, ModelSpec
 from domain.errors import InvalidInputError, UnknownNameError
-from knowledge.catalog import data_path, load_gpus, load_models, resolve_gpu, resolve_model
+from knowledge.catalog import (
+    YAML_LOADER,
+    data_path,
+    load_gpus,
+    load_models,
+    resolve_gpu,
+    resolve_model,
+)
 
 PATTERN_DIR = "patterns"
 
@@ -30,7 +37,7 @@ def _split_front_matter(text: str, path: Path) -> tuple[dict[str, object], str]:
     if not separator:
         raise InvalidInputError(f"{path}: front matter is not closed with '---'")
     try:
-        meta = yaml.safe_load(head)
+        meta = yaml.load(head, Loader=YAML_LOADER)
     except yaml.YAMLError as exc:
         raise InvalidInputError(f"{path}: front matter is not valid YAML: {exc}") from exc
     if not isinstance(meta, dict):

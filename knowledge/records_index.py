@@ -161,6 +161,20 @@ class RecordIndex:
                 mask &= (values >= bounds[0]) & (values <= bounds[1])
         return [self.records[p] for p in np.flatnonzero(mask).tolist()]
 
+    def measured_on(self, model: str, gpu_family: GpuFamily | str) -> bool:
+        """Whether any record measures the model's base architecture on a GPU family.
+
+        Args:
+            model: A model id (its base architecture counts).
+            gpu_family: The GPU family ("H100").
+
+        Returns:
+            True when at least one such record exists.
+        """
+        same_arch = self._equals("arch", self.architecture(model))
+        family = self._equals("gpu_family", str(gpu_family).lower())
+        return same_arch is not None and family is not None and bool((same_arch & family).any())
+
     def nearest(
         self,
         *,

@@ -13,13 +13,13 @@ from pydantic import ValidationError
 
 from domain.errors import ConfigurationError
 from domain.requirements import Task, TaskDefaults
-from knowledge.catalog import data_path
+from knowledge.catalog import YAML_LOADER, data_path
 
 
 @cache
 def _read() -> dict[Task, TaskDefaults]:
     path = data_path("task_defaults.yaml")
-    document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    document = yaml.load(path.read_text(encoding="utf-8"), Loader=YAML_LOADER) or {}
     defaults: dict[Task, TaskDefaults] = {}
     for name, entry in document.items():
         try:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
@@ -29,12 +29,17 @@ from knowledge.patterns import load_patterns
 from knowledge.records import load_records
 from knowledge.records_index import RecordIndex
 from knowledge.task_defaults import task_defaults
+from recommend.memo import Memo
 from simulate.calibration import Calibration, load_calibration
 
 
 @dataclass(frozen=True)
 class RecommendContext:
-    """What the engine reads; built once per process and shared by every recommendation."""
+    """What the engine reads; built once per process and shared by every recommendation.
+
+    ``memo`` remembers simulator answers across recommendations (keyed on immutable inputs);
+    it is never passed in, so a copy made with :func:`dataclasses.replace` starts empty.
+    """
 
     models: Mapping[str, ModelSpec]
     gpus: Mapping[str, GpuSpec]
@@ -43,6 +48,7 @@ class RecommendContext:
     patterns: Sequence[DeploymentPattern]
     task_defaults: Mapping[Task, TaskDefaults]
     inventory: Mapping[str, int] | None = None
+    memo: Memo = field(default_factory=Memo, init=False, repr=False, compare=False)
 
 
 def _inventory_rows(path: Path) -> list[tuple[str, object]]:

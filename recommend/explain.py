@@ -53,11 +53,7 @@ def describe_record(record: BenchmarkRecord) -> str:
 
 
 def _measured_here(option: Sized, ctx: RecommendContext) -> bool:
-    arch = ctx.records.architecture(option.candidate.model.hf_id)
-    family = option.candidate.gpu.family.value
-    return any(
-        ctx.records.architecture(r.model) == arch for r in ctx.records.find(gpu_family=family)
-    )
+    return ctx.records.measured_on(option.candidate.model.hf_id, option.candidate.gpu.family.value)
 
 
 def _patterns(

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, replace
 
 from domain.recommendation import Exclusion
@@ -88,12 +88,18 @@ class Failures:
         return [Exclusion(what=label, why=reason, rule=rule) for _, _, rule, reason, label in kept]
 
 
+Fitting = tuple[tuple[int, Candidate, ServingConfig, MemoryFit], ...]
+Notes = tuple[tuple[Candidate, int, str, str], ...]
+
+
 def screen(
     candidates: Sequence[Candidate],
     requirements: Requirements,
     demand: Demand,
     ctx: RecommendContext,
     failures: Failures,
+    *,
+    memo_key: Hashable | None = None,
 ) -> list[Viable]:
     """Apply the configuration rules and bound what survives.
 
@@ -108,43 +114,68 @@ def screen(
         demand: Token shapes, SLOs and peak rate.
         ctx: Catalogs, calibration, inventory.
         failures: Where ruled-out configurations leave their reason.
+        memo_key: Names ``candidates`` exactly (everything they were enumerated from); when
+            given, the configuration rules' outcome is remembered in the context's memo.
 
     Returns:
         The survivors, lowest bound first.
     """
+    if memo_key is None:
+        fitting, notes = _fitting(candidates, requirements, demand, ctx)
+    else:
+        key = ("screen", memo_key, requirements.quantization, demand.context_tokens)
+        fitting, notes = ctx.memo.get(key, lambda: _fitting(candidates, requirements, demand, ctx))
+    for cand, order, rule, why in notes:
+        failures.note(cand, order, rule, why)
+    return _bound_by_first_look(list(fitting), requirements, demand, ctx, failures)
+
+
+def _fitting(
+    candidates: Sequence[Candidate],
+    requirements: Requirements,
+    demand: Demand,
+    ctx: RecommendContext,
+) -> tuple[Fitting, Notes]:
+    """What passes quantization, inventory and memory, and why the rest did not."""
     fitting: list[tuple[int, Candidate, ServingConfig, MemoryFit]] = []
+    notes: list[tuple[Candidate, int, str, str]] = []
     fitted: Counter[tuple[str, str, str]] = Counter()
     for order, cand in enumerate(candidates):
         group = (cand.family.key, cand.gpu.name, cand.precision.value)
         if fitted[group] >= TP_PER_GROUP:
             continue  # larger TP sizes than the two smallest that fit are not worth sizing
-        why = rules.quantization_allowed(cand.model, cand.precision, requirements.quantization)
-        if why:
-            failures.note(cand, order, "quantization", why)
-            continue
-        why = rules.in_inventory(cand.gpu, ctx.inventory, cand.tensor_parallel)
-        if why:
-            failures.note(cand, order, "inventory", why)
-            continue
-        weights = weight_bytes(cand.model, cand.precision) / cand.tensor_parallel / GIB
-        usable = usable_gib(cand.gpu, GPU_MEMORY_UTILIZATION)
-        if weights > usable:
-            failures.note(
-                cand,
-                order,
-                "memory",
-                f"does not fit: weights alone take {weights:.1f} GiB per GPU, "
-                f"{cand.tensor_parallel} × {cand.gpu.name} offer {usable:.1f} GiB each",
-            )
+        ruled = _configuration_rule(cand, requirements, ctx)
+        if ruled:
+            notes.append((cand, order, ruled[0], ruled[1]))
             continue
         config = serving_config(cand, demand)
         fit = memory_fit(cand.model, cand.gpu, config)
         if not fit.fits:
-            failures.note(cand, order, "memory", rules.memory(fit) or "")
+            notes.append((cand, order, "memory", rules.memory(fit) or ""))
             continue
         fitting.append((order, cand, config, fit))
         fitted[group] += 1
-    return _bound_by_first_look(fitting, requirements, demand, ctx, failures)
+    return tuple(fitting), tuple(notes)
+
+
+def _configuration_rule(
+    cand: Candidate, requirements: Requirements, ctx: RecommendContext
+) -> tuple[str, str] | None:
+    """Quantization stance, inventory for one replica, weights against GPU memory."""
+    why = rules.quantization_allowed(cand.model, cand.precision, requirements.quantization)
+    if why:
+        return "quantization", why
+    why = rules.in_inventory(cand.gpu, ctx.inventory, cand.tensor_parallel)
+    if why:
+        return "inventory", why
+    weights = weight_bytes(cand.model, cand.precision) / cand.tensor_parallel / GIB
+    usable = usable_gib(cand.gpu, GPU_MEMORY_UTILIZATION)
+    if weights > usable:
+        return "memory", (
+            f"does not fit: weights alone take {weights:.1f} GiB per GPU, "
+            f"{cand.tensor_parallel} × {cand.gpu.name} offer {usable:.1f} GiB each"
+        )
+    return None
 
 
 def _bound_by_first_look(

@@ -19,6 +19,7 @@ from domain.requirements import SloTarget
 from domain.serving import MemoryFit, ServingConfig
 from recommend.candidates import Candidate
 from recommend.context import RecommendContext
+from recommend.memo import config_key
 from simulate.analytical import (
     KIND_MAX,
     KIND_RATE,
@@ -62,6 +63,14 @@ class _Priced:
     items: Sequence[tuple[Candidate, ServingConfig, MemoryFit]]
 
 
+def _replica_costs(cand: Candidate, config: ServingConfig, ctx: RecommendContext) -> ReplicaCosts:
+    return ctx.memo.get(
+        ("replica_costs", cand.model.hf_id, cand.gpu.name, config_key(config)),
+        lambda: replica_costs(cand.model, cand.gpu, config),
+        owners=(cand.model, cand.gpu),
+    )
+
+
 def _prepare(
     items: Sequence[tuple[Candidate, ServingConfig, MemoryFit]], ctx: RecommendContext
 ) -> _Priced:
@@ -72,7 +81,7 @@ def _prepare(
         if cand.gpu.name not in by_gpu:
             by_gpu[cand.gpu.name] = ctx.calibration.lookup(config.engine, cand.gpu)[0]
         effs.append(by_gpu[cand.gpu.name])
-        costs.append(replica_costs(cand.model, cand.gpu, config))
+        costs.append(_replica_costs(cand, config, ctx))
     return _Priced(costs, effs, items)
 
 
@@ -108,6 +117,9 @@ def first_look(
 ) -> list[FirstLook]:
     """Light-load percentiles and saturated throughput of many configurations in one pass.
 
+    Looks depend only on the configuration and the token shape, so they are remembered in the
+    context's memo; only configurations not seen with this shape are priced.
+
     Args:
         items: (candidate, serving configuration, memory fit) per configuration.
         input_tokens: Prompt tokens per request.
@@ -117,22 +129,53 @@ def first_look(
     Returns:
         One look per item, in order.
     """
+    keys = [
+        (
+            "first_look",
+            cand.model.hf_id,
+            cand.gpu.name,
+            config_key(config),
+            input_tokens,
+            output_tokens,
+        )
+        for cand, config, _ in items
+    ]
+    looks: list[FirstLook | None] = []
+    for (cand, _, _), key in zip(items, keys, strict=True):
+        kept = ctx.memo.peek(key)
+        fresh = isinstance(kept, tuple) and kept[0] is cand.model and kept[1] is cand.gpu
+        looks.append(kept[2] if fresh else None)  # type: ignore[index]
+    missing = [i for i, look in enumerate(looks) if look is None]
+    priced = _looks([items[i] for i in missing], (input_tokens, output_tokens), ctx)
+    for i, look in zip(missing, priced, strict=True):
+        looks[i] = look
+        ctx.memo.put(keys[i], (items[i][0].model, items[i][0].gpu, look))
+    return [look for look in looks if look is not None]
+
+
+def _looks(
+    items: Sequence[tuple[Candidate, ServingConfig, MemoryFit]],
+    tokens: tuple[int, int],
+    ctx: RecommendContext,
+) -> list[FirstLook]:
     if not items:
         return []
     priced = _prepare(items, ctx)
     count = len(items)
     rows = [(i, KIND_RATE, LIGHT_LOAD_RPS) for i in range(count)]
     rows += [(i, KIND_MAX, 1.0) for i in range(count)]
-    pred = _price(priced, rows, (input_tokens, output_tokens))
+    pred = _price(priced, rows, tokens)
     series = {"ttft": pred.ttft_ms, "itl": pred.itl_ms, "e2e": pred.e2e_ms}
+    light = {
+        (metric, p): np.asarray(values[p][:count]).tolist()
+        for metric, values in series.items()
+        for p in values
+    }
+    saturated = np.asarray(pred.req_per_s[count:]).tolist()
     return [
         FirstLook(
-            light_ms={
-                (metric, p): float(values[p][row])
-                for metric, values in series.items()
-                for p in values
-            },
-            saturated_rps=float(pred.req_per_s[count + row]),
+            light_ms={key: column[row] for key, column in light.items()},
+            saturated_rps=saturated[row],
         )
         for row in range(count)
     ]

@@ -185,8 +185,18 @@ def search(
         for rule, names in ruled_gpus.items()
     ]
     failures = Failures()
-    candidates = enumerate_candidates(families, gpus, requirements, demand.task)
-    viable = screen(candidates, requirements, demand, ctx, failures)
+    key = (
+        tuple((family.key, family.named) for family in families),
+        tuple(gpu.name for gpu in gpus),
+        frozenset(requirements.models),
+        demand.task,
+        requirements.max_gpus,
+    )
+    candidates = ctx.memo.get(
+        ("candidates", key),
+        lambda: tuple(enumerate_candidates(families, gpus, requirements, demand.task)),
+    )
+    viable = screen(candidates, requirements, demand, ctx, failures, memo_key=key)
     tried = _size_best_first(
         viable, requirements, demand, ctx, failures, result, (limit, max_sized)
     )

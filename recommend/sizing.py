@@ -19,6 +19,7 @@ from recommend import rules
 from recommend.candidates import Candidate
 from recommend.context import RecommendContext
 from recommend.demand import Demand, describe_slo
+from recommend.memo import config_key
 from simulate.analytical import estimate
 from simulate.capacity import max_rate_per_replica, replicas_for
 from simulate.cost import HOURS_PER_MONTH, monthly_cost_usd
@@ -176,6 +177,73 @@ def _reject_over_ceiling(
     return Rejected(candidate, "capacity", f"{bare} replica(s) needed for the peak")
 
 
+def _capacity(
+    candidate: Candidate, config: ServingConfig, demand: Demand, ctx: RecommendContext
+) -> float:
+    """The simulator's capacity search, remembered per configuration, shape and SLOs."""
+    model, gpu = candidate.model, candidate.gpu
+    key = (
+        "capacity",
+        model.hf_id,
+        gpu.name,
+        config_key(config),
+        demand.input_tokens,
+        demand.output_tokens,
+        tuple(demand.slo),
+    )
+    return ctx.memo.get(
+        key,
+        lambda: max_rate_per_replica(
+            model,
+            gpu,
+            config,
+            input_tokens=demand.input_tokens,
+            output_tokens=demand.output_tokens,
+            slo=list(demand.slo),
+            calibration=ctx.calibration,
+        ),
+        owners=(model, gpu, ctx.calibration),
+    )
+
+
+def predict(
+    candidate: Candidate,
+    config: ServingConfig,
+    workload: Workload,
+    ctx: RecommendContext,
+    *,
+    simulated: bool = False,
+) -> PerformanceEstimate:
+    """The simulator's prediction for a configuration under a workload, remembered.
+
+    Args:
+        candidate: The configuration.
+        config: Its serving configuration.
+        workload: The offered load.
+        ctx: Calibration and the memo.
+        simulated: Use the discrete-event simulator (:data:`DES_REQUESTS` requests, seed 0)
+            instead of the analytical fast path.
+
+    Returns:
+        The prediction.
+    """
+    model, gpu = candidate.model, candidate.gpu
+    key = ("des" if simulated else "estimate", model.hf_id, gpu.name, config_key(config), workload)
+    if simulated:
+        return ctx.memo.get(
+            key,
+            lambda: simulate_run(
+                model, gpu, config, workload, ctx.calibration, requests=DES_REQUESTS, seed=0
+            ),
+            owners=(model, gpu, ctx.calibration),
+        )
+    return ctx.memo.get(
+        key,
+        lambda: estimate(model, gpu, config, workload, ctx.calibration),
+        owners=(model, gpu, ctx.calibration),
+    )
+
+
 def size(
     candidate: Candidate,
     config: ServingConfig,
@@ -197,16 +265,7 @@ def size(
     Returns:
         The sized option, or why it cannot work.
     """
-    model, gpu = candidate.model, candidate.gpu
-    per_replica = max_rate_per_replica(
-        model,
-        gpu,
-        config,
-        input_tokens=demand.input_tokens,
-        output_tokens=demand.output_tokens,
-        slo=list(demand.slo),
-        calibration=ctx.calibration,
-    )
+    per_replica = _capacity(candidate, config, demand, ctx)
     if per_replica <= 0:
         return Rejected(candidate, "slo", _unreachable(candidate, config, demand, ctx))
     wanted = replicas_for(demand.peak_rps, per_replica, headroom=HEADROOM)
@@ -235,9 +294,7 @@ def _finish(
     ctx: RecommendContext,
 ) -> Sized:
     share = demand.peak_rps / replicas
-    predicted = estimate(
-        candidate.model, candidate.gpu, config, _workload(demand, share), ctx.calibration
-    )
+    predicted = predict(candidate, config, _workload(demand, share), ctx)
     use = slo_use(predicted, demand.slo)
     return Sized(
         candidate=candidate,
@@ -293,14 +350,8 @@ def refine(
     current = option
     for _ in range(_DES_EXTRA_REPLICAS + 1):
         share = demand.peak_rps / current.replicas
-        simulated = simulate_run(
-            current.candidate.model,
-            current.candidate.gpu,
-            current.config,
-            _workload(demand, share),
-            ctx.calibration,
-            requests=DES_REQUESTS,
-            seed=0,
+        simulated = predict(
+            current.candidate, current.config, _workload(demand, share), ctx, simulated=True
         )
         use = slo_use(simulated, demand.slo)
         current = replace(current, estimate=simulated, meets_slo=use <= 1.0, slo_use=use)

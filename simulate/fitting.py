@@ -205,7 +205,7 @@ def fit_calibration(
             continue
         scopes += _fit_chain(engine, engine_cases, None if only is None else only[1])
     groups = Counter((c.record.provenance.source_id, c.gpu.name, c.config.engine) for c in cases)
-    used = {(s.engine) for s in scopes}
+    used = {s.engine for s in scopes}
     return Calibration(
         scopes=tuple(scopes),
         groups=tuple(

@@ -15,6 +15,7 @@ from deploy.validate import (
     CRD_FILES,
     PlanChecks,
     check_policy,
+    crd_schema,
     image_repository,
     structural,
     validate_object,
@@ -84,6 +85,26 @@ def test_shipped_crds_are_byte_copies_of_the_shared_ones(shared_dir: Path) -> No
     for file in CRD_FILES.values():
         (shared,) = (shared_dir / "crds").rglob(file)
         assert (CRD_DIR / file).read_bytes() == shared.read_bytes()
+
+
+def test_a_crd_schema_is_read_from_its_json_copy_once_written(tmp_path: Path) -> None:
+    file = "keda.sh_scaledobjects.yaml"
+    parsed = crd_schema(file, "v1alpha1", tmp_path)
+    (copy,) = tmp_path.glob("keda.sh_scaledobjects.v1alpha1.*.json")
+    assert json.loads(copy.read_text()) == parsed
+    assert parsed["properties"]["spec"]["required"] == ["scaleTargetRef", "triggers"]
+    copy.write_text(json.dumps({"marker": True}))  # a later use reads the copy, not the YAML
+    assert crd_schema(file, "v1alpha1", tmp_path) == {"marker": True}
+    copy.write_text("{not json")  # a broken copy falls back to the YAML and is rewritten
+    assert crd_schema(file, "v1alpha1", tmp_path) == parsed
+    assert json.loads(copy.read_text()) == parsed
+
+
+def test_an_unwritable_cache_folder_still_gives_the_schema(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    schema = crd_schema("keda.sh_scaledobjects.yaml", "v1alpha1", blocker / "cache")
+    assert "spec" in schema["properties"]
 
 
 @pytest.mark.parametrize(

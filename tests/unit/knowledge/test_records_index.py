@@ -96,3 +96,16 @@ def test_nearest_falls_back_to_any_record_and_skips_flagged(index: RecordIndex) 
     )
     assert len(hits) == 3
     assert not any(h.flagged for h in hits)
+
+
+@pytest.mark.parametrize(
+    "family", [pytest.param(f, id=f) for f in ("H100", "A100", "L4", "MI300X", "T4")]
+)
+def test_measured_on_agrees_with_a_scan_of_the_records(index: RecordIndex, family: str) -> None:
+    models = [*sorted({r.model for r in index.records})[:40], "no/such-model"]
+    on_family = index.find(gpu_family=family)
+    for model in models:
+        arch = index.architecture(model)
+        scanned = any(index.architecture(r.model) == arch for r in on_family)
+        assert index.measured_on(model, family) == scanned, model
+    assert any(index.measured_on(model, family) for model in models) == bool(on_family)

@@ -114,6 +114,9 @@ def run(
     concurrency: Annotated[int | None, typer.Option(help="Requests in flight.")] = None,
     batch: Annotated[int | None, typer.Option(help="Static batch size.")] = None,
     engine: Annotated[str, typer.Option(help="Engine the calibration is for.")] = "vllm",
+    length_cv: Annotated[
+        float, typer.Option(min=0.0, help="Coefficient of variation of token lengths.")
+    ] = 0.0,
     simulate: Annotated[bool, typer.Option("--simulate/--analytical")] = True,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
@@ -143,6 +146,7 @@ def run(
             output_tokens=output_tokens,
             kind=given[0][0],
             value=float(given[0][1] or 0),
+            length_cv=length_cv,
         )
         calibration = load_calibration()
         fit = memory_fit(spec, card, config)
@@ -255,7 +259,7 @@ def validate(
 
 
 def _print_report(report: ValidationReport) -> None:
-    console = Console()
+    console = Console(width=max(Console().width, 140))
     console.print(f"{report.method}")
     console.print(
         f"rows {report.rows}, in catalog {report.in_catalog}, predicted {report.predicted}"

@@ -13,6 +13,7 @@ import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 from domain.catalog import GpuSpec, ModelSpec
 from domain.requirements import GpuFamily, Requirements, Task
@@ -50,6 +51,15 @@ class Candidate:
     precision: Precision
     tensor_parallel: int
     quantization: str | None  # vLLM --quantization when weights are quantized at load time
+
+    @cached_property
+    def quality(self) -> float:
+        """The model's MMLU-scale score less the quantization penalty (computed once).
+
+        Returns:
+            Score.
+        """
+        return quality_score(self.model) - QUALITY_PENALTY.get(self.precision.value, 0.0)
 
     @property
     def label(self) -> str:
@@ -310,4 +320,4 @@ def option_quality(candidate: Candidate) -> float:
     Returns:
         Score.
     """
-    return quality_score(candidate.model) - QUALITY_PENALTY.get(candidate.precision.value, 0.0)
+    return candidate.quality

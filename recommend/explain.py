@@ -81,6 +81,32 @@ def _comparable(record: BenchmarkRecord, option: Sized, ctx: RecommendContext) -
     return size is not None and 1 / _SIZE_RATIO <= size / model.params_b <= _SIZE_RATIO
 
 
+def _nearest(option: Sized, demand: Demand, ctx: RecommendContext) -> tuple[BenchmarkRecord, ...]:
+    """The most similar measured records (remembered per configuration and token shape)."""
+    cand = option.candidate
+    key = (
+        "nearest",
+        cand.model.hf_id,
+        cand.gpu.family.value,
+        cand.precision.value,
+        demand.input_tokens,
+        demand.output_tokens,
+    )
+    return ctx.memo.get(
+        key,
+        lambda: tuple(
+            ctx.records.nearest(
+                model=cand.model.hf_id,
+                gpu_family=cand.gpu.family,
+                precision=cand.precision.value,
+                input_tokens=demand.input_tokens,
+                output_tokens=demand.output_tokens,
+                k=_RECORDS_CITED,
+            )
+        ),
+    )
+
+
 def evidence(option: Sized, demand: Demand, ctx: RecommendContext) -> list[Evidence]:
     """What the option's numbers rest on.
 
@@ -105,15 +131,7 @@ def evidence(option: Sized, demand: Demand, ctx: RecommendContext) -> list[Evide
             f"({method}, calibrated on {est.basis_detail})."
         )
     items = [Evidence(kind="prediction", summary=summary)]
-    records = ctx.records.nearest(
-        model=option.candidate.model.hf_id,
-        gpu_family=option.candidate.gpu.family,
-        precision=option.candidate.precision.value,
-        input_tokens=demand.input_tokens,
-        output_tokens=demand.output_tokens,
-        k=_RECORDS_CITED,
-    )
-    records = [r for r in records if _comparable(r, option, ctx)]
+    records = [r for r in _nearest(option, demand, ctx) if _comparable(r, option, ctx)]
     items += [
         Evidence(
             kind="measurement",

@@ -1,11 +1,13 @@
 """A bounded, thread-safe memory of simulator answers, shared by every recommendation.
 
 A :class:`~recommend.context.RecommendContext` is read-only, so the simulator's answer for one
-configuration (the capacity search, a first look, a memory fit, a discrete-event run) depends
-only on immutable inputs: the catalog names, the frozen serving configuration, the token shape
-and the SLO targets. :class:`Memo` keeps recent answers under such keys, least recently used
-out first, so a conversation's follow-up questions do not redo the same capacity searches.
-Keys must hold every input the answer depends on; this module never decides what they are.
+configuration (the capacity search, a first look, a discrete-event run) and the search's
+catalog-derived lists (candidates, the configuration rules' outcome) depend only on immutable
+inputs: catalog names, the frozen serving configuration, the token shape, the SLO targets.
+:class:`Memo` keeps recent answers under such keys, least recently used out first, within a
+budget of roughly kilobytes (each answer states its weight), so a conversation's follow-up
+questions do not redo the same searches and a long-running server stays bounded. Keys must hold
+every input the answer depends on; this module never decides what they are.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from typing import Any, TypeVar
 from domain.serving import ServingConfig
 
 T = TypeVar("T")
-MAX_ENTRIES = 50_000  # answers remembered at most (each well under a kilobyte)
+BUDGET = 96_000  # total weight kept, in about-a-kilobyte units (≈ 100 MB at most)
 
 
 def config_key(config: ServingConfig) -> tuple[object, ...]:
@@ -38,6 +40,7 @@ def config_key(config: ServingConfig) -> tuple[object, ...]:
 class _Entry:
     owners: tuple[object, ...]
     answer: Any
+    weight: int
 
 
 def _same(kept: tuple[object, ...], asked: tuple[object, ...]) -> bool:
@@ -47,18 +50,26 @@ def _same(kept: tuple[object, ...], asked: tuple[object, ...]) -> bool:
 
 
 class Memo:
-    """Recent answers by key, least recently used dropped first.
+    """Recent answers by key, least recently used dropped first, within a weight budget.
 
     Args:
-        max_entries: How many answers to keep at most.
+        budget: Total weight to keep at most (an answer heavier than this is not kept).
     """
 
-    def __init__(self, max_entries: int = MAX_ENTRIES) -> None:
-        self._max = max_entries
+    def __init__(self, budget: int = BUDGET) -> None:
+        self._budget = budget
+        self._weight = 0
         self._lock = threading.Lock()
-        self._answers: OrderedDict[Hashable, object] = OrderedDict()
+        self._answers: OrderedDict[Hashable, _Entry] = OrderedDict()
 
-    def get(self, key: Hashable, compute: Callable[[], T], *, owners: tuple[object, ...] = ()) -> T:
+    def get(
+        self,
+        key: Hashable,
+        compute: Callable[[], T],
+        *,
+        owners: tuple[object, ...] = (),
+        weight: Callable[[T], int] | int = 1,
+    ) -> T:
         """The remembered answer for ``key``, computing and keeping it when there is none.
 
         ``owners`` are inputs that are not hashable (catalog specs, named in ``key`` by their
@@ -70,44 +81,62 @@ class Memo:
             key: Every hashable input the answer depends on.
             compute: Computes the answer.
             owners: The unhashable inputs.
+            weight: The answer's size in about-a-kilobyte units, or how to tell from it.
 
         Returns:
             The answer.
         """
-        found = self.peek(key)
-        if isinstance(found, _Entry) and _same(found.owners, owners):
-            return found.answer  # type: ignore[no-any-return]
+        with self._lock:
+            entry = self._answers.get(key)
+            if entry is not None and _same(entry.owners, owners):
+                self._answers.move_to_end(key)
+                return entry.answer  # type: ignore[no-any-return]
         answer = compute()
-        self.put(key, _Entry(owners, answer))
+        size = weight(answer) if callable(weight) else weight
+        self._put(key, _Entry(owners, answer, max(1, size)))
         return answer
 
-    def peek(self, key: Hashable) -> object | None:
-        """What is remembered under ``key``, or None (without computing).
+    def peek(self, key: Hashable, *, owners: tuple[object, ...] = ()) -> object | None:
+        """The remembered answer for ``key`` (for the same owners), or None; computes nothing.
 
         Args:
-            key: The key.
+            key: Every hashable input the answer depends on.
+            owners: The unhashable inputs.
 
         Returns:
-            The entry or None.
+            The answer, or None when there is none.
         """
         with self._lock:
-            if key not in self._answers:
+            entry = self._answers.get(key)
+            if entry is None or not _same(entry.owners, owners):
                 return None
             self._answers.move_to_end(key)
-            return self._answers[key]
+            answer: object = entry.answer
+            return answer
 
-    def put(self, key: Hashable, answer: object) -> None:
-        """Remember an entry.
+    def put(
+        self, key: Hashable, answer: object, *, owners: tuple[object, ...] = (), weight: int = 1
+    ) -> None:
+        """Remember an answer computed elsewhere (e.g. many at once).
 
         Args:
-            key: Every input the answer depends on.
-            answer: The entry.
+            key: Every hashable input the answer depends on.
+            answer: The answer.
+            owners: The unhashable inputs.
+            weight: Its size in about-a-kilobyte units.
         """
+        self._put(key, _Entry(owners, answer, max(1, weight)))
+
+    def _put(self, key: Hashable, entry: _Entry) -> None:
+        if entry.weight > self._budget:
+            return
         with self._lock:
-            self._answers[key] = answer
-            self._answers.move_to_end(key)
-            while len(self._answers) > self._max:
-                self._answers.popitem(last=False)
+            old = self._answers.pop(key, None)
+            self._weight += entry.weight - (old.weight if old else 0)
+            self._answers[key] = entry
+            while self._weight > self._budget:
+                _, dropped = self._answers.popitem(last=False)
+                self._weight -= dropped.weight
 
     def __len__(self) -> int:
         """How many answers are remembered.
@@ -117,3 +146,13 @@ class Memo:
         """
         with self._lock:
             return len(self._answers)
+
+    @property
+    def weight(self) -> int:
+        """The total weight of what is remembered.
+
+        Returns:
+            The sum of the entries' weights.
+        """
+        with self._lock:
+            return self._weight

@@ -124,7 +124,11 @@ def screen(
         fitting, notes = _fitting(candidates, requirements, demand, ctx)
     else:
         key = ("screen", memo_key, requirements.quantization, demand.context_tokens)
-        fitting, notes = ctx.memo.get(key, lambda: _fitting(candidates, requirements, demand, ctx))
+        fitting, notes = ctx.memo.get(
+            key,
+            lambda: _fitting(candidates, requirements, demand, ctx),
+            weight=lambda answer: len(answer[0]) + len(answer[1]),  # ≈ kB
+        )
     for cand, order, rule, why in notes:
         failures.note(cand, order, rule, why)
     return _bound_by_first_look(list(fitting), requirements, demand, ctx, failures)
@@ -226,7 +230,9 @@ def _bounded(
         return broken[0], f"at least {item.floor} replica(s) for the peak: {broken[1]}"
     priority = requirements.priority or Priority.BALANCED
     bound = rank_key(cost, max(item.use, SLO_USE_FLOOR), option_quality(cand), priority)
-    return replace(item, bound=bound)
+    return Viable(
+        bound, item.order, cand, item.config, item.fit, item.use, item.floor, item.tightened
+    )
 
 
 def _tighten(

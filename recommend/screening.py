@@ -68,6 +68,7 @@ def _replica_costs(cand: Candidate, config: ServingConfig, ctx: RecommendContext
         ("replica_costs", cand.model.hf_id, cand.gpu.name, config_key(config)),
         lambda: replica_costs(cand.model, cand.gpu, config),
         owners=(cand.model, cand.gpu),
+        weight=2,
     )
 
 
@@ -142,14 +143,14 @@ def first_look(
     ]
     looks: list[FirstLook | None] = []
     for (cand, _, _), key in zip(items, keys, strict=True):
-        kept = ctx.memo.peek(key)
-        fresh = isinstance(kept, tuple) and kept[0] is cand.model and kept[1] is cand.gpu
-        looks.append(kept[2] if fresh else None)  # type: ignore[index]
+        kept = ctx.memo.peek(key, owners=(cand.model, cand.gpu))
+        looks.append(kept if isinstance(kept, FirstLook) else None)
     missing = [i for i, look in enumerate(looks) if look is None]
     priced = _looks([items[i] for i in missing], (input_tokens, output_tokens), ctx)
     for i, look in zip(missing, priced, strict=True):
         looks[i] = look
-        ctx.memo.put(keys[i], (items[i][0].model, items[i][0].gpu, look))
+        cand = items[i][0]
+        ctx.memo.put(keys[i], look, owners=(cand.model, cand.gpu))
     return [look for look in looks if look is not None]
 
 

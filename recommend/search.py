@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from domain.catalog import GpuSpec
 from domain.recommendation import Exclusion
-from domain.requirements import Priority, Requirements
+from domain.requirements import Priority, Requirements, Task
 from recommend import rules
 from recommend.candidates import (
     ModelFamily,
@@ -80,11 +80,12 @@ def _names(family: ModelFamily) -> str:
 
 
 def _undominated(
-    families: list[ModelFamily], demand: Demand, result: SearchResult
-) -> list[ModelFamily]:
+    families: list[ModelFamily], task: Task
+) -> tuple[tuple[ModelFamily, ...], tuple[Exclusion, ...]]:
     """Drop families another one beats on size, speed and quality at once (none named)."""
-    profiles = [family_profile(family, demand.task) for family in families]
+    profiles = [family_profile(family, task) for family in families]
     kept = []
+    dominated = []
     for family, mine in zip(families, profiles, strict=True):
         better = next(
             (
@@ -99,10 +100,10 @@ def _undominated(
             continue
         why = (
             f"{better.members[0].hf_id} is no larger, no slower and scores at least as well "
-            f"({-family_profile(better, demand.task)[-1]:.0f} vs {-mine[-1]:.0f} MMLU-scale)"
+            f"({-family_profile(better, task)[-1]:.0f} vs {-mine[-1]:.0f} MMLU-scale)"
         )
-        result.exclusions.append(Exclusion(what=_names(family), why=why, rule="dominated"))
-    return kept
+        dominated.append(Exclusion(what=_names(family), why=why, rule="dominated"))
+    return tuple(kept), tuple(dominated)
 
 
 def _gpu_rule(
@@ -171,7 +172,13 @@ def search(
         else:
             families.append(family)
     if not named:
-        families = _undominated(families, demand, result)
+        kept, dominated = ctx.memo.get(
+            ("undominated", tuple(family.key for family in families), demand.task),
+            lambda: _undominated(families, demand.task),
+            weight=150,  # ≈ kB with the family profiles' exclusions
+        )
+        families = list(kept)
+        result.exclusions += dominated
     gpus = []
     ruled_gpus: dict[str, list[str]] = {}
     for gpu in ctx.gpus.values():
@@ -195,6 +202,7 @@ def search(
     candidates = ctx.memo.get(
         ("candidates", key),
         lambda: tuple(enumerate_candidates(families, gpus, requirements, demand.task)),
+        weight=lambda found: len(found) // 25,  # ≈ kB
     )
     viable = screen(candidates, requirements, demand, ctx, failures, memo_key=key)
     tried = _size_best_first(

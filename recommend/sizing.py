@@ -236,11 +236,13 @@ def predict(
                 model, gpu, config, workload, ctx.calibration, requests=DES_REQUESTS, seed=0
             ),
             owners=(model, gpu, ctx.calibration),
+            weight=4,
         )
     return ctx.memo.get(
         key,
         lambda: estimate(model, gpu, config, workload, ctx.calibration),
         owners=(model, gpu, ctx.calibration),
+        weight=4,
     )
 
 

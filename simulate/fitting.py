@@ -39,7 +39,7 @@ from simulate.step_time import Arr, replica_costs, stack_costs
 # which carries over between GPUs of one engine far better than a tiny efficiency would.
 _LOWER = np.log([0.2, 0.1, 0.1, 0.1, 0.01, 0.1, 0.1, 0.5, 0.05])
 _UPPER = np.log([1.0, 1.0, 1.0, 1.0, 100.0, 2000.0, 500.0, 500.0, 3000.0])
-_PRIOR_PSEUDO_ROWS = {"engine": 3.0, "vendor": 8.0, "family": 8.0, "gpu": 8.0}
+_PRIOR_PSEUDO_ROWS = {"engine": 3.0, "vendor": 8.0, "family": 8.0, "gpu": 40.0}
 _PRIOR_SIGMA = np.array([0.5, 0.5, 0.5, 0.5, 1.0, 1.0, 1.0, 1.0, 1.0])
 _SOFT_L1_SCALE = 0.15
 

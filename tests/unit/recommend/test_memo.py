@@ -13,7 +13,7 @@ from recommend.memo import Memo
 
 
 def test_memo_computes_once_per_key_and_drops_the_least_recent() -> None:
-    memo = Memo(max_entries=2)
+    memo = Memo(budget=2)
     calls: list[str] = []
 
     def compute(value: str) -> str:
@@ -28,6 +28,29 @@ def test_memo_computes_once_per_key_and_drops_the_least_recent() -> None:
     memo.get("b", lambda: compute("b"))
     assert calls == ["a", "b", "c", "b"]
     assert len(memo) == 2
+
+
+def test_memo_keeps_within_its_weight_budget() -> None:
+    memo = Memo(budget=10)
+    for number in range(5):
+        memo.get(number, lambda: "small", weight=3)
+    assert memo.weight <= 10
+    assert len(memo) == 3
+    memo.get("heavy", lambda: [1] * 8, weight=len)  # weight told from the answer
+    assert memo.weight == 8
+    assert len(memo) == 1
+    memo.get("too heavy", lambda: "x", weight=11)  # heavier than the budget: not kept
+    assert memo.peek("too heavy") is None
+    assert memo.peek("heavy") == [1] * 8
+
+
+def test_put_and_peek_respect_owners() -> None:
+    memo = Memo()
+    owner = {"spec": 1}
+    memo.put("k", 42, owners=(owner,), weight=2)
+    assert memo.peek("k", owners=(owner,)) == 42
+    assert memo.peek("k", owners=({"spec": 2},)) is None
+    assert memo.weight == 2
 
 
 def test_memo_answers_only_for_the_same_owners() -> None:

@@ -54,7 +54,8 @@ class BenchmarkRecord(Frozen):
     req_per_s: float | None = Field(default=None, description="Requests/s, all GPUs.")
     notes: str = Field(default="", description="Source notes, starting with src=<path>.")
     flagged: bool = Field(
-        default=False, description="Notes start with WARNING/SUSPECT/CHECK: keep out of calibration."
+        default=False,
+        description="Notes start with WARNING/SUSPECT/CHECK: keep out of calibration.",
     )
 
 
@@ -72,7 +73,9 @@ class DeploymentPattern(Frozen):
     serving_args: dict[str, str] = Field(default_factory=dict, description="vLLM arguments.")
     autoscaling: str = Field(default="", description="How it scales, on which metrics.")
     watch: tuple[str, ...] = Field(default=(), description="What to watch once it runs.")
-    pitfalls: tuple[str, ...] = Field(default=(), description="What goes wrong and how to avoid it.")
+    pitfalls: tuple[str, ...] = Field(
+        default=(), description="What goes wrong and how to avoid it."
+    )
     rests_on: tuple[str, ...] = Field(
         default=(), description="Benchmark record ids or documents it rests on."
     )

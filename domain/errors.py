@@ -93,7 +93,9 @@ class PermissionDeniedError(UserFacingError):
 
     def __init__(self, message: str, *, missing: Sequence[str] = ()) -> None:
         self.missing = list(missing)
-        super().__init__(message, hint="missing: " + "; ".join(self.missing) if self.missing else "")
+        super().__init__(
+            message, hint="missing: " + "; ".join(self.missing) if self.missing else ""
+        )
 
 
 class PolicyViolationError(UserFacingError):

@@ -108,7 +108,9 @@ class Requirements(Frozen):
     )
     requests_per_second: float | None = Field(default=None, gt=0, description="Peak request rate.")
     requests_per_day: int | None = Field(default=None, ge=1, description="Daily request volume.")
-    input_tokens: int | None = Field(default=None, ge=1, description="Typical prompt length, tokens.")
+    input_tokens: int | None = Field(
+        default=None, ge=1, description="Typical prompt length, tokens."
+    )
     output_tokens: int | None = Field(
         default=None, ge=1, description="Typical response length, tokens."
     )

@@ -184,17 +184,8 @@ def _at(
             "replicas": replicas,
             "total_gpus": total,
             "monthly_cost_usd": round(cost, 2),
-            "predicted": PredictedMetrics(
-                ttft_ms_p50=predicted.ttft_ms.p50,
-                ttft_ms_p95=predicted.ttft_ms.p95,
-                ttft_ms_p99=predicted.ttft_ms.p99,
-                itl_ms_p50=predicted.itl_ms.p50,
-                itl_ms_p95=predicted.itl_ms.p95,
-                itl_ms_p99=predicted.itl_ms.p99,
-                e2e_ms_p50=predicted.e2e_ms.p50,
-                e2e_ms_p95=predicted.e2e_ms.p95,
-                e2e_ms_p99=predicted.e2e_ms.p99,
-                output_tok_per_s=predicted.output_tok_per_s * replicas,
+            "predicted": PredictedMetrics.from_estimate(
+                predicted, output_tok_per_s=predicted.output_tok_per_s * replicas
             ),
             "meets_slo": slo_use(predicted, demand.slo) <= 1.0,
             "utilisation": None,

@@ -11,6 +11,7 @@ from typing import Literal
 from pydantic import Field
 
 from domain.base import Frozen
+from domain.serving import PerformanceEstimate
 
 
 class VllmArgs(Frozen):
@@ -40,6 +41,32 @@ class PredictedMetrics(Frozen):
     e2e_ms_p95: float
     e2e_ms_p99: float | None = None
     output_tok_per_s: float = Field(description="Output tokens/s of all replicas at peak load.")
+
+    @classmethod
+    def from_estimate(
+        cls, estimate: PerformanceEstimate, *, output_tok_per_s: float
+    ) -> PredictedMetrics:
+        """The percentiles of one replica's estimate, with the throughput of all replicas.
+
+        Args:
+            estimate: The simulator's estimate for one replica at its share of the load.
+            output_tok_per_s: Output tokens/s of all replicas together.
+
+        Returns:
+            The predicted metrics.
+        """
+        return cls(
+            ttft_ms_p50=estimate.ttft_ms.p50,
+            ttft_ms_p95=estimate.ttft_ms.p95,
+            ttft_ms_p99=estimate.ttft_ms.p99,
+            itl_ms_p50=estimate.itl_ms.p50,
+            itl_ms_p95=estimate.itl_ms.p95,
+            itl_ms_p99=estimate.itl_ms.p99,
+            e2e_ms_p50=estimate.e2e_ms.p50,
+            e2e_ms_p95=estimate.e2e_ms.p95,
+            e2e_ms_p99=estimate.e2e_ms.p99,
+            output_tok_per_s=output_tok_per_s,
+        )
 
 
 class Evidence(Frozen):

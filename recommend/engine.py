@@ -108,18 +108,7 @@ def _option(
         total_gpus=option.total_gpus,
         monthly_cost_usd=round(option.monthly_cost_usd or 0.0, 2),
         cost_per_million_tokens_usd=None if per_million is None else round(per_million, 4),
-        predicted=PredictedMetrics(
-            ttft_ms_p50=est.ttft_ms.p50,
-            ttft_ms_p95=est.ttft_ms.p95,
-            ttft_ms_p99=est.ttft_ms.p99,
-            itl_ms_p50=est.itl_ms.p50,
-            itl_ms_p95=est.itl_ms.p95,
-            itl_ms_p99=est.itl_ms.p99,
-            e2e_ms_p50=est.e2e_ms.p50,
-            e2e_ms_p95=est.e2e_ms.p95,
-            e2e_ms_p99=est.e2e_ms.p99,
-            output_tok_per_s=output_tok_per_s,
-        ),
+        predicted=PredictedMetrics.from_estimate(est, output_tok_per_s=output_tok_per_s),
         meets_slo=option.meets_slo,
         utilisation=round(
             min(1.0, demand.peak_rps / (option.replicas * option.per_replica_rps)), 3

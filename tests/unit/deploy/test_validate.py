@@ -74,7 +74,7 @@ def test_every_recommended_option_of_the_scenarios_renders_valid_objects(eval_di
     rendered = 0
     for scenario in _scenarios(eval_dir):
         wanted = Requirements.model_validate(scenario["requirements"])
-        for option in recommend(wanted, context=context, limit=3).options:
+        for option in recommend(wanted, context=context).options:
             plan = plan_for(option, namespace="llm-serving", requester="U1", thread_id="t")
             validate_objects(render(plan))
             rendered += 1

@@ -100,6 +100,7 @@ def efficiency_arrays(effs: list[Efficiencies]) -> tuple[Efficiency, Arr]:
         per_layer_s=col("per_layer_us", 1e-6),
         per_seq_s=col("per_seq_us", 1e-6),
         allreduce_latency_s=col("allreduce_us", 1e-6),
+        moe=col("moe"),
     )
     return eff, col("ttft_overhead_ms", 1e-3)
 

@@ -47,6 +47,9 @@ class Efficiencies(BaseModel):
     ttft_overhead_ms: float = Field(
         default=5.0, ge=0, description="Per-request time before the first token (API, tokenizer)."
     )
+    moe: float = Field(
+        default=1.0, gt=0, le=1, description="Routed-expert GEMMs' efficiency relative to dense."
+    )
 
 
 PARAM_NAMES: tuple[str, ...] = tuple(Efficiencies.model_fields)

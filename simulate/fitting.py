@@ -5,7 +5,9 @@ least squares (``soft_l1`` on log-ratios of predicted to measured TTFT, ITL, end
 output throughput), scope by scope down the fallback chain: each engine starts from the
 spec-sheet defaults, each ``engine × vendor`` from its engine, each family from its vendor and
 each GPU from its family, pulled towards its parent by a prior so that a scope with few or
-one-sided records stays close to what the rest of the data says. Flagged records never enter.
+one-sided records stays close to what the rest of the data says. Each scope is fitted in two
+stages: the dense factors first (MoE expert efficiency held at 1), then the MoE factor alone,
+so that MoE rows cannot bend what dense models are predicted with. Flagged records never enter.
 
 :func:`predict_cases` prices a list of :class:`~simulate.rows.Case` in one vectorised call.
 No I/O here.
@@ -18,6 +20,7 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 from scipy.optimize import least_squares
 
 from domain.benchmarks import BenchmarkRecord
@@ -37,11 +40,12 @@ from simulate.step_time import Arr, replica_costs, stack_costs
 
 # Efficiencies stay physically plausible; software slowness has to show up as overhead,
 # which carries over between GPUs of one engine far better than a tiny efficiency would.
-_LOWER = np.log([0.2, 0.1, 0.1, 0.1, 0.01, 0.1, 0.1, 0.5, 0.05])
-_UPPER = np.log([1.0, 1.0, 1.0, 1.0, 100.0, 2000.0, 500.0, 500.0, 3000.0])
+_LOWER = np.log([0.2, 0.1, 0.1, 0.1, 0.01, 0.1, 0.1, 0.5, 0.05, 0.2])
+_UPPER = np.log([1.0, 1.0, 1.0, 1.0, 100.0, 2000.0, 500.0, 500.0, 3000.0, 1.0])
 _PRIOR_PSEUDO_ROWS = {"engine": 3.0, "vendor": 8.0, "family": 8.0, "gpu": 40.0}
-_PRIOR_SIGMA = np.array([0.5, 0.5, 0.5, 0.5, 1.0, 1.0, 1.0, 1.0, 1.0])
+_PRIOR_SIGMA = np.array([0.5, 0.5, 0.5, 0.5, 1.0, 1.0, 1.0, 1.0, 1.0, 0.5])
 _SOFT_L1_SCALE = 0.15
+_DENSE_FREE = np.array([name != "moe" for name in PARAM_NAMES])
 
 
 def predict_cases(cases: Sequence[Case], effs: Sequence[Efficiencies]) -> Arr:
@@ -121,30 +125,58 @@ def _from_vector(vector: Arr) -> Efficiencies:
 
 
 def _fit_scope(data: _FitData, parent: Efficiencies, kind: ScopeKind) -> tuple[Efficiencies, float]:
+    """Fit one scope in two stages, so that MoE rows cannot bend the dense efficiencies.
+
+    First every factor but ``moe`` (held at 1), as if every model were dense; then ``moe``
+    alone on top, pulled towards the parent's, and only when the scope has MoE rows.
+    """
+    dense = _solve(data, parent.model_copy(update={"moe": 1.0}), kind, _DENSE_FREE)
+    if not any(float(c.model.moe_experts or 0) > 0 for c in data.cases):
+        fitted = dense.model_copy(update={"moe": parent.moe})
+        return fitted, _error(data, fitted)
+    fitted = _solve(data, dense.model_copy(update={"moe": parent.moe}), kind, ~_DENSE_FREE)
+    return fitted, _error(data, fitted)
+
+
+def _error(data: _FitData, effs: Efficiencies) -> float:
+    mask = ~np.isnan(data.targets)
+    pred = _predict(data.cases, data.costs, [effs] * len(data.cases))
+    errors = np.abs(np.log(np.maximum(pred, 1e-9)) - np.log(np.where(mask, data.targets, 1.0)))
+    return float(np.median(errors[mask])) if mask.any() else 0.0
+
+
+def _solve(
+    data: _FitData, start_effs: Efficiencies, kind: ScopeKind, free: npt.NDArray[np.bool_]
+) -> Efficiencies:
+    """Robust least squares over the ``free`` factors, the others held at ``start_effs``."""
     mask = ~np.isnan(data.targets)
     log_meas = np.log(np.where(mask, data.targets, 1.0))
-    start = np.clip(_to_vector(parent), _LOWER + 1e-6, _UPPER - 1e-6)
-    prior_w = np.sqrt(_PRIOR_PSEUDO_ROWS[kind]) / _PRIOR_SIGMA
+    start = np.clip(_to_vector(start_effs), _LOWER, _UPPER)
+    x0 = np.clip(start[free], _LOWER[free] + 1e-6, _UPPER[free] - 1e-6)
+    prior_w = np.sqrt(_PRIOR_PSEUDO_ROWS[kind]) / _PRIOR_SIGMA[free]
     n = len(data.cases)
 
-    def residuals(vector: Arr) -> Arr:
-        effs = [_from_vector(vector)] * n
+    def full(x: Arr) -> Arr:
+        vector = start.copy()
+        vector[free] = x
+        return vector
+
+    def residuals(x: Arr) -> Arr:
+        effs = [_from_vector(full(x))] * n
         pred = _predict(data.cases, data.costs, effs)
         data_res = (np.log(np.maximum(pred, 1e-9)) - log_meas)[mask]
-        return np.concatenate([data_res, prior_w * (vector - start)])
+        return np.concatenate([data_res, prior_w * (x - x0)])
 
     result = least_squares(
         residuals,
-        start,
-        bounds=(_LOWER, _UPPER),
+        x0,
+        bounds=(_LOWER[free], _UPPER[free]),
         loss="soft_l1",
         f_scale=_SOFT_L1_SCALE,
         x_scale=1.0,
         max_nfev=60,
     )
-    fitted = _from_vector(result.x)
-    final = residuals(result.x)[: int(mask.sum())]
-    return fitted, float(np.median(np.abs(final))) if final.size else 0.0
+    return _from_vector(full(result.x))
 
 
 def usable_cases(

@@ -3,7 +3,9 @@
 Sizes follow vLLM's accounting: weights (by precision, embeddings kept at 16 bit when the
 weights are quantized), a per-GPU runtime overhead (CUDA context, activations of one step of
 ``max_num_batched_tokens``, CUDA graphs), and what is left of ``memory_gb ×
-gpu_memory_utilization`` goes to the KV cache. GPU memory is published in decimal GB; every
+gpu_memory_utilization`` goes to the KV cache. TensorRT-LLM instead gives the KV cache
+``gpu_memory_utilization`` (its ``free_gpu_memory_fraction``) of what the weights and runtime
+leave of the whole GPU. GPU memory is published in decimal GB; every
 figure here is in GiB (2**30 bytes), and the conversion is made once, in :func:`usable_gib`.
 
 A configuration that does not fit is an answer (``fits=False`` with the numbers in
@@ -122,17 +124,25 @@ def memory_fit(model: ModelSpec, gpu: GpuSpec, config: ServingConfig) -> MemoryF
     overhead = overhead_gib(model, config)
     usable = usable_gib(gpu, config.gpu_memory_utilization)
     kv_gib = usable - weights - overhead
+    if config.engine == "trtllm":
+        # TensorRT-LLM gives the KV cache a fraction of the memory left after the weights and
+        # activations (KvCacheConfig.free_gpu_memory_fraction), not of the whole GPU.
+        usable = usable_gib(gpu, 1.0)
+        kv_gib = (usable - weights - overhead) * config.gpu_memory_utilization
     per_token = kv_bytes_per_token(model, config.kv_cache_dtype, context=max_len)
     capacity = max(0, int(kv_gib * tp * GIB / per_token)) if kv_gib > 0 else 0
     one_seq_gib = max_len * per_token / tp / GIB
     fits = kv_gib > 0 and capacity >= max_len
     reason = ""
+    budget = f" × {config.gpu_memory_utilization:g}"
+    if config.engine == "trtllm":
+        budget = f", KV gets {config.gpu_memory_utilization:g} of what is left"
     if not fits:
         needs = weights + overhead + one_seq_gib
         reason = (
             f"does not fit: needs {needs:.1f} GiB per GPU (weights {weights:.1f}, overhead "
             f"{overhead:.1f}, KV for one {max_len}-token sequence {one_seq_gib:.2f}), "
-            f"has {usable:.1f} GiB ({gpu.memory_gb:g} GB × {config.gpu_memory_utilization:g}) "
+            f"has {usable:.1f} GiB ({gpu.memory_gb:g} GB{budget}) "
             f"on each of {tp} × {gpu.name}"
         )
     return MemoryFit(

@@ -140,6 +140,17 @@ def _step_tokens(engine: str, static: bool, batch: float, prompt: float, context
     return 8192
 
 
+def _kv_capacity(fitted: int, engine: str, static: bool, batch: float, context: int) -> int:
+    """KV tokens the measured run had: TensorRT-LLM runs a static batch as one pass or not at all.
+
+    Its static-batch benchmark allocates the whole batch when the engine starts (and fails
+    rather than splitting the batch into waves), so a measured static batch held every sequence.
+    """
+    if static and engine == "trtllm":
+        return max(fitted, math.ceil(batch) * context)
+    return fitted
+
+
 def _tensor_parallel(record: BenchmarkRecord, model: ModelSpec, gpu: GpuSpec, context: int) -> int:
     if record.tensor_parallel:
         return record.tensor_parallel
@@ -223,7 +234,9 @@ def case_from_record(
         kind=KIND_MAX if saturated else kind,
         value=value,
         replicas=replicas,
-        kv_capacity_tokens=fit.kv_capacity_tokens,
+        kv_capacity_tokens=_kv_capacity(
+            fit.kv_capacity_tokens, record.engine, static, value, context
+        ),
         step_tokens=_step_tokens(record.engine, static, value, i, context),
     )
 

@@ -6,7 +6,9 @@ reading the weights and the KV cache from HBM (:func:`weight_read_s`, :func:`kv_
 the matrix and attention FLOPs (:func:`matmul_flops_s`, :func:`attention_flops_s`), by the
 tensor-parallel all-reduces (:func:`allreduce_s`) and by a fixed per-step overhead
 (:func:`step_overhead_s`). :func:`step_s` combines them with calibrated efficiencies:
-``max(weights, matmul FLOPs) + max(KV, attention FLOPs) + communication + overhead``.
+``max(weights, matmul FLOPs) + max(KV, attention FLOPs) + communication + overhead``, plus a
+smooth-roofline penalty for prompt matmuls near the ridge point (:func:`ridge_penalty`); routed
+MoE experts run at their own efficiency (:func:`moe_slowdown`).
 
 Every term takes numpy arrays (or floats) and broadcasts, so the same code prices one step in
 the scheduler and thousands of benchmark rows at once in calibration. Terms are at 100 %
@@ -15,7 +17,7 @@ efficiency; efficiencies are applied only in :func:`step_s`. No I/O here.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 
 import numpy as np
 import numpy.typing as npt
@@ -26,6 +28,7 @@ from simulate.memory import kv_bytes_per_token, weight_bytes
 
 Arr = npt.NDArray[np.float64]
 ACT_BYTES = 2.0  # activations cross the interconnect at 16 bit
+ROOFLINE_SHARPNESS = 2.0  # p of the smooth roofline max(memory, compute) of the matmuls
 
 
 def _arr(value: float | Arr) -> Arr:
@@ -45,6 +48,7 @@ class ReplicaCosts:
     experts: Arr  # routed experts (0 for dense)
     top_k: Arr  # experts per token (0 for dense)
     active_params: Arr  # parameters multiplied per token
+    expert_share: Arr  # share of those in routed experts (grouped GEMMs; 0 for dense)
     kv_bytes_per_token: Arr  # KV cache per cached token
     attn_flops_per_pair: Arr  # FLOPs per (query token, cached token) pair, all layers
     layers: Arr
@@ -69,11 +73,12 @@ def replica_costs(model: ModelSpec, gpu: GpuSpec, config: ServingConfig) -> Repl
     total = weight_bytes(model, config.precision)
     experts = float(model.moe_experts or 0)
     top_k = float(model.moe_top_k or 0)
-    expert_bytes = 0.0
+    expert_bytes = expert_share = 0.0
     if experts > top_k > 0:
         per_param = total / (model.params_b * 1e9)
         expert_params = (model.params_b - model.active_b) * 1e9 / (experts - top_k)
         expert_bytes = expert_params * per_param
+        expert_share = min(1.0, top_k * expert_params / (model.active_b * 1e9))
     compute_precision = config.precision.value
     if compute_precision == "int4":  # weight-only quantization computes at 16 bit
         compute_precision = "bf16"
@@ -83,6 +88,7 @@ def replica_costs(model: ModelSpec, gpu: GpuSpec, config: ServingConfig) -> Repl
         experts=_arr(experts),
         top_k=_arr(top_k),
         active_params=_arr(model.active_b * 1e9),
+        expert_share=_arr(expert_share),
         kv_bytes_per_token=_arr(kv_bytes_per_token(model, config.kv_cache_dtype)),
         attn_flops_per_pair=_arr(4.0 * model.layers * model.heads * model.head_dim),
         layers=_arr(model.layers),
@@ -239,6 +245,28 @@ def step_overhead_s(costs: ReplicaCosts, overhead_s: float | Arr, per_layer_s: f
     return _arr(overhead_s) + costs.layers * _arr(per_layer_s)
 
 
+def ridge_penalty(memory_s: float | Arr, prompt_s: float | Arr) -> Arr:
+    """Extra time of prompt matmuls near the roofline's ridge point, over ``max(memory, FLOPs)``.
+
+    Prompt GEMMs of a few hundred tokens overlap their weight loads and their tensor-core work
+    imperfectly, so they take longer than the larger of the two: a smooth roofline
+    ``(m^p + c^p)^(1/p)`` with :data:`ROOFLINE_SHARPNESS` as ``p``, which matters only near the
+    ridge. Decode GEMMs (a batch of single tokens) keep the hard roofline; without prompt
+    tokens the penalty is 0.
+
+    Args:
+        memory_s: Seconds the weight traffic takes alone.
+        prompt_s: Seconds the prompt tokens' matmul FLOPs take alone.
+
+    Returns:
+        Seconds to add.
+    """
+    m, c = _arr(memory_s), _arr(prompt_s)
+    hi = np.maximum(np.maximum(m, c), 1e-30)
+    p = ROOFLINE_SHARPNESS
+    return hi * (((m / hi) ** p + (c / hi) ** p) ** (1.0 / p) - 1.0)
+
+
 @dataclass(frozen=True)
 class Efficiency:
     """Calibrated efficiencies for one step (arrays broadcast against the step's shape)."""
@@ -251,6 +279,23 @@ class Efficiency:
     per_layer_s: Arr  # per-layer per-step overhead
     per_seq_s: Arr  # host time per decoding sequence per step
     allreduce_latency_s: Arr  # latency of one all-reduce
+    moe: Arr = field(default_factory=lambda: np.ones(()))  # expert GEMMs' share of dense eff.
+
+
+def moe_slowdown(costs: ReplicaCosts, eff: Efficiency) -> Arr:
+    """Factor on matmul FLOP time for routed experts running at a lower efficiency.
+
+    Routed experts run as grouped GEMMs over the few tokens each expert receives, plus token
+    permutation, so their FLOPs reach a smaller share of peak than dense layers (``eff.moe``).
+
+    Args:
+        costs: The replica.
+        eff: Calibrated efficiencies.
+
+    Returns:
+        1 for dense models, more for MoE.
+    """
+    return 1.0 + costs.expert_share * (1.0 / eff.moe - 1.0)
 
 
 def step_s(
@@ -281,10 +326,12 @@ def step_s(
     # The matrix multiplications (weights streamed once for all tokens) and the attention
     # kernels (KV cache read per sequence) run one after the other, each bound by the slower
     # of its memory traffic and its FLOPs.
+    slowdown = moe_slowdown(costs, eff)
+    weights = weight_read_s(costs, tokens) / eff.memory
+    prompt_flops = matmul_flops_s(costs, prefill) / eff.prefill * slowdown
     linear = np.maximum(
-        weight_read_s(costs, tokens) / eff.memory,
-        matmul_flops_s(costs, decode) / eff.decode + matmul_flops_s(costs, prefill) / eff.prefill,
-    )
+        weights, matmul_flops_s(costs, decode) / eff.decode * slowdown + prompt_flops
+    ) + ridge_penalty(weights, prompt_flops)
     attention = np.maximum(
         kv_read_s(costs, context_tokens) / eff.kv_memory,
         attention_flops_s(costs, context_tokens) / eff.decode
@@ -293,6 +340,15 @@ def step_s(
     comm = allreduce_s(costs, tokens, eff.allreduce_latency_s)
     host = step_overhead_s(costs, eff.overhead_s, eff.per_layer_s) + decode * eff.per_seq_s
     return linear + attention + comm + host
+
+
+def _ridge_scalar(memory_s: float, prompt_s: float) -> float:
+    """:func:`ridge_penalty` on plain floats."""
+    if prompt_s <= 0.0:
+        return 0.0
+    hi = max(memory_s, prompt_s, 1e-30)
+    p = ROOFLINE_SHARPNESS
+    return float(hi * (((memory_s / hi) ** p + (prompt_s / hi) ** p) ** (1.0 / p) - 1.0))
 
 
 class ScalarStep:
@@ -319,7 +375,7 @@ class ScalarStep:
         self._experts = one(costs.experts)
         self._miss = 1.0 - one(costs.top_k) / max(self._experts, 1.0)
         self._kv_s = one(costs.kv_bytes_per_token) / (tp * hbm * one(eff.kv_memory))
-        matmul = 2.0 * one(costs.active_params) / (tp * flops)
+        matmul = 2.0 * one(costs.active_params) / (tp * flops) * one(moe_slowdown(costs, eff))
         attn = one(costs.attn_flops_per_pair) / (tp * flops)
         self._dec_s, self._ctx_s = matmul / one(eff.decode), attn / one(eff.decode)
         self._pre_s, self._pairs_s = matmul / one(eff.prefill), attn / one(eff.prefill)
@@ -347,7 +403,8 @@ class ScalarStep:
         weights = self._dense_s
         if self._experts:
             weights += self._expert_s * self._experts * (1.0 - self._miss**tokens)
-        linear = max(weights, self._dec_s * decode_seqs + self._pre_s * prefill_tokens)
+        prompt = self._pre_s * prefill_tokens
+        linear = max(weights, self._dec_s * decode_seqs + prompt) + _ridge_scalar(weights, prompt)
         attention = max(
             self._kv_s * context_tokens,
             self._ctx_s * context_tokens + self._pairs_s * prefill_pairs,

@@ -54,6 +54,20 @@ def test_fit_is_better_than_spec_sheet_defaults(
     assert tuned_itl.median_ape_pct < 15.0
 
 
+def test_moe_factor_is_fitted_only_on_moe_rows(
+    fitted: Calibration,
+    records: list[BenchmarkRecord],
+    models: dict[str, ModelSpec],
+    gpus: dict[str, GpuSpec],
+) -> None:
+    assert any("Mixtral" in r.model for r in records)
+    engine = next(s for s in fitted.scopes if s.kind == "engine")
+    assert engine.efficiencies.moe < 0.9  # TensorRT-LLM 0.9's expert GEMMs lag its dense ones
+    dense = [r for r in records if "Mixtral" not in r.model][::2]
+    dense_fit = fit_calibration(dense, models, gpus)
+    assert {s.efficiencies.moe for s in dense_fit.scopes} == {1.0}
+
+
 def test_excluded_groups_are_not_fitted_on(
     records: list[BenchmarkRecord], models: dict[str, ModelSpec], gpus: dict[str, GpuSpec]
 ) -> None:

@@ -75,3 +75,15 @@ def test_sliding_window_shrinks_long_context_kv(models: dict[str, ModelSpec]) ->
     short = kv_bytes_per_token(windowed, context=0)
     long = kv_bytes_per_token(windowed, context=32 * (windowed.sliding_window or 1))
     assert long < 0.5 * short
+
+
+def test_trtllm_gives_the_kv_cache_a_share_of_the_memory_left_after_weights(
+    models: dict[str, ModelSpec], gpus: dict[str, GpuSpec]
+) -> None:
+    model, gpu = models["meta-llama/Llama-2-70b-hf"], gpus["A100-SXM-80GB"]
+    common = {"precision": Precision.FP16, "tensor_parallel": 2, "max_model_len": 2048}
+    vllm = memory_fit(model, gpu, make_config(model.hf_id, gpu.name, **common))
+    trtllm = memory_fit(model, gpu, make_config(model.hf_id, gpu.name, engine="trtllm", **common))
+    assert trtllm.kv_capacity_tokens > 10 * max(vllm.kv_capacity_tokens, 1)
+    left = usable_gib(gpu, 1.0) - trtllm.weights_gib - trtllm.overhead_gib
+    assert trtllm.kv_cache_gib == pytest.approx(0.9 * left, abs=0.01)

@@ -129,3 +129,22 @@ def test_measured_median_is_p50_else_mean() -> None:
 
 def test_flagged_rows_are_marked() -> None:
     assert record_from_row(make_row(notes="WARNING: Little's law")).flagged
+
+
+def test_trtllm_static_batch_holds_the_whole_batch(
+    models: dict[str, ModelSpec], gpus: dict[str, GpuSpec]
+) -> None:
+    row = make_row(
+        model="meta-llama/Llama-2-70b-hf",
+        engine="trtllm",
+        gpu="A100-SXM-80GB",
+        gpu_count="2",
+        tensor_parallel="2",
+        input_tokens="128",
+        output_tokens="4096",
+        load_value="16",
+    )
+    case = case_from_record(record_from_row(row), models, gpus)
+    assert isinstance(case, Case)
+    assert case.kv_capacity_tokens >= 16 * (128 + 4096)
+    assert case.step_tokens == 16 * 128

@@ -16,7 +16,9 @@ from simulate.step_time import (
     experts_touched,
     kv_read_s,
     matmul_flops_s,
+    moe_slowdown,
     replica_costs,
+    ridge_penalty,
     step_overhead_s,
     step_s,
     weight_read_s,
@@ -111,7 +113,36 @@ def test_step_is_max_of_memory_and_compute_plus_overheads(h100_8b: ReplicaCosts)
         )
     )
     compute = float(matmul_flops_s(h100_8b, 8192) + attention_flops_s(h100_8b, 8192 * 4096))
-    assert prefill == pytest.approx(compute + 1e-3)
+    ridge = float(ridge_penalty(weight_read_s(h100_8b, 8192), matmul_flops_s(h100_8b, 8192)))
+    assert prefill == pytest.approx(compute + ridge + 1e-3)
+
+
+@pytest.mark.parametrize(
+    ("memory", "prompt", "expected"),
+    [
+        pytest.param(1.0, 0.0, 0.0, id="no-prompt"),
+        pytest.param(1.0, 1.0, np.sqrt(2.0) - 1.0, id="at-ridge"),
+        pytest.param(1.0, 100.0, np.sqrt(1.0 + 1e4) - 100.0, id="compute-bound"),
+    ],
+)
+def test_ridge_penalty_is_largest_at_the_ridge(
+    memory: float, prompt: float, expected: float
+) -> None:
+    assert float(ridge_penalty(memory, prompt)) == pytest.approx(expected)
+    assert float(ridge_penalty(memory, prompt)) <= float(ridge_penalty(1.0, 1.0)) + 1e-12
+
+
+def test_moe_slowdown_applies_to_routed_experts_only(
+    models: dict[str, ModelSpec], gpus: dict[str, GpuSpec], h100_8b: ReplicaCosts
+) -> None:
+    model = models["mistralai/Mixtral-8x7B-v0.1"]
+    moe = replica_costs(model, gpus["H100-SXM-80GB"], make_config(model.hf_id))
+    half = _eff(moe=0.5)
+    assert float(moe_slowdown(h100_8b, half)) == pytest.approx(1.0)
+    share = float(moe.expert_share)
+    assert 0.5 < share < 1.0
+    assert float(moe_slowdown(moe, half)) == pytest.approx(1.0 + share)
+    assert float(moe_slowdown(moe, _eff())) == pytest.approx(1.0)
 
 
 def test_lower_efficiency_means_slower_steps(h100_8b: ReplicaCosts) -> None:

@@ -4,7 +4,7 @@ Each engine step schedules the running decodes first (one token each), then spen
 left of ``max_num_batched_tokens`` on prompt chunks (chunked prefill): unfinished prompts
 first, then new requests from the FIFO waiting queue while ``max_num_seqs`` and the KV cache
 allow. A sequence whose KV no longer fits is preempted (the most recently admitted first) and
-recomputed later. Steps are priced by :class:`~simulate.step_time.ScalarStep`.
+recomputed later. Steps are priced by :class:`~simulate.step_scalar.ScalarStep`.
 
 Runs of pure-decode steps in which nothing arrives, finishes or runs out of KV are jumped over
 in one go: the cumulative time of the next ``k`` steps is computed as an array and the run
@@ -25,7 +25,8 @@ from domain.serving import LoadKind, Percentiles, PerformanceEstimate, ServingCo
 from simulate.analytical import efficiency_arrays
 from simulate.calibration import Calibration
 from simulate.memory import memory_fit
-from simulate.step_time import Arr, ScalarStep, replica_costs
+from simulate.step_scalar import ScalarStep
+from simulate.step_time import Arr, replica_costs
 
 _MAX_JUMP = 4096
 

@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 
 from domain.catalog import GpuSpec, ModelSpec
+from simulate.step_scalar import ScalarStep
 from simulate.step_time import (
     Efficiency,
     ReplicaCosts,
-    ScalarStep,
     allreduce_count,
     allreduce_s,
     attention_flops_s,

@@ -27,7 +27,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from bot.deploy_wiring import build_plan, deployment_service, make_audit, plan_checks
-from bot.settings import Settings, load_settings
+from bot.settings import load_settings
 from domain.errors import (
     BackendUnavailableError,
     ConfigurationError,
@@ -82,19 +82,23 @@ def _prepared(
     name: str | None,
     autoscaler: str | None,
     target: str | None,
-) -> tuple[Settings, DeploymentPlan, list[Manifest]]:
+) -> tuple[DeploymentPlan, list[Manifest]]:
+    """The plan and its validated manifests; bad input or settings end the command (exit 2)."""
     from deploy.service import prepare
 
-    settings = load_settings()
-    plan = build_plan(
-        settings,
-        _read_option(option_file, index),
-        namespace=namespace,
-        name=name,
-        autoscaler=autoscaler,
-        target=target,
-    )
-    return settings, plan, prepare(plan, plan_checks(settings))
+    try:
+        settings = load_settings()
+        plan = build_plan(
+            settings,
+            _read_option(option_file, index),
+            namespace=namespace,
+            name=name,
+            autoscaler=autoscaler,
+            target=target,
+        )
+        return plan, prepare(plan, plan_checks(settings))
+    except (PreflightError, ConfigurationError) as exc:
+        raise _fail(exc) from exc
 
 
 @deploy_app.command("render")
@@ -110,10 +114,7 @@ def render_command(
     """Render and validate the manifests of one option; apply nothing."""
     from deploy.render import manifest_hash, to_yaml
 
-    try:
-        _, plan, manifests = _prepared(option, index, namespace, name, autoscaler, target)
-    except (PreflightError, ConfigurationError) as exc:
-        raise _fail(exc) from exc
+    plan, manifests = _prepared(option, index, namespace, name, autoscaler, target)
     out.mkdir(parents=True, exist_ok=True)
     (out / "manifests.yaml").write_text(to_yaml(manifests))
     console = Console()
@@ -138,10 +139,7 @@ def export_command(
     """Write validated manifests and a kustomization.yaml for Argo CD or Flux to sync."""
     from deploy.dryrun_cluster import export
 
-    try:
-        _, _, manifests = _prepared(option, index, namespace, name, autoscaler, target)
-    except (PreflightError, ConfigurationError) as exc:
-        raise _fail(exc) from exc
+    _, manifests = _prepared(option, index, namespace, name, autoscaler, target)
     for folder in export(manifests, directory):
         Console().print(f"wrote {folder}/kustomization.yaml")
 

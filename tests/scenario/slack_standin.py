@@ -20,6 +20,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl
 
+from tests.scenario.loopback import serving
+
 BOT_USER = "UBOT"
 
 
@@ -102,16 +104,8 @@ class SlackStandIn:
     @contextmanager
     def running(self) -> Iterator[SlackStandIn]:
         """Serve in a background thread for the duration of the block."""
-        thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        thread.start()
-        try:
+        with serving(self._server):
             yield self
-        finally:
-            self._server.shutdown()
-            self._server.server_close()
-            thread.join()
 
     def _record(self, change: Callable[[], None]) -> None:
         with self._changed:

@@ -16,6 +16,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import unquote
 
+from tests.scenario.loopback import serving
+
 
 class ConnectorStandIn:
     """The connector stand-in; ``sent`` holds ``(conversation id, activity)`` in order."""
@@ -50,16 +52,8 @@ class ConnectorStandIn:
     @contextmanager
     def running(self) -> Iterator[ConnectorStandIn]:
         """Serve in a background thread for the duration of the block."""
-        thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        thread.start()
-        try:
+        with serving(self._server):
             yield self
-        finally:
-            self._server.shutdown()
-            self._server.server_close()
-            thread.join()
 
 
 def _handler_for(standin: ConnectorStandIn) -> type[BaseHTTPRequestHandler]:

@@ -24,13 +24,11 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 
+from bot.cli_errors import fail
 from bot.deploy_wiring import build_plan, deployment_service, make_audit, plan_checks
 from bot.settings import load_settings
 from domain.errors import (
-    BackendUnavailableError,
-    ConfigurationError,
     InvalidInputError,
     PreflightError,
 )
@@ -41,8 +39,6 @@ if TYPE_CHECKING:
     from deploy.plan import DeploymentPlan
     from deploy.render import Manifest
 
-_USAGE_ERROR = 2
-_UNAVAILABLE = 3
 
 deploy_app = typer.Typer(help="Render, approve, apply and roll back deployments.")
 audit_app = typer.Typer(help="The deployment audit trail.")
@@ -69,12 +65,6 @@ def _read_option(path: Path, index: int) -> RecommendedOption:
     return option_from_json(text, index=index)
 
 
-def _fail(exc: PreflightError | ConfigurationError) -> typer.Exit:
-    Console(stderr=True).print(f"[red]error:[/] {escape(str(exc))}")
-    unavailable = isinstance(exc, BackendUnavailableError)
-    return typer.Exit(_UNAVAILABLE if unavailable else _USAGE_ERROR)
-
-
 def _prepared(
     option_file: Path,
     index: int,
@@ -97,8 +87,8 @@ def _prepared(
             target=target,
         )
         return plan, prepare(plan, plan_checks(settings))
-    except (PreflightError, ConfigurationError) as exc:
-        raise _fail(exc) from exc
+    except PreflightError as exc:
+        raise fail(exc) from exc
 
 
 @deploy_app.command("render")
@@ -206,8 +196,8 @@ def apply_command(
                 timeout_s=wait_s,
             )
             console.print(f"endpoint {status.url or '(none yet)'}")
-    except (PreflightError, ConfigurationError) as exc:
-        raise _fail(exc) from exc
+    except PreflightError as exc:
+        raise fail(exc) from exc
 
 
 @deploy_app.command("rollback")
@@ -223,8 +213,8 @@ def rollback_command(
     try:
         service = deployment_service(load_settings())
         done = rollback(service, namespace=namespace, name=name, actor=ChatIdentity(user=actor))
-    except (PreflightError, ConfigurationError) as exc:
-        raise _fail(exc) from exc
+    except PreflightError as exc:
+        raise fail(exc) from exc
     where = f"revision {done.revision}" if done.revision is not None else "nothing (deleted)"
     Console().print(f"rolled back {done.target}: {done.action}, now at {where}")
 
@@ -237,8 +227,8 @@ def audit_list_command(
     """Show the last audit events, oldest first."""
     try:
         events = make_audit(load_settings()).recent(limit=limit)
-    except (PreflightError, ConfigurationError) as exc:
-        raise _fail(exc) from exc
+    except PreflightError as exc:
+        raise fail(exc) from exc
     for event in events:
         if as_json:
             typer.echo(event.model_dump_json())

@@ -15,8 +15,9 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from bot.cli_errors import fail
 from bot.settings import Settings, load_settings
-from domain.errors import BackendUnavailableError, ConfigurationError, UserFacingError
+from domain.errors import PreflightError
 from domain.requirements import GpuFamily, Task
 
 if TYPE_CHECKING:
@@ -38,14 +39,6 @@ def _open(settings: Settings) -> QdrantKnowledgeBase:
         api_key=key,
         collection=knowledge.collection,
     )
-
-
-def _fail(exc: Exception) -> typer.Exit:
-    if isinstance(exc, UserFacingError):
-        _err.print(f"[red]{exc.message}[/red]" + (f"\n{exc.hint}" if exc.hint else ""))
-        return typer.Exit(1)
-    _err.print(f"[red]{exc}[/red]")
-    return typer.Exit(2)
 
 
 def _family(name: str | None) -> GpuFamily | None:
@@ -86,8 +79,8 @@ def build(
                 upsert_records=kb.upsert_records,
                 progress=lambda n: bar.advance(task, n),
             )
-    except (UserFacingError, BackendUnavailableError, ConfigurationError) as exc:
-        raise _fail(exc) from exc
+    except PreflightError as exc:
+        raise fail(exc) from exc
     print(
         f"indexed {report.patterns} patterns and {report.benchmarks} benchmark records "
         f"in {report.seconds:.1f} s"
@@ -117,8 +110,8 @@ def stats(
         gpus = load_gpus(price_file=settings.knowledge.price_file)  # checks the operator's prices
         with _open(settings) as kb:
             counts = kb.stats().model_copy(update={"gpus": len(gpus)})
-    except (UserFacingError, BackendUnavailableError, ConfigurationError) as exc:
-        raise _fail(exc) from exc
+    except PreflightError as exc:
+        raise fail(exc) from exc
     if as_json:
         print(json.dumps(counts.model_dump()))
     else:
@@ -146,8 +139,8 @@ def search(
     try:
         with _open(load_settings()) as kb:
             hits = kb.search(text, kinds=kinds, task=task, gpu_family=_family(gpu), limit=limit)
-    except (UserFacingError, BackendUnavailableError, ConfigurationError) as exc:
-        raise _fail(exc) from exc
+    except PreflightError as exc:
+        raise fail(exc) from exc
     if as_json:
         print(json.dumps([hit.model_dump() for hit in hits], default=str))
         return

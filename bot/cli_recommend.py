@@ -17,12 +17,12 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from bot.cli_errors import fail
 from domain.catalog import ModelSpec
-from domain.errors import ConfigurationError, UserFacingError
+from domain.errors import PreflightError
 from domain.recommendation import Recommendation
 from domain.requirements import Requirements
 
-_USAGE_ERROR = 2
 _HELP = (
     "Recommend model, GPU and vLLM settings that hold the SLOs, ranked and explained. "
     "Give --requirements FILE.json (the Requirements schema) or a message in quotes."
@@ -105,7 +105,6 @@ def recommend_command(
     from recommend.context import default_context
     from recommend.engine import recommend
 
-    err = Console(stderr=True)
     try:
         settings = load_settings()
         context = default_context(
@@ -114,9 +113,8 @@ def recommend_command(
         )
         wanted = _requirements(text, requirements, context.models)
         answer = recommend(wanted, context=context, limit=limit)
-    except (UserFacingError, ConfigurationError) as exc:
-        err.print(f"[red]error:[/] {exc}")
-        raise typer.Exit(_USAGE_ERROR) from exc
+    except PreflightError as exc:
+        raise fail(exc) from exc
     if as_json:
         typer.echo(json.dumps(answer.model_dump(mode="json")))
     else:

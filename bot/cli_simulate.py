@@ -24,9 +24,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from bot.cli_errors import fail
 from domain.benchmarks import BenchmarkRecord
 from domain.catalog import GpuSpec, ModelSpec
-from domain.errors import PreflightError, UserFacingError
+from domain.errors import InvalidInputError, PreflightError, UserFacingError
 from domain.serving import LoadKind, PerformanceEstimate, Precision, ServingConfig, Workload
 from simulate.calibration import Calibration, load_calibration, save_calibration
 from simulate.rows import METRICS, record_from_row
@@ -43,14 +44,6 @@ PRED_OF_METRIC = {
     for metric in METRICS
 }
 PRED_COLUMNS = (*PRED_OF_METRIC.values(), "pred_note")
-
-
-def _fail(exc: Exception) -> typer.Exit:
-    if isinstance(exc, UserFacingError):
-        _err.print(f"[red]{exc.message}[/red]" + (f"\n{exc.hint}" if exc.hint else ""))
-        return typer.Exit(1)
-    _err.print(f"[red]{exc}[/red]")
-    return typer.Exit(2)
 
 
 def _catalogs() -> tuple[dict[str, ModelSpec], dict[str, GpuSpec]]:
@@ -152,8 +145,10 @@ def run(
         fit = memory_fit(spec, card, config)
         path = simulate_run if simulate else estimate
         result = path(spec, card, config, workload, calibration)
-    except (PreflightError, ValueError) as exc:
-        raise _fail(exc) from exc
+    except PreflightError as exc:
+        raise fail(exc) from exc
+    except ValueError as exc:  # a value pydantic refuses (e.g. a zero rate)
+        raise fail(InvalidInputError(str(exc))) from exc
     if as_json:
         print(
             json.dumps(
@@ -192,7 +187,7 @@ def predict(
         models, gpus = _catalogs()
         predictions = predict_records(_records(rows), models, gpus, load_calibration())
     except PreflightError as exc:
-        raise _fail(exc) from exc
+        raise fail(exc) from exc
     fieldnames = [c for c in columns if c not in PRED_COLUMNS] + list(PRED_COLUMNS)
     out.parent.mkdir(parents=True, exist_ok=True)
     with out.open("w", newline="", encoding="utf-8") as handle:
@@ -251,7 +246,7 @@ def validate(
             )
         report = validation.score(predictions, models, gpus, method=method)
     except PreflightError as exc:
-        raise _fail(exc) from exc
+        raise fail(exc) from exc
     if as_json:
         print(report.model_dump_json(indent=1))
         return
@@ -307,7 +302,7 @@ def calibrate(
         target = out or default_path()
         save_calibration(calibration, target)
     except PreflightError as exc:
-        raise _fail(exc) from exc
+        raise fail(exc) from exc
     _err.print(
         f"wrote {target}: {len(calibration.scopes)} scopes from "
         f"{len(calibration.record_ids)} records"

@@ -146,7 +146,8 @@ def ingest(
         indexed = _index(total, data_dir, qdrant_url, qdrant_api_key, collection) if new else 0
     except (InvalidInputError, BackendUnavailableError) as exc:
         _err.print(f"[red]{exc}[/red]")
-        raise typer.Exit(1 if isinstance(exc, InvalidInputError) else 2) from exc
+        # the same exit codes as every other preflight command: 2 bad input, 3 backend down
+        raise typer.Exit(2 if isinstance(exc, InvalidInputError) else 3) from exc
     _report(total, new, indexed, as_json)
 
 

@@ -53,5 +53,5 @@ def test_an_unreadable_file_exits_with_a_message(tmp_path: Path) -> None:
     result = CliRunner().invoke(
         _app(), ["ingest", str(tmp_path / "missing.json"), "--data-dir", str(tmp_path)]
     )
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "missing.json" in result.output

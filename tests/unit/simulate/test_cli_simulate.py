@@ -139,4 +139,4 @@ def test_unknown_model_is_a_clear_error() -> None:
             "1",
         ],
     )
-    assert result.exit_code == 1
+    assert result.exit_code == 2

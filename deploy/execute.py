@@ -47,7 +47,9 @@ def execute(
     target = f"{req.namespace}/{req.name}"
     audit = audit_fields(req)
     now = service.clock()
-    try:
+    with service.audit_failure(
+        AuditAction.DENY, ApprovalError, actor=actor, target=target, result="denied", **audit
+    ):
         valid = verify(
             service.policy,
             req,
@@ -55,16 +57,6 @@ def execute(
             current_hash=manifest_hash(manifests),
             now=now,
         )
-    except ApprovalError as exc:
-        service.record(
-            AuditAction.DENY,
-            actor=actor,
-            target=target,
-            result="denied",
-            detail=str(exc),
-            **audit,
-        )
-        raise
     base = Outcome(
         state="waiting",
         request_id=req.id,

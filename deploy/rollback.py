@@ -62,36 +62,30 @@ def rollback(
     extra = missing_from(now_manifests, keep)
     needs = permissions_needed(keep) + permissions_needed(extra, verbs=("delete",))
     audit = {"manifest_hash": previous["manifest_hash"] if previous else "", "request_id": ""}
-    try:
+    with service.audit_failure(
+        AuditAction.ROLLBACK,
+        PermissionDeniedError,
+        actor=actor.user,
+        target=target,
+        result="denied",
+        **audit,
+    ):
         identity = service.identities.to_kubernetes(actor.user)
         service.check_access(identity, needs, actor=actor.user, target=target, audit=audit)
-    except PermissionDeniedError as exc:
-        service.record(
-            AuditAction.ROLLBACK,
-            actor=actor.user,
-            target=target,
-            result="denied",
-            detail=str(exc),
-            **audit,
-        )
-        raise
     impersonate = identity if service.impersonate_approver else None
-    try:
+    with service.audit_failure(
+        AuditAction.ROLLBACK,
+        PreflightError,
+        actor=actor.user,
+        target=target,
+        result="error",
+        **audit,
+    ):
         if keep:
             service.cluster.apply(manifests=keep, dry_run=True, impersonate=impersonate)
             service.cluster.apply(manifests=keep, dry_run=False, impersonate=impersonate)
         if extra:
             service.cluster.delete(manifests=extra)
-    except PreflightError as exc:
-        service.record(
-            AuditAction.ROLLBACK,
-            actor=actor.user,
-            target=target,
-            result="error",
-            detail=str(exc),
-            **audit,
-        )
-        raise
     service.records.put(f"current:{target}", str(current - 1))
     outcome = RollbackOutcome(
         target=target,

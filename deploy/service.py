@@ -12,7 +12,8 @@ This module must not import an SDK: the cluster, the records and the audit are p
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Literal
@@ -125,6 +126,36 @@ class DeploymentService:
         )
         self.audit.append(event)
 
+    @contextmanager
+    def audit_failure(
+        self,
+        action: AuditAction,
+        errors: type[Exception] | tuple[type[Exception], ...],
+        *,
+        actor: str,
+        target: str,
+        result: str,
+        **kw: str,
+    ) -> Iterator[None]:
+        """Run the block; if it raises one of ``errors``, audit it (the error as detail), re-raise.
+
+        Args:
+            action: What was attempted.
+            errors: The errors that are audited.
+            actor: Who.
+            target: 'namespace/name'.
+            result: How the failure is recorded (denied, refused, error ...).
+            **kw: manifest_hash, request_id, thread_id.
+
+        Yields:
+            Nothing.
+        """
+        try:
+            yield
+        except errors as exc:
+            self.record(action, actor=actor, target=target, result=result, detail=str(exc), **kw)
+            raise
+
     def request(self, plan: DeploymentPlan) -> DeploymentRequest:
         """Render, validate and record a deployment request (idempotent per thread and manifests).
 
@@ -140,18 +171,15 @@ class DeploymentService:
             InvalidInputError: An object does not validate (audited as refused).
         """
         target = f"{plan.namespace}/{plan.name}"
-        try:
+        with self.audit_failure(
+            AuditAction.REQUEST,
+            UserFacingError,
+            actor=plan.requester,
+            target=target,
+            result="refused",
+            thread_id=plan.thread_id,
+        ):
             manifests = prepare(plan, self.checks)
-        except UserFacingError as exc:
-            self.record(
-                AuditAction.REQUEST,
-                actor=plan.requester,
-                target=target,
-                result="refused",
-                thread_id=plan.thread_id,
-                detail=str(exc),
-            )
-            raise
         digest = manifest_hash(manifests)
         rid = request_id(plan.thread_id, digest)
         req = DeploymentRequest(
@@ -234,7 +262,14 @@ class DeploymentService:
         manifests = self.manifests_of(rid)
         audit = audit_fields(req)
         target = f"{req.namespace}/{req.name}"
-        try:
+        with self.audit_failure(
+            AuditAction.DENY,
+            (ApprovalError, PermissionDeniedError),
+            actor=approver.user,
+            target=target,
+            result="denied",
+            **audit,
+        ):
             identity = self.identities.to_kubernetes(approver.user)
             approval = grant(
                 self.policy,
@@ -252,16 +287,6 @@ class DeploymentService:
                 target=target,
                 audit=audit,
             )
-        except (ApprovalError, PermissionDeniedError) as exc:
-            self.record(
-                AuditAction.DENY,
-                actor=approver.user,
-                target=target,
-                result="denied",
-                detail=str(exc),
-                **audit,
-            )
-            raise
         if approver.user not in {a.approver for a in self.approvals(rid)}:
             self.records.append(f"approvals:{rid}", approval.model_dump_json())
         self.record(

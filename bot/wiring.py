@@ -55,6 +55,7 @@ def build_flow(
         ConfigurationError: When a setting cannot be used.
     """
     from bot.chart import cost_latency_png
+    from bot.deploy_wiring import deployment_service
     from bot.flow_engine import EngineRecommender
     from recommend.context import default_context
 
@@ -66,7 +67,7 @@ def build_flow(
     deps = FlowDependencies(
         understander=build_understander(settings, context.models),
         recommender=recommender or EngineRecommender(context),
-        deployer=ServiceDeployer(build_deployment_service(settings), settings=settings),
+        deployer=ServiceDeployer(deployment_service(settings), settings=settings),
         chart=cost_latency_png,
         task_defaults=context.task_defaults.get,
     )
@@ -110,20 +111,6 @@ def build_understander(settings: Settings, models: Mapping[str, ModelSpec]) -> U
     from bot.llm_client import LlmClient
 
     return TextUnderstander(models=models, extractor=LlmClient(settings.llm))
-
-
-def build_deployment_service(settings: Settings) -> DeploymentService:
-    """The deployment service the settings describe (see :mod:`bot.deploy_wiring`).
-
-    Args:
-        settings: Preflight's settings.
-
-    Returns:
-        The service.
-    """
-    from bot.deploy_wiring import deployment_service
-
-    return deployment_service(settings)
 
 
 class ServiceDeployer:

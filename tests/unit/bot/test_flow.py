@@ -11,13 +11,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.conversation_state import ConversationState, Essential, Pin, Stage
+from bot.deploy_wiring import deployment_service
 from bot.flow import ConversationFlow, Incoming
 from bot.flow_ports import FlowDependencies
 from bot.replies import Reply, ReplyKind
 from bot.settings import AuditSettings, ClusterSettings, Settings
 from bot.state_memory import InMemoryStateStore
 from bot.understanding import TextUnderstander
-from bot.wiring import ServiceDeployer, build_deployment_service
+from bot.wiring import ServiceDeployer
 from domain.errors import BackendUnavailableError
 from domain.recommendation import Recommendation
 from domain.requirements import Requirements
@@ -65,7 +66,7 @@ def flow(tmp_path: Path, recommender: LoadPricedRecommender) -> ConversationFlow
     deps = FlowDependencies(
         understander=TextUnderstander(),
         recommender=recommender,
-        deployer=ServiceDeployer(build_deployment_service(config), settings=config),
+        deployer=ServiceDeployer(deployment_service(config), settings=config),
         chart=lambda recommendation: b"\x89PNG fake",
     )
     return ConversationFlow(store=InMemoryStateStore(), deps=deps)
@@ -181,7 +182,7 @@ def test_backend_outage_is_a_clear_reply(tmp_path: Path) -> None:
     deps = FlowDependencies(
         understander=TextUnderstander(),
         recommender=LoadPricedRecommender(),
-        deployer=ServiceDeployer(build_deployment_service(config), settings=config),
+        deployer=ServiceDeployer(deployment_service(config), settings=config),
     )
     broken = ConversationFlow(store=DownStore(), deps=deps)
     (reply,) = broken.handle(Incoming(thread="t", text="hi"))

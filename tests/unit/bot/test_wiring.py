@@ -7,10 +7,11 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
+from bot.deploy_wiring import deployment_service
 from bot.settings import AuditSettings, ClusterSettings, Settings, StateSettings
 from bot.state_memory import InMemoryStateStore
 from bot.state_redis import RedisStateStore
-from bot.wiring import build_deployment_service, build_store
+from bot.wiring import build_store
 from deploy.dryrun_cluster import DryRunCluster
 from deploy.file_records import FileRecords
 from deploy.redis_records import RedisRecords
@@ -44,7 +45,7 @@ def test_deployment_service_is_a_dry_run_folder_by_default(
         cluster=ClusterSettings(output_dir=tmp_path / "out"),
         audit=AuditSettings(path=tmp_path / "audit.jsonl"),
     )
-    service = build_deployment_service(settings)
+    service = deployment_service(settings)
     assert isinstance(service.cluster, DryRunCluster)
     assert service.cluster.directory == tmp_path / "out"
     assert isinstance(service.records, records)

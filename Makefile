@@ -8,17 +8,29 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: setup run test check lint typecheck bench clean
+.PHONY: setup run test check lint typecheck bench clean lock
 
 setup: $(STAMP)
 
 # CPU torch first: a plain torch requirement would pull a multi-GB CUDA build.
-$(STAMP): pyproject.toml
+# constraints.txt holds the versions CI tested, so a fresh machine gets the same ones.
+$(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet torch==2.13.0
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev]'
 	touch $(STAMP)
+
+# Refresh constraints.txt from a clean resolve of pyproject.toml (newest allowed versions).
+lock:
+	rm -rf .venv-lock
+	$(PYTHON) -m venv .venv-lock
+	.venv-lock/bin/pip install --quiet --upgrade pip
+	.venv-lock/bin/pip install --quiet torch==2.13.0
+	.venv-lock/bin/pip install --quiet '.[dev]'
+	{ sed -n '1,2p' constraints.txt; .venv-lock/bin/pip freeze --exclude-editable | grep -v -e '^preflight' -e '^torch=='; } > constraints.new
+	mv constraints.new constraints.txt
+	rm -rf .venv-lock
 
 run: setup
 	$(BIN)/preflight kb build --if-missing

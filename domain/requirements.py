@@ -103,11 +103,19 @@ class Requirements(Frozen):
     """A team's requirements. Field names and normal forms follow the evaluation schema."""
 
     task: Task | None = Field(default=None, description="What the endpoint is for.")
+    user_population: int | None = Field(
+        default=None,
+        ge=1,
+        description="People who may use it; not all of them are active at once.",
+    )
     concurrent_users: int | None = Field(
-        default=None, ge=1, description="People or clients at once, or the user population."
+        default=None, ge=1, description="People, sessions or clients active at the same time."
     )
     requests_per_second: float | None = Field(default=None, gt=0, description="Peak request rate.")
     requests_per_day: int | None = Field(default=None, ge=1, description="Daily request volume.")
+    window_hours: float | None = Field(
+        default=None, gt=0, description="Hours a batch of work must be finished in."
+    )
     input_tokens: int | None = Field(
         default=None, ge=1, description="Typical prompt length, tokens."
     )
@@ -119,6 +127,13 @@ class Requirements(Frozen):
     budget_usd_month: float | None = Field(default=None, gt=0, description="Monthly USD ceiling.")
     gpu_families: list[GpuFamily] = Field(
         default_factory=list, description="GPU families they have or allow."
+    )
+    gpus: list[str] = Field(
+        default_factory=list,
+        description=(
+            "Exact GPU models (catalog ids such as A100-SXM-80GB) when the text pins a memory "
+            "size or form factor; within their family only these are allowed."
+        ),
     )
     max_gpus: int | None = Field(default=None, ge=1, description="Ceiling on GPUs in total.")
     models: list[str] = Field(
@@ -136,7 +151,7 @@ class Requirements(Frozen):
         default=None, description="permissive or open-weights; only when stated."
     )
 
-    @field_validator("slo", "gpu_families", "models", mode="before")
+    @field_validator("slo", "gpu_families", "gpus", "models", mode="before")
     @classmethod
     def _none_is_empty(cls, value: object) -> object:
         return [] if value is None else value
@@ -162,6 +177,12 @@ class TaskDefaults(Frozen):
     slo: list[SloTarget] = Field(default_factory=list, description="Default latency targets.")
     requests_per_user_per_min: float = Field(
         gt=0, description="Requests one concurrent user sends per minute at peak."
+    )
+    peak_active_share: float = Field(
+        default=0.1,
+        gt=0,
+        le=1,
+        description="Share of a user population active at once at the peak (team assumption).",
     )
     peak_factor: float = Field(
         default=3.0, ge=1, description="Peak rate / mean rate when only a daily volume is given."

@@ -54,6 +54,17 @@ def _peak_rps(requirements: Requirements, defaults: TaskDefaults, notes: list[st
             "state requests_per_second to change it."
         )
         return rate
+    if requirements.user_population is not None:
+        share, per_min = defaults.peak_active_share, defaults.requests_per_user_per_min
+        active = max(1.0, requirements.user_population * share)
+        rate = active * per_min / 60.0
+        notes.append(
+            f"Peak load: {requirements.user_population:,} people × {share:.0%} active at the peak "
+            f"= {active:,.0f} at once × {per_min:g} requests per minute each "
+            f"({defaults.task.value} defaults) = {rate:.2f} requests/s; "
+            "state concurrent_users or requests_per_second to change it."
+        )
+        return rate
     if requirements.requests_per_day is not None:
         mean = requirements.requests_per_day / _SECONDS_PER_DAY
         rate = mean * defaults.peak_factor

@@ -1,4 +1,9 @@
-"""Fixtures shared by every test: where the evaluation sets live, and test isolation."""
+"""Fixtures shared by every test: where the evaluation sets and shipped data live, test isolation.
+
+Everything a test reads ships inside the repository, so a clone alone passes: the evaluation
+sets are copies of ``shared/eval`` (with their README) under ``tests/data/eval``, and the
+measured rows are the copies the product ships under ``knowledge/data``.
+"""
 
 from __future__ import annotations
 
@@ -11,26 +16,11 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 REPO = Path(__file__).resolve().parents[1]
-
-
-def shared_root() -> Path:
-    """The ``shared/`` folder beside the checkout (``PREFLIGHT_SHARED_DIR`` overrides)."""
-    override = os.environ.get("PREFLIGHT_SHARED_DIR")
-    if override:
-        return Path(override)
-    for candidate in (REPO.parent / "shared", REPO / "shared"):
-        if candidate.is_dir():
-            return candidate
-    raise RuntimeError("shared/ not found beside the checkout; set PREFLIGHT_SHARED_DIR")
+EVAL_DIR = REPO / "tests" / "data" / "eval"
+DATA_DIR = REPO / "knowledge" / "data"
 
 
 @pytest.fixture(scope="session")
-def shared_dir() -> Path:
-    """The shared data and evaluation folder."""
-    return shared_root()
-
-
-@pytest.fixture(scope="session")
-def eval_dir(shared_dir: Path) -> Path:
-    """``shared/eval`` — intents and scenarios."""
-    return shared_dir / "eval"
+def eval_dir() -> Path:
+    """The evaluation sets shipped with the tests (intents and scenarios)."""
+    return EVAL_DIR

@@ -25,12 +25,12 @@ from pathlib import Path
 from aiohttp.test_utils import TestClient, TestServer
 from pydantic import SecretStr
 
-from bot.flow_engine import EngineRecommender
-from bot.http_server import build_http_app
+from bot.adapters.memory_store import InMemoryStateStore
+from bot.adapters.recommender import EngineRecommender
+from bot.channels.http_server import build_http_app
+from bot.channels.slack.app import SlackEndpoint, build_slack_app
+from bot.channels.teams.app import TeamsEndpoint
 from bot.settings import SlackSettings, TeamsSettings
-from bot.slack_channel import SlackEndpoint, build_slack_app
-from bot.state_memory import InMemoryStateStore
-from bot.teams_channel import TeamsEndpoint
 from recommend.context import default_context
 from tests.scenario import test_slack, test_teams
 from tests.scenario.conversation_harness import make_flow

@@ -14,9 +14,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from bot.conversation_state import Pin
-from bot.flow import ConversationFlow, Incoming
-from bot.flow_engine import EngineRecommender
+from bot.adapters.recommender import EngineRecommender
+from bot.conversation.flow import ConversationFlow, Incoming
+from bot.conversation.thread_state import Pin
 from bot.settings import AuditSettings, ClusterSettings, Settings
 from bot.wiring import build_flow
 from domain.recommendation import Recommendation

@@ -15,12 +15,12 @@ import tempfile
 import time
 from pathlib import Path
 
-from bot.understanding import understand
+from bot.understanding.reader import understand
 from domain.requirements import Requirements
 from recommend.context import RecommendContext, default_context
 from recommend.engine import recommend
 from recommend.inputs import requirements_from_mapping
-from tests.conftest import REPO, shared_root
+from tests.conftest import EVAL_DIR, REPO
 from tests.scenario.test_scenarios_recommend import _check
 
 # Requirements that leave model and GPU open, so the whole catalog is searched.
@@ -39,7 +39,7 @@ _COLD_RUNS = 3
 
 
 def _scenarios(context: RecommendContext, *, from_text: bool) -> tuple[int, int, list[str]]:
-    path = shared_root() / "eval" / "scenarios.jsonl"
+    path = EVAL_DIR / "scenarios.jsonl"
     cases = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
     failed = []
     for case in cases:
@@ -94,7 +94,7 @@ def main() -> None:
     print(f"context load: {time.perf_counter() - start:.2f} s")
     for from_text in (False, True):
         passed, total, failed = _scenarios(context, from_text=from_text)
-        source = "text (via bot.understanding)" if from_text else "structured requirements"
+        source = "text (via bot.understanding.reader)" if from_text else "structured requirements"
         print(f"scenarios from {source}: {passed}/{total} pass ({passed / total:.0%})")
         for line in failed:
             print(f"  FAIL {line}")

@@ -27,7 +27,7 @@ from simulate.capacity import max_rate_per_replica
 from simulate.rows import record_from_row
 from simulate.scheduler import simulate_run
 from simulate.validation import leave_one_group_out, score
-from tests.conftest import shared_root
+from tests.conftest import DATA_DIR
 
 
 def _best_ms(action: Callable[[], object], repeat: int) -> float:
@@ -100,7 +100,7 @@ def _validation(path: Path) -> None:
 def main() -> None:
     """Print validation error and speed figures."""
     if not os.environ.get("SIM_BENCH_SPEED_ONLY"):
-        _validation(shared_root() / "data" / "benchmarks.csv")
+        _validation(DATA_DIR / "benchmarks.csv")
     _speed()
 
 

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from domain.requirements import Requirements
-from tests.conftest import shared_root
+from tests.conftest import EVAL_DIR
 
 FIELDS = tuple(Requirements.model_fields)
 COLD_START_RUNS = 5
@@ -70,12 +70,12 @@ def load_cases(name: str) -> list[tuple[str, str, dict[str, Any]]]:
     Returns:
         The cases in file order.
     """
-    path = shared_root() / "eval" / f"{name}.jsonl"
+    path = EVAL_DIR / f"{name}.jsonl"
     cases = []
     for line in path.read_text(encoding="utf-8").splitlines():
         if line.strip():
             case = json.loads(line)
-            cases.append((case["id"], case["text"], case.get("expect") or case["requirements"]))
+            cases.append((case["id"], case["text"], case["expect"] if "expect" in case else case["requirements"]))
     return cases
 
 
@@ -88,7 +88,7 @@ def evaluate(cases: Iterable[tuple[str, str, dict[str, Any]]]) -> tuple[float, d
     Returns:
         The mean case score and a report: per-field accuracy and each imperfect case's misses.
     """
-    from bot.understanding import understand
+    from bot.understanding.reader import understand
 
     scores, per_field, misses = [], {name: 0 for name in FIELDS}, {}
     count = 0
@@ -111,7 +111,7 @@ CLI_COMMAND = [str(Path(sys.executable).with_name("preflight")), "understand", S
 LIBRARY_COMMAND = [
     sys.executable,
     "-c",
-    f"from bot.understanding import understand; print(understand({SAMPLE!r}))",
+    f"from bot.understanding.reader import understand; print(understand({SAMPLE!r}))",
 ]
 
 

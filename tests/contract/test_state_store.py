@@ -9,10 +9,10 @@ from collections.abc import Iterator
 import pytest
 import redis
 
-from bot.conversation_state import ConversationState, Stage
-from bot.state import StateStore
-from bot.state_memory import InMemoryStateStore
-from bot.state_redis import RedisStateStore
+from bot.adapters.memory_store import InMemoryStateStore
+from bot.adapters.redis_store import RedisStateStore
+from bot.conversation.state_store import StateStore
+from bot.conversation.thread_state import ConversationState, Stage
 from domain.errors import BackendUnavailableError, StateConflictError
 from domain.requirements import Requirements, Task
 

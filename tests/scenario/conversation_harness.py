@@ -15,14 +15,14 @@ from pathlib import Path
 import pytest
 import redis
 
-from bot.conversation_state import ConversationState, Essential, Stage
-from bot.flow import ConversationFlow, Incoming
-from bot.flow_engine import EngineRecommender
-from bot.replies import Reply
+from bot.adapters.memory_store import InMemoryStateStore
+from bot.adapters.recommender import EngineRecommender
+from bot.adapters.redis_store import RedisStateStore
+from bot.conversation.flow import ConversationFlow, Incoming
+from bot.conversation.replies import Reply
+from bot.conversation.state_store import StateStore
+from bot.conversation.thread_state import ConversationState, Essential, Stage
 from bot.settings import AuditSettings, ClusterSettings, Settings
-from bot.state import StateStore
-from bot.state_memory import InMemoryStateStore
-from bot.state_redis import RedisStateStore
 from bot.wiring import build_flow
 from recommend.context import default_context
 

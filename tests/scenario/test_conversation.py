@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.conversation_state import Essential, Stage
-from bot.replies import Reply, ReplyKind
+from bot.conversation.replies import Reply, ReplyKind
+from bot.conversation.thread_state import Essential, Stage
 from domain.requirements import Task
 from tests.scenario import conversation_harness
 from tests.scenario.conversation_harness import TestBot
@@ -86,7 +86,7 @@ def test_double_the_traffic_compares_before_and_after(testbot: TestBot) -> None:
     _recommended(testbot, "Internal chatbot for 1000 employees")
     replies = testbot.say("what if traffic doubles?")
     assert _kinds(replies) == [ReplyKind.COMPARISON]
-    assert testbot.state.requirements.concurrent_users == 2000
+    assert testbot.state.requirements.user_population == 2000
     table = replies[0].tables[0]
     assert table.columns == ("", "Before", "After")
     assert "traffic × 2" in table.title

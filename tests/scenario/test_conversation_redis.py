@@ -5,11 +5,11 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-from bot.conversation_state import ConversationState, Stage
-from bot.flow_engine import EngineRecommender
-from bot.replies import ReplyKind
-from bot.state import StateStore
-from bot.state_redis import RedisStateStore
+from bot.adapters.recommender import EngineRecommender
+from bot.adapters.redis_store import RedisStateStore
+from bot.conversation.replies import ReplyKind
+from bot.conversation.state_store import StateStore
+from bot.conversation.thread_state import ConversationState, Stage
 from domain.requirements import GpuFamily
 from tests.scenario import conversation_harness
 from tests.scenario.conversation_harness import TestBot, make_flow, redis_store

@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from bot.replies import ReplyKind
-from tests.conftest import shared_root
+from bot.conversation.replies import ReplyKind
+from tests.conftest import EVAL_DIR
 from tests.scenario import conversation_harness
 from tests.scenario.conversation_harness import TestBot
 from tests.scenario.test_scenarios_recommend import _check
@@ -23,7 +23,7 @@ testbot = conversation_harness.testbot
 
 
 def _cases() -> list[Any]:
-    path = shared_root() / "eval" / "scenarios.jsonl"
+    path = EVAL_DIR / "scenarios.jsonl"
     cases = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
     return [pytest.param(case, id=case["id"]) for case in cases]
 

@@ -15,7 +15,7 @@ import typer
 import yaml
 from typer.testing import CliRunner
 
-from bot import cli_deploy
+from bot.cli import deploy_commands
 from tests.unit.deploy.factories import make_option
 from tests.unit.deploy.kube_api import KubeApiEmulator
 
@@ -25,7 +25,7 @@ NAME = "llama-3-1-8b-h100"
 @pytest.fixture
 def app() -> typer.Typer:
     root = typer.Typer()
-    cli_deploy.register(root)
+    deploy_commands.register(root)
     return root
 
 

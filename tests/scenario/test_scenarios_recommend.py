@@ -17,11 +17,11 @@ from domain.requirements import SloTarget
 from recommend.context import RecommendContext, default_context
 from recommend.engine import recommend
 from recommend.inputs import requirements_from_mapping
-from tests.conftest import shared_root
+from tests.conftest import EVAL_DIR
 
 
 def _cases() -> list[Any]:
-    path = shared_root() / "eval" / "scenarios.jsonl"
+    path = EVAL_DIR / "scenarios.jsonl"
     cases = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
     return [pytest.param(case, id=case["id"]) for case in cases]
 
@@ -80,7 +80,7 @@ def test_scenario(case: dict[str, Any], context: RecommendContext, eval_dir: Pat
 
 @pytest.mark.parametrize("case", _cases())
 def test_scenario_from_text(case: dict[str, Any], context: RecommendContext) -> None:
-    from bot.understanding import understand
+    from bot.understanding.reader import understand
 
     requirements = understand(case["text"], models=context.models)
     rec = recommend(requirements, context=context)

@@ -24,13 +24,13 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from pydantic import SecretStr
 
-from bot.conversation_state import Stage
-from bot.flow import ConversationFlow
-from bot.flow_engine import EngineRecommender
-from bot.http_server import SLACK_PATH, build_http_app
+from bot.adapters.memory_store import InMemoryStateStore
+from bot.adapters.recommender import EngineRecommender
+from bot.channels.http_server import SLACK_PATH, build_http_app
+from bot.channels.slack.app import SlackEndpoint, build_slack_app, thread_id
+from bot.conversation.flow import ConversationFlow
+from bot.conversation.thread_state import Stage
 from bot.settings import SlackSettings
-from bot.slack_channel import SlackEndpoint, build_slack_app, thread_id
-from bot.state_memory import InMemoryStateStore
 from domain.errors import ConfigurationError
 from domain.requirements import Task
 from tests.scenario import conversation_harness

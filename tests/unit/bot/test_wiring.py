@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
+from bot.adapters.memory_store import InMemoryStateStore
+from bot.adapters.redis_store import RedisStateStore
 from bot.deploy_wiring import deployment_service
 from bot.settings import AuditSettings, ClusterSettings, Settings, StateSettings
-from bot.state_memory import InMemoryStateStore
-from bot.state_redis import RedisStateStore
 from bot.wiring import build_store
 from deploy.dryrun_cluster import DryRunCluster
 from deploy.file_records import FileRecords

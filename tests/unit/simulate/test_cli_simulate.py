@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from bot.cli import app
-from bot.cli_simulate import PRED_COLUMNS
+from bot.cli.app import app
+from bot.cli.simulate_commands import PRED_COLUMNS
 from tests.unit.simulate.test_rows import make_row
 
 runner = CliRunner()

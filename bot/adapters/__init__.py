@@ -1,0 +1,2 @@
+"""Concrete implementations behind the conversation's ports: recommender, deployer, chart, state
+stores."""

@@ -1,0 +1,125 @@
+"""The deployment service behind the conversation's :class:`~bot.conversation.ports.Deployer` port.
+
+Plans come from :func:`bot.deploy_wiring.build_plan`, the one plan builder every entry point uses,
+so a chat deploy renders what ``preflight deploy render`` renders for the same option and
+settings. It must not hold deployment logic: that lives in ``deploy``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from bot.conversation.ports import DeployResult, DeployStatus
+from bot.deploy_wiring import build_plan
+from bot.settings import Settings
+from domain.recommendation import RecommendedOption
+from domain.requirements import Requirements
+
+if TYPE_CHECKING:
+    from deploy.service import DeploymentService
+
+
+class ServiceDeployer:
+    """The deployment service as the flow's :class:`~bot.conversation.ports.Deployer`.
+
+    Args:
+        service: The deployment service.
+        settings: The cluster settings every plan is built with (image, autoscaler, target,
+            token secret, namespace) — the same builder the CLI uses.
+    """
+
+    def __init__(self, service: DeploymentService, *, settings: Settings) -> None:
+        self._service = service
+        self._settings = settings
+
+    def request(
+        self,
+        *,
+        thread: str,
+        requester: str,
+        option: RecommendedOption,
+        requirements: Requirements,
+    ) -> DeployResult:
+        """Plan, render, validate and record a request (see the port)."""
+        plan = build_plan(
+            self._settings,
+            option,
+            namespace=None,
+            name=None,
+            autoscaler=None,
+            requester=requester,
+            thread=thread,
+        )
+        request = self._service.request(plan)
+        return DeployResult(
+            request_id=request.id,
+            status=DeployStatus.AWAITING_APPROVAL,
+            message=(
+                f"Requested {request.namespace}/{request.name}: manifests validated "
+                f"(sha256 {request.manifest_hash[:12]}). Waiting for an approver"
+                + ("." if self._service.policy.allow_self_approval else f" other than {requester}.")
+            ),
+        )
+
+    def approve(self, *, request_id: str, approver: str) -> DeployResult:
+        """Approve and apply once approvals suffice (see the port)."""
+        from deploy.approval import ChatIdentity
+
+        outcome = self._service.approve(request_id, approver=ChatIdentity(user=approver))
+        if outcome.state == "waiting":
+            got = len(outcome.approvers)
+            return DeployResult(
+                request_id=request_id,
+                status=DeployStatus.AWAITING_APPROVAL,
+                message=f"Approved by {approver}; {got} of {outcome.needed} approvals so far.",
+            )
+        links = {"Applied to": outcome.location} if outcome.location else {}
+        if outcome.dashboard_url:
+            links["Dashboard"] = outcome.dashboard_url
+        result = self.status(request_id=request_id)
+        verb = "Already deployed" if outcome.state == "duplicate" else "Deployed"
+        return result.model_copy(
+            update={
+                "message": f"{verb} {outcome.target} (revision {outcome.revision}). "
+                + result.message,
+                "links": {**links, **result.links},
+            }
+        )
+
+    def rollback(self, *, request_id: str, actor: str) -> DeployResult:
+        """Roll the request's deployment back one revision (see the port)."""
+        from deploy.approval import ChatIdentity
+        from deploy.rollback import rollback
+
+        request = self._service.get_request(request_id)
+        outcome = rollback(
+            self._service,
+            namespace=request.namespace,
+            name=request.name,
+            actor=ChatIdentity(user=actor),
+        )
+        done = "re-applied the previous revision" if outcome.action == "reapplied" else "removed it"
+        return DeployResult(
+            request_id=request_id,
+            status=DeployStatus.ROLLED_BACK,
+            message=f"Rolled back {outcome.target}: {done}.",
+        )
+
+    def status(self, *, request_id: str) -> DeployResult:
+        """Where the request's deployment stands (see the port)."""
+        request = self._service.get_request(request_id)
+        found = self._service.cluster.status(namespace=request.namespace, name=request.name)
+        if not found.exists:
+            status, message = DeployStatus.AWAITING_APPROVAL, "Not applied yet."
+        elif found.ready:
+            status, message = DeployStatus.DEPLOYED, "Ready."
+        else:
+            status, message = DeployStatus.DEPLOYING, "Rolling out; not ready yet."
+        details = "; ".join(found.conditions[:2])
+        links = {"Endpoint": found.url} if found.url else {}
+        return DeployResult(
+            request_id=request_id,
+            status=status,
+            message=f"{message} {details}".strip(),
+            links=links,
+        )

@@ -1,0 +1,1 @@
+"""Slack: the Bolt app and Block Kit drawing."""

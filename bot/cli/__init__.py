@@ -1,0 +1,1 @@
+"""The ``preflight`` command line: one module per command group."""

@@ -1,0 +1,144 @@
+"""``preflight serve``: the HTTP server for Slack and Teams, with liveness and readiness probes.
+
+Builds the settings once (secret files from ``PREFLIGHT_SECRETS_DIR`` when set, as the Helm
+chart mounts them), wires the flow with ``bot.wiring``, mounts Slack when its bot token and
+signing secret are set (and connects Socket Mode when an app token is set too), mounts Teams
+when its app id is set, and serves ``bot.channels.http_server``. Readiness checks go through the
+same ports the flow uses: the state store answers a read; the knowledge base is reachable (server
+mode) or built (local mode). Heavy modules are imported inside the command.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import typer
+
+if TYPE_CHECKING:
+    from aiohttp import web
+
+    from bot.channels.http_server import Endpoint, ReadinessCheck
+    from bot.conversation.flow import ConversationFlow
+    from bot.conversation.state_store import StateStore
+    from bot.settings import Settings
+
+SECRETS_DIR_ENV = "PREFLIGHT_SECRETS_DIR"
+_log = logging.getLogger("preflight.serve")
+
+
+def register(app: typer.Typer) -> None:
+    """Add this module's commands to ``app``.
+
+    Args:
+        app: The root Typer app.
+    """
+    app.command("serve")(serve)
+
+
+def serve(
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
+    port: int = typer.Option(3000, "--port", min=1, max=65535, help="Port to listen on."),
+) -> None:
+    """Serve Slack (/slack/events), Teams (/api/messages), /healthz and /readyz."""
+    from aiohttp import web
+
+    from bot.settings import load_settings
+    from domain.errors import ConfigurationError
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    secrets = os.environ.get(SECRETS_DIR_ENV)
+    try:
+        settings = load_settings(Path(secrets) if secrets else None)
+        app = build_server(settings)
+    except ConfigurationError as exc:
+        typer.echo(f"Configuration error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    _log.info("Preflight serving on http://%s:%d", host, port)
+    web.run_app(app, host=host, port=port, print=None)
+
+
+def build_server(settings: Settings) -> web.Application:
+    """The aiohttp app with every channel the settings configure.
+
+    Args:
+        settings: Preflight's settings.
+
+    Returns:
+        The application.
+
+    Raises:
+        ConfigurationError: When a configured channel cannot start.
+    """
+    from bot.channels.http_server import build_http_app
+    from bot.wiring import build_flow, build_store
+
+    store = build_store(settings)
+    flow = build_flow(settings, store=store)
+    slack = _slack_endpoint(settings, flow)
+    teams = None
+    if settings.teams.app_id:
+        from bot.channels.teams.app import TeamsEndpoint
+
+        teams = TeamsEndpoint(settings.teams, flow)
+    else:
+        _log.info("Teams is off: PREFLIGHT_TEAMS__APP_ID is not set")
+    return build_http_app(slack=slack, teams=teams, checks=readiness_checks(settings, store))
+
+
+def _slack_endpoint(settings: Settings, flow: ConversationFlow) -> Endpoint | None:
+    slack = settings.slack
+    if slack.bot_token is None or slack.signing_secret is None:
+        _log.info("Slack is off: PREFLIGHT_SLACK__BOT_TOKEN or __SIGNING_SECRET is not set")
+        return None
+    from bot.channels.slack.app import SlackEndpoint, build_slack_app, connect_socket_mode
+
+    bolt = build_slack_app(slack, flow)
+    if slack.app_token is not None:
+        connect_socket_mode(bolt, slack)
+        _log.info("Slack Socket Mode connected")
+    return SlackEndpoint(bolt)
+
+
+def readiness_checks(settings: Settings, store: StateStore) -> dict[str, ReadinessCheck]:
+    """What ``/readyz`` checks: the state store, and the knowledge base.
+
+    Args:
+        settings: Preflight's settings.
+        store: The flow's state store.
+
+    Returns:
+        Checks by backend name; each raises ``BackendUnavailableError`` when down.
+    """
+
+    def state_store() -> None:
+        store.load(thread="preflight:readyz")
+
+    return {"state store": state_store, "knowledge base": _knowledge_check(settings)}
+
+
+def _knowledge_check(settings: Settings) -> ReadinessCheck:
+    from domain.errors import BackendUnavailableError
+
+    knowledge = settings.knowledge
+
+    def built() -> None:
+        from knowledge.kb_build import is_built
+
+        if not is_built(settings.data_dir, knowledge.collection):
+            raise BackendUnavailableError(
+                "knowledge base", "not built yet; run `preflight kb build`", retry_after_s=30
+            )
+
+    def reachable() -> None:
+        from knowledge.qdrant_kb import QdrantKnowledgeBase
+
+        key = knowledge.qdrant_api_key.get_secret_value() if knowledge.qdrant_api_key else None
+        with QdrantKnowledgeBase(
+            path=None, url=knowledge.qdrant_url, api_key=key, collection=knowledge.collection
+        ) as kb:
+            kb.stats()
+
+    return built if knowledge.qdrant_url is None else reachable

@@ -1,0 +1,319 @@
+"""``preflight simulate``: estimate, predict measured rows, validate and calibrate the simulator.
+
+This module is the simulator's edge: it loads catalogs and benchmark records from ``knowledge``
+and files from disk, and hands plain domain objects to the pure functions of ``simulate``.
+Commands:
+
+* ``run`` — one configuration under one load (analytical or simulated);
+* ``predict IN.csv --out OUT.csv`` — IN's columns plus ``pred_*`` columns for every row;
+* ``validate IN.csv`` — error per metric, overall and per (source, GPU), and coverage;
+* ``calibrate`` — refit efficiencies on the knowledge base's records.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from bot.cli.errors import fail
+from domain.benchmarks import BenchmarkRecord
+from domain.catalog import GpuSpec, ModelSpec
+from domain.errors import InvalidInputError, PreflightError, UserFacingError
+from domain.serving import LoadKind, PerformanceEstimate, Precision, ServingConfig, Workload
+from simulate.calibration import Calibration, load_calibration, save_calibration
+from simulate.rows import METRICS, record_from_row
+
+if TYPE_CHECKING:
+    from simulate.validation import ValidationReport
+
+simulate_app = typer.Typer(help="The serving simulator: estimates, predictions, validation.")
+_err = Console(stderr=True)
+PRED_OF_METRIC = {
+    metric: "pred_output_tok_per_s"
+    if metric == "output_tok_per_s"
+    else "pred_" + metric.replace("_p", "_ms_p")
+    for metric in METRICS
+}
+PRED_COLUMNS = (*PRED_OF_METRIC.values(), "pred_note")
+
+
+def _catalogs() -> tuple[dict[str, ModelSpec], dict[str, GpuSpec]]:
+    from knowledge.catalog import load_gpus, load_models
+
+    return load_models(), load_gpus()
+
+
+def _knowledge_records() -> list[BenchmarkRecord]:
+    from knowledge.records import load_records
+
+    return load_records()
+
+
+def _read_rows(path: Path) -> tuple[list[str], list[dict[str, str]]]:
+    try:
+        with path.open(newline="", encoding="utf-8") as handle:
+            reader = csv.DictReader(handle)
+            rows = [dict(row) for row in reader]
+            return list(reader.fieldnames or []), rows
+    except OSError as exc:
+        raise UserFacingError(f"cannot read {path}: {exc.strerror}") from exc
+
+
+def _records(rows: Sequence[Mapping[str, str]]) -> list[BenchmarkRecord]:
+    out = []
+    for line, row in enumerate(rows, start=2):
+        try:
+            out.append(record_from_row(row))
+        except ValueError as exc:
+            raise UserFacingError(
+                f"line {line}: {exc}", hint="columns as in benchmarks.csv"
+            ) from exc
+    return out
+
+
+def _groups(records: Sequence[BenchmarkRecord]) -> set[tuple[str, str]]:
+    return {(r.provenance.source_id, r.gpu) for r in records}
+
+
+def _refit(exclude: set[tuple[str, str]]) -> Calibration:
+    from simulate.fitting import fit_calibration
+
+    models, gpus = _catalogs()
+    return fit_calibration(_knowledge_records(), models, gpus, exclude=exclude)
+
+
+def _fmt(value: float) -> str:
+    return "" if not math.isfinite(value) else f"{value:.4g}"
+
+
+@simulate_app.command("run")
+def run(
+    model: Annotated[str, typer.Option(help="Model catalog id.")],
+    gpu: Annotated[str, typer.Option(help="GPU catalog name or family.")],
+    input_tokens: Annotated[int, typer.Option(min=1, help="Prompt tokens.")],
+    output_tokens: Annotated[int, typer.Option(min=1, help="Output tokens.")],
+    tp: Annotated[int, typer.Option(min=1, help="Tensor-parallel size.")] = 1,
+    precision: Annotated[Precision, typer.Option(help="Weight precision.")] = Precision.BF16,
+    rate: Annotated[float | None, typer.Option(help="Poisson requests/s.")] = None,
+    concurrency: Annotated[int | None, typer.Option(help="Requests in flight.")] = None,
+    batch: Annotated[int | None, typer.Option(help="Static batch size.")] = None,
+    engine: Annotated[str, typer.Option(help="Engine the calibration is for.")] = "vllm",
+    length_cv: Annotated[
+        float, typer.Option(min=0.0, help="Coefficient of variation of token lengths.")
+    ] = 0.0,
+    simulate: Annotated[bool, typer.Option("--simulate/--analytical")] = True,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Estimate one configuration under one load."""
+    from knowledge.catalog import resolve_gpu, resolve_model
+    from simulate.analytical import estimate
+    from simulate.memory import memory_fit
+    from simulate.scheduler import simulate_run
+
+    loads = [(LoadKind.RATE, rate), (LoadKind.CONCURRENCY, concurrency), (LoadKind.BATCH, batch)]
+    given = [(kind, value) for kind, value in loads if value is not None]
+    if len(given) != 1:
+        raise typer.BadParameter("give exactly one of --rate, --concurrency, --batch")
+    try:
+        models, gpus = _catalogs()
+        spec, card = resolve_model(model, models), resolve_gpu(gpu, gpus)
+        config = ServingConfig(
+            model=spec.hf_id,
+            gpu=card.name,
+            precision=precision,
+            tensor_parallel=tp,
+            engine=engine,
+            max_model_len=min(spec.max_context, input_tokens + output_tokens),
+        )
+        workload = Workload(
+            input_tokens=input_tokens,
+            output_tokens=output_tokens,
+            kind=given[0][0],
+            value=float(given[0][1] or 0),
+            length_cv=length_cv,
+        )
+        calibration = load_calibration()
+        fit = memory_fit(spec, card, config)
+        path = simulate_run if simulate else estimate
+        result = path(spec, card, config, workload, calibration)
+    except PreflightError as exc:
+        raise fail(exc) from exc
+    except ValueError as exc:  # a value pydantic refuses (e.g. a zero rate)
+        raise fail(InvalidInputError(str(exc))) from exc
+    if as_json:
+        print(
+            json.dumps(
+                {"memory": fit.model_dump(), "estimate": result.model_dump(mode="json")}, indent=1
+            )
+        )
+        return
+    _print_estimate(result, fit.reason or f"fits: KV room for {fit.kv_capacity_tokens} tokens")
+
+
+def _print_estimate(result: PerformanceEstimate, memory: str) -> None:
+    table = Table(title=f"{result.method} estimate ({result.basis_detail})")
+    for column in ("metric", "p50", "p90", "p95", "p99"):
+        table.add_column(column)
+    for name in ("ttft_ms", "itl_ms", "e2e_ms"):
+        pct = getattr(result, name)
+        table.add_row(name, *(f"{pct.at(p):.1f}" for p in (50, 90, 95, 99)))
+    Console().print(table)
+    Console().print(
+        f"output {result.output_tok_per_s:.0f} tok/s, {result.req_per_s:.2f} req/s; {memory}"
+    )
+    for note in result.notes:
+        Console().print(f"[yellow]{note}[/yellow]")
+
+
+@simulate_app.command("predict")
+def predict(
+    in_csv: Annotated[Path, typer.Argument(help="Rows in the benchmarks.csv format.")],
+    out: Annotated[Path, typer.Option("--out", help="Where to write IN + pred_* columns.")],
+) -> None:
+    """Predict every row of IN.csv from its inputs; write IN's columns plus predictions."""
+    from simulate.validation import predict_records
+
+    try:
+        columns, rows = _read_rows(in_csv)
+        models, gpus = _catalogs()
+        predictions = predict_records(_records(rows), models, gpus, load_calibration())
+    except PreflightError as exc:
+        raise fail(exc) from exc
+    fieldnames = [c for c in columns if c not in PRED_COLUMNS] + list(PRED_COLUMNS)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with out.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=fieldnames, extrasaction="ignore")
+        writer.writeheader()
+        for row, pred in zip(rows, predictions, strict=True):
+            values = {PRED_OF_METRIC[m]: _fmt(v) for m, v in pred.values.items()}
+            writer.writerow(
+                {**row, **{c: "" for c in PRED_COLUMNS}, **values, "pred_note": pred.note}
+            )
+    _err.print(
+        f"wrote {out}: {sum(p.predicted for p in predictions)} of {len(rows)} rows predicted"
+    )
+
+
+@simulate_app.command("validate")
+def validate(
+    in_csv: Annotated[Path, typer.Argument(help="Measured rows in the benchmarks.csv format.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    exclude_from_calibration: Annotated[
+        bool,
+        typer.Option(
+            "--exclude-from-calibration",
+            help="Refit without the file's (source, GPU) groups first.",
+        ),
+    ] = False,
+    leave_one_group_out: Annotated[
+        bool,
+        typer.Option(
+            "--leave-one-group-out",
+            help="Score each (source, GPU) group with a calibration fitted without it.",
+        ),
+    ] = False,
+) -> None:
+    """Median absolute percentage error per metric, overall and per (source, GPU)."""
+    from simulate import validation
+
+    try:
+        _, rows = _read_rows(in_csv)
+        records = _records(rows)
+        models, gpus = _catalogs()
+        if leave_one_group_out:
+            pool = _knowledge_records()
+            predictions = validation.leave_one_group_out(
+                records, models, gpus, calibration_records=pool
+            )
+            method = "leave-one-(source, GPU)-group-out: each group scored by a fit without it"
+        else:
+            excluded = _groups(records) if exclude_from_calibration else set()
+            calibration = _refit(excluded) if excluded else load_calibration()
+            predictions = validation.predict_records(records, models, gpus, calibration)
+            method = (
+                "refit without the file's groups"
+                if excluded
+                else "shipped calibration (may have seen these rows)"
+            )
+        report = validation.score(predictions, models, gpus, method=method)
+    except PreflightError as exc:
+        raise fail(exc) from exc
+    if as_json:
+        print(report.model_dump_json(indent=1))
+        return
+    _print_report(report)
+
+
+def _print_report(report: ValidationReport) -> None:
+    console = Console(width=max(Console().width, 140))
+    console.print(f"{report.method}")
+    console.print(
+        f"rows {report.rows}, in catalog {report.in_catalog}, predicted {report.predicted}"
+        f" (coverage {report.coverage_pct}%)"
+    )
+    table = Table(title="overall")
+    for column in ("metric", "rows", "median APE %", "within 25 %"):
+        table.add_column(column)
+    for s in report.overall:
+        table.add_row(s.metric, str(s.rows), f"{s.median_ape_pct}", f"{s.within_25_pct}")
+    console.print(table)
+    groups = Table(title="per source × GPU (median APE %)")
+    groups.add_column("group")
+    for metric in METRICS:
+        groups.add_column(metric)
+    for name, scores in report.groups.items():
+        by = {s.metric: f"{s.median_ape_pct} ({s.rows})" for s in scores}
+        groups.add_row(name, *(by.get(m, "") for m in METRICS))
+    console.print(groups)
+    for reason, count in report.skipped.items():
+        console.print(f"skipped {count}: {reason}")
+
+
+@simulate_app.command("calibrate")
+def calibrate(
+    exclude: Annotated[
+        list[str] | None,
+        typer.Option("--exclude", help="Leave out a group: source=S,gpu=G (repeatable)."),
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Where to write the calibration.")
+    ] = None,
+) -> None:
+    """Refit efficiencies on the knowledge base's records (flagged rows left out)."""
+    from simulate.calibration import default_path
+
+    groups: set[tuple[str, str]] = set()
+    for item in exclude or []:
+        parts = dict(part.split("=", 1) for part in item.split(",") if "=" in part)
+        if "source" not in parts or "gpu" not in parts:
+            raise typer.BadParameter(f"--exclude {item!r}: expected source=S,gpu=G")
+        groups.add((parts["source"], parts["gpu"]))
+    try:
+        calibration = _refit(groups)
+        target = out or default_path()
+        save_calibration(calibration, target)
+    except PreflightError as exc:
+        raise fail(exc) from exc
+    _err.print(
+        f"wrote {target}: {len(calibration.scopes)} scopes from "
+        f"{len(calibration.record_ids)} records"
+    )
+    sys.stdout.flush()
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``preflight simulate`` to ``app``.
+
+    Args:
+        app: The root Typer app.
+    """
+    app.add_typer(simulate_app, name="simulate")

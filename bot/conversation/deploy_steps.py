@@ -1,0 +1,189 @@
+"""The deploy steps of the flow: confirming an option, asking for approval, deploying, rolling back.
+
+They talk to the deploy side only through the :class:`~bot.conversation.ports.Deployer` port. A
+refusal the user can act on (self-approval, permission denied, an expired approval) becomes an error
+reply and leaves the state as it was; so does a backend that did not answer. These steps must not
+touch the state store, a channel or a chat SDK.
+"""
+
+from __future__ import annotations
+
+import re
+
+from bot.conversation import cards
+from bot.conversation.ports import DeployResult, DeployStatus, FlowDependencies
+from bot.conversation.replies import Choice, ChoiceStyle, Field, Reply, ReplyKind
+from bot.conversation.steps import Incoming, StepResult
+from bot.conversation.thread_state import ConversationState, Deployment, Stage
+
+DEPLOY = re.compile(r"^\s*(?:please\s+)?deploy\b(?:\s+(?:option\s*)?#?(\d+))?", re.IGNORECASE)
+YES = re.compile(r"^\s*(confirm|yes|y|go|ok|okay|do it|ship it)\b", re.IGNORECASE)
+NO = re.compile(r"^\s*(cancel|no|n|stop|reject|abort|never ?mind)\b", re.IGNORECASE)
+APPROVE = re.compile(r"^\s*(approve|approved|lgtm)\b", re.IGNORECASE)
+ROLLBACK = re.compile(r"^\s*(roll ?back|undo|revert)\b", re.IGNORECASE)
+STATUS = re.compile(r"^\s*status\b", re.IGNORECASE)
+
+_STAGE_OF = {
+    DeployStatus.AWAITING_APPROVAL: Stage.AWAITING_APPROVAL,
+    DeployStatus.DEPLOYING: Stage.DEPLOYING,
+    DeployStatus.DEPLOYED: Stage.DEPLOYED,
+    DeployStatus.ROLLED_BACK: Stage.ROLLED_BACK,
+    DeployStatus.FAILED: Stage.FAILED,
+}
+
+
+def choose(state: ConversationState, message: Incoming) -> StepResult:
+    """ "deploy option N": show what would be deployed and ask to confirm.
+
+    Args:
+        state: A state with a recommendation.
+        message: The deploy message.
+
+    Returns:
+        The confirming state and the confirmation card, or a note when there is no such option.
+    """
+    found = DEPLOY.match(message.text)
+    number = int(found.group(1)) if found and found.group(1) else 1
+    options = state.recommendation.options if state.recommendation else []
+    if not (state.recommendation and state.recommendation.feasible) or not 1 <= number <= len(
+        options
+    ):
+        text = f"There is no option {number} to deploy. Pick one from the latest recommendation."
+        return state, [Reply(kind=ReplyKind.NOTICE, text=text)]
+    option = options[number - 1]
+    card = Reply(
+        kind=ReplyKind.CONFIRMATION,
+        text=(
+            f"Deploy option {number}: {cards.describe_option(option)}? "
+            "Nothing is applied until someone allowed to deploy approves it."
+        ),
+        fields=(Field(label="For", value=cards.summarise(state.requirements)),),
+        choices=(
+            Choice(label="Confirm", value="confirm", style=ChoiceStyle.PRIMARY),
+            Choice(label="Cancel", value="cancel"),
+        ),
+    )
+    confirming = state.model_copy(update={"stage": Stage.CONFIRMING, "chosen": number - 1})
+    return confirming, [card]
+
+
+def confirm(state: ConversationState, message: Incoming, deps: FlowDependencies) -> StepResult:
+    """Send the chosen option to the deploy side; it then waits for an approver.
+
+    Args:
+        state: A confirming state.
+        message: The confirmation.
+        deps: The ports.
+
+    Returns:
+        The awaiting-approval state and a status card.
+    """
+    if state.recommendation is None or state.chosen is None:
+        return state.model_copy(update={"stage": Stage.EXPLORING}), []
+    option = state.recommendation.options[state.chosen]
+    result = deps.deployer.request(
+        thread=message.thread,
+        requester=message.user,
+        option=option,
+        requirements=state.requirements,
+    )
+    deployment = Deployment(
+        request_id=result.request_id,
+        option_index=state.chosen,
+        requester=message.user,
+        status=result.message,
+        links=result.links,
+    )
+    return _after(state, result, deployment), [_status_card(result)]
+
+
+def approve(state: ConversationState, message: Incoming, deps: FlowDependencies) -> StepResult:
+    """An approver approves the pending request; the deploy side deploys it.
+
+    Args:
+        state: An awaiting-approval state.
+        message: The approval (its user is the approver).
+        deps: The ports.
+
+    Returns:
+        The next state (deploying, deployed or failed) and a status card.
+    """
+    if state.deployment is None:
+        return state, [Reply(kind=ReplyKind.NOTICE, text="There is no request to approve.")]
+    result = deps.deployer.approve(request_id=state.deployment.request_id, approver=message.user)
+    return _after(state, result, state.deployment), [_status_card(result)]
+
+
+def rollback(state: ConversationState, message: Incoming, deps: FlowDependencies) -> StepResult:
+    """Roll back this thread's deployment.
+
+    Args:
+        state: A state with a deployment.
+        message: The rollback message (its user is recorded).
+        deps: The ports.
+
+    Returns:
+        The rolled-back state and a status card.
+    """
+    if state.deployment is None:
+        return state, [Reply(kind=ReplyKind.NOTICE, text="Nothing was deployed from this thread.")]
+    result = deps.deployer.rollback(request_id=state.deployment.request_id, actor=message.user)
+    return _after(state, result, state.deployment), [_status_card(result)]
+
+
+def status(state: ConversationState, deps: FlowDependencies) -> StepResult:
+    """Where this thread's deployment stands now.
+
+    Args:
+        state: The thread's state.
+        deps: The ports.
+
+    Returns:
+        The state updated from the deploy side, and a status card.
+    """
+    if state.deployment is None:
+        stage = state.stage.value.replace("_", " ")
+        text = f"Stage: {stage}; {cards.summarise(state.requirements)}."
+        return state, [Reply(kind=ReplyKind.STATUS, text=text)]
+    result = deps.deployer.status(request_id=state.deployment.request_id)
+    return _after(state, result, state.deployment), [_status_card(result)]
+
+
+def cancel(state: ConversationState) -> StepResult:
+    """Drop the pending choice or request and go back to exploring.
+
+    Args:
+        state: A confirming or awaiting-approval state.
+
+    Returns:
+        The exploring state and a note.
+    """
+    back = state.model_copy(update={"stage": Stage.EXPLORING, "chosen": None, "deployment": None})
+    return back, [Reply(kind=ReplyKind.NOTICE, text="Cancelled. Nothing was deployed.")]
+
+
+def _after(
+    state: ConversationState, result: DeployResult, deployment: Deployment
+) -> ConversationState:
+    updated = deployment.model_copy(
+        update={"status": result.message, "links": {**deployment.links, **result.links}}
+    )
+    return state.model_copy(update={"stage": _STAGE_OF[result.status], "deployment": updated})
+
+
+def _status_card(result: DeployResult) -> Reply:
+    fields = tuple(Field(label=name, value=link) for name, link in result.links.items())
+    fields = (Field(label="Request", value=result.request_id), *fields)
+    choices: tuple[Choice, ...] = ()
+    if result.status is DeployStatus.AWAITING_APPROVAL:
+        choices = (
+            Choice(label="Approve", value="approve", style=ChoiceStyle.PRIMARY),
+            Choice(label="Cancel", value="cancel"),
+        )
+    elif result.status in (DeployStatus.DEPLOYED, DeployStatus.DEPLOYING):
+        choices = (
+            Choice(label="Status", value="status"),
+            Choice(label="Roll back", value="rollback", style=ChoiceStyle.DANGER),
+        )
+    kind = ReplyKind.ERROR if result.status is DeployStatus.FAILED else ReplyKind.STATUS
+    return Reply(kind=kind, text=result.message, fields=fields, choices=choices)

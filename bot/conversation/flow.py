@@ -1,0 +1,164 @@
+"""The conversation flow: a channel-neutral state machine from a first message to a deployment.
+
+Stages: collecting → (recommending) → exploring → confirming → awaiting approval → deploying →
+deployed / rolled back / failed. Each message is applied to the thread's state read from a
+:class:`~bot.conversation.state_store.StateStore`; the new state is saved with the version that was
+read, and when a concurrent message in the same thread saved first the message is re-applied to the
+fresh state, so no update is lost. A repeated delivery of the same event id is processed once.
+
+This module must never import a channel or a chat SDK (an import-linter contract checks it):
+channels hand it :class:`Incoming` messages and render the :class:`~bot.conversation.replies.Reply`
+list.
+"""
+
+from __future__ import annotations
+
+import re
+
+from bot.conversation import deploy_steps, steps
+from bot.conversation.cards import question
+from bot.conversation.ports import FlowDependencies
+from bot.conversation.replies import Choice, Field, Reply, ReplyKind
+from bot.conversation.state_store import StateStore
+from bot.conversation.steps import Incoming, StepResult
+from bot.conversation.thread_state import ConversationState, Essential, Stage
+from domain.errors import BackendUnavailableError, StateConflictError, UserFacingError
+
+__all__ = ["ConversationFlow", "Incoming"]
+
+MAX_ATTEMPTS = 8
+_HELP = re.compile(r"^\s*(help|\?|what can you do\??)\s*$", re.IGNORECASE)
+_RESET = re.compile(r"^\s*(start over|reset|restart|new conversation)\s*$", re.IGNORECASE)
+_CHART = re.compile(r"^\s*(show (the )?)?(chart|plot|graph)\s*$", re.IGNORECASE)
+_DEPLOYED_STAGES = (Stage.DEPLOYED, Stage.DEPLOYING)
+
+
+class ConversationFlow:
+    """Handles one message at a time for any number of threads.
+
+    Args:
+        store: Where thread state lives.
+        deps: Understanding, recommender, deployer, chart and task defaults.
+    """
+
+    def __init__(self, *, store: StateStore, deps: FlowDependencies) -> None:
+        self._store = store
+        self._deps = deps
+
+    def handle(self, message: Incoming) -> list[Reply]:
+        """Apply one message to its thread and return what to say.
+
+        Args:
+            message: The incoming message.
+
+        Returns:
+            The replies, in order; empty for a repeated delivery.
+        """
+        try:
+            if message.event_id and not self._store.mark_event(event_id=message.event_id):
+                return []
+            return self._apply_with_retry(message)
+        except BackendUnavailableError as exc:
+            return [_unavailable(exc)]
+
+    def state(self, *, thread: str) -> ConversationState:
+        """The stored state of a thread (for channels that show status, and for tests).
+
+        Args:
+            thread: The thread id.
+
+        Returns:
+            The state.
+        """
+        return self._store.load(thread=thread)[0]
+
+    def _apply_with_retry(self, message: Incoming) -> list[Reply]:
+        for _ in range(MAX_ATTEMPTS):
+            state, version = self._store.load(thread=message.thread)
+            try:
+                new_state, replies = self._step(state, message)
+            except UserFacingError as exc:
+                return [_refusal(exc)]
+            try:
+                self._store.save(thread=message.thread, state=new_state, expected_version=version)
+            except StateConflictError:
+                continue
+            return replies
+        return [
+            Reply(
+                kind=ReplyKind.ERROR,
+                text="This thread is busy with other messages; please send that again.",
+            )
+        ]
+
+    def _step(self, state: ConversationState, message: Incoming) -> StepResult:
+        text = message.text
+        if _HELP.match(text):
+            return state, [_help(state)]
+        if _RESET.match(text):
+            fresh = ConversationState(asking=Essential.TASK)
+            return fresh, [question(Essential.TASK, fresh.requirements, preface="Starting over.")]
+        if _CHART.match(text):
+            return state, [steps.chart(state, self._deps)]
+        if deploy_steps.STATUS.match(text):
+            return deploy_steps.status(state, self._deps)
+        if deploy_steps.ROLLBACK.match(text) and state.stage in _DEPLOYED_STAGES:
+            return deploy_steps.rollback(state, message, self._deps)
+        return self._by_stage(state, message)
+
+    def _by_stage(self, state: ConversationState, message: Incoming) -> StepResult:
+        text = message.text
+        if state.stage is Stage.COLLECTING or state.recommendation is None:
+            return steps.collect(state, message, self._deps)
+        if state.stage is Stage.CONFIRMING:
+            if deploy_steps.YES.match(text):
+                return deploy_steps.confirm(state, message, self._deps)
+            if deploy_steps.NO.match(text):
+                return deploy_steps.cancel(state)
+        if state.stage is Stage.AWAITING_APPROVAL:
+            if deploy_steps.APPROVE.match(text):
+                return deploy_steps.approve(state, message, self._deps)
+            if deploy_steps.NO.match(text):
+                return deploy_steps.cancel(state)
+            return state, [_waiting(state)]
+        if deploy_steps.DEPLOY.match(text):
+            return deploy_steps.choose(state, message)
+        return steps.explore(state, message, self._deps)
+
+
+def _help(state: ConversationState) -> Reply:
+    return Reply(
+        kind=ReplyKind.NOTICE,
+        text=(
+            "Tell me what the endpoint is for and how much traffic it gets; I will ask for "
+            "anything essential that is missing and recommend model, GPU and vLLM settings with "
+            "predicted latency and cost. Then ask what-ifs (“double the traffic”, “what about "
+            "L40S”, “fp8?”, “budget 5k”, “p99 instead”, “3 replicas”), “chart”, “deploy option "
+            "1”, “status”, “rollback” or “start over”."
+        ),
+        fields=(Field(label="Stage", value=state.stage.value.replace("_", " ")),),
+    )
+
+
+def _waiting(state: ConversationState) -> Reply:
+    request = state.deployment.request_id if state.deployment else "?"
+    return Reply(
+        kind=ReplyKind.STATUS,
+        text=f"Request {request} awaits an approver (not its requester). Approve or cancel.",
+        choices=(Choice(label="Approve", value="approve"), Choice(label="Cancel", value="cancel")),
+    )
+
+
+def _refusal(exc: UserFacingError) -> Reply:
+    fields = (Field(label="What you can do", value=exc.hint),) if exc.hint else ()
+    return Reply(kind=ReplyKind.ERROR, text=exc.message, fields=fields)
+
+
+def _unavailable(exc: BackendUnavailableError) -> Reply:
+    return Reply(
+        kind=ReplyKind.ERROR,
+        text=(
+            f"{exc.service} is not answering right now, so I could not finish that. "
+            f"Nothing was lost; try again in about {exc.retry_after_s:.0f} s."
+        ),
+    )

@@ -1,0 +1,142 @@
+"""The ports the conversation flow talks through: understanding, recommending, charting, deploying.
+
+The flow knows these shapes only; ``bot.wiring`` binds them to the understanding module, the
+recommendation engine, ``bot.adapters.chart`` and the deploy package. This module must not import
+any of those implementations, a channel or a chat SDK.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Protocol
+
+from pydantic import Field
+
+from bot.conversation.thread_state import Pin
+from domain.base import Frozen
+from domain.recommendation import Recommendation, RecommendedOption
+from domain.requirements import Requirements, Task, TaskDefaults
+
+
+class Understanding(Protocol):
+    """What one message states: the requirements it gives and the names of the fields it set."""
+
+    @property
+    def requirements(self) -> Requirements:
+        """The requirements the message states (everything else empty)."""
+        ...
+
+    @property
+    def stated(self) -> frozenset[str]:
+        """Names of the ``Requirements`` fields the message states."""
+        ...
+
+
+class Understander(Protocol):
+    """Turns chat text into requirements."""
+
+    def message(self, text: str) -> Understanding:
+        """Understand one message on its own.
+
+        Args:
+            text: The message.
+
+        Returns:
+            What it states.
+        """
+        ...
+
+    def merge(self, text: str, *, previous: Requirements) -> Requirements:
+        """Apply a message to earlier requirements; stated values replace earlier ones.
+
+        Args:
+            text: The message.
+            previous: The requirements so far.
+
+        Returns:
+            The merged requirements.
+        """
+        ...
+
+
+class Recommender(Protocol):
+    """Recommends for requirements (``recommend.engine.recommend`` with its context bound)."""
+
+    def __call__(self, requirements: Requirements, *, pin: Pin) -> Recommendation:
+        """Recommend, looking only at what ``pin`` fixes (a precision, a replica count).
+
+        Args:
+            requirements: What the team needs.
+            pin: What-if choices that are not requirements.
+
+        Returns:
+            The ranked options, or why nothing fits.
+        """
+        ...
+
+
+ChartMaker = Callable[[Recommendation], bytes]
+"""Draws cost vs p95 latency of a recommendation's options as PNG bytes."""
+
+
+class DeployStatus(StrEnum):
+    """Where a deployment request stands, as the deploy side reports it."""
+
+    AWAITING_APPROVAL = "awaiting_approval"
+    DEPLOYING = "deploying"
+    DEPLOYED = "deployed"
+    ROLLED_BACK = "rolled_back"
+    FAILED = "failed"
+
+
+class DeployResult(Frozen):
+    """The deploy side's answer to a request, an approval or a rollback."""
+
+    request_id: str
+    status: DeployStatus
+    message: str = Field(description="One line for the thread.")
+    links: dict[str, str] = Field(default_factory=dict, description="Endpoint, dashboard, files.")
+
+
+class Deployer(Protocol):
+    """The deploy side as the flow sees it. Errors are ``domain.errors`` types.
+
+    User-facing errors (self-approval, permission denied, expired approval, policy violation)
+    are shown in the thread; backend errors ask the user to retry.
+    """
+
+    def request(
+        self,
+        *,
+        thread: str,
+        requester: str,
+        option: RecommendedOption,
+        requirements: Requirements,
+    ) -> DeployResult:
+        """Ask for a deployment of ``option``; it then waits for an approver."""
+        ...
+
+    def approve(self, *, request_id: str, approver: str) -> DeployResult:
+        """Approve a request and deploy it."""
+        ...
+
+    def rollback(self, *, request_id: str, actor: str) -> DeployResult:
+        """Take a deployment back."""
+        ...
+
+    def status(self, *, request_id: str) -> DeployResult:
+        """Where a request stands now (e.g. while it rolls out)."""
+        ...
+
+
+@dataclass(frozen=True)
+class FlowDependencies:
+    """Everything the flow needs besides its state store."""
+
+    understander: Understander
+    recommender: Recommender
+    deployer: Deployer
+    chart: ChartMaker | None = None
+    task_defaults: Callable[[Task], TaskDefaults | None] | None = None

@@ -1,0 +1,68 @@
+"""What Preflight remembers about one conversation thread, as one immutable, serialisable value.
+
+The flow reads a :class:`ConversationState`, computes the next one and hands it to a state store
+(``bot.conversation.state_store``); stores persist it as JSON. This module holds data only: it must
+not import a store, a channel or the recommendation engine.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from pydantic import Field
+
+from domain.base import Frozen
+from domain.recommendation import Recommendation
+from domain.requirements import Requirements
+
+
+class Stage(StrEnum):
+    """Where a conversation is: collecting → recommending → exploring → confirming → … → done."""
+
+    COLLECTING = "collecting"
+    RECOMMENDING = "recommending"
+    EXPLORING = "exploring"
+    CONFIRMING = "confirming"
+    AWAITING_APPROVAL = "awaiting_approval"
+    DEPLOYING = "deploying"
+    DEPLOYED = "deployed"
+    ROLLED_BACK = "rolled_back"
+    FAILED = "failed"
+
+
+class Essential(StrEnum):
+    """What the flow must know before it recommends; everything else has task defaults."""
+
+    TASK = "task"
+    LOAD = "load"
+
+
+class Pin(Frozen):
+    """A what-if choice that is not a requirement: a precision or replica count to look at."""
+
+    precision: str | None = Field(default=None, description="Show only options at this precision.")
+    replicas: int | None = Field(default=None, ge=1, le=512, description="Replicas to size for.")
+
+
+class Deployment(Frozen):
+    """The deployment request this thread started, as the deploy side reported it."""
+
+    request_id: str = Field(description="Id the deployer gave the request.")
+    option_index: int = Field(ge=0, description="Which option of the recommendation it deploys.")
+    requester: str = Field(description="Who asked for it.")
+    status: str = Field(default="", description="Last status line the deployer reported.")
+    links: dict[str, str] = Field(default_factory=dict, description="Endpoint, dashboard, files.")
+
+
+class ConversationState(Frozen):
+    """Everything the flow needs to continue a thread after a restart."""
+
+    stage: Stage = Stage.COLLECTING
+    requirements: Requirements = Field(default_factory=Requirements)
+    stated: tuple[str, ...] = Field(default=(), description="Requirement fields the team stated.")
+    asking: Essential | None = Field(default=None, description="The question awaiting an answer.")
+    recommendation: Recommendation | None = None
+    pin: Pin = Field(default_factory=Pin)
+    chosen: int | None = Field(default=None, ge=0, description="Option picked for deployment.")
+    deployment: Deployment | None = None
+    turns: int = Field(default=0, ge=0, description="Messages handled in this thread.")

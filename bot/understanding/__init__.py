@@ -1,0 +1,2 @@
+"""Chat messages → Requirements: numbers and units, the vocabulary, model names, the optional
+LLM."""

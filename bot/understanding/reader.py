@@ -1,0 +1,315 @@
+"""Chat messages → :class:`~domain.requirements.Requirements`, deterministically.
+
+The message is lower-cased; model names (:mod:`bot.understanding.model_names`) and GPU names
+(:mod:`bot.understanding.lexicon`) are found and replaced by the words ``model`` and ``gpu``;
+number words are spelled as digits; then each sentence's numbers get a role
+(:mod:`bot.understanding.number_roles`) and the vocabulary of :mod:`bot.understanding.lexicon`
+gives task, priority, precision and license. Latencies take the metric and percentile named nearest
+to them (:mod:`bot.understanding.latency_targets`). What the text does not state stays empty.
+
+An optional :class:`RequirementsExtractor` (an LLM, see :mod:`bot.understanding.llm_client`) may
+fill fields the deterministic reading left empty; the deterministic value wins on every field it
+stated, and any failure of the extractor (:class:`~domain.errors.BackendUnavailableError`) falls
+back to the deterministic result. Understanding is pure and fast: no I/O beyond the packaged
+catalog, no embeddings, no heavy imports.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
+from typing import Any, Protocol
+
+from bot.understanding import lexicon, quantities
+from bot.understanding.latency_targets import latency_targets
+from bot.understanding.model_names import find_models, resolve_name
+from bot.understanding.number_roles import Role, role_of
+from domain.catalog import ModelSpec
+from domain.errors import BackendUnavailableError
+from domain.requirements import GpuFamily, Requirements
+from knowledge.catalog import load_models
+
+MAX_CHARS = 20_000
+"""Longer messages are read up to this many characters."""
+
+_SENTENCE = re.compile(r"(?<=[.!?;])\s+|\n+|[•·]")
+_SPACES = str.maketrans({"’": "'", "‘": "'", "–": "-", "—": "-", "×": "x", "\u00a0": " "})
+_DAILY_WORDS = re.compile(
+    r"\b(?:nightly|daily|overnight|(?:a|per|each|every) (?:day|night))\b|/\s*(?:day|night)\b"
+)
+_COUNTED_NOUN = re.compile(r"^\s+(?!(?:gpu|model|and|or|to|of|in|is|are|per|a|an|the)\b)[a-z]")
+_INT_FIELDS = {
+    "concurrent": "concurrent_users",
+    "users": "user_population",
+    "rpd": "requests_per_day",
+    "input": "input_tokens",
+    "output": "output_tokens",
+    "context": "min_context_tokens",
+    "gpus": "max_gpus",
+}
+_FLOAT_FIELDS = {
+    "budget": "budget_usd_month",
+    "rps": "requests_per_second",
+    "min_params": "min_params_b",
+    "max_params": "max_params_b",
+}
+
+
+@dataclass(frozen=True)
+class Understood:
+    """What one message states.
+
+    Attributes:
+        requirements: The requirements the message states (everything else empty).
+        stated: Names of the ``Requirements`` fields the message states.
+        suggested: The subset of ``stated`` that an LLM extractor filled in.
+        excluded_gpus: GPU families the message only ruled out ("no H100s") without naming any it
+            wants; a merge then removes them from the earlier list instead of replacing it.
+    """
+
+    requirements: Requirements
+    stated: frozenset[str]
+    suggested: frozenset[str] = frozenset()
+    excluded_gpus: frozenset[GpuFamily] = frozenset()
+
+
+class RequirementsExtractor(Protocol):
+    """Something that reads requirements from text (an LLM endpoint)."""
+
+    def extract(self, *, text: str) -> Requirements:
+        """Read requirements from ``text``.
+
+        Args:
+            text: The message.
+
+        Returns:
+            The requirements it found.
+
+        Raises:
+            BackendUnavailableError: When it cannot answer (down, slow, malformed answer).
+        """
+        ...
+
+
+@cache
+def _default_catalog() -> Mapping[str, ModelSpec]:
+    return load_models()
+
+
+def understand_message(
+    text: str,
+    *,
+    models: Mapping[str, ModelSpec] | None = None,
+    extractor: RequirementsExtractor | None = None,
+) -> Understood:
+    """Understand one message on its own.
+
+    Args:
+        text: The chat message.
+        models: The model catalog (the packaged one when None).
+        extractor: An optional LLM extractor that fills fields the rules left empty.
+
+    Returns:
+        The requirements the message states and which fields it states.
+    """
+    catalog = _default_catalog() if models is None else models
+    fields, excluded = _read(text, catalog)
+    requirements = Requirements.model_validate(fields)
+    own = Understood(requirements, _stated(requirements), excluded_gpus=excluded)
+    if extractor is None:
+        return own
+    try:
+        suggestion = extractor.extract(text=text)
+    except BackendUnavailableError:
+        return own
+    return _with_suggestion(own, suggestion, catalog)
+
+
+def understand(
+    text: str,
+    *,
+    models: Mapping[str, ModelSpec] | None = None,
+    previous: Requirements | None = None,
+    extractor: RequirementsExtractor | None = None,
+) -> Requirements:
+    """Understand a message, applied on top of what earlier messages said.
+
+    Args:
+        text: The chat message.
+        models: The model catalog (the packaged one when None).
+        previous: Requirements from earlier messages; what this message states replaces them.
+        extractor: An optional LLM extractor (see :func:`understand_message`).
+
+    Returns:
+        The requirements after this message.
+    """
+    understood = understand_message(text, models=models, extractor=extractor)
+    return understood.requirements if previous is None else merge(previous, understood)
+
+
+def merge(previous: Requirements, understood: Understood) -> Requirements:
+    """Apply a message's statements to earlier requirements.
+
+    Every field the message states replaces the earlier value (lists as a whole: GPU families,
+    models); latency targets are replaced per metric, so a new TTFT target keeps an earlier ITL one;
+    a message that only rules GPU families out ("no L4") removes them from the earlier list.
+
+    Args:
+        previous: The requirements so far.
+        understood: What the new message states.
+
+    Returns:
+        The merged requirements.
+    """
+    updates: dict[str, Any] = {}
+    for name in understood.stated:
+        updates[name] = getattr(understood.requirements, name)
+    if "slo" in updates:
+        restated = {target.metric for target in understood.requirements.slo}
+        kept = [target for target in previous.slo if target.metric not in restated]
+        updates["slo"] = kept + list(understood.requirements.slo)
+    remaining = [f for f in previous.gpu_families if f not in understood.excluded_gpus]
+    if understood.excluded_gpus and remaining:
+        updates["gpu_families"] = remaining
+    return Requirements.model_validate({**previous.model_dump(), **updates})
+
+
+class TextUnderstander:
+    """Understanding bound to a catalog and an optional extractor, as the conversation uses it.
+
+    Args:
+        models: The model catalog (the packaged one when None).
+        extractor: An optional LLM extractor.
+    """
+
+    def __init__(
+        self,
+        *,
+        models: Mapping[str, ModelSpec] | None = None,
+        extractor: RequirementsExtractor | None = None,
+    ) -> None:
+        self._models = models
+        self._extractor = extractor
+        self._last: tuple[str, Understood] | None = None
+
+    def message(self, text: str) -> Understood:
+        """Understand one message on its own (see :func:`understand_message`).
+
+        The last answer is kept, so ``message`` then ``merge`` of the same text asks an LLM once.
+        """
+        last = self._last
+        if last is not None and last[0] == text:
+            return last[1]
+        understood = understand_message(text, models=self._models, extractor=self._extractor)
+        self._last = (text, understood)
+        return understood
+
+    def merge(self, text: str, *, previous: Requirements) -> Requirements:
+        """Apply a message to earlier requirements (see :func:`merge`)."""
+        return merge(previous, self.message(text))
+
+
+def _stated(requirements: Requirements) -> frozenset[str]:
+    return frozenset(
+        name for name in Requirements.model_fields if getattr(requirements, name) not in (None, [])
+    )
+
+
+def _with_suggestion(
+    own: Understood, suggestion: Requirements, catalog: Mapping[str, ModelSpec]
+) -> Understood:
+    """Fill the fields the rules left empty from an extractor's suggestion."""
+    updates: dict[str, Any] = {}
+    for name in Requirements.model_fields:
+        value = getattr(suggestion, name)
+        if name == "models":
+            value = list(dict.fromkeys(filter(None, (resolve_name(m, catalog) for m in value))))
+        if name in own.stated or value in (None, []):
+            continue
+        updates[name] = value
+    requirements = Requirements.model_validate({**own.requirements.model_dump(), **updates})
+    stated = own.stated | frozenset(updates)
+    return Understood(requirements, stated, frozenset(updates), own.excluded_gpus)
+
+
+def _normalise(text: str) -> str:
+    return unicodedata.normalize("NFKC", text[:MAX_CHARS]).translate(_SPACES).lower()
+
+
+def _masked(text: str, spans: list[tuple[int, int]], word: str) -> str:
+    """``text`` with each span replaced by `` word ``."""
+    parts, done = [], 0
+    for start, end in sorted(spans):
+        parts += [text[done:start], f" {word} "]
+        done = end
+    return "".join([*parts, text[done:]])
+
+
+def _read(
+    text: str, catalog: Mapping[str, ModelSpec]
+) -> tuple[dict[str, Any], frozenset[GpuFamily]]:
+    """The deterministic reading of ``text``: Requirements fields, and GPUs only ruled out."""
+    lowered = _normalise(text)
+    mentions = find_models(lowered, catalog)
+    masked = _masked(lowered, [(m.start, m.end) for m in mentions], "model")
+    gpus = lexicon.find_gpus(masked)
+    masked = quantities.spell_out(_masked(masked, [(g.start, g.end) for g in gpus], "gpu"))
+    task = lexicon.find_task(masked)
+    fields: dict[str, Any] = {
+        "task": task,
+        "models": list(dict.fromkeys(m.model_id for m in mentions if m.model_id)),
+        "gpu_families": lexicon.allowed_families(gpus),
+        "priority": lexicon.find_priority(masked),
+        "quantization": lexicon.find_quantization(masked),
+        "license": lexicon.find_license(masked),
+        "slo": [],
+    }
+    roles: list[Role] = []
+    for sentence in _SENTENCE.split(masked):
+        found = _sentence_roles(sentence)
+        roles += found
+        fields["slo"] += latency_targets(sentence, found, task, masked)
+    fields["slo"] = list(dict.fromkeys(fields["slo"]))
+    fields.update(_numbers(roles))
+    ruled_out = frozenset(g.family for g in gpus if g.negated)
+    return fields, ruled_out if all(g.negated for g in gpus) else frozenset()
+
+
+def _sentence_roles(sentence: str) -> list[Role]:
+    """The roles of a sentence's numbers; a daily word gives an otherwise bare count a role."""
+    roles: list[Role] = []
+    unclaimed = []
+    region_start = 0
+    for number in quantities.find_numbers(sentence):
+        if number.start < region_start:
+            continue
+        role = role_of(sentence, number, region_start)
+        if role is None:
+            unclaimed.append(number)
+        elif role.kind:
+            roles.append(role)
+        region_start = role.end if role is not None and role.kind else number.end
+    if _DAILY_WORDS.search(sentence) and not any(role.kind == "rpd" for role in roles):
+        for number in unclaimed:
+            if _COUNTED_NOUN.match(sentence[number.end :]):
+                roles.append(Role("rpd", number.value, number.start, number.end))
+                break
+    return roles
+
+
+def _numbers(roles: list[Role]) -> dict[str, Any]:
+    """Numeric fields from roles; a later statement of the same kind wins."""
+    fields: dict[str, Any] = {}
+    for kind in dict.fromkeys(("users", "concurrent", *_INT_FIELDS, *_FLOAT_FIELDS)):
+        values = [role.value for role in roles if role.kind == kind]
+        if not values or values[-1] <= 0:
+            continue
+        if kind in _INT_FIELDS:
+            if round(values[-1]) >= 1:
+                fields[_INT_FIELDS[kind]] = round(values[-1])
+        else:
+            fields[_FLOAT_FIELDS[kind]] = values[-1]
+    return fields

@@ -1,0 +1,48 @@
+"""``preflight serve`` wiring: configured channels are mounted and verify their callers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from aiohttp.test_utils import TestClient, TestServer
+from pydantic import SecretStr
+from typer.testing import CliRunner
+
+from bot.cli.app import app
+from bot.cli.serve_command import build_server
+from bot.settings import AuditSettings, ClusterSettings, Settings, SlackSettings, TeamsSettings
+from tests.scenario.slack_standin import SlackStandIn
+
+
+async def test_configured_channels_are_mounted_and_refuse_unauthenticated_calls(
+    tmp_path: Path,
+) -> None:
+    standin = SlackStandIn(token="xoxb-serve")
+    with standin.running():
+        settings = Settings(
+            data_dir=tmp_path,
+            cluster=ClusterSettings(output_dir=tmp_path / "manifests"),
+            audit=AuditSettings(path=tmp_path / "audit.jsonl"),
+            slack=SlackSettings(
+                bot_token=SecretStr("xoxb-serve"),
+                signing_secret=SecretStr("shh"),
+                api_url=standin.api_url,
+            ),
+            teams=TeamsSettings(
+                app_id="00000000-0000-0000-0000-000000000002", app_password=SecretStr("p")
+            ),
+        )
+        async with TestClient(TestServer(build_server(settings))) as client:
+            unsigned = await client.post("/slack/events", json={"type": "event_callback"})
+            unauthenticated = await client.post(
+                "/api/messages", json={"type": "message", "text": "hi", "id": "1"}
+            )
+            assert (unsigned.status, unauthenticated.status) == (401, 401)
+            assert (await client.get("/healthz")).status == 200
+    assert standin.recorded.posts == []
+
+
+def test_serve_is_a_command_with_host_and_port() -> None:
+    result = CliRunner().invoke(app, ["serve", "--help"])
+    assert result.exit_code == 0
+    assert "--host" in result.output and "--port" in result.output

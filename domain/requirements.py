@@ -156,17 +156,6 @@ class Requirements(Frozen):
     def _none_is_empty(cls, value: object) -> object:
         return [] if value is None else value
 
-    def slo_for(self, metric: SloMetric) -> list[SloTarget]:
-        """Return the targets that bound ``metric``.
-
-        Args:
-            metric: The latency metric.
-
-        Returns:
-            The targets for that metric, in the order given.
-        """
-        return [target for target in self.slo if target.metric == metric]
-
 
 class TaskDefaults(Frozen):
     """What Preflight assumes for a task when the team does not say, and where it comes from."""

@@ -67,6 +67,21 @@ def gpu_family_of(name: str) -> GpuFamily:
     return _family_by_name(name.upper())
 
 
+def family_label(name: str) -> str:
+    """The family of a GPU name for labels and filters, or the name itself when none matches.
+
+    Args:
+        name: GPU catalog name (measured rows may name GPUs the catalog does not know).
+
+    Returns:
+        The family name (e.g. "H100"), else ``name``.
+    """
+    try:
+        return gpu_family_of(name).value
+    except UnknownNameError:
+        return name
+
+
 @lru_cache(maxsize=1024)
 def _family_by_name(upper: str) -> GpuFamily:
     """The family of an upper-cased GPU name, longest family name first (remembered)."""
@@ -379,18 +394,3 @@ def resolve_gpu(name: str, gpus: Mapping[str, GpuSpec]) -> GpuSpec:
         return members[0]
     names = list(gpus) + [family.value for family in GpuFamily]
     raise UnknownNameError("GPU", name, closest_names(name, names))
-
-
-def gpus_in_family(family: GpuFamily, gpus: Mapping[str, GpuSpec]) -> list[GpuSpec]:
-    """The catalog GPUs of one family.
-
-    Args:
-        family: The family.
-        gpus: The catalog.
-
-    Returns:
-        Its members, largest memory first.
-    """
-    return sorted(
-        (spec for spec in gpus.values() if spec.family == family), key=lambda s: -s.memory_gb
-    )

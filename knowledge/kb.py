@@ -16,9 +16,8 @@ from pydantic import Field
 
 from domain.base import Frozen
 from domain.benchmarks import BenchmarkRecord, DeploymentPattern
-from domain.errors import UnknownNameError
 from domain.requirements import GpuFamily, Task
-from knowledge.catalog import gpu_family_of
+from knowledge.catalog import family_label
 
 Kind = Literal["pattern", "benchmark"]
 KINDS: tuple[Kind, ...] = ("pattern", "benchmark")
@@ -75,21 +74,6 @@ class KnowledgeBase(Protocol):
     def stats(self) -> KbStats:
         """Counts of what is indexed and catalogued."""
         ...
-
-
-def family_name(gpu: str) -> str:
-    """The family of a GPU name, or the name itself when no family matches.
-
-    Args:
-        gpu: GPU catalog name.
-
-    Returns:
-        Family name (e.g. "H100").
-    """
-    try:
-        return gpu_family_of(gpu).value
-    except UnknownNameError:
-        return gpu
 
 
 def _tokens(value: float | None) -> str:
@@ -161,7 +145,7 @@ def record_embedding_text(record: BenchmarkRecord) -> str:
     tp = f" TP{record.tensor_parallel}" if record.tensor_parallel else ""
     return (
         f"{record.model.split('/')[-1]}, {record.engine}, {record.gpu_count}x {record.gpu} "
-        f"({family_name(record.gpu)}), {record.precision}{tp}, "
+        f"({family_label(record.gpu)}), {record.precision}{tp}, "
         f"{_LOAD_WORDS[record.load_type.value]}"
     )
 
@@ -184,7 +168,7 @@ def pattern_text(pattern: DeploymentPattern, params_b: float | None = None) -> s
     size = f" A {billions}B model ({billions} billion parameters)." if billions else ""
     return (
         f"{pattern.title}. Deployment pattern for {task}. Scale: {pattern.scale}.{size} "
-        f"{pattern.model} on {pattern.gpu} ({family_name(pattern.gpu)}), {pattern.precision}. "
+        f"{pattern.model} on {pattern.gpu} ({family_label(pattern.gpu)}), {pattern.precision}. "
         f"{opening}"
     )
 
@@ -246,7 +230,7 @@ def configuration_metadata(records: Sequence[BenchmarkRecord]) -> dict[str, Any]
         "title": configuration_title(first),
         "model": first.model,
         "gpu": first.gpu,
-        "gpu_family": family_name(first.gpu),
+        "gpu_family": family_label(first.gpu),
         "gpu_count": first.gpu_count,
         "precision": first.precision,
         "engine": first.engine,
@@ -277,7 +261,7 @@ def pattern_metadata(pattern: DeploymentPattern) -> dict[str, Any]:
         "scale": pattern.scale,
         "model": pattern.model,
         "gpu": pattern.gpu,
-        "gpu_family": family_name(pattern.gpu),
+        "gpu_family": family_label(pattern.gpu),
         "precision": pattern.precision,
         "tensor_parallel": pattern.tensor_parallel,
     }

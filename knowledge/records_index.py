@@ -16,20 +16,12 @@ import numpy.typing as npt
 
 from domain.benchmarks import BenchmarkRecord
 from domain.catalog import ModelSpec
-from domain.errors import UnknownNameError
 from domain.requirements import GpuFamily
-from knowledge.catalog import gpu_family_of, load_models
+from knowledge.catalog import family_label, load_models
 
 TokenRange = tuple[float, float]
 Mask = npt.NDArray[np.bool_]
 _UNKNOWN_GAP = 3.0  # an unknown size or token count counts as far, but not infinitely
-
-
-def _family(gpu: str) -> str:
-    try:
-        return gpu_family_of(gpu).value
-    except UnknownNameError:
-        return gpu
 
 
 def _floats(values: Iterable[float | None]) -> npt.NDArray[np.float64]:
@@ -72,7 +64,7 @@ class RecordIndex:
             "model": [r.model.lower() for r in self.records],
             "arch": [self.architecture(r.model) for r in self.records],
             "gpu": [r.gpu.lower() for r in self.records],
-            "gpu_family": [_family(r.gpu).lower() for r in self.records],
+            "gpu_family": [family_label(r.gpu).lower() for r in self.records],
             "precision": [r.precision for r in self.records],
             "engine": [r.engine for r in self.records],
             "tensor_parallel": [r.tensor_parallel for r in self.records],

@@ -75,7 +75,13 @@ def load_cases(name: str) -> list[tuple[str, str, dict[str, Any]]]:
     for line in path.read_text(encoding="utf-8").splitlines():
         if line.strip():
             case = json.loads(line)
-            cases.append((case["id"], case["text"], case["expect"] if "expect" in case else case["requirements"]))
+            cases.append(
+                (
+                    case["id"],
+                    case["text"],
+                    case["expect"] if "expect" in case else case["requirements"],
+                )
+            )
     return cases
 
 

@@ -6,14 +6,14 @@ from typing import Any
 
 from deploy.plan import Autoscaler, DeploymentPlan, Target, plan_for
 from domain.recommendation import PredictedMetrics, RecommendedOption, VllmArgs
-from knowledge.catalog import gpus_in_family, load_gpus, load_models
+from knowledge.catalog import load_gpus, load_models
 
 
 def _gpu_name(family: str) -> str:
     """The family's SXM part when it has one (the usual data-centre board), else its first."""
     from domain.requirements import GpuFamily
 
-    names = sorted(g.name for g in gpus_in_family(GpuFamily(family), load_gpus()))
+    names = sorted(g.name for g in load_gpus().values() if g.family == GpuFamily(family))
     return next((n for n in names if "SXM" in n), names[0])
 
 

@@ -17,9 +17,9 @@ from pydantic import ValidationError
 
 from domain.catalog import Provenance
 from domain.errors import InvalidInputError, UnknownNameError
-from ingest.normalise import build_record, normalise_engine, normalise_precision
 from ingest.result import BadRow, ReadResult, RunContext
 from knowledge.catalog import load_gpus, resolve_gpu
+from simulate.benchmark_rows import build_record, normalise_engine, normalise_precision
 
 
 def read_json_entries(path: Path, list_key: str | None = None) -> list[Any]:

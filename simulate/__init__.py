@@ -8,7 +8,8 @@ Public entry points (signatures are stable; the recommendation engine calls them
 * :func:`simulate.capacity.max_rate_per_replica`, :func:`simulate.capacity.replicas_for`;
 * :func:`simulate.cost.monthly_cost_usd`, :func:`simulate.cost.cost_per_million_tokens`;
 * :func:`simulate.whatif.what_if`;
-* :func:`simulate.calibration.load_calibration` / ``save_calibration`` / ``fit_calibration``;
+* :func:`simulate.calibration.load_calibration` / ``save_calibration``;
+* :func:`simulate.fitting.fit_calibration`;
 * :mod:`simulate.validation` — predict benchmark rows and score the error.
 
 This package imports only ``domain`` (and numpy/scipy/pydantic); it never reads the knowledge

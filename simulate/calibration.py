@@ -6,21 +6,18 @@ defaults. :meth:`Calibration.lookup` walks it and says which scope answered, so 
 can tell the user what it rests on. The file names the benchmark groups it was fitted on.
 
 This module reads and writes the calibration JSON only through :func:`load_calibration` and
-:func:`save_calibration` (explicit paths); :func:`fit_calibration` hands over to
-:mod:`simulate.fitting`, where the fitting lives.
+:func:`save_calibration` (explicit paths); :func:`simulate.fitting.fit_calibration` fits one.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
 from importlib import resources
 from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from domain.benchmarks import BenchmarkRecord
-from domain.catalog import GpuSpec, ModelSpec
+from domain.catalog import GpuSpec
 from domain.errors import ConfigurationError
 from domain.serving import CalibrationBasis
 
@@ -121,29 +118,6 @@ class Calibration(BaseModel):
             CalibrationBasis.SPEC_SHEET,
             f"no {engine} records: {gpu.name} datasheet with default efficiencies",
         )
-
-
-def fit_calibration(
-    records: Sequence[BenchmarkRecord],
-    models: Mapping[str, ModelSpec],
-    gpus: Mapping[str, GpuSpec],
-    *,
-    exclude: Collection[tuple[str, str]] = (),
-) -> Calibration:
-    """Fit efficiencies on measured records (see :func:`simulate.fitting.fit_calibration`).
-
-    Args:
-        records: Measured records (flagged ones are skipped).
-        models: Model catalog.
-        gpus: GPU catalog.
-        exclude: (source, GPU) groups to leave out.
-
-    Returns:
-        The calibration, naming the record groups and ids it used.
-    """
-    from simulate.fitting import fit_calibration as fit  # fitting builds on this module
-
-    return fit(records, models, gpus, exclude=exclude)
 
 
 def default_path() -> Path:

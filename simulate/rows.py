@@ -1,12 +1,11 @@
 """Benchmark rows → simulator inputs: what a measured run asked of its deployment, and what it got.
 
-A row of the ``benchmarks.csv`` format (a dict of column → text) becomes a
-:class:`~domain.benchmarks.BenchmarkRecord` (:func:`record_from_row`), and a record becomes a
-:class:`Case` — model, GPU, one replica's :class:`~domain.serving.ServingConfig`, the load per
-replica, and the number of data-parallel replicas — or a skip reason
-(:func:`case_from_record`). Predictions use the inputs only (model, precision, engine, GPU,
-counts, tensor parallel, token lengths, load); measured outputs are read by :func:`measured`
-for scoring and fitting, never for predicting.
+A record (parsed from a row of the ``benchmarks.csv`` format by
+:func:`simulate.benchmark_rows.record_from_row`) becomes a :class:`Case` — model, GPU, one
+replica's :class:`~domain.serving.ServingConfig`, the load per replica, and the number of
+data-parallel replicas — or a skip reason (:func:`case_from_record`). Predictions use the
+inputs only (model, precision, engine, GPU, counts, tensor parallel, token lengths, load);
+measured outputs are read by :func:`measured` for scoring and fitting, never for predicting.
 
 Facts used here: throughputs are for the whole deployment; ``gpu_count / TP`` replicas serve it
 (pipeline-parallel groups count as replicas); ``huggyllama/llama-7b`` (LLaMA-1 7B) has the
@@ -15,13 +14,14 @@ Llama-2-7B architecture. Pure functions, no I/O.
 
 from __future__ import annotations
 
-import hashlib
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from pydantic import ValidationError
+
 from domain.benchmarks import BenchmarkRecord, LoadType
-from domain.catalog import GpuSpec, ModelSpec, Provenance
+from domain.catalog import GpuSpec, ModelSpec
 from domain.serving import Precision, ServingConfig
 from simulate.analytical import KIND_BATCH, KIND_CONCURRENCY, KIND_MAX, KIND_RATE
 from simulate.memory import memory_fit
@@ -36,79 +36,7 @@ METRICS: tuple[str, ...] = (
     "output_tok_per_s",
 )
 SAME_ARCHITECTURE = {"huggyllama/llama-7b": "meta-llama/Llama-2-7b-hf"}
-_FLAG_PREFIXES = ("WARNING", "SUSPECT", "CHECK")
 _SATURATED_SEQS = {"trtllm": 2048, "vllm": 256}
-
-
-def _num(text: str | None) -> float | None:
-    text = (text or "").strip()
-    if not text:
-        return None
-    try:
-        value = float(text)
-    except ValueError:
-        return None
-    return value if math.isfinite(value) else None
-
-
-def normalise_precision(raw: str) -> str:
-    """Normalised precision of a source's wording ("fp16 (mixed)" → fp16).
-
-    Args:
-        raw: Precision as the source wrote it.
-
-    Returns:
-        One of bf16, fp16, fp8, int8, int4, fp4 (fp16 when unstated).
-    """
-    lowered = raw.lower()
-    for name in ("fp4", "fp8", "int8", "int4", "bf16"):
-        if lowered.startswith(name):
-            return name
-    if "awq" in lowered or "gptq" in lowered:
-        return "int4"
-    return "fp16"
-
-
-def record_from_row(row: Mapping[str, str]) -> BenchmarkRecord:
-    """Parse one row of the ``benchmarks.csv`` format.
-
-    Args:
-        row: Column → text.
-
-    Returns:
-        The record (load ``max``/empty → ``load_value`` None).
-    """
-    digest = hashlib.sha1("|".join(f"{k}={row.get(k, '')}" for k in sorted(row)).encode())
-    notes = row.get("notes", "") or ""
-    tp = _num(row.get("tensor_parallel"))
-    load_type = (row.get("load_type") or "offline").strip() or "offline"
-    metrics = {
-        key: _num(row.get(key))
-        for key in BenchmarkRecord.model_fields
-        if key.startswith(("ttft_", "itl_", "e2e_")) or key.endswith("_per_s")
-    }
-    return BenchmarkRecord(
-        id=digest.hexdigest()[:16],
-        provenance=Provenance(source_id=row.get("source_id", ""), source_path=notes[:200]),
-        model=row.get("model", ""),
-        params_b=_num(row.get("params_b")),
-        precision=normalise_precision(row.get("precision", "")),
-        precision_raw=row.get("precision", ""),
-        engine=(row.get("engine") or "").strip(),
-        engine_version=row.get("engine_version", ""),
-        gpu=row.get("gpu", ""),
-        gpu_count=int(_num(row.get("gpu_count")) or 1),
-        tensor_parallel=int(tp) if tp else None,
-        input_tokens=_num(row.get("input_tokens")),
-        output_tokens=_num(row.get("output_tokens")),
-        load_type=LoadType(load_type)
-        if load_type in LoadType.__members__.values()
-        else LoadType.OFFLINE,
-        load_value=_num(row.get("load_value")),
-        notes=notes,
-        flagged=notes.lstrip().startswith(_FLAG_PREFIXES),
-        **metrics,
-    )
 
 
 @dataclass(frozen=True)
@@ -174,7 +102,7 @@ def _tensor_parallel(record: BenchmarkRecord, model: ModelSpec, gpu: GpuSpec, co
 def case_from_record(
     record: BenchmarkRecord, models: Mapping[str, ModelSpec], gpus: Mapping[str, GpuSpec]
 ) -> Case | str:
-    """Simulator inputs for a record, or why it cannot be predicted.
+    """Simulator inputs for a record, or why it cannot be predicted (never raises).
 
     Args:
         record: The measured run (its measured outputs are not read).
@@ -184,14 +112,27 @@ def case_from_record(
     Returns:
         The case, or a skip reason such as "model not in catalog: tiiuae/falcon-180B".
     """
+    try:
+        return _case(record, models, gpus)
+    except ValidationError as exc:  # a configuration the domain types refuse (e.g. TP 72)
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        return f"cannot model as measured ({where}={first.get('input')}: {first['msg']})"
+
+
+def _case(
+    record: BenchmarkRecord, models: Mapping[str, ModelSpec], gpus: Mapping[str, GpuSpec]
+) -> Case | str:
     model = models.get(SAME_ARCHITECTURE.get(record.model, record.model))
     if model is None:
         return f"model not in catalog: {record.model}"
     gpu = gpus.get(record.gpu)
     if gpu is None:
         return f"GPU not in catalog: {record.gpu}"
-    if not record.engine:
+    if record.engine in ("", "unknown"):
         return "no engine stated"
+    if record.precision not in Precision.__members__.values():
+        return f"precision not modelled: {record.precision_raw or 'not stated'}"
     if not record.input_tokens or not record.output_tokens:
         return "no input_tokens" if not record.input_tokens else "no output_tokens"
     i, o = record.input_tokens, record.output_tokens

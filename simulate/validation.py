@@ -146,6 +146,7 @@ def score(
     gpus: Mapping[str, GpuSpec],
     *,
     method: str = "",
+    unreadable: int = 0,
 ) -> ValidationReport:
     """Score predictions against the measurements of their records.
 
@@ -154,6 +155,7 @@ def score(
         models: Model catalog (for the coverage denominator).
         gpus: GPU catalog.
         method: How calibration was kept apart, for the report.
+        unreadable: Rows of the file that could not be read as records (counted as skipped).
 
     Returns:
         The report.
@@ -161,6 +163,8 @@ def score(
     overall: dict[str, list[float]] = defaultdict(list)
     grouped: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
     skipped: dict[str, int] = defaultdict(int)
+    if unreadable:
+        skipped["unreadable row"] = unreadable
     in_catalog = 0
     for pred in predictions:
         record = pred.record
@@ -176,7 +180,7 @@ def score(
             grouped[group][metric].append(error)
     done = sum(p.predicted for p in predictions)
     return ValidationReport(
-        rows=len(predictions),
+        rows=len(predictions) + unreadable,
         in_catalog=in_catalog,
         predicted=done,
         coverage_pct=round(100.0 * done / in_catalog, 1) if in_catalog else 0.0,

@@ -21,16 +21,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
 from bot.cli.errors import fail
 from domain.benchmarks import BenchmarkRecord
 from domain.catalog import GpuSpec, ModelSpec
-from domain.errors import InvalidInputError, PreflightError, UserFacingError
+from domain.errors import InvalidInputError, PreflightError, UnknownNameError, UserFacingError
 from domain.serving import LoadKind, PerformanceEstimate, Precision, ServingConfig, Workload
+from simulate.benchmark_rows import record_from_row
 from simulate.calibration import Calibration, load_calibration, save_calibration
-from simulate.rows import METRICS, record_from_row
+from simulate.rows import METRICS
 
 if TYPE_CHECKING:
     from simulate.validation import ValidationReport
@@ -68,16 +70,38 @@ def _read_rows(path: Path) -> tuple[list[str], list[dict[str, str]]]:
         raise UserFacingError(f"cannot read {path}: {exc.strerror}") from exc
 
 
-def _records(rows: Sequence[Mapping[str, str]]) -> list[BenchmarkRecord]:
-    out = []
+def _parsed(
+    rows: Sequence[Mapping[str, str]], path: Path, gpus: Mapping[str, GpuSpec]
+) -> list[BenchmarkRecord | str]:
+    """Each row as a record (read as ``preflight ingest`` reads it), or why it cannot be read.
+
+    A GPU missing from the catalog keeps its name, so the row is reported as "GPU not in
+    catalog" by the simulator rather than refused here.
+    """
+    from knowledge.catalog import resolve_gpu
+
+    def gpu_name(name: str) -> str:
+        try:
+            return resolve_gpu(name, gpus).name
+        except UnknownNameError:
+            return name.strip()
+
+    out: list[BenchmarkRecord | str] = []
     for line, row in enumerate(rows, start=2):
         try:
-            out.append(record_from_row(row))
-        except ValueError as exc:
-            raise UserFacingError(
-                f"line {line}: {exc}", hint="columns as in benchmarks.csv"
-            ) from exc
+            out.append(
+                record_from_row(row, gpu_name, source_id=path.stem, fallback_path=path.name)
+            )
+        except InvalidInputError as exc:
+            out.append(f"line {line}: {exc.message}")
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            out.append(f"line {line}: {'.'.join(map(str, first['loc']))}: {first['msg']}")
     return out
+
+
+def _records(parsed: Sequence[BenchmarkRecord | str]) -> list[BenchmarkRecord]:
+    return [item for item in parsed if isinstance(item, BenchmarkRecord)]
 
 
 def _groups(records: Sequence[BenchmarkRecord]) -> set[tuple[str, str]]:
@@ -185,22 +209,27 @@ def predict(
     try:
         columns, rows = _read_rows(in_csv)
         models, gpus = _catalogs()
-        predictions = predict_records(_records(rows), models, gpus, load_calibration())
+        parsed = _parsed(rows, in_csv, gpus)
+        predicted = iter(predict_records(_records(parsed), models, gpus, load_calibration()))
     except PreflightError as exc:
         raise fail(exc) from exc
+    outcomes: list[tuple[dict[str, float], str]] = []
+    for item in parsed:
+        if isinstance(item, str):
+            outcomes.append(({}, item))
+        else:
+            prediction = next(predicted)
+            outcomes.append((prediction.values, prediction.note))
     fieldnames = [c for c in columns if c not in PRED_COLUMNS] + list(PRED_COLUMNS)
     out.parent.mkdir(parents=True, exist_ok=True)
     with out.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.DictWriter(handle, fieldnames=fieldnames, extrasaction="ignore")
         writer.writeheader()
-        for row, pred in zip(rows, predictions, strict=True):
-            values = {PRED_OF_METRIC[m]: _fmt(v) for m, v in pred.values.items()}
-            writer.writerow(
-                {**row, **{c: "" for c in PRED_COLUMNS}, **values, "pred_note": pred.note}
-            )
-    _err.print(
-        f"wrote {out}: {sum(p.predicted for p in predictions)} of {len(rows)} rows predicted"
-    )
+        for row, (predicted_values, note) in zip(rows, outcomes, strict=True):
+            values = {PRED_OF_METRIC[m]: _fmt(v) for m, v in predicted_values.items()}
+            writer.writerow({**row, **{c: "" for c in PRED_COLUMNS}, **values, "pred_note": note})
+    done = sum(bool(values) for values, _ in outcomes)
+    _err.print(f"wrote {out}: {done} of {len(rows)} rows predicted")
 
 
 @simulate_app.command("validate")
@@ -227,8 +256,9 @@ def validate(
 
     try:
         _, rows = _read_rows(in_csv)
-        records = _records(rows)
         models, gpus = _catalogs()
+        parsed = _parsed(rows, in_csv, gpus)
+        records = _records(parsed)
         if leave_one_group_out:
             pool = _knowledge_records()
             predictions = validation.leave_one_group_out(
@@ -244,7 +274,10 @@ def validate(
                 if excluded
                 else "shipped calibration (may have seen these rows)"
             )
-        report = validation.score(predictions, models, gpus, method=method)
+        unreadable = [item for item in parsed if isinstance(item, str)]
+        report = validation.score(
+            predictions, models, gpus, method=method, unreadable=len(unreadable)
+        )
     except PreflightError as exc:
         raise fail(exc) from exc
     if as_json:

@@ -152,10 +152,10 @@ def predict_leave_group_out(rows: list[Row]) -> list[Row]:
     from knowledge.catalog import load_gpus, load_models
     from knowledge.records import load_records
     from simulate import validation
-    from simulate.rows import record_from_row
+    from simulate.benchmark_rows import record_from_row
 
     models, gpus = load_models(), load_gpus()
-    records = [record_from_row(row) for row in rows]
+    records = [record_from_row(row, str.strip, source_id="") for row in rows]
     predictions = validation.leave_one_group_out(
         records, models, gpus, calibration_records=load_records()
     )

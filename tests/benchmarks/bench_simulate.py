@@ -22,9 +22,9 @@ from domain.serving import LoadKind, Precision, ServingConfig, Workload
 from knowledge.catalog import load_gpus, load_models
 from knowledge.records import load_records
 from simulate.analytical import estimate
+from simulate.benchmark_rows import record_from_row
 from simulate.calibration import load_calibration
 from simulate.capacity import max_rate_per_replica
-from simulate.rows import record_from_row
 from simulate.scheduler import simulate_run
 from simulate.validation import leave_one_group_out, score
 from tests.conftest import DATA_DIR
@@ -71,7 +71,9 @@ def _speed() -> None:
 
 def _validation(path: Path) -> None:
     with path.open(newline="", encoding="utf-8") as handle:
-        records = [record_from_row(row) for row in csv.DictReader(handle)]
+        records = [
+            record_from_row(row, str.strip, source_id=path.stem) for row in csv.DictReader(handle)
+        ]
     models, gpus = load_models(), load_gpus()
     start = time.perf_counter()
     predictions = leave_one_group_out(records, models, gpus, calibration_records=load_records())

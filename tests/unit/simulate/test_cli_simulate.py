@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from bot.cli.app import app
 from bot.cli.simulate_commands import PRED_COLUMNS
+from domain.benchmarks import BenchmarkRecord
 from tests.unit.simulate.test_rows import make_row
 
 runner = CliRunner()
@@ -140,3 +141,47 @@ def test_unknown_model_is_a_clear_error() -> None:
         ],
     )
     assert result.exit_code == 2
+
+
+def test_predict_never_stops_on_a_row_it_cannot_model(tmp_path: Path) -> None:
+    rows = [
+        make_row(gpu_count="72", tensor_parallel="72", gpu="GB200", engine="trtllm"),
+        make_row(gpu_count="two"),
+        make_row(load_value="4"),
+    ]
+    path = tmp_path / "in.csv"
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    out = tmp_path / "out.csv"
+    result = runner.invoke(app, ["simulate", "predict", str(path), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    with out.open(newline="", encoding="utf-8") as handle:
+        written = list(csv.DictReader(handle))
+    assert len(written) == 3
+    assert written[0]["pred_e2e_ms_p50"] == "" and "tensor_parallel" in written[0]["pred_note"]
+    assert "line 3: column gpu_count" in written[1]["pred_note"]
+    assert float(written[2]["pred_e2e_ms_p50"]) > 0
+
+
+def test_simulate_reads_the_shipped_csv_into_the_records_the_knowledge_base_ships() -> None:
+    from bot.cli.simulate_commands import _parsed
+    from knowledge.catalog import data_path, load_gpus
+    from knowledge.records import load_records
+
+    path = data_path("benchmarks.csv")
+    with path.open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    parsed = _parsed(rows, path, load_gpus())
+    assert len(parsed) == len(rows)
+
+    def without_commit(record: object) -> dict[str, object]:
+        assert isinstance(record, BenchmarkRecord), record  # every shipped row reads
+        dumped = record.model_dump()
+        dumped["provenance"]["commit"] = None  # the commit comes from SOURCES.md, read by ingest
+        return dumped
+
+    read = sorted((without_commit(item) for item in parsed), key=lambda r: str(r["id"]))
+    shipped = sorted((without_commit(r) for r in load_records()), key=lambda r: str(r["id"]))
+    assert read == shipped

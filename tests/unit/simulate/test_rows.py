@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from domain.benchmarks import LoadType
+from domain.benchmarks import BenchmarkRecord, LoadType
 from domain.catalog import GpuSpec, ModelSpec
 from simulate.analytical import KIND_BATCH, KIND_CONCURRENCY, KIND_MAX
-from simulate.rows import Case, case_from_record, measured, normalise_precision, record_from_row
+from simulate.benchmark_rows import record_from_row
+from simulate.rows import Case, case_from_record, measured
 
 
 def make_row(**changes: str) -> dict[str, str]:
@@ -44,22 +45,12 @@ def make_row(**changes: str) -> dict[str, str]:
     return row
 
 
-@pytest.mark.parametrize(
-    ("raw", "expected"),
-    [
-        pytest.param("fp16 (mixed)", "fp16", id="mixed"),
-        pytest.param("bf16/fp16 (not stated)", "bf16", id="bf16-first"),
-        pytest.param("FP8", "fp8", id="upper"),
-        pytest.param("awq", "int4", id="awq"),
-        pytest.param("", "fp16", id="unstated"),
-    ],
-)
-def test_normalise_precision(raw: str, expected: str) -> None:
-    assert normalise_precision(raw) == expected
+def parse(row: dict[str, str]) -> BenchmarkRecord:
+    return record_from_row(row, str.strip, source_id="test_source")
 
 
 def test_static_batch_row(models: dict[str, ModelSpec], gpus: dict[str, GpuSpec]) -> None:
-    record = record_from_row(make_row())
+    record = parse(make_row())
     case = case_from_record(record, models, gpus)
     assert isinstance(case, Case)
     assert (case.kind, case.value, case.replicas) == (KIND_BATCH, 16.0, 1)
@@ -70,7 +61,7 @@ def test_data_parallel_copies_split_the_load(
     models: dict[str, ModelSpec], gpus: dict[str, GpuSpec]
 ) -> None:
     row = make_row(gpu_count="8", tensor_parallel="2", load_type="concurrency", load_value="64")
-    case = case_from_record(record_from_row(row), models, gpus)
+    case = case_from_record(parse(row), models, gpus)
     assert isinstance(case, Case)
     assert (case.kind, case.value, case.replicas, case.config.tensor_parallel) == (
         KIND_CONCURRENCY,
@@ -84,14 +75,14 @@ def test_unbounded_offline_rate_is_saturated(
     models: dict[str, ModelSpec], gpus: dict[str, GpuSpec]
 ) -> None:
     row = make_row(load_value="max (infinite rate)", engine="trtllm")
-    case = case_from_record(record_from_row(row), models, gpus)
+    case = case_from_record(parse(row), models, gpus)
     assert isinstance(case, Case) and case.kind == KIND_MAX
 
 
 def test_llama_1_maps_to_the_llama_2_architecture(
     models: dict[str, ModelSpec], gpus: dict[str, GpuSpec]
 ) -> None:
-    case = case_from_record(record_from_row(make_row(model="huggyllama/llama-7b")), models, gpus)
+    case = case_from_record(parse(make_row(model="huggyllama/llama-7b")), models, gpus)
     assert isinstance(case, Case) and case.model.hf_id == "meta-llama/Llama-2-7b-hf"
 
 
@@ -114,13 +105,11 @@ def test_llama_1_maps_to_the_llama_2_architecture(
 def test_skip_reasons(
     models: dict[str, ModelSpec], gpus: dict[str, GpuSpec], changes: dict[str, str], reason: str
 ) -> None:
-    assert case_from_record(record_from_row(make_row(**changes)), models, gpus) == reason
+    assert case_from_record(parse(make_row(**changes)), models, gpus) == reason
 
 
 def test_measured_median_is_p50_else_mean() -> None:
-    record = record_from_row(
-        make_row(ttft_ms_mean="30", ttft_ms_p95="50", itl_ms_p50="7", itl_ms_mean="9")
-    )
+    record = parse(make_row(ttft_ms_mean="30", ttft_ms_p95="50", itl_ms_p50="7", itl_ms_mean="9"))
     values = measured(record)
     assert values["ttft_p50"] == 30.0 and values["ttft_p95"] == 50.0
     assert values["itl_p50"] == 7.0
@@ -128,7 +117,7 @@ def test_measured_median_is_p50_else_mean() -> None:
 
 
 def test_flagged_rows_are_marked() -> None:
-    assert record_from_row(make_row(notes="WARNING: Little's law")).flagged
+    assert parse(make_row(notes="WARNING: Little's law")).flagged
 
 
 def test_trtllm_static_batch_holds_the_whole_batch(
@@ -144,7 +133,7 @@ def test_trtllm_static_batch_holds_the_whole_batch(
         output_tokens="4096",
         load_value="16",
     )
-    case = case_from_record(record_from_row(row), models, gpus)
+    case = case_from_record(parse(row), models, gpus)
     assert isinstance(case, Case)
     assert case.kv_capacity_tokens >= 16 * (128 + 4096)
     assert case.step_tokens == 16 * 128

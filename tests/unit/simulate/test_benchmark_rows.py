@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ingest.normalise import (
+from simulate.benchmark_rows import (
     content_id,
     is_flagged,
     normalise_engine,

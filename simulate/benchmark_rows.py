@@ -1,9 +1,13 @@
-"""Normalise raw measured values into :class:`domain.benchmarks.BenchmarkRecord` fields.
+"""The one reader of benchmark rows: measured values → :class:`~domain.benchmarks.BenchmarkRecord`.
 
-Precision and engine names are mapped to one spelling, the content id is computed from the
-measured fields (so re-ingesting the same measurement gives the same id), provenance is taken
-from ``src=`` in the notes, and rows whose notes start WARNING/SUSPECT/CHECK are flagged.
-This module does no I/O and never guesses a number.
+``preflight simulate predict/validate`` and ``preflight ingest`` (and the shipped records built
+by ``python -m ingest.shipped``) all parse rows of the ``benchmarks.csv`` format through
+:func:`record_from_row`, so the error the simulator publishes is measured on the records its
+calibration uses. Precision and engine names are mapped to one spelling, the content id is
+computed from the measured fields (so re-ingesting the same measurement gives the same id),
+provenance is taken from ``src=`` in the notes, and rows whose notes start
+WARNING/SUSPECT/CHECK are flagged. This module does no I/O and never guesses a number; it lives
+in ``simulate`` because both ``ingest`` and the simulator's CLI may import it.
 """
 
 from __future__ import annotations
@@ -12,9 +16,9 @@ import hashlib
 import json
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
-from domain.benchmarks import BenchmarkRecord
+from domain.benchmarks import BenchmarkRecord, LoadType
 from domain.catalog import Provenance
 from domain.errors import InvalidInputError
 
@@ -201,3 +205,123 @@ def build_record(
             "flagged": is_flagged(notes),
         }
     )
+
+
+REQUIRED_COLUMNS = ("model", "gpu", "gpu_count", "load_type")
+_FLOAT_COLUMNS = (
+    "params_b",
+    "input_tokens",
+    "output_tokens",
+    "ttft_ms_p50",
+    "ttft_ms_p95",
+    "ttft_ms_p99",
+    "ttft_ms_mean",
+    "itl_ms_p50",
+    "itl_ms_p95",
+    "itl_ms_mean",
+    "e2e_ms_p50",
+    "e2e_ms_p95",
+    "e2e_ms_mean",
+    "output_tok_per_s",
+    "total_tok_per_s",
+    "req_per_s",
+)
+_UNBOUNDED = {"", "max", "max (infinite rate)", "inf", "infinite"}
+
+
+def _number(row: Mapping[str, str], column: str) -> float | None:
+    text = (row.get(column) or "").strip()
+    if not text:
+        return None
+    try:
+        return float(text)
+    except ValueError as exc:
+        raise InvalidInputError(f"column {column}: not a number: {text!r}") from exc
+
+
+def _whole(row: Mapping[str, str], column: str) -> int | None:
+    value = _number(row, column)
+    if value is not None and value != int(value):
+        raise InvalidInputError(f"column {column}: not a whole number: {value}")
+    return int(value) if value is not None else None
+
+
+def _load_value(text: str) -> float | None:
+    if text.strip().lower() in _UNBOUNDED:
+        return None
+    try:
+        return float(text)
+    except ValueError as exc:
+        raise InvalidInputError(f"column load_value: not a number or 'max': {text!r}") from exc
+
+
+def row_fields(row: Mapping[str, str], resolve_gpu: Callable[[str], str]) -> dict[str, object]:
+    """Normalised record fields of one row (without id and provenance).
+
+    Args:
+        row: The row, column → cell text.
+        resolve_gpu: GPU cell → catalog name (raises ``UnknownNameError`` for an unknown GPU).
+
+    Returns:
+        Fields ready for :func:`build_record`.
+
+    Raises:
+        InvalidInputError: For a missing or malformed cell.
+    """
+    missing = [column for column in REQUIRED_COLUMNS if not (row.get(column) or "").strip()]
+    if missing:
+        raise InvalidInputError(f"missing {', '.join(missing)}")
+    notes = (row.get("notes") or "").strip()
+    try:
+        load_type = LoadType(row["load_type"].strip().lower())
+    except ValueError as exc:
+        raise InvalidInputError(
+            f"load_type must be offline, concurrency or rate: {row['load_type']!r}"
+        ) from exc
+    fields: dict[str, object] = {name: _number(row, name) for name in _FLOAT_COLUMNS}
+    fields |= {
+        "model": row["model"].strip(),
+        "precision": normalise_precision(row.get("precision") or "", notes),
+        "precision_raw": (row.get("precision") or "").strip(),
+        "engine": normalise_engine(row.get("engine") or "", notes),
+        "engine_version": (row.get("engine_version") or "").strip(),
+        "gpu": resolve_gpu(row["gpu"]),
+        "gpu_count": _whole(row, "gpu_count"),
+        "tensor_parallel": _whole(row, "tensor_parallel"),
+        "load_type": load_type,
+        "load_value": _load_value(row.get("load_value") or ""),
+        "notes": notes,
+    }
+    return fields
+
+
+def record_from_row(
+    row: Mapping[str, str],
+    resolve_gpu: Callable[[str], str],
+    *,
+    source_id: str,
+    commits: Mapping[str, str] | None = None,
+    fallback_path: str = "",
+) -> BenchmarkRecord:
+    """Parse one row of the ``benchmarks.csv`` format into a validated record.
+
+    Args:
+        row: Column → cell text.
+        resolve_gpu: GPU cell → catalog name.
+        source_id: Source id when the row's ``source_id`` cell is empty.
+        commits: Source id → "repo@commit" (from SOURCES.md).
+        fallback_path: Provenance path when the notes name none (the file read).
+
+    Returns:
+        The record.
+
+    Raises:
+        InvalidInputError: For a missing or malformed cell or a negative measurement.
+        pydantic.ValidationError: When a field is out of range.
+    """
+    source = (row.get("source_id") or "").strip() or source_id
+    fields = row_fields(row, resolve_gpu)
+    provenance = provenance_from_notes(
+        str(fields["notes"]), source_id=source, commits=commits or {}, fallback_path=fallback_path
+    )
+    return build_record(fields, source_id=source, provenance=provenance)

@@ -89,9 +89,7 @@ def _parsed(
     out: list[BenchmarkRecord | str] = []
     for line, row in enumerate(rows, start=2):
         try:
-            out.append(
-                record_from_row(row, gpu_name, source_id=path.stem, fallback_path=path.name)
-            )
+            out.append(record_from_row(row, gpu_name, source_id=path.stem, fallback_path=path.name))
         except InvalidInputError as exc:
             out.append(f"line {line}: {exc.message}")
         except ValidationError as exc:

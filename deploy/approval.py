@@ -84,6 +84,21 @@ class IdentityMap(Frozen):
             )
         return Identity(user=self.unmapped_prefix + chat_user)
 
+    def chat_identity(self, chat_user: str) -> ChatIdentity:
+        """Return who a chat user is for the approval policy: the user and their mapped groups.
+
+        Chat platforms do not say which groups a user is in; the groups an operator mapped the
+        user to (``cluster.identity_groups``) are what ``group:<name>`` approvers match.
+
+        Args:
+            chat_user: The chat platform's user id.
+
+        Returns:
+            The chat identity with the mapped groups (none for an unmapped user).
+        """
+        mapped = self.users.get(chat_user)
+        return ChatIdentity(user=chat_user, groups=mapped.groups if mapped else ())
+
 
 class DeploymentRequest(Frozen):
     """A request to deploy exactly these manifests, from this thread."""

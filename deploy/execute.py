@@ -1,5 +1,6 @@
 """Carry out an approved request: verify the approvals, claim it once, dry-run, apply, record.
 
+Only the thread that owns a deployment name may apply to it (``deploy.revisions.claim_owner``).
 The claim (``put(..., only_if_absent=True)`` on ``claim:<request>:<attempt>``) is what makes a
 double-click or a retried chat event apply once; a failed apply counts an attempt, so a later
 click may try again. Each apply appends a revision of its deployment (``namespace/name``) and
@@ -15,9 +16,9 @@ from deploy.audit import AuditAction
 from deploy.cluster import Identity, object_ref
 from deploy.dashboard import dashboard_uid
 from deploy.render import Manifest, manifest_hash, stamp_approval
-from deploy.revisions import push_revision, stale_objects
-from deploy.service import DeploymentService, Outcome, audit_fields
-from domain.errors import ApprovalError, PreflightError
+from deploy.revisions import claim_owner, push_revision, stale_objects
+from deploy.service import DeploymentService, Outcome, audit_fields, refuse_foreign
+from domain.errors import ApprovalError, PolicyViolationError, PreflightError
 
 
 def execute(
@@ -67,6 +68,10 @@ def execute(
     )
     if valid is None:
         return base
+    with service.audit_failure(
+        AuditAction.DENY, PolicyViolationError, actor=actor, target=target, result="denied", **audit
+    ):
+        refuse_foreign(claim_owner(service.records, target, req.thread_id), req.thread_id, target)
     done = service.records.get(f"deployed:{req.id}")
     attempt = int(service.records.get(f"failures:{req.id}") or 0)
     if done or not service.records.put(f"claim:{req.id}:{attempt}", actor, only_if_absent=True):

@@ -118,3 +118,18 @@ class FileRecords:
             The list (empty when absent).
         """
         return [str(item) for item in self._with(lambda data: data["lists"].get(key, []))]
+
+    def delete(self, *keys: str) -> None:
+        """Remove values and lists (under the lock).
+
+        Args:
+            *keys: The keys.
+        """
+
+        def action(data: dict[str, Any]) -> None:
+            """Drop the keys under the lock."""
+            for key in keys:
+                data["values"].pop(key, None)
+                data["lists"].pop(key, None)
+
+        self._with(action)

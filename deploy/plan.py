@@ -271,6 +271,24 @@ def default_name(model: str, gpu_family: str) -> str:
     return slug[:45].rstrip("-")
 
 
+def thread_scoped_name(model: str, gpu_family: str, thread_id: str) -> str:
+    """Derive a deployment name unique to a chat thread, e.g. ``llama-3-1-8b-h100-3fa91c``.
+
+    Two threads deploying the same model on the same GPUs get different names, so neither
+    overwrites (or rolls back) the other's objects.
+
+    Args:
+        model: Hugging Face model id.
+        gpu_family: GPU family.
+        thread_id: The chat thread.
+
+    Returns:
+        :func:`default_name` cut to 38 characters, a dash and 6 hex digits of the thread's sha256.
+    """
+    suffix = hashlib.sha256(thread_id.encode()).hexdigest()[:6]
+    return f"{default_name(model, gpu_family)[:38].rstrip('-')}-{suffix}"
+
+
 def _precision(text: str) -> Precision:
     try:
         return Precision(text.lower())

@@ -1,9 +1,10 @@
 """Small records the deployment service keeps: requests, approvals, idempotency claims, revisions.
 
-A port of four keyword-light methods over string keys and values (JSON, written by the service):
+A port of five keyword-light methods over string keys and values (JSON, written by the service):
 ``put`` (optionally only if absent — the atomic claim that makes a double-click apply once),
-``get``, ``append`` and ``items`` (append-only lists: approvals, revisions). Implementations:
-:class:`MemoryRecords` here (the embedded default, one process) and
+``get``, ``append`` and ``items`` (append-only lists: approvals, revisions), and ``delete`` (a
+rollback clears a request's approvals and claims, so the same request can be deployed again).
+Implementations: :class:`MemoryRecords` here (the embedded default, one process) and
 :class:`deploy.redis_records.RedisRecords` (shared by every replica of Preflight).
 
 This module must not import redis or know what the values mean.
@@ -36,6 +37,10 @@ class RecordStore(Protocol):
 
     def items(self, key: str) -> list[str]:
         """Return the list at ``key``, oldest first (empty when absent)."""
+        ...
+
+    def delete(self, *keys: str) -> None:
+        """Remove values and lists at ``keys`` (absent keys are not an error)."""
         ...
 
 
@@ -102,3 +107,14 @@ class MemoryRecords:
         """
         with self._lock:
             return list(self._lists.get(key, []))
+
+    def delete(self, *keys: str) -> None:
+        """Remove values and lists.
+
+        Args:
+            *keys: The keys.
+        """
+        with self._lock:
+            for key in keys:
+                self._values.pop(key, None)
+                self._lists.pop(key, None)

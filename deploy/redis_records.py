@@ -93,3 +93,12 @@ class RedisRecords:
             The list (empty when absent).
         """
         return [str(item) for item in self._run("LRANGE", self.prefix + key, 0, -1)]
+
+    def delete(self, *keys: str) -> None:
+        """Remove values and lists.
+
+        Args:
+            *keys: The keys.
+        """
+        if keys:
+            self._run("DEL", *(self.prefix + key for key in keys))

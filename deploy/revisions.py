@@ -5,6 +5,11 @@ rollback moves ``current`` back. :func:`stale_objects` names what the revision i
 a new one lacks, so applying the new one can prune it (two autoscalers on one Deployment, an
 orphaned monitor) — and so the access check can ask for ``delete`` on exactly those.
 
+Each deployment belongs to the conversation thread that first applied it (``owner:<target>``):
+:func:`claim_owner` is how an apply from another thread is refused, so two threads never
+overwrite (or later roll back) each other's objects; rolling a first deployment all the way back
+releases the name.
+
 This module must not talk to a cluster or know about approvals.
 """
 
@@ -97,3 +102,44 @@ def push_revision(
     index = records.append(f"revisions:{target}", json.dumps(revision)) - 1
     records.put(f"current:{target}", str(index))
     return index
+
+
+def claim_owner(records: RecordStore, target: str, thread_id: str) -> str | None:
+    """Make ``thread_id`` the owner of a deployment unless another thread owns it already.
+
+    Args:
+        records: The record store.
+        target: 'namespace/name'.
+        thread_id: The thread applying (empty for the command line).
+
+    Returns:
+        None when the thread owns it (now or before); else the owning thread.
+    """
+    key = f"owner:{target}"
+    if records.put(key, thread_id, only_if_absent=True):
+        return None
+    owner = records.get(key)
+    return None if owner is None or owner == thread_id else owner
+
+
+def owner_of(records: RecordStore, target: str) -> str | None:
+    """Return the thread that owns a deployment, or None when nobody does.
+
+    Args:
+        records: The record store.
+        target: 'namespace/name'.
+
+    Returns:
+        The owning thread id ("" for the command line) or None.
+    """
+    return records.get(f"owner:{target}")
+
+
+def release_owner(records: RecordStore, target: str) -> None:
+    """Free a deployment's name once nothing of it is in place.
+
+    Args:
+        records: The record store.
+        target: 'namespace/name'.
+    """
+    records.delete(f"owner:{target}", f"current:{target}", f"revisions:{target}")

@@ -1,10 +1,13 @@
 """Roll a deployment back one revision: re-apply the previous one, or delete a first deployment.
 
 Revisions are kept per deployment (``namespace/name``) by :class:`deploy.service.DeploymentService`
-as it applies. Rolling back needs no new approval (it returns to something approved before, or
-removes what was approved) but the actor's Kubernetes identity must hold the permissions it
-uses (a SubjectAccessReview), and "could not check" stops it. Objects the current revision has
-and the previous one lacks are deleted. Every rollback is in the audit trail.
+as it applies. Rolling back changes production as much as deploying does, so the actor must be
+someone the approval policy lists for the namespace (``cluster.approvers``, users or mapped
+groups), and their Kubernetes identity must hold the permissions it uses (a
+SubjectAccessReview); "could not check" stops it. From a chat thread, only the thread that owns
+the deployment may roll it back. Objects the current revision has and the previous one lacks are
+deleted. The rolled-back request's approvals and apply claims are cleared, so it can be approved
+and deployed again; rolling back a first deployment frees its name. Every rollback is audited.
 
 This module must not import an SDK.
 """
@@ -13,14 +16,21 @@ from __future__ import annotations
 
 from typing import Literal
 
-from deploy.approval import ChatIdentity
+from deploy.approval import ChatIdentity, may_approve
 from deploy.audit import AuditAction
 from deploy.cluster import object_ref, permissions_needed
+from deploy.records import RecordStore
 from deploy.render import Manifest
-from deploy.revisions import missing_from, revisions
-from deploy.service import DeploymentService
+from deploy.revisions import missing_from, owner_of, release_owner, revisions
+from deploy.service import DeploymentService, refuse_foreign
 from domain.base import Frozen
-from domain.errors import InvalidInputError, PermissionDeniedError, PreflightError
+from domain.errors import (
+    ApprovalError,
+    InvalidInputError,
+    PermissionDeniedError,
+    PolicyViolationError,
+    PreflightError,
+)
 
 
 class RollbackOutcome(Frozen):
@@ -34,7 +44,12 @@ class RollbackOutcome(Frozen):
 
 
 def rollback(
-    service: DeploymentService, *, namespace: str, name: str, actor: ChatIdentity
+    service: DeploymentService,
+    *,
+    namespace: str,
+    name: str,
+    actor: ChatIdentity,
+    thread_id: str | None = None,
 ) -> RollbackOutcome:
     """Roll a deployment back one revision.
 
@@ -42,13 +57,17 @@ def rollback(
         service: The deployment service.
         namespace: The deployment's namespace.
         name: Its name.
-        actor: Who asked (chat identity; mapped to Kubernetes and checked).
+        actor: Who asked (chat identity with mapped groups; checked against the approver list,
+            then mapped to Kubernetes and checked).
+        thread_id: The chat thread asking; None for an operator at the command line.
 
     Returns:
         What was done.
 
     Raises:
         InvalidInputError: Nothing deployed by Preflight is in place there.
+        ApprovalError: The actor is not an approver for the namespace (audited).
+        PolicyViolationError: Another thread owns the deployment (audited).
         PermissionDeniedError: RBAC denies the actor (audited).
         CouldNotCheckError: RBAC could not be asked (audited); nothing changes.
     """
@@ -64,12 +83,19 @@ def rollback(
     audit = {"manifest_hash": previous["manifest_hash"] if previous else "", "request_id": ""}
     with service.audit_failure(
         AuditAction.ROLLBACK,
-        PermissionDeniedError,
+        (ApprovalError, PolicyViolationError, PermissionDeniedError),
         actor=actor.user,
         target=target,
         result="denied",
         **audit,
     ):
+        if thread_id is not None:
+            refuse_foreign(owner_of(service.records, target), thread_id, target)
+        if not may_approve(service.policy, namespace, actor):
+            raise ApprovalError(
+                f"{actor.user} may not roll back deployments in {namespace}",
+                hint="ask someone listed in cluster.approvers for that namespace",
+            )
         identity = service.identities.to_kubernetes(actor.user)
         service.check_access(identity, needs, actor=actor.user, target=target, audit=audit)
     impersonate = identity if service.impersonate_approver else None
@@ -87,6 +113,9 @@ def rollback(
         if extra:
             service.cluster.delete(manifests=extra)
     service.records.put(f"current:{target}", str(current - 1))
+    forget_applied(service.records, items[current]["request_id"])
+    if previous is None:
+        release_owner(service.records, target)
     outcome = RollbackOutcome(
         target=target,
         action="reapplied" if previous else "deleted",
@@ -99,3 +128,17 @@ def rollback(
         AuditAction.ROLLBACK, actor=actor.user, target=target, result="ok", detail=detail, **audit
     )
     return outcome
+
+
+def forget_applied(records: RecordStore, request_id: str) -> None:
+    """Clear a rolled-back request's approvals, apply claims and result, so it can be redone.
+
+    Args:
+        records: The record store.
+        request_id: The request whose revision was rolled back.
+    """
+    attempts = int(records.get(f"failures:{request_id}") or 0)
+    claims = [f"claim:{request_id}:{attempt}" for attempt in range(attempts + 1)]
+    records.delete(
+        f"approvals:{request_id}", f"deployed:{request_id}", f"failures:{request_id}", *claims
+    )

@@ -34,7 +34,7 @@ from deploy.cluster import ApplyResult, Cluster, Identity, Permission, permissio
 from deploy.plan import DeploymentPlan
 from deploy.records import RecordStore
 from deploy.render import Manifest, manifest_hash, render
-from deploy.revisions import stale_objects
+from deploy.revisions import owner_of, stale_objects
 from deploy.validate import PlanChecks, validate_plan
 from domain.base import Frozen
 from domain.errors import (
@@ -43,6 +43,7 @@ from domain.errors import (
     CouldNotCheckError,
     InvalidInputError,
     PermissionDeniedError,
+    PolicyViolationError,
     UserFacingError,
 )
 
@@ -81,6 +82,24 @@ def prepare(plan: DeploymentPlan, checks: PlanChecks) -> list[Manifest]:
     manifests = render(plan)
     validate_plan(plan, manifests, checks)
     return manifests
+
+
+def refuse_foreign(owner: str | None, thread_id: str, target: str) -> None:
+    """Refuse to touch a deployment that another conversation thread owns.
+
+    Args:
+        owner: The owning thread (None: nobody owns it).
+        thread_id: The thread acting.
+        target: 'namespace/name'.
+
+    Raises:
+        PolicyViolationError: Another thread owns it.
+    """
+    if owner is not None and owner != thread_id:
+        raise PolicyViolationError(
+            f"{target} belongs to another conversation; this one may not change it",
+            hint="deploy under another name, or act from the thread that deployed it",
+        )
 
 
 def audit_fields(req: DeploymentRequest) -> dict[str, str]:
@@ -180,6 +199,7 @@ class DeploymentService:
             thread_id=plan.thread_id,
         ):
             manifests = prepare(plan, self.checks)
+            refuse_foreign(owner_of(self.records, target), plan.thread_id, target)
         digest = manifest_hash(manifests)
         rid = request_id(plan.thread_id, digest)
         req = DeploymentRequest(

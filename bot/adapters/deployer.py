@@ -2,7 +2,10 @@
 
 Plans come from :func:`bot.deploy_wiring.build_plan`, the one plan builder every entry point uses,
 so a chat deploy renders what ``preflight deploy render`` renders for the same option and
-settings. It must not hold deployment logic: that lives in ``deploy``.
+settings. A chat deployment is named for its thread (:func:`deploy.plan.thread_scoped_name`), so
+threads never share objects. Approvals carry the manifest hash the approver was shown; chat users
+get the groups they are mapped to (``cluster.identity_groups``) for ``group:<name>`` approvers. It
+must not hold deployment logic: that lives in ``deploy``.
 """
 
 from __future__ import annotations
@@ -41,11 +44,13 @@ class ServiceDeployer:
         requirements: Requirements,
     ) -> DeployResult:
         """Plan, render, validate and record a request (see the port)."""
+        from deploy.plan import thread_scoped_name
+
         plan = build_plan(
             self._settings,
             option,
             namespace=None,
-            name=None,
+            name=thread_scoped_name(option.model, option.gpu_family, thread) if thread else None,
             autoscaler=None,
             requester=requester,
             thread=thread,
@@ -54,6 +59,7 @@ class ServiceDeployer:
         return DeployResult(
             request_id=request.id,
             status=DeployStatus.AWAITING_APPROVAL,
+            manifest_hash=request.manifest_hash,
             message=(
                 f"Requested {request.namespace}/{request.name}: manifests validated "
                 f"(sha256 {request.manifest_hash[:12]}). Waiting for an approver"
@@ -61,16 +67,22 @@ class ServiceDeployer:
             ),
         )
 
-    def approve(self, *, request_id: str, approver: str) -> DeployResult:
+    def approve(self, *, request_id: str, approver: str, seen_hash: str) -> DeployResult:
         """Approve and apply once approvals suffice (see the port)."""
-        from deploy.approval import ChatIdentity
-
-        outcome = self._service.approve(request_id, approver=ChatIdentity(user=approver))
+        request = self._service.get_request(request_id)
+        full = request.manifest_hash
+        bound = full if len(seen_hash) >= 12 and full.startswith(seen_hash) else seen_hash
+        outcome = self._service.approve(
+            request_id,
+            approver=self._service.identities.chat_identity(approver),
+            seen_hash=bound or "-",
+        )
         if outcome.state == "waiting":
             got = len(outcome.approvers)
             return DeployResult(
                 request_id=request_id,
                 status=DeployStatus.AWAITING_APPROVAL,
+                manifest_hash=full,
                 message=f"Approved by {approver}; {got} of {outcome.needed} approvals so far.",
             )
         links = {"Applied to": outcome.location} if outcome.location else {}
@@ -86,9 +98,8 @@ class ServiceDeployer:
             }
         )
 
-    def rollback(self, *, request_id: str, actor: str) -> DeployResult:
+    def rollback(self, *, request_id: str, actor: str, thread: str) -> DeployResult:
         """Roll the request's deployment back one revision (see the port)."""
-        from deploy.approval import ChatIdentity
         from deploy.rollback import rollback
 
         request = self._service.get_request(request_id)
@@ -96,7 +107,8 @@ class ServiceDeployer:
             self._service,
             namespace=request.namespace,
             name=request.name,
-            actor=ChatIdentity(user=actor),
+            actor=self._service.identities.chat_identity(actor),
+            thread_id=thread,
         )
         done = "re-applied the previous revision" if outcome.action == "reapplied" else "removed it"
         return DeployResult(
@@ -120,6 +132,7 @@ class ServiceDeployer:
         return DeployResult(
             request_id=request_id,
             status=status,
+            manifest_hash=request.manifest_hash,
             message=f"{message} {details}".strip(),
             links=links,
         )

@@ -207,12 +207,12 @@ def rollback_command(
     actor: Annotated[str, typer.Option("--actor", help="Chat user asking.")] = "cli",
 ) -> None:
     """Roll a deployment back one revision, or delete it when it has only one."""
-    from deploy.approval import ChatIdentity
     from deploy.rollback import rollback
 
     try:
         service = deployment_service(load_settings())
-        done = rollback(service, namespace=namespace, name=name, actor=ChatIdentity(user=actor))
+        who = service.identities.chat_identity(actor)
+        done = rollback(service, namespace=namespace, name=name, actor=who)
     except PreflightError as exc:
         raise fail(exc) from exc
     where = f"revision {done.revision}" if done.revision is not None else "nothing (deleted)"

@@ -1,6 +1,11 @@
 """The deploy steps of the flow: confirming an option, asking for approval, deploying, rolling back.
 
-They talk to the deploy side only through the :class:`~bot.conversation.ports.Deployer` port. A
+They talk to the deploy side only through the :class:`~bot.conversation.ports.Deployer` port.
+An approval names what it approves: the Approve button's value is ``approve <request id> <sha256
+of the manifests>``, and a typed approval must carry the request id and at least 12 hex digits
+of the hash shown on the card. An approval of anything but the request pending in the thread
+now (cancelled, replaced by another request, or with other manifests) is refused, so a click on
+an old card never applies a newer request. A
 refusal the user can act on (self-approval, permission denied, an expired approval) becomes an error
 reply and leaves the state as it was; so does a backend that did not answer. These steps must not
 touch the state store, a channel or a chat SDK.
@@ -19,7 +24,11 @@ from bot.conversation.thread_state import ConversationState, Deployment, Stage
 DEPLOY = re.compile(r"^\s*(?:please\s+)?deploy\b(?:\s+(?:option\s*)?#?(\d+))?", re.IGNORECASE)
 YES = re.compile(r"^\s*(confirm|yes|y|go|ok|okay|do it|ship it)\b", re.IGNORECASE)
 NO = re.compile(r"^\s*(cancel|no|n|stop|reject|abort|never ?mind)\b", re.IGNORECASE)
-APPROVE = re.compile(r"^\s*(approve|approved|lgtm)\b", re.IGNORECASE)
+APPROVE = re.compile(
+    r"^\s*(?:approve|approved|lgtm)\b(?:\s+(req-[0-9a-f]{16})(?:\s+(?:sha256:)?([0-9a-f]{12,64}))?)?\s*$",
+    re.IGNORECASE,
+)
+HASH_SHOWN = 12  # hex digits of the manifest hash shown on cards and asked for in typed approvals
 ROLLBACK = re.compile(r"^\s*(roll ?back|undo|revert)\b", re.IGNORECASE)
 STATUS = re.compile(r"^\s*status\b", re.IGNORECASE)
 
@@ -91,6 +100,7 @@ def confirm(state: ConversationState, message: Incoming, deps: FlowDependencies)
         request_id=result.request_id,
         option_index=state.chosen,
         requester=message.user,
+        manifest_hash=result.manifest_hash,
         status=result.message,
         links=result.links,
     )
@@ -108,10 +118,72 @@ def approve(state: ConversationState, message: Incoming, deps: FlowDependencies)
     Returns:
         The next state (deploying, deployed or failed) and a status card.
     """
-    if state.deployment is None:
-        return state, [Reply(kind=ReplyKind.NOTICE, text="There is no request to approve.")]
-    result = deps.deployer.approve(request_id=state.deployment.request_id, approver=message.user)
-    return _after(state, result, state.deployment), [_status_card(result)]
+    found = APPROVE.match(message.text)
+    named, seen = (found.group(1), found.group(2)) if found else (None, None)
+    pending = state.deployment if state.stage is Stage.AWAITING_APPROVAL else None
+    if pending is None:
+        text = "No deployment request awaits approval in this thread"
+        text += f" ({named} was cancelled or replaced)." if named else "."
+        return state, [Reply(kind=ReplyKind.NOTICE, text=text)]
+    if named is None or seen is None:
+        return state, [approval_prompt(pending)]
+    if named.lower() != pending.request_id or not pending.manifest_hash.startswith(seen.lower()):
+        text = (
+            f"That approval was for {named} (sha256 {seen[:HASH_SHOWN]}), which is not what awaits "
+            f"approval here now: {pending.request_id} (sha256 "
+            f"{pending.manifest_hash[:HASH_SHOWN]}). Nothing was approved; review the pending "
+            "request and approve that one."
+        )
+        return state, [Reply(kind=ReplyKind.ERROR, text=text), approval_prompt(pending)]
+    result = deps.deployer.approve(
+        request_id=pending.request_id, approver=message.user, seen_hash=seen.lower()
+    )
+    return _after(state, result, pending), [_status_card(result)]
+
+
+def approval_prompt(pending: Deployment) -> Reply:
+    """The card that asks for an approval of exactly the pending request.
+
+    Args:
+        pending: The request awaiting approval.
+
+    Returns:
+        A status reply whose Approve button carries the request id and manifest hash.
+    """
+    shown = pending.manifest_hash[:HASH_SHOWN]
+    text = (
+        f"Request {pending.request_id} (manifests sha256 {shown}) awaits an approver (not its "
+        f"requester). Press Approve, or type `approve {pending.request_id} {shown}`; or cancel."
+    )
+    return Reply(
+        kind=ReplyKind.STATUS,
+        text=text,
+        fields=(
+            Field(label="Request", value=pending.request_id),
+            Field(label="sha256", value=shown),
+        ),
+        choices=approval_choices(pending.request_id, pending.manifest_hash),
+    )
+
+
+def approval_choices(request_id: str, manifest_hash: str) -> tuple[Choice, ...]:
+    """Approve (bound to the request and its manifest hash) and Cancel buttons.
+
+    Args:
+        request_id: The request.
+        manifest_hash: sha256 of its manifests.
+
+    Returns:
+        The two choices.
+    """
+    return (
+        Choice(
+            label="Approve",
+            value=f"approve {request_id} {manifest_hash}",
+            style=ChoiceStyle.PRIMARY,
+        ),
+        Choice(label="Cancel", value="cancel"),
+    )
 
 
 def rollback(state: ConversationState, message: Incoming, deps: FlowDependencies) -> StepResult:
@@ -127,7 +199,9 @@ def rollback(state: ConversationState, message: Incoming, deps: FlowDependencies
     """
     if state.deployment is None:
         return state, [Reply(kind=ReplyKind.NOTICE, text="Nothing was deployed from this thread.")]
-    result = deps.deployer.rollback(request_id=state.deployment.request_id, actor=message.user)
+    result = deps.deployer.rollback(
+        request_id=state.deployment.request_id, actor=message.user, thread=message.thread
+    )
     return _after(state, result, state.deployment), [_status_card(result)]
 
 
@@ -174,12 +248,11 @@ def _after(
 def _status_card(result: DeployResult) -> Reply:
     fields = tuple(Field(label=name, value=link) for name, link in result.links.items())
     fields = (Field(label="Request", value=result.request_id), *fields)
+    if result.manifest_hash:
+        fields = (*fields, Field(label="sha256", value=result.manifest_hash[:HASH_SHOWN]))
     choices: tuple[Choice, ...] = ()
-    if result.status is DeployStatus.AWAITING_APPROVAL:
-        choices = (
-            Choice(label="Approve", value="approve", style=ChoiceStyle.PRIMARY),
-            Choice(label="Cancel", value="cancel"),
-        )
+    if result.status is DeployStatus.AWAITING_APPROVAL and result.manifest_hash:
+        choices = approval_choices(result.request_id, result.manifest_hash)
     elif result.status in (DeployStatus.DEPLOYED, DeployStatus.DEPLOYING):
         choices = (
             Choice(label="Status", value="status"),

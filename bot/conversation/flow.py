@@ -18,7 +18,7 @@ import re
 from bot.conversation import deploy_steps, steps
 from bot.conversation.cards import question
 from bot.conversation.ports import FlowDependencies
-from bot.conversation.replies import Choice, Field, Reply, ReplyKind
+from bot.conversation.replies import Field, Reply, ReplyKind
 from bot.conversation.state_store import StateStore
 from bot.conversation.steps import Incoming, StepResult
 from bot.conversation.thread_state import ConversationState, Essential, Stage
@@ -102,6 +102,9 @@ class ConversationFlow:
             return state, [steps.chart(state, self._deps)]
         if deploy_steps.STATUS.match(text):
             return deploy_steps.status(state, self._deps)
+        approval = deploy_steps.APPROVE.match(text)
+        if approval and (approval.group(1) or state.stage is Stage.AWAITING_APPROVAL):
+            return deploy_steps.approve(state, message, self._deps)
         if deploy_steps.ROLLBACK.match(text) and state.stage in _DEPLOYED_STAGES:
             return deploy_steps.rollback(state, message, self._deps)
         return self._by_stage(state, message)
@@ -116,8 +119,6 @@ class ConversationFlow:
             if deploy_steps.NO.match(text):
                 return deploy_steps.cancel(state)
         if state.stage is Stage.AWAITING_APPROVAL:
-            if deploy_steps.APPROVE.match(text):
-                return deploy_steps.approve(state, message, self._deps)
             if deploy_steps.NO.match(text):
                 return deploy_steps.cancel(state)
             return state, [_waiting(state)]
@@ -141,12 +142,9 @@ def _help(state: ConversationState) -> Reply:
 
 
 def _waiting(state: ConversationState) -> Reply:
-    request = state.deployment.request_id if state.deployment else "?"
-    return Reply(
-        kind=ReplyKind.STATUS,
-        text=f"Request {request} awaits an approver (not its requester). Approve or cancel.",
-        choices=(Choice(label="Approve", value="approve"), Choice(label="Cancel", value="cancel")),
-    )
+    if state.deployment is None:
+        return Reply(kind=ReplyKind.STATUS, text="A request awaits an approver. Approve or cancel.")
+    return deploy_steps.approval_prompt(state.deployment)
 
 
 def _refusal(exc: UserFacingError) -> Reply:

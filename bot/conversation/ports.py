@@ -97,6 +97,7 @@ class DeployResult(Frozen):
     request_id: str
     status: DeployStatus
     message: str = Field(description="One line for the thread.")
+    manifest_hash: str = Field(default="", description="sha256 of the request's manifests.")
     links: dict[str, str] = Field(default_factory=dict, description="Endpoint, dashboard, files.")
 
 
@@ -118,12 +119,13 @@ class Deployer(Protocol):
         """Ask for a deployment of ``option``; it then waits for an approver."""
         ...
 
-    def approve(self, *, request_id: str, approver: str) -> DeployResult:
-        """Approve a request and deploy it."""
+    def approve(self, *, request_id: str, approver: str, seen_hash: str) -> DeployResult:
+        """Approve a request and deploy it, bound to the manifest hash the approver was shown
+        (a prefix of at least 12 hex digits); another hash voids the approval."""
         ...
 
-    def rollback(self, *, request_id: str, actor: str) -> DeployResult:
-        """Take a deployment back."""
+    def rollback(self, *, request_id: str, actor: str, thread: str) -> DeployResult:
+        """Take a deployment back (only the thread that deployed it may, and only an approver)."""
         ...
 
     def status(self, *, request_id: str) -> DeployResult:

@@ -50,6 +50,7 @@ class Deployment(Frozen):
     request_id: str = Field(description="Id the deployer gave the request.")
     option_index: int = Field(ge=0, description="Which option of the recommendation it deploys.")
     requester: str = Field(description="Who asked for it.")
+    manifest_hash: str = Field(default="", description="sha256 of the manifests requested.")
     status: str = Field(default="", description="Last status line the deployer reported.")
     links: dict[str, str] = Field(default_factory=dict, description="Endpoint, dashboard, files.")
 

@@ -158,13 +158,15 @@ def test_deploy_needs_confirmation_and_someone_else_to_approve(
     _recommended(testbot, "Chatbot for 300 users")
     assert _kinds(testbot.say("deploy option 1")) == [ReplyKind.CONFIRMATION]
     assert testbot.stage() is Stage.CONFIRMING
-    assert _kinds(testbot.say("confirm")) == [ReplyKind.STATUS]
+    (requested,) = testbot.say("confirm")
+    assert requested.kind is ReplyKind.STATUS
     assert testbot.stage() is Stage.AWAITING_APPROVAL
-    refused = testbot.say("approve")
+    approve = next(choice.value for choice in requested.choices if choice.label == "Approve")
+    refused = testbot.say(approve)
     assert _kinds(refused) == [ReplyKind.ERROR]
     assert "own" in refused[0].text
     assert testbot.stage() is Stage.AWAITING_APPROVAL
-    deployed = testbot.say("approve", user="bob")
+    deployed = testbot.say(approve, user="bob")
     assert testbot.stage() is Stage.DEPLOYED, deployed[0].plain_text()
     assert list((tmp_path / "manifests").rglob("inferenceservice-*.yaml"))
     rolled = testbot.say("rollback", user="bob")

@@ -57,6 +57,15 @@ def test_lists_append_in_order(store: RecordStore) -> None:
     assert store.items("list") == ["x", "y"]
 
 
+def test_delete_removes_values_and_lists_and_frees_a_claim(store: RecordStore) -> None:
+    store.put("claim", "bob", only_if_absent=True)
+    store.append("approvals", "x")
+    store.delete("claim", "approvals", "never-written")
+    assert store.get("claim") is None
+    assert store.items("approvals") == []
+    assert store.put("claim", "carol", only_if_absent=True)
+
+
 def test_redis_outage_is_backend_unavailable() -> None:
     client = redis.Redis.from_url("redis://127.0.0.1:1/0", decode_responses=True)
     with pytest.raises(BackendUnavailableError, match="redis"):

@@ -30,6 +30,7 @@ from deploy.rollback import rollback
 from deploy.service import DeploymentService
 from deploy.watch import wait_ready
 from domain.errors import (
+    ApprovalError,
     ApprovalExpiredError,
     ApprovalVoidedError,
     BackendUnavailableError,
@@ -278,7 +279,7 @@ def _deploy(service: DeploymentService, **kw: Any) -> None:
 def test_rollback_restores_the_previous_revision_then_deletes_the_first(tmp_path: Path) -> None:
     service = make_service(tmp_path)
     _deploy(service, replicas=2)
-    _deploy(service, replicas=6, autoscaler=Autoscaler.HPA, thread_id="t2")
+    _deploy(service, replicas=6, autoscaler=Autoscaler.HPA)
     folder = isvc_file(tmp_path).parent
     assert (folder / "horizontalpodautoscaler-llama-3-1-8b-h100-scaler.yaml").exists()
     done = rollback(service, namespace="llm-serving", name="llama-3-1-8b-h100", actor=CAROL)
@@ -295,20 +296,66 @@ def test_rollback_restores_the_previous_revision_then_deletes_the_first(tmp_path
     assert actions(service).count("rollback") == 2
 
 
+def test_another_threads_deployment_is_neither_requested_nor_applied_over(tmp_path: Path) -> None:
+    service = make_service(tmp_path)
+    pending = service.request(make_plan(thread_id="thread-b", replicas=6))
+    _deploy(service)
+    with pytest.raises(PolicyViolationError, match="belongs to another conversation"):
+        service.approve(pending.id, approver=BOB)
+    with pytest.raises(PolicyViolationError, match="belongs to another conversation"):
+        service.request(make_plan(thread_id="thread-b", replicas=4))
+    restored = yaml.safe_load(isvc_file(tmp_path).read_text())
+    assert restored["spec"]["predictor"]["maxReplicas"] == 4
+    with pytest.raises(PolicyViolationError):
+        rollback(
+            service, namespace="llm-serving", name="llama-3-1-8b-h100", actor=CAROL, thread_id="b"
+        )
+    assert service.audit.recent()[-1].result == "denied"
+
+
+def test_rolling_back_a_first_deployment_frees_the_name_and_the_request(tmp_path: Path) -> None:
+    service = make_service(tmp_path)
+    request = service.request(make_plan())
+    service.approve(request.id, approver=BOB)
+    rollback(service, namespace="llm-serving", name="llama-3-1-8b-h100", actor=CAROL)
+    again = service.request(make_plan())
+    assert service.approve(again.id, approver=BOB).state == "applied"
+    assert isvc_file(tmp_path).exists()
+    rollback(service, namespace="llm-serving", name="llama-3-1-8b-h100", actor=CAROL)
+    _deploy(service, thread_id="another thread")
+    assert isvc_file(tmp_path).exists()
+
+
+def test_rollback_is_refused_to_someone_the_policy_does_not_list(tmp_path: Path) -> None:
+    service = make_service(tmp_path, policy=ApprovalPolicy(approvers={"*": ["group:sre"]}))
+    request = service.request(make_plan())
+    service.approve(request.id, approver=ChatIdentity(user="U-bob", groups=("sre",)))
+    with pytest.raises(ApprovalError, match="may not roll back"):
+        rollback(service, namespace="llm-serving", name="llama-3-1-8b-h100", actor=CAROL)
+    assert isvc_file(tmp_path).exists()
+    rollback(
+        service,
+        namespace="llm-serving",
+        name="llama-3-1-8b-h100",
+        actor=ChatIdentity(user="U-carol", groups=("sre",)),
+    )
+    assert not isvc_file(tmp_path).exists()
+
+
 def test_a_new_revision_prunes_what_the_old_one_had_and_it_lacks(tmp_path: Path) -> None:
     service = make_service(tmp_path)
     _deploy(service)
     folder = isvc_file(tmp_path).parent
     keda = folder / "scaledobject-llama-3-1-8b-h100-scaler.yaml"
     assert keda.exists()
-    _deploy(service, autoscaler=Autoscaler.HPA, thread_id="t2")
+    _deploy(service, autoscaler=Autoscaler.HPA)
     assert not keda.exists()
     assert (folder / "horizontalpodautoscaler-llama-3-1-8b-h100-scaler.yaml").exists()
     assert "pruned ScaledObject/llama-3-1-8b-h100-scaler" in service.audit.recent()[-1].detail
 
 
 def test_pruning_needs_delete_permission(tmp_path: Path) -> None:
-    first, second = make_plan(), make_plan(autoscaler=Autoscaler.HPA, thread_id="t2")
+    first, second = make_plan(), make_plan(autoscaler=Autoscaler.HPA)
     grants = {"chat:U-bob": permissions_needed(render(first)) + permissions_needed(render(second))}
     service = make_service(tmp_path, CountingCluster(tmp_path / "cluster", grants=grants))
     service.approve(service.request(first).id, approver=BOB)

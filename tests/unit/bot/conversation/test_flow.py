@@ -146,9 +146,13 @@ def test_deploy_path_confirm_approve_rollback(flow: ConversationFlow, tmp_path: 
     (requested,) = say(flow, "yes")
     assert requested.kind is ReplyKind.STATUS
     assert "other than ann" in requested.text
-    (self_approved,) = say(flow, "approve")
+    (prompt,) = say(flow, "approve", user="ben")
+    assert flow.state(thread="t").stage is Stage.AWAITING_APPROVAL
+    typed = prompt.text.split("`")[1]
+    assert typed.startswith("approve req-") and len(typed.split()[-1]) == 12
+    (self_approved,) = say(flow, typed)
     assert self_approved.kind is ReplyKind.ERROR
-    (approved,) = say(flow, "approve", user="ben")
+    (approved,) = say(flow, typed, user="ben")
     assert flow.state(thread="t").stage is Stage.DEPLOYED, approved.plain_text()
     assert list((tmp_path / "out").rglob("*.yaml"))
     assert kinds(say(flow, "status")) == [ReplyKind.STATUS]

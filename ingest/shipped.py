@@ -1,6 +1,8 @@
-"""Rebuild ``knowledge/data/benchmarks.jsonl`` from ``knowledge/data/benchmarks.csv``.
+"""Rebuild ``knowledge/data/benchmarks.jsonl`` from the shipped benchmark CSV files.
 
-Run ``python -m ingest.shipped`` after the CSV or its SOURCES.md change. It reads with the same
+The shipped files are ``benchmarks.csv`` (2023–2024 engines) and ``benchmarks_modern.csv``
+(2025–2026 engines), in that order. Run ``python -m ingest.shipped`` after a CSV or its
+SOURCES.md change. It reads with the same
 reader as ``preflight ingest`` so shipped and ingested records are built alike.
 """
 
@@ -15,14 +17,24 @@ from knowledge.catalog import data_path
 from knowledge.records import SHIPPED_FILE, write_jsonl
 
 
+SHIPPED_CSV_FILES = ("benchmarks.csv", "benchmarks_modern.csv")
+
+
 def build_shipped() -> ReadResult:
-    """Read the shipped CSV with its SOURCES.md commits.
+    """Read the shipped CSV files with their SOURCES.md commits.
 
     Returns:
-        The records and any bad rows.
+        The records (deduplicated by content id across the files) and any bad rows.
     """
     commits = read_source_commits(data_path("SOURCES.md"))
-    return read_benchmark_csv(data_path("benchmarks.csv"), commits=commits)
+    result = ReadResult()
+    seen: set[str] = set()
+    for name in SHIPPED_CSV_FILES:
+        part = read_benchmark_csv(data_path(name), commits=commits)
+        for record in part.records:
+            result.add(record, seen)
+        result.bad_rows.extend(part.bad_rows)
+    return result
 
 
 def main() -> int:

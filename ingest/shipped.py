@@ -16,7 +16,6 @@ from ingest.sources import read_source_commits
 from knowledge.catalog import data_path
 from knowledge.records import SHIPPED_FILE, write_jsonl
 
-
 SHIPPED_CSV_FILES = ("benchmarks.csv", "benchmarks_modern.csv")
 
 

@@ -23,7 +23,18 @@ class KnowledgeSettings(BaseModel):
     qdrant_url: str | None = Field(default=None, description="Qdrant server; None = local mode.")
     qdrant_api_key: SecretStr | None = None
     collection: str = "preflight"
-    price_file: Path | None = Field(default=None, description="Operator's own GPU prices (CSV).")
+    price_file: Path | None = Field(
+        default=None,
+        description="Operator's own GPU prices (CSV); when set it is the whole price basis.",
+    )
+    price_basis: str = Field(
+        default="aws",
+        description=(
+            "Which shipped list prices every GPU is priced on: one provider (aws, lambda, "
+            "runpod, dstack) or a comma-separated set tried in order; GPUs it has no price "
+            "for show 'no price'."
+        ),
+    )
     inventory_file: Path | None = Field(default=None, description="Operator's GPU inventory.")
 
 

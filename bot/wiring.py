@@ -55,6 +55,7 @@ def build_flow(
         context = default_context(
             price_file=settings.knowledge.price_file,
             inventory_file=settings.knowledge.inventory_file,
+            price_basis=settings.knowledge.price_basis,
         )
     deps = FlowDependencies(
         understander=build_understander(settings, context.models),

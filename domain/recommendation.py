@@ -91,7 +91,24 @@ class RecommendedOption(Frozen):
     tensor_parallel: int = Field(ge=1)
     replicas: int = Field(ge=1)
     total_gpus: int = Field(ge=1)
-    monthly_cost_usd: float = Field(ge=0)
+    monthly_cost_usd: float | None = Field(
+        default=None,
+        ge=0,
+        description="USD a month on the price basis; None when the basis has no price (never 0).",
+    )
+    price_basis: str | None = Field(
+        default=None, description="What the GPU's price is (provider, instance); None: no price."
+    )
+    gpu_hours_per_month: float | None = Field(
+        default=None, description="GPU-hours a month the cost counts (batch window, floor)."
+    )
+    pinned_gpu: bool = Field(
+        default=False,
+        description="The requirements named this exact GPU model; deploy pins node selection.",
+    )
+    alternative: bool = Field(
+        default=False, description="Not the model the requirements named: an alternative."
+    )
     cost_per_million_tokens_usd: float | None = None
     predicted: PredictedMetrics
     meets_slo: bool
@@ -129,4 +146,15 @@ class Recommendation(Frozen):
     closest: list[NearMiss] = Field(default_factory=list)
     pareto: list[int] = Field(
         default_factory=list, description="Indexes into options on the cost/p95/quality front."
+    )
+    price_basis: str = Field(default="", description="The one basis every price is on.")
+    pins: list[str] = Field(
+        default_factory=list, description="What-if pins this answer honours, in words."
+    )
+    binding: str | None = Field(
+        default=None, description="The constraint that binds when nothing (pinned) fits."
+    )
+    load_question: str | None = Field(
+        default=None,
+        description="A question to ask when an assumed load decides the GPU count.",
     )

@@ -173,6 +173,9 @@ class TaskDefaults(Frozen):
         le=1,
         description="Share of a user population active at once at the peak (team assumption).",
     )
+    load_source: str = Field(
+        default="", description="Where the active share and request rate per user come from."
+    )
     peak_factor: float = Field(
         default=3.0, ge=1, description="Peak rate / mean rate when only a daily volume is given."
     )

@@ -17,8 +17,9 @@ from pathlib import Path
 import yaml
 
 from domain.catalog import GpuSpec, LicenseClass, ModelSpec, Provenance, QualityScore
-from domain.errors import InvalidInputError, UnknownNameError
+from domain.errors import UnknownNameError
 from domain.requirements import GpuFamily, Task
+from knowledge.prices import DEFAULT_PRICE_BASIS, price_on, read_price_file
 
 _PERMISSIVE = {"apache-2.0", "mit"}
 YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when built with it
@@ -144,46 +145,24 @@ def _gpu_from_row(row: Mapping[str, str]) -> GpuSpec:
     )
 
 
-def read_price_file(path: Path) -> dict[str, tuple[float, str]]:
-    """Read an operator's price file: CSV with columns ``gpu,price_usd_per_gpu_hr[,basis]``.
-
-    Args:
-        path: The CSV file.
-
-    Returns:
-        GPU name → (price per GPU-hour, basis).
-
-    Raises:
-        InvalidInputError: When the file is unreadable or a row is malformed (file and line named).
-    """
-    prices: dict[str, tuple[float, str]] = {}
-    try:
-        with path.open(newline="", encoding="utf-8") as handle:
-            for line, row in enumerate(csv.DictReader(handle), start=2):
-                try:
-                    price = float(row["price_usd_per_gpu_hr"])
-                    gpu = row["gpu"].strip()
-                except (KeyError, TypeError, ValueError) as exc:
-                    raise InvalidInputError(
-                        f"{path}:{line}: expected columns gpu,price_usd_per_gpu_hr",
-                        hint="each row names a catalog GPU and a number",
-                    ) from exc
-                if price <= 0 or not gpu:
-                    raise InvalidInputError(f"{path}:{line}: price must be a positive number")
-                prices[gpu] = (price, (row.get("basis") or "operator price file").strip())
-    except OSError as exc:
-        raise InvalidInputError(f"cannot read price file {path}: {exc.strerror}") from exc
-    return prices
+def _unpriced(gpu: GpuSpec) -> GpuSpec:
+    return gpu.model_copy(
+        update={"price_usd_per_gpu_hr": None, "price_basis": "", "price_source": ""}
+    )
 
 
-def _with_shipped_price(row: dict[str, str], prices: Mapping[str, Mapping[str, str]]) -> None:
-    """Fill an unpriced GPU row from ``prices.csv`` (named list prices); priced rows stay as is."""
-    price = prices.get(row["gpu"])
-    if price is None or _float(row.get("price_usd_per_gpu_hr", "")) is not None:
-        return
-    row["price_usd_per_gpu_hr"] = price["price_usd_per_gpu_hr"]
-    row["price_basis"] = price["basis"]
-    row["price_source"] = price["source"]
+def _priced_on(gpu: GpuSpec, basis: tuple[str, ...]) -> GpuSpec:
+    """The GPU at the first price the basis has for it, or with no price at all."""
+    found = price_on(gpu.name, basis)
+    if found is None:
+        return _unpriced(gpu)
+    return gpu.model_copy(
+        update={
+            "price_usd_per_gpu_hr": found.usd_per_gpu_hr,
+            "price_basis": found.basis,
+            "price_source": found.source,
+        }
+    )
 
 
 @cache
@@ -192,38 +171,47 @@ def _base_gpus() -> tuple[GpuSpec, ...]:
     extra = data_path("gpus_extra.csv")
     if extra.exists():
         rows += _read_csv("gpus_extra.csv")
-    prices = (
-        {row["gpu"]: row for row in _read_csv("prices.csv")}
-        if data_path("prices.csv").exists()
-        else {}
-    )
-    for row in rows:
-        _with_shipped_price(row, prices)
     return tuple(_gpu_from_row(row) for row in rows)
 
 
-def load_gpus(price_file: Path | None = None) -> dict[str, GpuSpec]:
-    """All GPUs of the catalog, by name, with the operator's prices applied.
+def load_gpus(
+    price_file: Path | None = None, basis: tuple[str, ...] = DEFAULT_PRICE_BASIS
+) -> dict[str, GpuSpec]:
+    """All GPUs of the catalog, by name, priced on one basis.
+
+    Prices come from one provider (or a named set, first listed first) of ``prices.csv``, so
+    that options are never ranked on prices from different clouds without saying so. An
+    operator price file replaces the shipped basis entirely: its GPUs carry its prices and
+    every other GPU has none. A GPU without a price on the basis has ``None``, never 0.
 
     Args:
-        price_file: An operator price file overriding on-demand prices.
+        price_file: An operator price file (the operator's own basis).
+        basis: Providers of the shipped table when there is no price file.
 
     Returns:
         GPU name → spec.
     """
     gpus = {gpu.name: gpu for gpu in _base_gpus()}
-    if price_file is not None:
-        for name, (price, basis) in read_price_file(price_file).items():
-            if name not in gpus:
-                raise UnknownNameError("GPU", name, closest_names(name, gpus))
-            gpus[name] = gpus[name].model_copy(
-                update={
-                    "price_usd_per_gpu_hr": price,
-                    "price_basis": basis,
-                    "price_source": str(price_file),
-                }
-            )
-    return gpus
+    if price_file is None:
+        return {name: _priced_on(gpu, basis) for name, gpu in gpus.items()}
+    priced = read_price_file(price_file)
+    for name in priced:
+        if name not in gpus:
+            raise UnknownNameError("GPU", name, closest_names(name, gpus))
+    result = {}
+    for name, gpu in gpus.items():
+        if name not in priced:
+            result[name] = _unpriced(gpu)
+            continue
+        price, what = priced[name]
+        result[name] = gpu.model_copy(
+            update={
+                "price_usd_per_gpu_hr": price,
+                "price_basis": what,
+                "price_source": str(price_file),
+            }
+        )
+    return result
 
 
 def _license_class(license_name: str) -> LicenseClass:

@@ -26,6 +26,7 @@ from domain.errors import InvalidInputError, UnknownNameError
 from domain.requirements import GpuFamily, Task, TaskDefaults
 from knowledge.catalog import closest_names, load_gpus, load_models
 from knowledge.patterns import load_patterns
+from knowledge.prices import describe_basis, parse_price_basis
 from knowledge.records import load_records
 from knowledge.records_index import RecordIndex
 from knowledge.task_defaults import task_defaults
@@ -48,6 +49,7 @@ class RecommendContext:
     patterns: Sequence[DeploymentPattern]
     task_defaults: Mapping[Task, TaskDefaults]
     inventory: Mapping[str, int] | None = None
+    price_basis: str = "aws on-demand list prices"
     memo: Memo = field(default_factory=Memo, init=False, repr=False, compare=False)
 
 
@@ -107,22 +109,28 @@ def load_inventory(path: Path, gpus: Mapping[str, GpuSpec]) -> dict[str, int]:
 
 
 def default_context(
-    *, price_file: Path | None = None, inventory_file: Path | None = None
+    *,
+    price_file: Path | None = None,
+    inventory_file: Path | None = None,
+    price_basis: str = "",
 ) -> RecommendContext:
     """Load the packaged knowledge (and the operator's files) into a context.
 
     Args:
-        price_file: An operator's GPU price CSV overriding list prices.
+        price_file: An operator's GPU price CSV; when given it is the whole price basis.
         inventory_file: An operator's GPU inventory (YAML or CSV).
+        price_basis: Shipped price providers, one or a comma-separated set ("" = aws).
 
     Returns:
         The context.
 
     Raises:
         InvalidInputError: When an operator file is malformed (named with the line).
+        UnknownNameError: When the price basis names no shipped provider.
     """
     models = load_models()
-    gpus = load_gpus(price_file)
+    basis = parse_price_basis(price_basis)
+    gpus = load_gpus(price_file, basis)
     inventory = load_inventory(inventory_file, gpus) if inventory_file is not None else None
     return RecommendContext(
         models=models,
@@ -132,4 +140,5 @@ def default_context(
         patterns=tuple(load_patterns()),
         task_defaults=task_defaults(),
         inventory=inventory,
+        price_basis=describe_basis(price_file, basis),
     )

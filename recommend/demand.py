@@ -15,6 +15,8 @@ from domain.requirements import Requirements, SloTarget, Task, TaskDefaults
 DEFAULT_TASK = Task.CHATBOT
 DEFAULT_PEAK_RPS = 1.0
 _SECONDS_PER_DAY = 86_400
+HOURS_PER_MONTH = 730.0  # 8,760 h a year / 12
+DAYS_PER_MONTH = HOURS_PER_MONTH / 24.0
 
 
 @dataclass(frozen=True)
@@ -28,6 +30,9 @@ class Demand:
     peak_rps: float
     context_tokens: int
     assumptions: tuple[str, ...]
+    load_from: str = "stated"  # stated, concurrency, population, daily, window, default
+    hours_per_month: float = HOURS_PER_MONTH  # hours the deployment runs (a batch: its window)
+    slo_assumed: tuple[SloTarget, ...] = ()  # task defaults added for metrics not stated
 
 
 def describe_slo(target: SloTarget) -> str:
@@ -42,29 +47,25 @@ def describe_slo(target: SloTarget) -> str:
     return f"{target.metric.value.upper()} p{target.percentile} ≤ {target.ms:g} ms"
 
 
-def _peak_rps(requirements: Requirements, defaults: TaskDefaults, notes: list[str]) -> float:
+def _peak_rps(
+    requirements: Requirements, defaults: TaskDefaults, notes: list[str]
+) -> tuple[float, str]:
+    """The peak request rate and where it comes from (stated, or derived and said so)."""
     if requirements.requests_per_second is not None:
-        return requirements.requests_per_second
+        return requirements.requests_per_second, "stated"
+    if requirements.requests_per_day is not None and requirements.window_hours is not None:
+        return _window_rate(requirements.requests_per_day, requirements.window_hours, notes)
     if requirements.concurrent_users is not None:
         per_min = defaults.requests_per_user_per_min
         rate = requirements.concurrent_users * per_min / 60.0
         notes.append(
-            f"Peak load: {requirements.concurrent_users} users × {per_min:g} requests per user "
-            f"per minute ({defaults.task.value} default) = {rate:.2f} requests/s; "
-            "state requests_per_second to change it."
+            f"Peak load: {requirements.concurrent_users:,} active at once, each sending a request "
+            f"every {60.0 / per_min:g} s ({defaults.task.value} assumption) = {rate:.2f} "
+            "requests/s; state requests_per_second to change it."
         )
-        return rate
+        return rate, "concurrency"
     if requirements.user_population is not None:
-        share, per_min = defaults.peak_active_share, defaults.requests_per_user_per_min
-        active = max(1.0, requirements.user_population * share)
-        rate = active * per_min / 60.0
-        notes.append(
-            f"Peak load: {requirements.user_population:,} people × {share:.0%} active at the peak "
-            f"= {active:,.0f} at once × {per_min:g} requests per minute each "
-            f"({defaults.task.value} defaults) = {rate:.2f} requests/s; "
-            "state concurrent_users or requests_per_second to change it."
-        )
-        return rate
+        return _population_rate(requirements.user_population, defaults, notes), "population"
     if requirements.requests_per_day is not None:
         mean = requirements.requests_per_day / _SECONDS_PER_DAY
         rate = mean * defaults.peak_factor
@@ -73,12 +74,53 @@ def _peak_rps(requirements: Requirements, defaults: TaskDefaults, notes: list[st
             f"on average × peak factor {defaults.peak_factor:g} ({defaults.task.value} default) "
             f"= {rate:.2f} requests/s at peak; state requests_per_second to change it."
         )
-        return rate
+        return rate, "daily"
     notes.append(
         f"No load stated: sized for {DEFAULT_PEAK_RPS:g} request/s at peak; "
         "state concurrent_users or requests_per_second to change it."
     )
-    return DEFAULT_PEAK_RPS
+    return DEFAULT_PEAK_RPS, "default"
+
+
+def _population_rate(population: int, defaults: TaskDefaults, notes: list[str]) -> float:
+    share, per_min = defaults.peak_active_share, defaults.requests_per_user_per_min
+    active = max(1.0, population * share)
+    rate = active * per_min / 60.0
+    notes.append(
+        f"Peak load: {population:,} people × {share:.0%} active at the busiest moment = "
+        f"{active:,.0f} at once, each sending a request every {60.0 / per_min:g} s = "
+        f"{rate:.2f} requests/s ({defaults.task.value} assumptions: "
+        f"{defaults.load_source or 'team assumption'}); state concurrent_users or "
+        "requests_per_second to change it."
+    )
+    return rate
+
+
+def _window_rate(per_day: int, window_hours: float, notes: list[str]) -> tuple[float, str]:
+    rate = per_day / (window_hours * 3600.0)
+    notes.append(
+        f"Batch load: {per_day:,} requests must finish within {window_hours:g} h, so it is "
+        f"sized for {rate:.2f} requests/s while it runs and costed for {window_hours:g} h a day "
+        f"({window_hours * DAYS_PER_MONTH:,.0f} h a month), not 24/7."
+    )
+    return rate, "window"
+
+
+def _targets(
+    requirements: Requirements, defaults: TaskDefaults, notes: list[str]
+) -> tuple[tuple[SloTarget, ...], tuple[SloTarget, ...]]:
+    """The stated targets, plus the task's defaults for every metric left unstated."""
+    stated = tuple(requirements.slo)
+    named = {target.metric for target in stated}
+    added = tuple(target for target in defaults.slo if target.metric not in named)
+    if added:
+        described = ", ".join(describe_slo(target) for target in added)
+        lead = "No latency target stated" if not stated else "Targets not stated"
+        notes.append(
+            f"{lead}: {described} assumed ({defaults.task.value} default); "
+            "state an SLO to change it."
+        )
+    return stated + added, added
 
 
 def _shapes(
@@ -120,16 +162,23 @@ def plan_demand(requirements: Requirements, task_defaults: Mapping[Task, TaskDef
     if defaults is None:
         raise InvalidInputError(f"no defaults known for task {task.value!r}")
     input_tokens, output_tokens = _shapes(requirements, defaults, notes)
-    slo = tuple(requirements.slo)
-    if not slo:
-        slo = tuple(defaults.slo)
-        described = ", ".join(describe_slo(target) for target in slo) or "none"
-        notes.append(
-            f"No latency target stated: {described} assumed ({task.value} default); "
-            "state an SLO to change it."
-        )
-    peak = _peak_rps(requirements, defaults, notes)
+    slo, assumed = _targets(requirements, defaults, notes)
+    peak, load_from = _peak_rps(requirements, defaults, notes)
     if any("default" in note for note in notes):
         notes.append(f"Where the {task.value} defaults come from: {defaults.source}")
     context = max(requirements.min_context_tokens or 0, input_tokens + output_tokens)
-    return Demand(task, input_tokens, output_tokens, slo, peak, context, tuple(notes))
+    hours = HOURS_PER_MONTH
+    if load_from == "window" and requirements.window_hours is not None:
+        hours = min(HOURS_PER_MONTH, requirements.window_hours * DAYS_PER_MONTH)
+    return Demand(
+        task,
+        input_tokens,
+        output_tokens,
+        slo,
+        peak,
+        context,
+        tuple(notes),
+        load_from=load_from,
+        hours_per_month=hours,
+        slo_assumed=assumed,
+    )

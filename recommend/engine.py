@@ -41,7 +41,7 @@ MAX_EXCLUSIONS = 60
 
 def _scorable(option: Sized) -> Scorable:
     return Scorable(
-        monthly_cost_usd=option.monthly_cost_usd or 0.0,
+        monthly_cost_usd=option.monthly_cost_usd,
         slo_use=option.slo_use,
         quality=option_quality(option.candidate),
         e2e_ms_p95=option.estimate.e2e_ms.p95,
@@ -92,7 +92,7 @@ def vllm_args(option: Sized) -> VllmArgs:
 
 
 def _option(
-    option: Sized, score: float, demand: Demand, ctx: RecommendContext
+    option: Sized, score: float, demand: Demand, requirements: Requirements, ctx: RecommendContext
 ) -> RecommendedOption:
     cand, est = option.candidate, option.estimate
     output_tok_per_s = est.output_tok_per_s * option.replicas
@@ -106,7 +106,12 @@ def _option(
         tensor_parallel=cand.tensor_parallel,
         replicas=option.replicas,
         total_gpus=option.total_gpus,
-        monthly_cost_usd=round(option.monthly_cost_usd or 0.0, 2),
+        monthly_cost_usd=None
+        if option.monthly_cost_usd is None
+        else round(option.monthly_cost_usd, 2),
+        price_basis=cand.gpu.price_basis or None,
+        pinned_gpu=cand.gpu.name in requirements.gpus,
+        gpu_hours_per_month=round(option.total_gpus * demand.hours_per_month, 1),
         cost_per_million_tokens_usd=None if per_million is None else round(per_million, 4),
         predicted=PredictedMetrics.from_estimate(est, output_tok_per_s=output_tok_per_s),
         meets_slo=option.meets_slo,
@@ -121,7 +126,9 @@ def _option(
     )
 
 
-def _assumptions(requirements: Requirements, demand: Demand, priority: Priority) -> list[str]:
+def _assumptions(
+    requirements: Requirements, demand: Demand, priority: Priority, basis: str
+) -> list[str]:
     notes = list(demand.assumptions)
     if requirements.quantization is None:
         notes.append(
@@ -138,8 +145,10 @@ def _assumptions(requirements: Requirements, demand: Demand, priority: Priority)
         "requests, adding a replica while an SLO is missed."
     )
     notes.append(
-        "Monthly cost = on-demand price per GPU-hour × GPUs × 730 h (an operator price file "
-        "overrides); cost per million tokens is at the peak output rate."
+        f"Prices: every GPU on one basis, {basis}; a GPU it has no price for shows 'no price' "
+        "(set PREFLIGHT_KNOWLEDGE__PRICE_BASIS or a price file to change it). Monthly cost = "
+        "price per GPU-hour × GPUs × hours it runs (730 h for a service); cost per million "
+        "tokens is at the peak output rate."
     )
     return notes
 
@@ -166,7 +175,7 @@ def recommend(
     demand = plan_demand(requirements, context.task_defaults)
     priority = requirements.priority or Priority.BALANCED
     found = search(requirements, demand, named, context, limit=limit)
-    assumptions = _assumptions(requirements, demand, priority)
+    assumptions = _assumptions(requirements, demand, priority, context.price_basis)
     if found.truncated:
         assumptions.append(f"Search stopped after sizing {MAX_SIZED} configurations.")
     excluded = found.exclusions[:MAX_EXCLUSIONS]
@@ -177,11 +186,12 @@ def recommend(
             assumptions=assumptions,
             why_nothing_fits=why_nothing_fits(requirements, demand, found.exclusions),
             closest=closest(requirements, demand, named, context),
+            price_basis=context.price_basis,
         )
     chosen = _distinct(_ranked(found.sized, priority), limit)
     refined = [refine(o, demand, requirements, context) for o in chosen[:REFINED]]
     final = _ranked([*refined, *chosen[REFINED:]], priority)
-    options = [_option(option, score, demand, context) for option, score in final]
+    options = [_option(option, score, demand, requirements, context) for option, score in final]
     top_reasons = options[0].reasons + explain.popular_losses(
         final[0][0], found.sized, found.exclusions
     )
@@ -193,6 +203,7 @@ def recommend(
         assumptions=assumptions,
         why_nothing_fits=None if options[0].meets_slo else _missed(options[0].model),
         pareto=pareto_front([_scorable(option) for option, _ in final]),
+        price_basis=context.price_basis,
     )
 
 

@@ -189,7 +189,10 @@ def reasons(option: Sized, demand: Demand) -> list[str]:
             )
         )
     if option.monthly_cost_usd is None or cand.gpu.price_usd_per_gpu_hr is None:
-        lines.append(f"No price known for {cand.gpu.name}: cost shown as $0; set a price file.")
+        lines.append(
+            f"No price for {cand.gpu.name} on the price basis: ranked after priced options, on "
+            "latency and quality alone; choose another basis or set a price file."
+        )
     return lines + list(option.notes)
 
 

@@ -25,7 +25,6 @@ from recommend.demand import Demand
 from recommend.ranking import SLO_USE_FLOOR, rank_key
 from recommend.screening import FirstLook, first_look, replica_floors
 from recommend.sizing import GPU_MEMORY_UTILIZATION, serving_config
-from simulate.cost import HOURS_PER_MONTH
 from simulate.memory import GIB, memory_fit, usable_gib, weight_bytes
 
 MAX_PAIR_EXCLUSIONS = 60  # (model, GPU) pairs whose exclusion is reported
@@ -203,7 +202,9 @@ def _bound_by_first_look(
             failures.note(cand, order, "slo", _idle_miss(look, demand))
             continue
         floor = max(1, math.ceil(demand.peak_rps / max(look.saturated_rps, 1e-9) - 1e-9))
-        item = _bounded(Viable(0.0, order, cand, config, fit, use, floor), requirements, ctx)
+        item = _bounded(
+            Viable(0.0, order, cand, config, fit, use, floor), requirements, demand, ctx
+        )
         if isinstance(item, Viable):
             viable.append(item)
         else:
@@ -213,13 +214,13 @@ def _bound_by_first_look(
 
 
 def _bounded(
-    item: Viable, requirements: Requirements, ctx: RecommendContext
+    item: Viable, requirements: Requirements, demand: Demand, ctx: RecommendContext
 ) -> Viable | tuple[str, str]:
     """Apply the GPU ceiling, inventory and budget to a replica floor, and bound the key."""
     cand = item.candidate
     total = item.floor * cand.tensor_parallel
     price = cand.gpu.price_usd_per_gpu_hr
-    cost = None if price is None else price * total * HOURS_PER_MONTH
+    cost = None if price is None else price * total * demand.hours_per_month
     ruled = (
         ("max_gpus", rules.gpu_ceiling(total, requirements)),
         ("inventory", rules.in_inventory(cand.gpu, ctx.inventory, total)),
@@ -261,7 +262,7 @@ def _tighten(
         tightened: dict[int, Viable | None] = {}
         for item, floor in zip(batch, floors, strict=True):
             raised = replace(item, floor=max(item.floor, floor), tightened=True)
-            outcome = _bounded(raised, requirements, ctx)
+            outcome = _bounded(raised, requirements, demand, ctx)
             if isinstance(outcome, tuple):
                 failures.note(item.candidate, item.order, outcome[0], outcome[1])
             tightened[item.order] = outcome if isinstance(outcome, Viable) else None

@@ -7,7 +7,9 @@ score = w_cost × log2(cost / cheapest) + w_latency × log2(slo_use / lowest slo
 counted from :data:`SLO_USE_FLOOR` (lower latency than that does not count);
 quality is the MMLU-scale score (:func:`recommend.candidates.quality_score`) less the
 quantization penalty. Lower scores rank first. Every option that holds its SLOs ranks before
-any that does not. This module only orders; it never filters or predicts.
+any that does not, and every priced option before any the price basis has no price for (an
+unpriced option's cost term is 0: it is ranked on latency and quality alone, and says so).
+This module only orders; it never filters or predicts.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ SLO_USE_FLOOR = 0.5  # below half the target, lower latency no longer counts
 class Scorable:
     """What the ranking reads of one option."""
 
-    monthly_cost_usd: float
+    monthly_cost_usd: float | None
     slo_use: float
     quality: float
     e2e_ms_p95: float
@@ -70,15 +72,22 @@ def scores(items: Sequence[Scorable], priority: Priority) -> list[float]:
     if not items:
         return []
     w_cost, w_latency, w_quality = WEIGHTS[priority]
-    cheapest = min(max(item.monthly_cost_usd, _MIN_COST) for item in items)
+    costs = [item.monthly_cost_usd for item in items if item.monthly_cost_usd is not None]
+    cheapest = min((max(cost, _MIN_COST) for cost in costs), default=_MIN_COST)
     lowest_use = min(max(item.slo_use, SLO_USE_FLOOR) for item in items)
     best_quality = max(item.quality for item in items)
     return [
-        w_cost * math.log2(max(item.monthly_cost_usd, _MIN_COST) / cheapest)
+        _cost_term(item.monthly_cost_usd, cheapest, w_cost)
         + w_latency * math.log2(max(item.slo_use, SLO_USE_FLOOR) / lowest_use)
         + w_quality * (best_quality - item.quality) / QUALITY_POINTS
         for item in items
     ]
+
+
+def _cost_term(cost: float | None, cheapest: float, weight: float) -> float:
+    if cost is None:
+        return 0.0
+    return weight * math.log2(max(cost, _MIN_COST) / cheapest)
 
 
 def rank(items: Sequence[Scorable], priority: Priority) -> list[tuple[int, float]]:
@@ -94,7 +103,12 @@ def rank(items: Sequence[Scorable], priority: Priority) -> list[tuple[int, float
     values = scores(items, priority)
     order = sorted(
         range(len(items)),
-        key=lambda i: (not items[i].meets_slo, values[i], items[i].monthly_cost_usd),
+        key=lambda i: (
+            not items[i].meets_slo,
+            items[i].monthly_cost_usd is None,
+            values[i],
+            items[i].monthly_cost_usd or 0.0,
+        ),
     )
     return [(i, values[i]) for i in order]
 
@@ -109,24 +123,31 @@ def pareto_front(items: Sequence[Scorable]) -> list[int]:
         Indexes on the front, in the given order.
     """
 
-    def dominates(a: Scorable, b: Scorable) -> bool:
-        no_worse = (
-            a.monthly_cost_usd <= b.monthly_cost_usd
-            and a.e2e_ms_p95 <= b.e2e_ms_p95
-            and a.quality >= b.quality
-        )
-        better = (
-            a.monthly_cost_usd < b.monthly_cost_usd
-            or a.e2e_ms_p95 < b.e2e_ms_p95
-            or a.quality > b.quality
-        )
-        return no_worse and better
-
     return [
         i
         for i, item in enumerate(items)
         if not any(dominates(other, item) for j, other in enumerate(items) if j != i)
     ]
+
+
+def dominates(a: Scorable, b: Scorable) -> bool:
+    """Whether ``a`` is no worse than ``b`` on cost, p95 latency and quality, and better on one.
+
+    Unpriced options are compared only with unpriced ones on cost (neither is cheaper).
+
+    Args:
+        a: One option.
+        b: Another.
+
+    Returns:
+        True when ``a`` dominates ``b``.
+    """
+    if (a.monthly_cost_usd is None) != (b.monthly_cost_usd is None):
+        return False
+    cost_a, cost_b = a.monthly_cost_usd or 0.0, b.monthly_cost_usd or 0.0
+    no_worse = cost_a <= cost_b and a.e2e_ms_p95 <= b.e2e_ms_p95 and a.quality >= b.quality
+    better = cost_a < cost_b or a.e2e_ms_p95 < b.e2e_ms_p95 or a.quality > b.quality
+    return no_worse and better
 
 
 def rank_key(cost: float | None, slo_use: float, quality: float, priority: Priority) -> float:

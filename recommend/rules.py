@@ -4,10 +4,10 @@ Rules apply at four levels — a model family, a GPU, one configuration, a sized
 their reasons are written for the person who asked, with the numbers that decide. Rules never
 rank and never predict latency; capacity and SLO checks live in :mod:`recommend.capacity`.
 
-Unpriced GPUs: a GPU without a known price cannot be costed or compared, so it is left out,
-unless no budget is stated and either the operator's inventory holds it (owned hardware) or the
-requirements name its family and no GPU of that family has a price; it is then shown at $0 with
-a reason saying the price is unknown.
+Unpriced GPUs: a GPU the price basis has no price for cannot be costed or compared, so it is
+left out (with that reason), unless no budget is stated and either the operator's inventory
+holds it (owned hardware), the requirements name it exactly, or they name its family and no GPU
+of that family has a price; it is then shown with "no price" (never $0) and a reason.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from domain.catalog import GpuSpec, LicenseClass, ModelSpec
 from domain.requirements import LicenseStance, QuantizationStance, Requirements, Task
 from domain.serving import MemoryFit, Precision
+from knowledge.catalog import gpu_family_of
 from recommend.candidates import ModelFamily, fits_task
 
 Inventory = Mapping[str, int]
@@ -99,11 +100,46 @@ def gpu_family_allowed(gpu: GpuSpec, requirements: Requirements) -> str | None:
     Returns:
         Why not, or None.
     """
-    allowed = requirements.gpu_families
+    allowed = list(requirements.gpu_families)
+    if not allowed and requirements.gpus:
+        allowed = [gpu_family_of(name) for name in requirements.gpus]
     if allowed and gpu.family not in allowed:
         names = ", ".join(family.value for family in allowed)
         return f"{gpu.family.value} is not among the allowed GPU families ({names})"
     return None
+
+
+def exact_gpu_allowed(gpu: GpuSpec, families: Mapping[str, str]) -> str | None:
+    """Within a family the requirements name exact GPU models of, only those models.
+
+    Args:
+        gpu: The GPU.
+        families: Family value → the exact models named in it (comma-joined).
+
+    Returns:
+        Why not, or None.
+    """
+    named = families.get(gpu.family.value)
+    if named is None or gpu.name in named.split(", "):
+        return None
+    return f"the requirements name {named} exactly, not {gpu.name}"
+
+
+def exact_families(requirements: Requirements, gpus: Mapping[str, GpuSpec]) -> dict[str, str]:
+    """The families of the exact GPU models the requirements name, each with those models.
+
+    Args:
+        requirements: The requirements (``gpus``).
+        gpus: The GPU catalog.
+
+    Returns:
+        Family value → the exact models named in it, comma-joined.
+    """
+    result: dict[str, list[str]] = {}
+    for name in requirements.gpus:
+        if name in gpus:
+            result.setdefault(gpus[name].family.value, []).append(name)
+    return {family: ", ".join(names) for family, names in result.items()}
 
 
 def inventory_count(gpu: GpuSpec, inventory: Inventory | None) -> int | None:
@@ -160,11 +196,11 @@ def priced(
     if gpu.price_usd_per_gpu_hr is not None:
         return None
     if requirements.budget_usd_month is not None:
-        return f"no price known for {gpu.name}, so the budget cannot be checked"
+        return f"no price for {gpu.name} on the price basis, so the budget cannot be checked"
     named_only_kind = gpu.family in requirements.gpu_families and not family_priced
-    if named_only_kind or inventory_count(gpu, inventory):
+    if named_only_kind or gpu.name in requirements.gpus or inventory_count(gpu, inventory):
         return None
-    return f"no price known for {gpu.name} (add it to a price file to consider it)"
+    return f"no price for {gpu.name} on the price basis (choose another basis or a price file)"
 
 
 def quantization_allowed(

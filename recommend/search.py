@@ -111,6 +111,7 @@ def _gpu_rule(
 ) -> tuple[str, str] | None:
     checks = [
         ("gpu_family", rules.gpu_family_allowed(gpu, requirements)),
+        ("exact_gpu", rules.exact_gpu_allowed(gpu, rules.exact_families(requirements, ctx.gpus))),
         ("inventory", rules.in_inventory(gpu, ctx.inventory)),
         ("price", rules.priced(gpu, requirements, ctx.inventory, _family_priced(gpu, ctx))),
     ]
@@ -124,8 +125,15 @@ def _gpu_rule_words(rule: str, requirements: Requirements) -> str:
         return f"not among the allowed GPU families ({allowed})"
     if rule == "inventory":
         return "not in the GPU inventory"
+    if rule == "exact_gpu":
+        return "other models of a family whose exact GPUs the requirements name (" + (
+            ", ".join(requirements.gpus) + ")"
+        )
     budget = ", so the budget cannot be checked" if requirements.budget_usd_month else ""
-    return f"no price known{budget}; add them to a price file to consider them"
+    return (
+        f"no price on the price basis{budget}; choose another basis "
+        "(PREFLIGHT_KNOWLEDGE__PRICE_BASIS) or a price file to consider them"
+    )
 
 
 def _family_priced(gpu: GpuSpec, ctx: RecommendContext) -> bool:

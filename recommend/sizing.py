@@ -13,16 +13,17 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, replace
 
+from domain.catalog import GpuSpec
 from domain.requirements import Requirements, SloTarget
 from domain.serving import LoadKind, MemoryFit, PerformanceEstimate, ServingConfig, Workload
 from recommend import rules
 from recommend.candidates import Candidate
 from recommend.context import RecommendContext
-from recommend.demand import Demand, describe_slo
+from recommend.demand import HOURS_PER_MONTH, Demand, describe_slo
 from recommend.memo import config_key
 from simulate.analytical import estimate
 from simulate.capacity import max_rate_per_replica, replicas_for
-from simulate.cost import HOURS_PER_MONTH, monthly_cost_usd
+from simulate.cost import monthly_cost_usd
 from simulate.scheduler import simulate_run
 
 HEADROOM = 0.2
@@ -89,6 +90,24 @@ def serving_config(candidate: Candidate, demand: Demand) -> ServingConfig:
     )
 
 
+def cost_usd(gpu: GpuSpec, total_gpus: int, demand: Demand) -> float | None:
+    """Monthly cost of ``total_gpus`` GPUs for the hours the deployment runs.
+
+    A service runs 730 h a month; a batch with a window runs only that window each day
+    (:attr:`recommend.demand.Demand.hours_per_month`).
+
+    Args:
+        gpu: The GPU (its price on the basis).
+        total_gpus: GPUs across replicas.
+        demand: The demand (hours a month).
+
+    Returns:
+        USD a month, or None when the basis has no price for the GPU.
+    """
+    full = monthly_cost_usd(gpu, total_gpus)
+    return None if full is None else full * demand.hours_per_month / HOURS_PER_MONTH
+
+
 def predicted_ms(estimate_: PerformanceEstimate, target: SloTarget) -> float:
     """The predicted latency an SLO target bounds.
 
@@ -143,7 +162,7 @@ def _unreachable(
 
 
 def _replica_ceiling(
-    candidate: Candidate, requirements: Requirements, ctx: RecommendContext
+    candidate: Candidate, requirements: Requirements, ctx: RecommendContext, hours: float
 ) -> tuple[int | None, str]:
     """The most replicas the GPU ceiling, the inventory and the budget allow, and which binds."""
     tp = candidate.tensor_parallel
@@ -155,22 +174,24 @@ def _replica_ceiling(
         limits.append((have // tp, "inventory"))
     price = candidate.gpu.price_usd_per_gpu_hr
     if requirements.budget_usd_month is not None and price:
-        limits.append(
-            (int(requirements.budget_usd_month // (price * tp * HOURS_PER_MONTH)), "budget")
-        )
+        limits.append((int(requirements.budget_usd_month // (price * tp * hours)), "budget"))
     if not limits:
         return None, ""
     return min(limits)
 
 
 def _reject_over_ceiling(
-    candidate: Candidate, bare: int, requirements: Requirements, ctx: RecommendContext
+    candidate: Candidate,
+    bare: int,
+    requirements: Requirements,
+    ctx: RecommendContext,
+    demand: Demand,
 ) -> Rejected:
     total = bare * candidate.tensor_parallel
     for name, reason in (
         ("max_gpus", rules.gpu_ceiling(total, requirements)),
         ("inventory", rules.in_inventory(candidate.gpu, ctx.inventory, total)),
-        ("budget", rules.budget(monthly_cost_usd(candidate.gpu, total), requirements)),
+        ("budget", rules.budget(cost_usd(candidate.gpu, total, demand), requirements)),
     ):
         if reason:
             return Rejected(candidate, name, f"{bare} replica(s) needed for the peak: {reason}")
@@ -272,12 +293,12 @@ def size(
         return Rejected(candidate, "slo", _unreachable(candidate, config, demand, ctx))
     wanted = replicas_for(demand.peak_rps, per_replica, headroom=HEADROOM)
     bare = max(1, math.ceil(demand.peak_rps / per_replica - 1e-9))
-    ceiling, binding = _replica_ceiling(candidate, requirements, ctx)
+    ceiling, binding = _replica_ceiling(candidate, requirements, ctx, demand.hours_per_month)
     notes: list[str] = []
     replicas = wanted
     if ceiling is not None and wanted > ceiling:
         if bare > ceiling:
-            return _reject_over_ceiling(candidate, bare, requirements, ctx)
+            return _reject_over_ceiling(candidate, bare, requirements, ctx, demand)
         replicas = ceiling
         notes.append(
             f"Less than {HEADROOM:.0%} headroom at the peak: the {binding} allows no more replicas."
@@ -304,7 +325,7 @@ def _finish(
         fit=fit,
         per_replica_rps=per_replica,
         replicas=replicas,
-        monthly_cost_usd=monthly_cost_usd(candidate.gpu, replicas * candidate.tensor_parallel),
+        monthly_cost_usd=cost_usd(candidate.gpu, replicas * candidate.tensor_parallel, demand),
         estimate=predicted,
         meets_slo=use <= 1.0,
         slo_use=use,
@@ -362,8 +383,10 @@ def refine(
         more = replace(
             current,
             replicas=current.replicas + 1,
-            monthly_cost_usd=monthly_cost_usd(
-                current.candidate.gpu, (current.replicas + 1) * current.candidate.tensor_parallel
+            monthly_cost_usd=cost_usd(
+                current.candidate.gpu,
+                (current.replicas + 1) * current.candidate.tensor_parallel,
+                demand,
             ),
             notes=(*current.notes, "Replica added: the discrete-event simulation missed an SLO."),
         )

@@ -35,6 +35,8 @@ def cost_latency_png(recommendation: Recommendation) -> bytes:
     axes = figure.add_subplot()
     for number, option in enumerate(recommendation.options, 1):
         x, y = option.predicted.ttft_ms_p95, option.monthly_cost_usd
+        if y is None:
+            continue  # no price on the basis: the card says so; a chart has no place for it
         colour = _MEETS if option.meets_slo else _MISSES
         axes.scatter([x], [y], s=60, color=colour, zorder=3)
         if number - 1 in recommendation.pareto:

@@ -70,7 +70,9 @@ def _render(recommendation: Recommendation, console: Console) -> None:
                 option.gpu,
                 option.precision,
                 f"{option.tensor_parallel}×{option.replicas}",
-                f"{option.monthly_cost_usd:,.0f}",
+                "no price"
+                if option.monthly_cost_usd is None
+                else f"{option.monthly_cost_usd:,.0f}",
                 f"{option.predicted.ttft_ms_p95:,.0f} ms",
                 f"{option.predicted.itl_ms_p95:,.1f} ms",
                 "yes" if option.meets_slo else "no",
@@ -110,6 +112,7 @@ def recommend_command(
         context = default_context(
             price_file=settings.knowledge.price_file,
             inventory_file=settings.knowledge.inventory_file,
+            price_basis=settings.knowledge.price_basis,
         )
         wanted = _requirements(text, requirements, context.models)
         answer = recommend(wanted, context=context, limit=limit)

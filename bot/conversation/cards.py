@@ -239,8 +239,8 @@ def format_ms(value: float | None) -> str:
 
 
 def format_usd(value: float | None) -> str:
-    """Dollars for people: ``$12,345``, or ``–`` when unknown."""
-    return "–" if value is None else f"${value:,.0f}"
+    """Dollars for people: ``$12,345``, or ``no price`` when the price basis has none."""
+    return "no price" if value is None else f"${value:,.0f}"
 
 
 def _known_fields(requirements: Requirements) -> tuple[Field, ...]:

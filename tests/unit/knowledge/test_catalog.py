@@ -50,18 +50,32 @@ def test_a100_pcie_uses_pcie_bandwidth() -> None:
     assert load_gpus()["A100-PCIe-80GB"].interconnect_gbps == 32.0
 
 
-def test_shipped_prices_fill_only_unpriced_gpus_and_name_their_source() -> None:
+def test_default_basis_prices_every_gpu_on_aws_alone() -> None:
     gpus = load_gpus()
-    assert gpus["H100-PCIe-80GB"].price_usd_per_gpu_hr == 2.49
-    assert "Lambda" in gpus["H100-PCIe-80GB"].price_source
-    assert gpus["H100-SXM-80GB"].price_usd_per_gpu_hr == 12.29  # upstream value untouched
+    assert gpus["H100-SXM-80GB"].price_usd_per_gpu_hr == 12.29
+    priced = [gpu for gpu in gpus.values() if gpu.price_usd_per_gpu_hr is not None]
+    assert priced and all(gpu.price_basis.startswith("AWS") for gpu in priced)
+    assert gpus["H100-PCIe-80GB"].price_usd_per_gpu_hr is None  # Lambda's price is not mixed in
+    assert gpus["GH200"].price_usd_per_gpu_hr is None
 
 
-def test_operator_price_file_overrides_prices(tmp_path: Path) -> None:
+def test_a_named_set_takes_the_first_provider_that_prices_a_gpu() -> None:
+    gpus = load_gpus(basis=("lambda", "aws"))
+    assert gpus["H100-SXM-80GB"].price_usd_per_gpu_hr == 3.29
+    assert "Lambda" in gpus["H100-SXM-80GB"].price_basis
+    assert gpus["L4"].price_usd_per_gpu_hr == 0.8048  # Lambda has no L4; AWS, second, does
+    assert "skypilot-catalog" in gpus["GH200"].price_source
+
+
+def test_operator_price_file_is_the_whole_basis(tmp_path: Path) -> None:
     prices = tmp_path / "prices.csv"
     prices.write_text("gpu,price_usd_per_gpu_hr,basis\nL40,1.11,our reserved rate\n")
-    gpu = load_gpus(price_file=prices)["L40"]
-    assert (gpu.price_usd_per_gpu_hr, gpu.price_basis) == (1.11, "our reserved rate")
+    gpus = load_gpus(price_file=prices)
+    assert (gpus["L40"].price_usd_per_gpu_hr, gpus["L40"].price_basis) == (
+        1.11,
+        "our reserved rate",
+    )
+    assert gpus["H100-SXM-80GB"].price_usd_per_gpu_hr is None
 
 
 def test_price_file_with_unknown_gpu_names_the_closest(tmp_path: Path) -> None:

@@ -69,7 +69,7 @@ def test_every_option_rests_on_a_measurement_or_says_it_is_a_prediction(
 
 def test_assumptions_state_the_defaults_taken(eight_b: Recommendation) -> None:
     joined = " ".join(eight_b.assumptions)
-    assert "users" in joined and "requests per user per minute" in joined
+    assert "active at once" in joined and "sending a request every" in joined
     assert "Prompts of" in joined
     assert "Quantization not stated" in joined
     assert eight_b.pareto and all(0 <= i < len(eight_b.options) for i in eight_b.pareto)

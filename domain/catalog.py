@@ -58,6 +58,10 @@ class ModelSpec(Frozen):
     native_precision: str = Field(
         default="bf16", description="Precision the published weights are stored in."
     )
+    weight_format: str = Field(
+        default="",
+        description="Format the weights were released in when not 16-bit (mxfp4 for gpt-oss).",
+    )
     base_id: str | None = Field(
         default=None, description="Base architecture this variant (instruct, quantized) points to."
     )

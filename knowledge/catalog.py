@@ -297,6 +297,9 @@ def _model_facts() -> dict[str, dict[str, object]]:
         fields["quality"] = tuple(
             QualityScore.model_validate(score) for score in entry.get("quality", ())
         )
+        for key in ("native_precision", "weight_format"):
+            if key in entry:
+                fields[key] = str(entry[key])
         facts[hf_id] = fields
     return facts
 

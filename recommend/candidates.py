@@ -26,6 +26,25 @@ _FP8_WEIGHT_ONLY = frozenset({GpuFamily.A100, GpuFamily.A10G, GpuFamily.A30})
 _GPU_VENDOR_ORGS = frozenset({"nvidia", "amd", "intel"})
 # Turing has no bf16; vLLM serves 16-bit weights as fp16 there.
 _NO_BF16 = frozenset({GpuFamily.T4})
+# MXFP4 checkpoints (gpt-oss) run natively on these: vllm-project/recipes OpenAI/GPT-OSS.md
+# (H100, H200, B200, MI300X, MI325X, MI355X; A100 through Marlin MXFP4 MoE kernels).
+_MXFP4_FAMILIES = frozenset(
+    {
+        GpuFamily.A100,
+        GpuFamily.H100,
+        GpuFamily.H200,
+        GpuFamily.GH200,
+        GpuFamily.B200,
+        GpuFamily.B300,
+        GpuFamily.GB200,
+        GpuFamily.GB300,
+        GpuFamily.MI300X,
+        GpuFamily.MI325X,
+        GpuFamily.MI355X,
+    }
+)
+# Published scores measured in a setting a short-answer serving budget does not reproduce.
+_UNSERVED_SETTINGS = ("high reasoning effort",)
 _TP_SIZES = (1, 2, 4, 8)
 # Quality lost to quantization, in benchmark points (published FP8/AWQ evaluations lose ~0-2).
 MMLU_FROM_PRO = (34.8, 0.716)  # MMLU ≈ 34.8 + 0.716 × MMLU-Pro (Llama 3.1 Instruct fit)
@@ -59,6 +78,8 @@ class Candidate:
         Returns:
             Score.
         """
+        if self.model.weight_format and self.precision.value == self.model.native_precision:
+            return quality_score(self.model)  # scores were measured on the released weights
         return quality_score(self.model) - QUALITY_PENALTY.get(self.precision.value, 0.0)
 
     @property
@@ -116,7 +137,9 @@ def quality_of(model: ModelSpec) -> float | None:
 
     MMLU is the one score most catalog models publish. Where only MMLU-Pro is published it is
     mapped onto MMLU by the straight line through Llama 3.1 8B/70B/405B Instruct, which publish
-    both (48.3→69.4, 66.4→83.6, 73.3→87.3). Other benchmarks are not mixed in.
+    both (48.3→69.4, 66.4→83.6, 73.3→87.3). Other benchmarks are not mixed in, and a score
+    measured in a setting Preflight does not serve (gpt-oss at high reasoning effort, whose long
+    reasoning the short-answer token budget leaves out) is not used.
 
     Args:
         model: The checkpoint.
@@ -124,11 +147,14 @@ def quality_of(model: ModelSpec) -> float | None:
     Returns:
         MMLU-scale score or None.
     """
-    mmlu = [q.score for q in model.quality if q.benchmark.upper().startswith("MMLU (")]
-    mmlu += [q.score for q in model.quality if q.benchmark.upper() == "MMLU"]
+    served = [
+        q for q in model.quality if not any(s in q.benchmark.lower() for s in _UNSERVED_SETTINGS)
+    ]
+    mmlu = [q.score for q in served if q.benchmark.upper().startswith("MMLU (")]
+    mmlu += [q.score for q in served if q.benchmark.upper() == "MMLU"]
     if mmlu:
         return max(mmlu)
-    pro = [q.score for q in model.quality if q.benchmark.upper().startswith("MMLU-PRO")]
+    pro = [q.score for q in served if q.benchmark.upper().startswith("MMLU-PRO")]
     return MMLU_FROM_PRO[0] + MMLU_FROM_PRO[1] * max(pro) if pro else None
 
 
@@ -234,7 +260,9 @@ def precisions_for(family: ModelFamily, gpu: GpuSpec) -> list[Precision]:
     """Precisions the hardware and the family's checkpoints allow (the stance is a rule).
 
     16-bit where a 16-bit checkpoint exists; FP8 on GPUs with FP8 maths or Ampere's
-    weight-only kernels; FP4 checkpoints on GPUs with FP4 maths; AWQ int4 on NVIDIA GPUs.
+    weight-only kernels (16-bit checkpoints only: a checkpoint released at 4 bits is served as
+    released); FP4 checkpoints on GPUs with FP4 maths, and MXFP4 ones (gpt-oss) on the GPUs
+    vLLM's recipe names; AWQ int4 on NVIDIA GPUs.
 
     Args:
         family: The model family.
@@ -246,9 +274,11 @@ def precisions_for(family: ModelFamily, gpu: GpuSpec) -> list[Precision]:
     natives = {m.native_precision for m in family.members}
     sixteen = Precision.FP16 if gpu.family in _NO_BF16 else Precision.BF16
     result = [sixteen] if any(_is_16bit(p) for p in natives) else []
-    if gpu.fp8_tflops or gpu.family in _FP8_WEIGHT_ONLY:
+    sixteen_bit = any(_is_16bit(p) for p in natives) or "fp8" in natives
+    if sixteen_bit and (gpu.fp8_tflops or gpu.family in _FP8_WEIGHT_ONLY):
         result.append(Precision.FP8)
-    if "fp4" in natives and gpu.fp4_tflops:
+    mxfp4 = any(m.weight_format == "mxfp4" for m in family.members)
+    if "fp4" in natives and (gpu.fp4_tflops or (mxfp4 and gpu.family in _MXFP4_FAMILIES)):
         result.append(Precision.FP4)
     if gpu.vendor == "NVIDIA" and any(_is_16bit(p) for p in natives):
         result.append(Precision.INT4)

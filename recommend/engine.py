@@ -28,6 +28,7 @@ from recommend.near_miss import closest, why_nothing_fits
 from recommend.ranking import Scorable, describe_weights, pareto_front, rank
 from recommend.search import MAX_SIZED, search
 from recommend.sizing import DES_REQUESTS, HEADROOM, Sized, refine
+from simulate.capacity import replicas_for
 from simulate.cost import cost_per_million_tokens
 
 _QUANTIZATION: dict[str, Literal["fp8", "awq", "gptq", "bitsandbytes"]] = {
@@ -204,6 +205,45 @@ def recommend(
         why_nothing_fits=None if options[0].meets_slo else _missed(options[0].model),
         pareto=pareto_front([_scorable(option) for option, _ in final]),
         price_basis=context.price_basis,
+        load_question=load_question(
+            requirements, demand, final[0][0], context.task_defaults[demand.task].peak_active_share
+        ),
+    )
+
+
+def load_question(
+    requirements: Requirements, demand: Demand, top: Sized, share: float
+) -> str | None:
+    """A question to ask when the assumed active share of a population decides the GPU count.
+
+    The load of a population rests on an assumed share of people active at the peak; when
+    half or twice that share would change how many GPUs the first option needs, the answer
+    depends on a number nobody stated, so the user is asked for it.
+
+    Args:
+        requirements: The requirements (population).
+        demand: The demand (how the load was derived).
+        top: The first option.
+        share: The assumed share active at the peak.
+
+    Returns:
+        The question, or None when the load was stated or does not decide the GPU count.
+    """
+    if demand.load_from != "population" or requirements.user_population is None:
+        return None
+    tp = top.candidate.tensor_parallel
+    gpus = {
+        k: replicas_for(demand.peak_rps * k, top.per_replica_rps, headroom=HEADROOM) * tp
+        for k in (0.5, 2.0)
+    }
+    if gpus[0.5] == gpus[2.0] == top.total_gpus:
+        return None
+    people = requirements.user_population
+    return (
+        f"The GPU count rests on an assumed {share:.0%} of {people:,} people active at the "
+        f"busiest moment: at {share / 2:.0%} option 1 needs {gpus[0.5]} GPU(s), at "
+        f"{share * 2:.0%} {gpus[2.0]}. How many people use it at the same time at the "
+        "busiest hour?"
     )
 
 

@@ -88,9 +88,9 @@ def _index(records: ReadResult, data_dir: Path, url: str | None, key: str | None
     """Upsert into the knowledge base when one is built (else the next `kb build` picks them up)."""
     if url is None and not kb_build.marker_path(data_dir, name).exists():
         return 0
-    from knowledge.qdrant_kb import QdrantKnowledgeBase
-
-    with QdrantKnowledgeBase(path=data_dir / "qdrant", url=url, api_key=key, collection=name) as kb:
+    with kb_build.open_knowledge_base(
+        data_dir=data_dir, url=url, api_key=key, collection=name
+    ) as kb:
         written = kb.upsert_records(records.records)
     if url is None:
         kb_build.mark_built(data_dir, name)

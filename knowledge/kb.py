@@ -1,7 +1,8 @@
 """The knowledge-base port: search patterns and benchmark records by meaning, with filters.
 
-:class:`KnowledgeBase` is what the rest of Preflight depends on; :mod:`knowledge.qdrant_kb` is
-its implementation (LlamaIndex over Qdrant, local mode or server). This module also holds the
+:class:`KnowledgeBase` is what the rest of Preflight depends on; :mod:`knowledge.edge_kb`
+(Qdrant's engine in-process, the embedded default) and :mod:`knowledge.qdrant_kb` (LlamaIndex
+over qdrant-client, for a Qdrant server) implement it. This module also holds the
 plain-text summaries that are embedded for each record and pattern, so every implementation
 indexes the same text. It imports no SDK.
 """
@@ -73,6 +74,11 @@ class KnowledgeBase(Protocol):
 
     def stats(self) -> KbStats:
         """Counts of what is indexed and catalogued."""
+        ...
+
+    def optimize(self) -> None:
+        """Make searches fast after a bulk write (index building); a no-op where the store
+        does it on its own."""
         ...
 
 

@@ -1,9 +1,11 @@
-"""Build the knowledge base from the shipped and ingested data, and remember that it was built.
+"""Open and build the knowledge base from the shipped and ingested data, and remember the build.
 
-A small marker file next to the local store records a fingerprint of the data it was built from
+:func:`open_knowledge_base` picks the implementation: Qdrant Edge in ``<data dir>/kb`` (the
+embedded default) or a Qdrant server when a URL is configured. A small marker file next to the
+local store records a fingerprint of the data it was built from
 (file sizes and names, no parsing), so ``preflight kb build --if-missing`` returns at once when
 nothing changed. This module only orchestrates a :class:`~knowledge.kb.KnowledgeBase`; it
-imports no SDK.
+imports no SDK (the adapters are imported when opened).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from domain.benchmarks import BenchmarkRecord
 from knowledge.catalog import data_path
@@ -22,7 +24,62 @@ from knowledge.kb import KnowledgeBase
 from knowledge.patterns import PATTERN_DIR, load_patterns
 from knowledge.records import SHIPPED_FILE, ingested_path, load_records
 
+if TYPE_CHECKING:
+    from knowledge.edge_kb import EdgeKnowledgeBase
+    from knowledge.qdrant_kb import QdrantKnowledgeBase
+
 MARKER = "preflight-kb-built.json"
+STORE_DIR = "kb"
+
+
+def store_path(data_dir: Path) -> Path:
+    """The folder of the embedded (Qdrant Edge) store.
+
+    Args:
+        data_dir: Preflight's local data folder.
+
+    Returns:
+        ``<data_dir>/kb``.
+    """
+    return data_dir / STORE_DIR
+
+
+def open_knowledge_base(
+    *,
+    data_dir: Path,
+    url: str | None = None,
+    api_key: str | None = None,
+    collection: str = "preflight",
+    embedder: object | None = None,
+) -> EdgeKnowledgeBase | QdrantKnowledgeBase:
+    """The knowledge base the settings ask for: a Qdrant server when ``url`` is set, else
+    Qdrant Edge in ``<data_dir>/kb``.
+
+    Args:
+        data_dir: Preflight's local data folder.
+        url: Qdrant server URL (shared by many replicas); None for the embedded store.
+        api_key: Qdrant API key for a server.
+        collection: Prefix of the collection (or shard) names.
+        embedder: An embedding model already loaded; the bundled MiniLM when None.
+
+    Returns:
+        An open knowledge base (a context manager; close it to release the folder lock).
+
+    Raises:
+        BackendUnavailableError: When the store cannot be opened (in use, unreachable).
+    """
+    if url:
+        from knowledge.qdrant_kb import QdrantKnowledgeBase
+
+        return QdrantKnowledgeBase(
+            url=url,
+            api_key=api_key,
+            collection=collection,
+            embedder=embedder,  # type: ignore[arg-type]
+        )
+    from knowledge.edge_kb import EdgeKnowledgeBase
+
+    return EdgeKnowledgeBase(path=store_path(data_dir), collection=collection, embedder=embedder)
 
 
 class _RecordSink(Protocol):
@@ -68,7 +125,7 @@ def marker_path(data_dir: Path, collection: str) -> Path:
     Returns:
         The marker file path.
     """
-    return data_dir / "qdrant" / f"{collection}-{MARKER}"
+    return store_path(data_dir) / f"{collection}-{MARKER}"
 
 
 def is_built(data_dir: Path, collection: str) -> bool:
@@ -114,6 +171,7 @@ def build(
     patterns = kb.upsert_patterns(load_patterns())
     records = load_records(data_dir)
     written = upsert_records(records, progress) if upsert_records else kb.upsert_records(records)
+    kb.optimize()
     mark_built(data_dir, collection)
     return BuildReport(written, patterns, time.perf_counter() - started)
 

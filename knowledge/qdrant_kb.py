@@ -1,4 +1,8 @@
-"""The knowledge base on Qdrant through LlamaIndex: local mode on disk, or a Qdrant server.
+"""The knowledge base on Qdrant through LlamaIndex: a Qdrant server, or qdrant-client local mode.
+
+With ``PREFLIGHT_KNOWLEDGE__QDRANT_URL`` set, many Preflight replicas share one index here. The
+embedded default is :mod:`knowledge.edge_kb`; local mode stays for tests that want the client's
+own code path without a server.
 
 Patterns and benchmark records live in two collections (``<name>_patterns`` and
 ``<name>_benchmarks``) so that a pattern search never scans thousands of records. Benchmark
@@ -17,7 +21,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import io
-import uuid
 import warnings
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
@@ -40,48 +43,21 @@ from domain.benchmarks import BenchmarkRecord, DeploymentPattern
 from domain.errors import BackendUnavailableError
 from domain.requirements import GpuFamily, Task
 from knowledge.catalog import load_gpus, load_models
-from knowledge.kb import (
-    KINDS,
-    KbStats,
-    Kind,
-    SearchHit,
-    blended_score,
-    configuration_metadata,
-    hit_from_payload,
-    pattern_metadata,
-    pattern_text,
-    record_embedding_text,
-    record_text,
-    terms,
+from knowledge.kb import KINDS, KbStats, Kind, SearchHit, blended_score, hit_from_payload, terms
+from knowledge.kb_points import (
+    CANDIDATE_FIELDS,
+    RERANK,
+    Item,
+    candidate_words,
+    item_point_id,
+    pattern_items,
+    record_items,
 )
 
 _QDRANT_ERRORS = (ResponseHandlingException, UnexpectedResponse, ValueError, OSError)
 _BATCH = 512
 _OVERFETCH = 5
-_CANDIDATE_FIELDS = (
-    "ref_id",
-    "title",
-    "model",
-    "gpu",
-    "gpu_family",
-    "gpu_count",
-    "precision",
-    "engine",
-    "tensor_parallel",
-    "load_type",
-    "input_tokens",
-    "output_tokens",
-    "source_id",
-    "record_ids",
-    "n_records",
-)
-_RERANK = 4  # candidates per wanted hit that the lexical bonus may reorder
 Progress = Callable[[int], None]
-_Item = tuple[str, dict[str, Any], int, str]
-
-
-def _point_id(kind: str, ref_id: str) -> str:
-    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"preflight:{kind}:{ref_id}"))
 
 
 def _open_client(path: Path | None, url: str | None, api_key: str | None) -> QdrantClient:
@@ -139,6 +115,9 @@ class QdrantKnowledgeBase:
     def close(self) -> None:
         """Release the client (and the local-mode folder lock)."""
         self._client.close()
+
+    def optimize(self) -> None:
+        """Nothing to do: a Qdrant server builds its indexes itself (local mode has none)."""
 
     def _embed_model(self) -> BaseEmbedding:
         if self._embedder is None:
@@ -227,19 +206,9 @@ class QdrantKnowledgeBase:
         Returns:
             How many records were written.
         """
-        groups: dict[str, list[BenchmarkRecord]] = {}
-        for record in records:
-            groups.setdefault(record_text(record), []).append(record)
-        known = self._known_record_ids([_point_id("benchmark", text) for text in groups])
-        items = []
-        for text, members in groups.items():
-            metadata = configuration_metadata(members)
-            point = _point_id("benchmark", text)
-            ids = sorted(set(metadata["record_ids"]) | set(known.get(point, [])))
-            metadata |= {"record_ids": ids, "n_records": len(ids)}
-            items.append((text, metadata, len(members), record_embedding_text(members[0])))
+        items, written = record_items(records, self._known_record_ids)
         self._upsert("benchmark", items, progress)
-        return sum(len(members) for members in groups.values())
+        return written
 
     def _known_record_ids(self, point_ids: list[str]) -> dict[str, list[str]]:
         if not point_ids or not self._exists("benchmark"):
@@ -263,15 +232,9 @@ class QdrantKnowledgeBase:
         Returns:
             How many were written.
         """
-        models = load_models()
-        items = []
-        for pattern in patterns:
-            size = models[pattern.model].params_b if pattern.model in models else None
-            text = pattern_text(pattern, size)
-            items.append((text, pattern_metadata(pattern), 1, text))
-        return self._upsert("pattern", items, None)
+        return self._upsert("pattern", pattern_items(patterns, load_models()), None)
 
-    def _upsert(self, kind: Kind, items: list[_Item], progress: Progress | None) -> int:
+    def _upsert(self, kind: Kind, items: list[Item], progress: Progress | None) -> int:
         """Write nodes; each item is (stored text, metadata, records it stands for, text to embed).
 
         Distinct texts to embed are embedded once and their vectors shared.
@@ -287,7 +250,7 @@ class QdrantKnowledgeBase:
             batch = items[start : start + _BATCH]
             nodes = [
                 TextNode(
-                    id_=_point_id(kind, text if kind == "benchmark" else str(meta["ref_id"])),
+                    id_=item_point_id(kind, (text, meta, 0, embed_text)),
                     text=text,
                     metadata=meta,
                     embedding=vectors[embed_text],
@@ -334,7 +297,7 @@ class QdrantKnowledgeBase:
                 continue
             if task is not None:
                 wanted["task"] = task.value
-            nodes = self._query(kind, vector, wanted, max(limit * _RERANK, 20))
+            nodes = self._query(kind, vector, wanted, max(limit * RERANK, 20))
             hits += [_hit(kind, node, score, query_terms) for node, score in nodes]
         hits.sort(key=lambda hit: -hit.score)
         return hits[:limit]
@@ -347,7 +310,7 @@ class QdrantKnowledgeBase:
         Candidates come back with their metadata but without LlamaIndex's serialised node (local
         mode deep-copies every returned payload); they are filtered and re-ranked here.
         """
-        fetch = max(limit * _RERANK, 20)
+        fetch = max(limit * RERANK, 20)
         points = self._candidates(vector, wanted, fetch, limit)
         ranked = sorted(
             points,
@@ -374,7 +337,7 @@ class QdrantKnowledgeBase:
                 name,
                 query=vector,
                 limit=limit,
-                with_payload=list(_CANDIDATE_FIELDS),
+                with_payload=list(CANDIDATE_FIELDS),
                 query_filter=condition if native and wanted else None,
             )
             return list(self._call("search", search).points)
@@ -423,8 +386,7 @@ class QdrantKnowledgeBase:
 
 
 def _words(point: Any) -> str:
-    payload = point.payload or {}
-    return " ".join(str(payload.get(key, "")) for key in _CANDIDATE_FIELDS[:-2])
+    return candidate_words(point.payload or {})
 
 
 def _hit(kind: Kind, node: BaseNode, score: float, query_terms: set[str]) -> SearchHit:

@@ -21,6 +21,7 @@ from domain.errors import PreflightError
 from domain.requirements import GpuFamily, Task
 
 if TYPE_CHECKING:
+    from knowledge.edge_kb import EdgeKnowledgeBase
     from knowledge.kb import Kind
     from knowledge.qdrant_kb import QdrantKnowledgeBase
 
@@ -28,13 +29,13 @@ kb_app = typer.Typer(help="The knowledge base: deployment patterns and measured 
 _err = Console(stderr=True)
 
 
-def _open(settings: Settings) -> QdrantKnowledgeBase:
-    from knowledge.qdrant_kb import QdrantKnowledgeBase
+def _open(settings: Settings) -> EdgeKnowledgeBase | QdrantKnowledgeBase:
+    from knowledge.kb_build import open_knowledge_base
 
     knowledge = settings.knowledge
     key = knowledge.qdrant_api_key.get_secret_value() if knowledge.qdrant_api_key else None
-    return QdrantKnowledgeBase(
-        path=settings.data_dir / "qdrant",
+    return open_knowledge_base(
+        data_dir=settings.data_dir,
         url=knowledge.qdrant_url,
         api_key=key,
         collection=knowledge.collection,
@@ -65,7 +66,7 @@ def build(
         collection, data_dir = settings.knowledge.collection, settings.data_dir
         local = settings.knowledge.qdrant_url is None
         if if_missing and local and kb_build.is_built(data_dir, collection):
-            print(f"knowledge base already built in {data_dir / 'qdrant'}")
+            print(f"knowledge base already built in {kb_build.store_path(data_dir)}")
             return
         from knowledge.records import load_records
 

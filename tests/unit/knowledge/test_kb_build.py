@@ -18,6 +18,7 @@ class RecordingKb:
     def __init__(self) -> None:
         self.records: list[BenchmarkRecord] = []
         self.patterns: list[DeploymentPattern] = []
+        self.optimized = False
 
     def search(
         self,
@@ -41,6 +42,9 @@ class RecordingKb:
     def stats(self) -> KbStats:
         return KbStats(benchmarks=len(self.records), gpus=0, models=0, patterns=len(self.patterns))
 
+    def optimize(self) -> None:
+        self.optimized = True
+
 
 def test_build_indexes_shipped_and_ingested_data_and_marks_it_built(tmp_path: Path) -> None:
     extra = load_records()[0].model_copy(update={"id": "bm-extra0000000001"})
@@ -49,6 +53,7 @@ def test_build_indexes_shipped_and_ingested_data_and_marks_it_built(tmp_path: Pa
     assert not kb_build.is_built(tmp_path, "preflight")
     report = kb_build.build(kb, data_dir=tmp_path, collection="preflight")
     assert (report.benchmarks, report.patterns) == (len(load_records()) + 1, len(kb.patterns))
+    assert kb.optimized
     assert kb_build.is_built(tmp_path, "preflight")
     assert not kb_build.is_built(tmp_path, "other")
 

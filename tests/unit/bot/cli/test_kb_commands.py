@@ -12,14 +12,13 @@ from typer.testing import CliRunner
 from bot.cli import kb_commands
 from knowledge import kb_build
 from knowledge.patterns import load_patterns
-from knowledge.qdrant_kb import QdrantKnowledgeBase
 from knowledge.records import load_records
 
 
 @pytest.fixture(scope="module")
 def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("preflight")
-    with QdrantKnowledgeBase(path=folder / "qdrant") as kb:
+    with kb_build.open_knowledge_base(data_dir=folder) as kb:
         kb.upsert_patterns(load_patterns())
         kb.upsert_records(load_records()[::200])
     kb_build.mark_built(folder, "preflight")

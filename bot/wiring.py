@@ -21,6 +21,7 @@ from domain.catalog import ModelSpec
 
 if TYPE_CHECKING:
     from recommend.context import RecommendContext
+    from recommend.retrieval import Retriever
 
 
 def build_flow(
@@ -56,6 +57,8 @@ def build_flow(
             price_file=settings.knowledge.price_file,
             inventory_file=settings.knowledge.inventory_file,
             price_basis=settings.knowledge.price_basis,
+            data_dir=settings.data_dir,
+            retriever=build_retriever(settings),
         )
     deps = FlowDependencies(
         understander=build_understander(settings, context.models),
@@ -65,6 +68,43 @@ def build_flow(
         task_defaults=context.task_defaults.get,
     )
     return ConversationFlow(store=store or build_store(settings), deps=deps)
+
+
+def build_retriever(settings: Settings) -> Retriever | None:
+    """Knowledge-base retrieval for every recommendation, when a knowledge base is there.
+
+    A Qdrant server (``PREFLIGHT_KNOWLEDGE__QDRANT_URL``) is always used; the embedded store
+    only once ``preflight kb build`` has built it from the current data. Without either,
+    recommendations rest on the measured records and patterns alone (the knowledge base is
+    optional), so nothing here fails for want of it. The store stays open for the process.
+
+    Args:
+        settings: Preflight's settings.
+
+    Returns:
+        The retriever, or None.
+
+    Raises:
+        BackendUnavailableError: When the store is there but cannot be opened.
+    """
+    from knowledge import kb_build
+
+    knowledge = settings.knowledge
+    local = knowledge.qdrant_url is None
+    if local and not kb_build.is_built(settings.data_dir, knowledge.collection):
+        return None
+    from knowledge.patterns import load_patterns
+    from knowledge.records import load_records
+    from knowledge.retrieval import KnowledgeRetriever
+
+    key = knowledge.qdrant_api_key.get_secret_value() if knowledge.qdrant_api_key else None
+    kb = kb_build.open_knowledge_base(
+        data_dir=settings.data_dir,
+        url=knowledge.qdrant_url,
+        api_key=key,
+        collection=knowledge.collection,
+    )
+    return KnowledgeRetriever(kb, patterns=load_patterns(), records=load_records(settings.data_dir))
 
 
 def build_store(settings: Settings) -> StateStore:

@@ -135,6 +135,18 @@ class NearMiss(Frozen):
     change: str
 
 
+class RecommendationBasis(Frozen):
+    """What a recommendation was computed from, so a later one can say what changed."""
+
+    calibration_version: str = Field(
+        description="Calibration predicted with: '<UTC time>-<digest>' or 'shipped-<digest>'."
+    )
+    knowledge_version: str = Field(
+        description="Digest of the measured records read (shipped and ingested)."
+    )
+    measured_records: int = Field(ge=0, description="Measured records read.")
+
+
 class Recommendation(Frozen):
     """The answer to a set of requirements."""
 
@@ -157,4 +169,12 @@ class Recommendation(Frozen):
     load_question: str | None = Field(
         default=None,
         description="A question to ask when an assumed load decides the GPU count.",
+    )
+    basis: RecommendationBasis | None = Field(
+        default=None, description="Calibration and knowledge versions the answer rests on."
+    )
+    retrieved: list[Evidence] = Field(
+        default_factory=list,
+        description="Similar deployment patterns and closest measured runs from the knowledge "
+        "base, each with its id and source.",
     )

@@ -8,7 +8,8 @@ pydantic, cached per process: no embeddings, no Qdrant. This module never reads 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import hashlib
+from collections.abc import Iterable, Sequence
 from functools import cache
 from pathlib import Path
 
@@ -119,3 +120,16 @@ def add_ingested(data_dir: Path, records: Iterable[BenchmarkRecord]) -> int:
     if fresh:
         write_jsonl(path, [*existing, *fresh])
     return len(fresh)
+
+
+def records_version(records: Sequence[BenchmarkRecord]) -> str:
+    """A short digest naming a set of records (their ids), for "what did this answer read".
+
+    Args:
+        records: The records.
+
+    Returns:
+        ``kb-`` and 12 hex digits.
+    """
+    digest = hashlib.sha256("\n".join(sorted(r.id for r in records)).encode()).hexdigest()
+    return f"kb-{digest[:12]}"

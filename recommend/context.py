@@ -1,7 +1,8 @@
 """Everything a recommendation reads, loaded once: catalogs, calibration, records, patterns.
 
 :func:`default_context` builds it from the packaged knowledge (plus the operator's price and
-inventory files) without embeddings, Qdrant or torch, so ``preflight recommend`` starts fast.
+inventory files, and the records and calibration of the data directory) without embeddings,
+Qdrant or torch, so ``preflight recommend`` starts fast; a knowledge-base retriever is handed in.
 The inventory file says how many GPUs the operator has, by GPU name or family::
 
     # inventory.yaml                      # or inventory.csv
@@ -23,15 +24,18 @@ import yaml
 from domain.benchmarks import DeploymentPattern
 from domain.catalog import GpuSpec, ModelSpec
 from domain.errors import InvalidInputError, UnknownNameError
+from domain.recommendation import RecommendationBasis
 from domain.requirements import GpuFamily, Task, TaskDefaults
 from knowledge.catalog import closest_names, load_gpus, load_models
 from knowledge.patterns import load_patterns
 from knowledge.prices import describe_basis, parse_price_basis
-from knowledge.records import load_records
+from knowledge.records import load_records, records_version
 from knowledge.records_index import RecordIndex
 from knowledge.task_defaults import task_defaults
 from recommend.memo import Memo
-from simulate.calibration import Calibration, load_calibration
+from recommend.retrieval import Retriever
+from simulate.calibration import Calibration
+from simulate.calibration_store import current
 
 
 @dataclass(frozen=True)
@@ -50,6 +54,8 @@ class RecommendContext:
     task_defaults: Mapping[Task, TaskDefaults]
     inventory: Mapping[str, int] | None = None
     price_basis: str = "aws on-demand list prices"
+    basis: RecommendationBasis | None = None
+    retriever: Retriever | None = None
     memo: Memo = field(default_factory=Memo, init=False, repr=False, compare=False)
 
 
@@ -113,13 +119,18 @@ def default_context(
     price_file: Path | None = None,
     inventory_file: Path | None = None,
     price_basis: str = "",
+    data_dir: Path | None = None,
+    retriever: Retriever | None = None,
 ) -> RecommendContext:
-    """Load the packaged knowledge (and the operator's files) into a context.
+    """Load the packaged knowledge (and the operator's files and data) into a context.
 
     Args:
         price_file: An operator's GPU price CSV; when given it is the whole price basis.
         inventory_file: An operator's GPU inventory (YAML or CSV).
         price_basis: Shipped price providers, one or a comma-separated set ("" = aws).
+        data_dir: Preflight's data directory: records ingested there are read with the shipped
+            ones, and its current calibration replaces the shipped one.
+        retriever: The knowledge-base search each recommendation consults (None: none).
 
     Returns:
         The context.
@@ -132,13 +143,21 @@ def default_context(
     basis = parse_price_basis(price_basis)
     gpus = load_gpus(price_file, basis)
     inventory = load_inventory(inventory_file, gpus) if inventory_file is not None else None
+    records = load_records(data_dir)
+    calibration = current(data_dir)
     return RecommendContext(
         models=models,
         gpus=gpus,
-        calibration=load_calibration(),
-        records=RecordIndex(load_records(), models),
+        calibration=calibration.calibration,
+        records=RecordIndex(records, models),
         patterns=tuple(load_patterns()),
         task_defaults=task_defaults(),
         inventory=inventory,
         price_basis=describe_basis(price_file, basis),
+        basis=RecommendationBasis(
+            calibration_version=calibration.version,
+            knowledge_version=records_version(records),
+            measured_records=len(records),
+        ),
+        retriever=retriever,
     )

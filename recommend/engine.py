@@ -20,7 +20,7 @@ from domain.recommendation import (
 )
 from domain.requirements import Priority, Requirements
 from knowledge.catalog import resolve_model
-from recommend import explain
+from recommend import explain, retrieval
 from recommend.candidates import option_quality
 from recommend.context import RecommendContext
 from recommend.demand import Demand, plan_demand
@@ -173,10 +173,15 @@ def recommend(
         InvalidInputError: When a task has no defaults.
     """
     named = [resolve_model(name, context.models).hf_id for name in requirements.models]
+    retrieved = context.retriever(requirements) if context.retriever is not None else None
+    learned: list[str] = []
+    if retrieved is not None:
+        requirements, learned = retrieval.shape(requirements, retrieved)
+    cited = retrieval.citations(retrieved) if retrieved is not None else []
     demand = plan_demand(requirements, context.task_defaults)
     priority = requirements.priority or Priority.BALANCED
     found = search(requirements, demand, named, context, limit=limit)
-    assumptions = _assumptions(requirements, demand, priority, context.price_basis)
+    assumptions = learned + _assumptions(requirements, demand, priority, context.price_basis)
     if found.truncated:
         assumptions.append(f"Search stopped after sizing {MAX_SIZED} configurations.")
     excluded = found.exclusions[:MAX_EXCLUSIONS]
@@ -188,6 +193,8 @@ def recommend(
             why_nothing_fits=why_nothing_fits(requirements, demand, found.exclusions),
             closest=closest(requirements, demand, named, context),
             price_basis=context.price_basis,
+            basis=context.basis,
+            retrieved=cited,
         )
     chosen = _distinct(_ranked(found.sized, priority), limit)
     refined = [refine(o, demand, requirements, context) for o in chosen[:REFINED]]
@@ -208,6 +215,8 @@ def recommend(
         load_question=load_question(
             requirements, demand, final[0][0], context.task_defaults[demand.task].peak_active_share
         ),
+        basis=context.basis,
+        retrieved=cited,
     )
 
 

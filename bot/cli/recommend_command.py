@@ -82,6 +82,8 @@ def _render(recommendation: Recommendation, console: Console) -> None:
             console.print(f"  • {reason}")
     for assumption in recommendation.assumptions:
         console.print(f"[dim]assumed: {assumption}[/]")
+    for found in recommendation.retrieved:
+        console.print(f"[dim]knowledge base: {found.summary}[/]")
 
 
 def recommend_command(
@@ -94,6 +96,13 @@ def recommend_command(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
     limit: Annotated[int, typer.Option(min=1, max=20, help="Options to return at most.")] = 5,
+    retrieval: Annotated[
+        bool,
+        typer.Option(
+            "--retrieval/--no-retrieval",
+            help="Consult the knowledge base (when built) for similar deployments and runs.",
+        ),
+    ] = True,
 ) -> None:
     """Recommend model, GPU and vLLM settings that hold the SLOs, ranked and explained.
 
@@ -102,8 +111,10 @@ def recommend_command(
         requirements: A JSON file in the Requirements schema.
         as_json: Print one JSON object instead of a table.
         limit: Options to return at most.
+        retrieval: Consult the knowledge base when one is built or configured.
     """
     from bot.settings import load_settings
+    from bot.wiring import build_retriever
     from recommend.context import default_context
     from recommend.engine import recommend
 
@@ -113,6 +124,8 @@ def recommend_command(
             price_file=settings.knowledge.price_file,
             inventory_file=settings.knowledge.inventory_file,
             price_basis=settings.knowledge.price_basis,
+            data_dir=settings.data_dir,
+            retriever=build_retriever(settings) if retrieval else None,
         )
         wanted = _requirements(text, requirements, context.models)
         answer = recommend(wanted, context=context, limit=limit)

@@ -120,25 +120,21 @@ def readiness_checks(settings: Settings, store: StateStore) -> dict[str, Readine
 
 
 def _knowledge_check(settings: Settings) -> ReadinessCheck:
-    from domain.errors import BackendUnavailableError
-
     knowledge = settings.knowledge
 
-    def built() -> None:
-        from knowledge.kb_build import is_built
-
-        if not is_built(settings.data_dir, knowledge.collection):
-            raise BackendUnavailableError(
-                "knowledge base", "not built yet; run `preflight kb build`", retry_after_s=30
-            )
+    def embedded() -> None:
+        """The embedded store is optional: unbuilt, recommendations go without retrieval."""
 
     def reachable() -> None:
-        from knowledge.qdrant_kb import QdrantKnowledgeBase
+        from knowledge.kb_build import open_knowledge_base
 
         key = knowledge.qdrant_api_key.get_secret_value() if knowledge.qdrant_api_key else None
-        with QdrantKnowledgeBase(
-            path=None, url=knowledge.qdrant_url, api_key=key, collection=knowledge.collection
+        with open_knowledge_base(
+            data_dir=settings.data_dir,
+            url=knowledge.qdrant_url,
+            api_key=key,
+            collection=knowledge.collection,
         ) as kb:
             kb.stats()
 
-    return built if knowledge.qdrant_url is None else reachable
+    return embedded if knowledge.qdrant_url is None else reachable

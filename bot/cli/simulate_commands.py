@@ -31,7 +31,7 @@ from domain.catalog import GpuSpec, ModelSpec
 from domain.errors import InvalidInputError, PreflightError, UnknownNameError, UserFacingError
 from domain.serving import LoadKind, PerformanceEstimate, Precision, ServingConfig, Workload
 from simulate.benchmark_rows import record_from_row
-from simulate.calibration import Calibration, load_calibration, save_calibration
+from simulate.calibration import Calibration, save_calibration
 from simulate.rows import METRICS
 
 if TYPE_CHECKING:
@@ -54,10 +54,24 @@ def _catalogs() -> tuple[dict[str, ModelSpec], dict[str, GpuSpec]]:
     return load_models(), load_gpus()
 
 
+def _data_dir() -> Path:
+    from bot.settings import load_settings
+
+    return load_settings().data_dir
+
+
 def _knowledge_records() -> list[BenchmarkRecord]:
+    """The shipped records and those ingested into the data directory."""
     from knowledge.records import load_records
 
-    return load_records()
+    return load_records(_data_dir())
+
+
+def _current_calibration() -> Calibration:
+    """The data directory's current calibration, else the shipped one."""
+    from simulate.calibration_store import current
+
+    return current(_data_dir()).calibration
 
 
 def _read_rows(path: Path) -> tuple[list[str], list[dict[str, str]]]:
@@ -113,6 +127,25 @@ def _refit(exclude: set[tuple[str, str]]) -> Calibration:
     return fit_calibration(_knowledge_records(), models, gpus, exclude=exclude)
 
 
+def _refit_only(only: str, exclude: set[tuple[str, str]]) -> Calibration:
+    """Refit one (engine, GPU) chain on the current calibration."""
+    from knowledge.catalog import resolve_gpu
+    from simulate.calibration_store import current, merge
+    from simulate.fitting import fit_calibration
+
+    engine, _, gpu = only.partition(":")
+    if not engine or not gpu:
+        raise InvalidInputError(f"--only {only!r}: expected ENGINE:GPU, e.g. vllm:H100")
+    models, gpus = _catalogs()
+    card = resolve_gpu(gpu, gpus)
+    refit = fit_calibration(
+        _knowledge_records(), models, gpus, exclude=exclude, only=(engine, card)
+    )
+    if not refit.scopes:
+        raise InvalidInputError(f"--only {only!r}: no usable {engine} records to fit")
+    return merge(current(_data_dir()).calibration, refit)
+
+
 def _fmt(value: float) -> str:
     return "" if not math.isfinite(value) else f"{value:.4g}"
 
@@ -163,7 +196,7 @@ def run(
             value=float(given[0][1] or 0),
             length_cv=length_cv,
         )
-        calibration = load_calibration()
+        calibration = _current_calibration()
         fit = memory_fit(spec, card, config)
         path = simulate_run if simulate else estimate
         result = path(spec, card, config, workload, calibration)
@@ -208,7 +241,7 @@ def predict(
         columns, rows = _read_rows(in_csv)
         models, gpus = _catalogs()
         parsed = _parsed(rows, in_csv, gpus)
-        predicted = iter(predict_records(_records(parsed), models, gpus, load_calibration()))
+        predicted = iter(predict_records(_records(parsed), models, gpus, _current_calibration()))
     except PreflightError as exc:
         raise fail(exc) from exc
     outcomes: list[tuple[dict[str, float], str]] = []
@@ -265,7 +298,7 @@ def validate(
             method = "leave-one-(source, GPU)-group-out: each group scored by a fit without it"
         else:
             excluded = _groups(records) if exclude_from_calibration else set()
-            calibration = _refit(excluded) if excluded else load_calibration()
+            calibration = _refit(excluded) if excluded else _current_calibration()
             predictions = validation.predict_records(records, models, gpus, calibration)
             method = (
                 "refit without the file's groups"
@@ -316,11 +349,25 @@ def calibrate(
         typer.Option("--exclude", help="Leave out a group: source=S,gpu=G (repeatable)."),
     ] = None,
     out: Annotated[
-        Path | None, typer.Option("--out", help="Where to write the calibration.")
+        Path | None,
+        typer.Option(
+            "--out", help="Write here instead of a new version under <data dir>/calibrations."
+        ),
+    ] = None,
+    only: Annotated[
+        str | None,
+        typer.Option(
+            "--only",
+            help="ENGINE:GPU — refit only the scopes that GPU's predictions use, keep the rest.",
+        ),
     ] = None,
 ) -> None:
-    """Refit efficiencies on the knowledge base's records (flagged rows left out)."""
-    from simulate.calibration import default_path
+    """Refit efficiencies on the shipped and ingested records (flagged rows left out).
+
+    The result becomes the current calibration of the data directory, kept as a new version
+    (the installed package is never written); with --out it is only written to that file.
+    """
+    from simulate.calibration_store import folder, save_version
 
     groups: set[tuple[str, str]] = set()
     for item in exclude or []:
@@ -329,13 +376,18 @@ def calibrate(
             raise typer.BadParameter(f"--exclude {item!r}: expected source=S,gpu=G")
         groups.add((parts["source"], parts["gpu"]))
     try:
-        calibration = _refit(groups)
-        target = out or default_path()
-        save_calibration(calibration, target)
+        calibration = _refit(groups) if only is None else _refit_only(only, groups)
+        if out is not None:
+            save_calibration(calibration, out)
+            target, version = out, ""
+        else:
+            saved = save_version(calibration, _data_dir())
+            target = saved.path or folder(_data_dir())
+            version = f" (version {saved.version}, now current)"
     except PreflightError as exc:
         raise fail(exc) from exc
     _err.print(
-        f"wrote {target}: {len(calibration.scopes)} scopes from "
+        f"wrote {target}{version}: {len(calibration.scopes)} scopes from "
         f"{len(calibration.record_ids)} records"
     )
     sys.stdout.flush()

@@ -139,6 +139,9 @@ def recommendation_card(
     top = recommendation.options[0]
     text = headline or f"Here is what I would run: {describe_option(top)}."
     fields += tuple(Field(label="Why option 1", value=reason) for reason in top.reasons[:3])
+    fields += tuple(
+        Field(label="Knowledge base", value=found.summary) for found in recommendation.retrieved
+    )
     deploys = tuple(
         Choice(label=f"Deploy option {n}", value=f"deploy option {n}", style=ChoiceStyle.PRIMARY)
         for n in range(1, min(len(recommendation.options), 2) + 1)

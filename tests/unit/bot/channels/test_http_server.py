@@ -39,7 +39,7 @@ def _built(tmp_path: Path) -> Settings:
         pytest.param(None, True, 200, [], id="in-process-and-built"),
         pytest.param("redis://127.0.0.1:6379/15", True, 200, [], id="real-redis"),
         pytest.param("redis://127.0.0.1:1/0", True, 503, ["state store"], id="redis-down"),
-        pytest.param(None, False, 503, ["knowledge base"], id="kb-not-built"),
+        pytest.param(None, False, 200, [], id="optional-kb-not-built"),
     ],
 )
 async def test_readiness_reports_each_backend(
@@ -57,6 +57,15 @@ async def test_readiness_reports_each_backend(
         assert all("unavailable" in body["checks"][name] for name in down)
         health = await client.get("/healthz")
         assert health.status == 200
+
+
+async def test_an_unreachable_qdrant_server_makes_it_unready(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path)
+    settings.knowledge.qdrant_url = "http://127.0.0.1:9"
+    async for client in _client(settings, InMemoryStateStore()):
+        response = await client.get("/readyz")
+        assert response.status == 503
+        assert "unavailable" in (await response.json())["checks"]["knowledge base"]
 
 
 async def test_unconfigured_chat_endpoints_are_not_mounted(tmp_path: Path) -> None:

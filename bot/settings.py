@@ -36,6 +36,16 @@ class KnowledgeSettings(BaseModel):
         ),
     )
     inventory_file: Path | None = Field(default=None, description="Operator's GPU inventory.")
+    hf_endpoint: str | None = Field(
+        default="https://huggingface.co",
+        description="Hugging Face Hub or Hub-compatible registry (a mirror, a company registry) "
+        "that models outside the curated catalog are read from; empty = looked-up models come "
+        "from the cache in the data directory only.",
+    )
+    hf_token: SecretStr | None = Field(
+        default=None, description="Token for private and gated models on that registry."
+    )
+    registry_timeout_s: float = Field(default=10.0, gt=0, description="Per request, seconds.")
 
 
 class StateSettings(BaseModel):

@@ -2,7 +2,8 @@
 
 The one place that knows concrete implementations: the state store (Redis when
 ``PREFLIGHT_STATE__REDIS_URL`` is set, else in-process), understanding (with the LLM client when
-``PREFLIGHT_LLM__URL`` is set), the recommendation engine and its context, the chart, and the
+``PREFLIGHT_LLM__URL`` is set), the recommendation engine and its context (with the model registry
+of ``PREFLIGHT_KNOWLEDGE__HF_ENDPOINT`` for models outside the catalog), the chart, and the
 deployment service (dry-run folder or a real cluster) behind the flow's deployer port. Heavy
 modules are imported inside the builders so ``preflight`` commands that need none start fast.
 It must not hold conversation logic.
@@ -20,6 +21,7 @@ from bot.settings import Settings
 from domain.catalog import ModelSpec
 
 if TYPE_CHECKING:
+    from knowledge.model_registry import RegistryCatalog
     from recommend.context import RecommendContext
     from recommend.retrieval import Retriever
 
@@ -59,6 +61,7 @@ def build_flow(
             price_basis=settings.knowledge.price_basis,
             data_dir=settings.data_dir,
             retriever=build_retriever(settings),
+            model_lookup=build_model_lookup(settings),
         )
     deps = FlowDependencies(
         understander=build_understander(settings, context.models),
@@ -105,6 +108,32 @@ def build_retriever(settings: Settings) -> Retriever | None:
         collection=knowledge.collection,
     )
     return KnowledgeRetriever(kb, patterns=load_patterns(), records=load_records(settings.data_dir))
+
+
+def build_model_lookup(settings: Settings) -> RegistryCatalog:
+    """Models outside the curated catalog: cached in the data directory, read from the registry.
+
+    Args:
+        settings: Preflight's settings (``knowledge.hf_endpoint``, ``hf_token``, ``data_dir``).
+
+    Returns:
+        The lookup; with no endpoint configured it answers from the cache only.
+    """
+    from knowledge.model_registry import RegistryCatalog
+
+    knowledge = settings.knowledge
+    if not knowledge.hf_endpoint:
+        return RegistryCatalog(registry=None, cache_dir=settings.data_dir / "models")
+    from knowledge.hf_registry import HubRegistry
+
+    token = knowledge.hf_token.get_secret_value() if knowledge.hf_token else None
+    registry = HubRegistry(
+        endpoint=knowledge.hf_endpoint,
+        token=token,
+        cache_dir=settings.data_dir / "hub-cache",
+        timeout_s=knowledge.registry_timeout_s,
+    )
+    return RegistryCatalog(registry=registry, cache_dir=settings.data_dir / "models")
 
 
 def build_store(settings: Settings) -> StateStore:

@@ -7,6 +7,7 @@ from enum import StrEnum
 from pydantic import Field
 
 from domain.base import Frozen
+from domain.registry import RegistryOrigin
 from domain.requirements import GpuFamily, Task
 
 
@@ -71,6 +72,11 @@ class ModelSpec(Frozen):
     instruct: bool = Field(default=False, description="Tuned to follow instructions/chat.")
     quality: tuple[QualityScore, ...] = Field(default=(), description="Published evaluations.")
     source: Provenance = Field(description="Where the architecture facts come from.")
+    origin: RegistryOrigin | None = Field(
+        default=None,
+        description="Set when the spec was read from a model registry rather than the curated "
+        "catalog: the registry, commit, gated status and the source of each derived figure.",
+    )
 
     @property
     def is_moe(self) -> bool:

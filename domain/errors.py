@@ -5,7 +5,10 @@
     PreflightError
     ├── UserFacingError            message + hint, safe to show in chat
     │   ├── InvalidInputError      a value that cannot be used (bad name, bad number, bad file)
-    │   │   └── UnknownNameError   a model/GPU/task nobody knows; carries the closest known names
+    │   │   ├── UnknownNameError   a model/GPU/task nobody knows; carries the closest known names
+    │   │   ├── ModelNotFoundError the registry has no model under that id (or revision)
+    │   │   └── UnsupportedArchitectureError  a model config Preflight cannot size
+    │   ├── ModelAccessError       a private or gated model and no credentials that open it
     │   ├── ApprovalError          an approval that cannot be granted or used
     │   │   ├── SelfApprovalError      the requester tried to approve their own request
     │   │   ├── ApprovalExpiredError   the approval is older than the policy allows
@@ -65,6 +68,18 @@ class UnknownNameError(InvalidInputError):
         self.closest = list(closest)
         hint = f"closest known: {', '.join(self.closest)}" if self.closest else ""
         super().__init__(f"unknown {kind} {name!r}", hint=hint)
+
+
+class ModelNotFoundError(InvalidInputError):
+    """A model registry has no model under the id (or revision) a team named."""
+
+
+class UnsupportedArchitectureError(InvalidInputError):
+    """A model's config names an architecture Preflight cannot size (or has no config at all)."""
+
+
+class ModelAccessError(UserFacingError):
+    """A model is private or gated and the configured credentials do not open it."""
 
 
 class ApprovalError(UserFacingError):

@@ -214,7 +214,15 @@ def load_gpus(
     return result
 
 
-def _license_class(license_name: str) -> LicenseClass:
+def license_class(license_name: str) -> LicenseClass:
+    """How a licence is classed: permissive, open weights (a custom licence) or restricted.
+
+    Args:
+        license_name: The licence as published (``apache-2.0``, ``llama3.1`` …).
+
+    Returns:
+        Its class; a licence that is neither permissive nor restricted counts as open weights.
+    """
     lowered = license_name.lower()
     if lowered in _PERMISSIVE:
         return LicenseClass.PERMISSIVE
@@ -276,7 +284,7 @@ def _models() -> tuple[ModelSpec, ...]:
                 native_precision=_native_precision(row["hf_id"]),
                 base_id=owner if owner and owner != row["hf_id"] else None,
                 license=row["license"],
-                license_class=_license_class(row["license"]),
+                license_class=license_class(row["license"]),
                 instruct="instruct" in row["hf_id"].lower() or row["hf_id"].endswith("-it"),
                 source=_source_of(row),
             )

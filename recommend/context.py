@@ -27,6 +27,7 @@ from domain.errors import InvalidInputError, UnknownNameError
 from domain.recommendation import RecommendationBasis
 from domain.requirements import GpuFamily, Task, TaskDefaults
 from knowledge.catalog import closest_names, load_gpus, load_models
+from knowledge.model_registry import ModelLookup
 from knowledge.patterns import load_patterns
 from knowledge.prices import describe_basis, parse_price_basis
 from knowledge.records import load_records, records_version
@@ -44,6 +45,7 @@ class RecommendContext:
 
     ``memo`` remembers simulator answers across recommendations (keyed on immutable inputs);
     it is never passed in, so a copy made with :func:`dataclasses.replace` starts empty.
+    ``model_lookup`` finds a named ``org/name`` the catalog lacks (a model registry), if any.
     """
 
     models: Mapping[str, ModelSpec]
@@ -56,6 +58,7 @@ class RecommendContext:
     price_basis: str = "aws on-demand list prices"
     basis: RecommendationBasis | None = None
     retriever: Retriever | None = None
+    model_lookup: ModelLookup | None = None
     memo: Memo = field(default_factory=Memo, init=False, repr=False, compare=False)
 
 
@@ -121,6 +124,7 @@ def default_context(
     price_basis: str = "",
     data_dir: Path | None = None,
     retriever: Retriever | None = None,
+    model_lookup: ModelLookup | None = None,
 ) -> RecommendContext:
     """Load the packaged knowledge (and the operator's files and data) into a context.
 
@@ -131,6 +135,7 @@ def default_context(
         data_dir: Preflight's data directory: records ingested there are read with the shipped
             ones, and its current calibration replaces the shipped one.
         retriever: The knowledge-base search each recommendation consults (None: none).
+        model_lookup: Where named models outside the catalog are looked up (none when None).
 
     Returns:
         The context.
@@ -160,4 +165,5 @@ def default_context(
             measured_records=len(records),
         ),
         retriever=retriever,
+        model_lookup=model_lookup,
     )

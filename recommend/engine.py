@@ -19,11 +19,11 @@ from domain.recommendation import (
     VllmArgs,
 )
 from domain.requirements import Priority, Requirements
-from knowledge.catalog import resolve_model
 from recommend import explain, retrieval
 from recommend.candidates import option_quality
 from recommend.context import RecommendContext
 from recommend.demand import Demand, plan_demand
+from recommend.named_models import lookup_notes, noted, resolve_named
 from recommend.near_miss import closest, why_nothing_fits
 from recommend.ranking import Scorable, describe_weights, pareto_front, rank
 from recommend.search import MAX_SIZED, search
@@ -169,10 +169,11 @@ def recommend(
         nothing meets every rule and SLO.
 
     Raises:
-        UnknownNameError: When a named model is not in the catalog (closest ids attached).
+        UnknownNameError: When a named model is not in the catalog (closest ids attached)
+            and cannot be looked up (:mod:`recommend.named_models`).
         InvalidInputError: When a task has no defaults.
     """
-    named = [resolve_model(name, context.models).hf_id for name in requirements.models]
+    context, named = resolve_named(requirements.models, context)
     retrieved = context.retriever(requirements) if context.retriever is not None else None
     learned: list[str] = []
     if retrieved is not None:
@@ -181,7 +182,11 @@ def recommend(
     demand = plan_demand(requirements, context.task_defaults)
     priority = requirements.priority or Priority.BALANCED
     found = search(requirements, demand, named, context, limit=limit)
-    assumptions = learned + _assumptions(requirements, demand, priority, context.price_basis)
+    assumptions = (
+        learned
+        + lookup_notes(named, context)
+        + _assumptions(requirements, demand, priority, context.price_basis)
+    )
     if found.truncated:
         assumptions.append(f"Search stopped after sizing {MAX_SIZED} configurations.")
     excluded = found.exclusions[:MAX_EXCLUSIONS]
@@ -199,7 +204,10 @@ def recommend(
     chosen = _distinct(_ranked(found.sized, priority), limit)
     refined = [refine(o, demand, requirements, context) for o in chosen[:REFINED]]
     final = _ranked([*refined, *chosen[REFINED:]], priority)
-    options = [_option(option, score, demand, requirements, context) for option, score in final]
+    options = noted(
+        [_option(option, score, demand, requirements, context) for option, score in final],
+        context,
+    )
     top_reasons = options[0].reasons + explain.popular_losses(
         final[0][0], found.sized, found.exclusions
     )

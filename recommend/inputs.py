@@ -15,6 +15,7 @@ from pydantic import ValidationError
 
 from domain.catalog import ModelSpec
 from domain.errors import InvalidInputError, UnknownNameError
+from domain.registry import ModelRef
 from domain.requirements import GpuFamily, Requirements
 from knowledge.catalog import closest_names, resolve_model
 
@@ -33,6 +34,16 @@ def _families(raw: object) -> object:
     return result
 
 
+def _model_id(name: str, models: Mapping[str, ModelSpec]) -> str:
+    """The catalog id of a name; an unknown ``org/name[@rev]`` is kept for a registry lookup."""
+    try:
+        return resolve_model(name, models).hf_id
+    except UnknownNameError:
+        if ModelRef.maybe(name) is None:
+            raise
+        return name.strip()
+
+
 def requirements_from_mapping(
     data: Mapping[str, object], models: Mapping[str, ModelSpec]
 ) -> Requirements:
@@ -43,7 +54,8 @@ def requirements_from_mapping(
         models: The model catalog, to check named models against.
 
     Returns:
-        The requirements, with model ids spelled as in the catalog.
+        The requirements, with model ids spelled as in the catalog (a repository id the catalog
+        lacks stays as given: the recommendation looks it up in a model registry).
 
     Raises:
         UnknownNameError: For an unknown GPU family or model (closest known names attached).
@@ -54,7 +66,7 @@ def requirements_from_mapping(
         fields["gpu_families"] = _families(fields["gpu_families"])
     named = fields.get("models")
     if isinstance(named, list):
-        fields["models"] = [resolve_model(str(name), models).hf_id for name in named]
+        fields["models"] = [_model_id(str(name), models) for name in named]
     try:
         return Requirements.model_validate(fields)
     except ValidationError as exc:

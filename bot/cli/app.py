@@ -27,6 +27,7 @@ COMMAND_MODULES: dict[str, str] = {
     "audit": "bot.cli.deploy_commands",
     "understand": "bot.cli.understand_command",
     "recommend": "bot.cli.recommend_command",
+    "models": "bot.cli.model_commands",
     "serve": "bot.cli.serve_command",
 }
 Register = Callable[[typer.Typer], None]

@@ -115,6 +115,7 @@ def recommend_command(
     """
     from bot.settings import load_settings
     from bot.wiring import build_retriever
+    from bot.wiring import build_model_lookup
     from recommend.context import default_context
     from recommend.engine import recommend
 
@@ -126,6 +127,7 @@ def recommend_command(
             price_basis=settings.knowledge.price_basis,
             data_dir=settings.data_dir,
             retriever=build_retriever(settings) if retrieval else None,
+            model_lookup=build_model_lookup(settings),
         )
         wanted = _requirements(text, requirements, context.models)
         answer = recommend(wanted, context=context, limit=limit)

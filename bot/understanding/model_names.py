@@ -7,6 +7,10 @@ not a model. A derived checkpoint (instruct or chat tune, quantized copy, distil
 rows of kind ``same_as``) maps to the base architecture it shares (``ModelSpec.base_id``); a model
 published with its own config (DeepSeek-R1) stays itself.
 
+A repository id the catalog lacks (``acme/support-llm-8b``, ``org/name@revision``, or a Hub URL)
+is kept as written (:func:`find_repo_ids`), so the recommendation can look it up in a model
+registry; words that merely contain a slash ("tokens/s", "Apache/MIT", "A100/H100") are not ids.
+
 This module reads the catalog it is given; it must not load anything itself.
 """
 
@@ -18,7 +22,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
+from bot.understanding.lexicon import find_gpus
 from domain.catalog import ModelSpec
+from domain.registry import ModelRef
 
 _TOKEN = re.compile(r"\d+x\d+[a-z]?|\d+(?:\.(?:\d+|x))*[a-z]*|[a-z]+")
 _SIZE = re.compile(r"\d+(?:\.\d+)?[bm]|\d+x\d+b?")
@@ -26,6 +32,15 @@ _SUFFIXES = frozenset({"instruct", "it", "hf", "chat", "base", "fp", "kv", "v"})
 _VERSION = re.compile(r"\d+(?:\.(?:\d+|x))*")
 _DERIVED = "same_as"
 _JOINER = re.compile(r"[\s_/-]{0,3}")
+_REPO_ID = re.compile(
+    r"(?<![\w./@-])(?:(?:https?://[^\s/]+|(?:huggingface|hf)\.co)/)?"
+    r"([A-Za-z0-9][\w.-]*/[A-Za-z][\w.-]*(?:@[\w./-]+)?)"
+)
+_NAME_SEPARATOR = re.compile(r"[A-Za-z0-9][-_.][A-Za-z0-9]")
+# Words that pair with a slash in requirements prose ("input/output-heavy", "read/write-mostly").
+_PROSE_OWNERS = frozenset(
+    {"input", "output", "read", "write", "prompt", "prompts", "request", "requests", "and", "or"}
+)
 
 
 @dataclass(frozen=True)
@@ -48,6 +63,53 @@ class _Name:
     tokens: tuple[str, ...]
     identity: int
     target: str
+
+
+@dataclass(frozen=True)
+class RepoMention:
+    """A repository id in the text that the catalog does not hold.
+
+    Attributes:
+        start: Offset of the mention (a URL prefix included).
+        end: Offset just past it.
+        model_id: The id as written, ``org/name`` or ``org/name@revision``.
+    """
+
+    start: int
+    end: int
+    model_id: str
+
+
+def _model_like(ref: ModelRef) -> bool:
+    """An id people name models by: a worded owner, a name with a separator, no GPU in it."""
+    letters = sum(char.isalpha() for char in ref.org)
+    return (
+        letters >= 2
+        and ref.org.lower() not in _PROSE_OWNERS
+        and _NAME_SEPARATOR.search(ref.name) is not None
+        and not find_gpus(ref.repo_id.lower())
+    )
+
+
+def find_repo_ids(text: str, models: Mapping[str, ModelSpec]) -> list[RepoMention]:
+    """Repository ids (``org/name[@revision]``) in ``text`` that are not catalog ids.
+
+    Args:
+        text: The text with its case kept (ids are case-sensitive in some registries).
+        models: The catalog.
+
+    Returns:
+        Mentions in order.
+    """
+    known = {hf_id.lower() for hf_id in models}
+    mentions = []
+    for match in _REPO_ID.finditer(text):
+        written = match.group(1).rstrip("._-/@")
+        ref = ModelRef.maybe(written)
+        if ref is None or ref.text.lower() in known or not _model_like(ref):
+            continue
+        mentions.append(RepoMention(match.start(), match.start(1) + len(written), ref.text))
+    return mentions
 
 
 def base_of(spec: ModelSpec, models: Mapping[str, ModelSpec]) -> str:

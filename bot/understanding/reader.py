@@ -25,7 +25,7 @@ from typing import Any, Protocol
 
 from bot.understanding import lexicon, quantities
 from bot.understanding.latency_targets import latency_targets
-from bot.understanding.model_names import find_models, resolve_name
+from bot.understanding.model_names import find_models, find_repo_ids, resolve_name
 from bot.understanding.number_roles import Role, role_of
 from domain.catalog import ModelSpec
 from domain.errors import BackendUnavailableError
@@ -253,6 +253,9 @@ def _read(
 ) -> tuple[dict[str, Any], frozenset[GpuFamily]]:
     """The deterministic reading of ``text``: Requirements fields, and GPUs only ruled out."""
     lowered = _normalise(text)
+    cased = unicodedata.normalize("NFKC", text[:MAX_CHARS]).translate(_SPACES)
+    repos = find_repo_ids(cased, catalog) if len(cased) == len(lowered) else []
+    lowered = _masked(lowered, [(r.start, r.end) for r in repos], "model")
     mentions = find_models(lowered, catalog)
     masked = _masked(lowered, [(m.start, m.end) for m in mentions], "model")
     gpus = lexicon.find_gpus(masked)
@@ -260,7 +263,11 @@ def _read(
     task = lexicon.find_task(masked)
     fields: dict[str, Any] = {
         "task": task,
-        "models": list(dict.fromkeys(m.model_id for m in mentions if m.model_id)),
+        "models": list(
+            dict.fromkeys(
+                [*(m.model_id for m in mentions if m.model_id), *(r.model_id for r in repos)]
+            )
+        ),
         "gpu_families": lexicon.allowed_families(gpus),
         "priority": lexicon.find_priority(masked),
         "quantization": lexicon.find_quantization(masked),

@@ -1,5 +1,5 @@
-"""``preflight recommend`` and ``preflight models`` with a model outside the catalog, read by the real
-Hub client from a Hub-compatible server on 127.0.0.1 that the settings name."""
+"""``preflight recommend`` and ``preflight models`` with a model outside the catalog, read by the
+real Hub client from a Hub-compatible server on 127.0.0.1 that the settings name."""
 
 from __future__ import annotations
 

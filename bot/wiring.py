@@ -21,7 +21,7 @@ from bot.settings import Settings
 from domain.catalog import ModelSpec
 
 if TYPE_CHECKING:
-    from knowledge.model_registry import RegistryCatalog
+    from knowledge.model_registry import ModelRegistry, RegistryCatalog
     from recommend.context import RecommendContext
     from recommend.retrieval import Retriever
 
@@ -124,16 +124,20 @@ def build_model_lookup(settings: Settings) -> RegistryCatalog:
     knowledge = settings.knowledge
     if not knowledge.hf_endpoint:
         return RegistryCatalog(registry=None, cache_dir=settings.data_dir / "models")
-    from knowledge.hf_registry import HubRegistry
-
+    endpoint = knowledge.hf_endpoint
     token = knowledge.hf_token.get_secret_value() if knowledge.hf_token else None
-    registry = HubRegistry(
-        endpoint=knowledge.hf_endpoint,
-        token=token,
-        cache_dir=settings.data_dir / "hub-cache",
-        timeout_s=knowledge.registry_timeout_s,
-    )
-    return RegistryCatalog(registry=registry, cache_dir=settings.data_dir / "models")
+
+    def connect() -> ModelRegistry:
+        from knowledge.hf_registry import HubRegistry
+
+        return HubRegistry(
+            endpoint=endpoint,
+            token=token,
+            cache_dir=settings.data_dir / "hub-cache",
+            timeout_s=knowledge.registry_timeout_s,
+        )
+
+    return RegistryCatalog(registry=None, connect=connect, cache_dir=settings.data_dir / "models")
 
 
 def build_store(settings: Settings) -> StateStore:

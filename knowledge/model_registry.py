@@ -171,6 +171,8 @@ class RegistryCatalog:
     Args:
         registry: The registry to ask; None answers from the cache only (offline).
         cache_dir: The folder of cached specs (``<data_dir>/models``).
+        connect: Builds the registry on first need instead (its client library is imported
+            only when a model is looked up); used when ``registry`` is None.
         clock: Now, for the time a spec was read.
     """
 
@@ -179,9 +181,11 @@ class RegistryCatalog:
         *,
         registry: ModelRegistry | None,
         cache_dir: Path,
+        connect: Callable[[], ModelRegistry] | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._registry = registry
+        self._connect = connect
         self._dir = cache_dir
         self._clock = clock
 
@@ -230,10 +234,13 @@ class RegistryCatalog:
         return [spec for spec in specs if spec is not None]
 
     def _fetched(self, ref: ModelRef) -> ModelSpec:
+        if self._registry is None and self._connect is not None:
+            self._registry = self._connect()
         if self._registry is None:
             raise ModelNotFoundError(
-                f"{ref.text} is not in the curated catalog and no model registry is configured",
-                hint="set PREFLIGHT_KNOWLEDGE__HF_ENDPOINT (or allow the public Hub) and ask again",
+                f"unknown model {ref.text!r}: not in the curated catalog, and no model registry "
+                "is configured to look it up",
+                hint="set PREFLIGHT_KNOWLEDGE__HF_ENDPOINT to the Hub or a Hub-compatible registry",
             )
         spec = spec_from_record(self._registry.fetch(ref=ref), now=self._clock())
         self._write(self._path(ref), spec)

@@ -13,10 +13,10 @@ import dataclasses
 from collections.abc import Sequence
 
 from domain.catalog import ModelSpec
-from domain.errors import UnknownNameError
+from domain.errors import ModelNotFoundError, UnknownNameError
 from domain.recommendation import RecommendedOption
 from domain.registry import ModelRef
-from knowledge.catalog import resolve_model
+from knowledge.catalog import closest_names, resolve_model
 from knowledge.model_registry import registry_notes
 from recommend.context import RecommendContext
 
@@ -36,7 +36,8 @@ def resolve_named(
     Raises:
         UnknownNameError: For a name that is neither in the catalog nor a repository id, or any
             unknown name when the context has no lookup (closest catalog ids attached).
-        InvalidInputError: When the registry has no such model or cannot size it.
+        ModelNotFoundError: When the registry has no such model (closest catalog ids in the hint).
+        InvalidInputError: When the registry cannot size the model.
         ModelAccessError: When the model is private or gated and no credentials open it.
         BackendUnavailableError: When the registry did not answer and nothing is cached.
     """
@@ -49,7 +50,13 @@ def resolve_named(
         except UnknownNameError:
             if context.model_lookup is None or ModelRef.maybe(name) is None:
                 raise
-        spec = context.model_lookup.lookup(name=name)
+        try:
+            spec = context.model_lookup.lookup(name=name)
+        except ModelNotFoundError as exc:
+            closest = ", ".join(closest_names(name, context.models))
+            raise ModelNotFoundError(
+                exc.message, hint=f"{exc.hint}; closest in the curated catalog: {closest}"
+            ) from exc
         found[spec.hf_id] = spec
         ids.append(spec.hf_id)
     if found:

@@ -14,6 +14,8 @@ import pytest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+# No test reaches the public Hub: one that needs a model registry names its loopback stand-in.
+os.environ.setdefault("PREFLIGHT_KNOWLEDGE__HF_ENDPOINT", "")
 
 REPO = Path(__file__).resolve().parents[1]
 EVAL_DIR = REPO / "tests" / "data" / "eval"

@@ -119,3 +119,12 @@ def test_a_requirements_file_keeps_an_unknown_repository_id(context: RecommendCo
     assert wanted.models == [NEW, "meta-llama/Llama-3.1-8B"]
     with pytest.raises(UnknownNameError):
         requirements_from_mapping({"models": ["llama nine"]}, context.models)
+
+
+def test_an_id_the_registry_lacks_names_the_closest_catalog_models(
+    with_lookup: RecommendContext,
+) -> None:
+    with pytest.raises(ModelNotFoundError) as caught:
+        resolve_named(["meta-llama/Llama-3.1-9B"], with_lookup)
+
+    assert "meta-llama/Llama-3.1-8B" in caught.value.hint

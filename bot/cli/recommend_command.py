@@ -114,8 +114,7 @@ def recommend_command(
         retrieval: Consult the knowledge base when one is built or configured.
     """
     from bot.settings import load_settings
-    from bot.wiring import build_retriever
-    from bot.wiring import build_model_lookup
+    from bot.wiring import build_model_lookup, build_retriever
     from recommend.context import default_context
     from recommend.engine import recommend
 

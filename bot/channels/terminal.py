@@ -11,23 +11,17 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+from rich import box
 from rich.console import Console, Group, RenderableType
 from rich.panel import Panel
 from rich.table import Table as RichTable
 from rich.text import Text
 
 from bot.conversation.flow import ConversationFlow, Incoming
-from bot.conversation.replies import Choice, Reply, ReplyKind
+from bot.conversation.replies import Align, Choice, Reply, Table, Tone
 
-_STYLE = {
-    ReplyKind.QUESTION: "cyan",
-    ReplyKind.RECOMMENDATION: "green",
-    ReplyKind.COMPARISON: "magenta",
-    ReplyKind.CONFIRMATION: "yellow",
-    ReplyKind.STATUS: "blue",
-    ReplyKind.NOTICE: "white",
-    ReplyKind.ERROR: "red",
-}
+_STYLE = {Tone.NEUTRAL: "cyan", Tone.GOOD: "green", Tone.WARNING: "yellow", Tone.ATTENTION: "red"}
+_TITLE = {Tone.WARNING: "needs a change", Tone.ATTENTION: "problem"}
 _QUIT = {"quit", "exit", "bye", ":q"}
 
 
@@ -103,11 +97,15 @@ class TerminalChannel:
         replies = self._flow.handle(Incoming(thread=self._thread, text=text, user=self._user))
         for reply in replies:
             self._console.print(self.render(reply))
-            if reply.choices:
-                self._choices = reply.choices
+            enabled = tuple(choice for choice in reply.choices if choice.enabled)
+            if enabled:
+                self._choices = enabled
 
     def render(self, reply: Reply) -> RenderableType:
-        """Draw one reply as a rich panel.
+        """Draw one reply as a rich panel that reads in 80 columns.
+
+        The headline comes first, then reasons, short fields and compact tables (numbers
+        right-aligned); folded details stay folded behind the "How was this computed?" choice.
 
         Args:
             reply: The reply.
@@ -115,38 +113,55 @@ class TerminalChannel:
         Returns:
             Something rich can print.
         """
-        parts: list[RenderableType] = [Text(reply.text)]
+        parts: list[RenderableType] = [Text(reply.text, style="bold")]
+        parts += [Text(f"• {reason}") for reason in reply.reasons]
         if reply.fields:
             grid = RichTable.grid(padding=(0, 1))
-            grid.add_column(style="bold")
+            grid.add_column(style="bold", no_wrap=True)
             grid.add_column()
             for field in reply.fields:
                 grid.add_row(f"{field.label}:", field.value)
             parts.append(grid)
-        for table in reply.tables:
-            drawn = RichTable(title=table.title or None, title_justify="left", show_lines=False)
-            for column in table.columns:
-                drawn.add_column(column)
-            for row in table.rows:
-                drawn.add_row(*row)
-            parts.append(drawn)
+        parts += [_table(table) for table in reply.tables]
         parts += [
             Text(f"Chart saved to {self._save(image.filename, image.png)}")
             for image in reply.images
         ]
-        if reply.choices:
-            labels = "   ".join(
-                f"[{n}] {choice.label}" for n, choice in enumerate(reply.choices, 1)
-            )
+        choices = tuple(choice for choice in reply.choices if choice.enabled)
+        if choices:
+            labels = "   ".join(f"[{n}] {choice.label}" for n, choice in enumerate(choices, 1))
             parts.append(Text(labels, style="bold"))
-        style = _STYLE[reply.kind]
-        return Panel(Group(*parts), title=reply.kind.value, title_align="left", border_style=style)
+        title = _TITLE.get(reply.tone, reply.kind.value)
+        return Panel(
+            Group(*parts),
+            title=title or reply.kind.value,
+            title_align="left",
+            border_style=_STYLE[reply.tone],
+        )
 
     def _save(self, filename: str, png: bytes) -> Path:
         self._image_dir.mkdir(parents=True, exist_ok=True)
         path = self._image_dir / filename
         path.write_bytes(png)
         return path
+
+
+def _table(table: Table) -> RichTable:
+    """A compact table: numbers right-aligned and never wrapped, a rule under the header only."""
+    drawn = RichTable(
+        title=table.title or None,
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+        padding=(0, 1),
+        collapse_padding=True,
+    )
+    for index, column in enumerate(table.columns):
+        right = table.alignment(index) is Align.RIGHT
+        drawn.add_column(column, justify="right" if right else "left", no_wrap=right)
+    for row in table.rows:
+        drawn.add_row(*row)
+    return drawn
 
 
 def typed_lines(console: Console) -> Iterator[str]:

@@ -1,17 +1,62 @@
-"""Replies the flow sends: questions, recommendation cards, before/after comparisons, statuses.
+"""Replies the flow sends while exploring: questions, recommendation cards, before/after, details.
 
-Pure functions from domain values to :class:`~bot.conversation.replies.Reply`. They decide wording
-and layout only; they must not change state, call the engine or know about any channel.
+A recommendation card is read at a glance: a headline (what to run, what it costs, the target it
+meets), up to three reasons, one compact options table (short names, numbers aligned right), one
+line of assumptions, and the rest folded behind "How was this computed?". Pure functions from
+domain values to :class:`~bot.conversation.replies.Reply`; they decide wording and layout only and
+must not change state, call the engine or know about any channel.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
-from bot.conversation.replies import Choice, ChoiceStyle, Field, Reply, ReplyKind, Table
+from bot.conversation.replies import (
+    Align,
+    Choice,
+    ChoiceRole,
+    ChoiceStyle,
+    Field,
+    Reply,
+    ReplyKind,
+    Table,
+    Tone,
+)
 from bot.conversation.thread_state import Essential
+from bot.conversation.wording import (
+    describe_option,
+    describe_slo,
+    format_ms,
+    format_usd,
+    gpus,
+    layout,
+    predicted_ms,
+    short_model,
+    slo_check,
+    summarise,
+)
 from domain.recommendation import Recommendation, RecommendedOption
-from domain.requirements import Requirements, Task, TaskDefaults
+from domain.requirements import Requirements, SloMetric, SloTarget, Task, TaskDefaults
+
+__all__ = [
+    "BATCH_LOADS",
+    "DETAILS_VALUE",
+    "EXAMPLE",
+    "ONLINE_LOADS",
+    "TASK_CHOICES",
+    "WHAT_IFS",
+    "comparison_card",
+    "describe_option",
+    "details_card",
+    "format_ms",
+    "format_usd",
+    "not_understood",
+    "options_table",
+    "question",
+    "recommendation_card",
+    "summarise",
+]
 
 TASK_CHOICES: tuple[tuple[str, Task], ...] = (
     ("Chatbot / assistant", Task.CHATBOT),
@@ -27,15 +72,18 @@ EXAMPLE = (
     "e.g. “a support chatbot for 5k employees, first token within 500 ms, A100s or L4s, "
     "under $12k a month”"
 )
+DETAILS_VALUE = "how was this computed"
+"""The message the "How was this computed?" button sends (channels without folding)."""
 _ASK_LATER = {
     Essential.TASK: "what the endpoint is for, and I will use that task's defaults",
     Essential.LOAD: "the peak traffic (users or requests/s), and I will re-size the options",
 }
 WHAT_IFS = (
-    ("What if traffic doubles?", "double the traffic"),
+    ("Traffic × 2?", "double the traffic"),
     ("Try L40S", "what about L40S"),
     ("FP8?", "fp8?"),
 )
+_SHOWN_OPTIONS = 5
 
 
 def question(
@@ -58,7 +106,7 @@ def question(
     """
     if essential is Essential.TASK:
         text = "What will this endpoint be used for? Pick one or say it in your own words."
-        choices = tuple(Choice(label=label, value=task.value) for label, task in TASK_CHOICES)
+        answers = tuple((label, task.value) for label, task in TASK_CHOICES)
     else:
         task = requirements.task.value.replace("_", " ") if requirements.task else "endpoint"
         text = (
@@ -66,12 +114,15 @@ def question(
             "second or requests per day all work."
         )
         loads = BATCH_LOADS if requirements.task is Task.BATCH else ONLINE_LOADS
-        choices = tuple(Choice(label=load, value=load) for load in loads)
+        answers = tuple((load, load) for load in loads)
     return Reply(
         kind=ReplyKind.QUESTION,
         text=f"{preface} {text}".strip(),
+        summary=text.split("?")[0] + "?",
         fields=_known_fields(requirements) + _default_fields(requirements, defaults),
-        choices=choices,
+        choices=tuple(
+            Choice(label=label, value=value, role=ChoiceRole.ANSWER) for label, value in answers
+        ),
     )
 
 
@@ -85,12 +136,7 @@ def _default_fields(requirements: Requirements, defaults: TaskDefaults | None) -
             f"{defaults.input_tokens} prompt and {defaults.output_tokens} output tokens a request"
         )
     if not requirements.slo and defaults.slo:
-        lines.append(
-            " and ".join(
-                f"{slo.metric.value.upper()} p{slo.percentile} ≤ {format_ms(slo.ms)}"
-                for slo in defaults.slo
-            )
-        )
+        lines.append(" and ".join(describe_slo(slo) for slo in defaults.slo))
     task = defaults.task.value.replace("_", " ")
     return tuple(Field(label=f"Assumed for a {task}", value=line) for line in lines)
 
@@ -118,132 +164,267 @@ def recommendation_card(
     *,
     headline: str = "",
     unknown: Essential | None = None,
+    defaults: TaskDefaults | None = None,
 ) -> Reply:
-    """The recommendation: a headline, what was assumed, the options table and next steps.
+    """The recommendation: headline, reasons, options table, one line of assumptions, next steps.
 
     Args:
         recommendation: The engine's answer.
         requirements: The requirements it answers.
-        headline: Overrides the first sentence.
+        headline: Overrides the headline.
         unknown: An essential that was not stated (the engine assumed it); the card asks for it.
+        defaults: The task's defaults, whose latency targets apply where none was stated.
 
     Returns:
         The recommendation reply.
     """
-    fields = _known_fields(requirements)
-    fields += tuple(Field(label="Assumed", value=line) for line in recommendation.assumptions)
+    if not recommendation.feasible or not recommendation.options:
+        return _nothing_fits(recommendation, requirements, unknown=unknown)
+    targets = slo_targets(requirements, defaults)
+    top = recommendation.options[0]
+    fields = _known_fields(requirements) + _assumed_line(recommendation.assumptions)
     if unknown is not None:
         fields += (Field(label="Tell me", value=_ASK_LATER[unknown]),)
-    if not recommendation.feasible or not recommendation.options:
-        return _nothing_fits(recommendation, fields)
-    top = recommendation.options[0]
-    text = headline or f"Here is what I would run: {describe_option(top)}."
-    fields += tuple(Field(label="Why option 1", value=reason) for reason in top.reasons[:3])
-    fields += tuple(
-        Field(label="Knowledge base", value=found.summary) for found in recommendation.retrieved
-    )
-    deploys = tuple(
-        Choice(label=f"Deploy option {n}", value=f"deploy option {n}", style=ChoiceStyle.PRIMARY)
-        for n in range(1, min(len(recommendation.options), 2) + 1)
-    )
+    text = headline or headline_of(top, targets)
     return Reply(
         kind=ReplyKind.RECOMMENDATION,
+        tone=Tone.GOOD if top.meets_slo else Tone.WARNING,
         text=text,
+        summary=text,
+        reasons=tuple(top.reasons[:3]),
         fields=fields,
-        tables=(options_table(recommendation.options),),
+        tables=(options_table(recommendation.options, targets=targets),),
+        details=details_of(recommendation),
         choices=(
-            *deploys,
+            *_deploy_choices(recommendation.options),
             Choice(label="Show chart", value="chart"),
-            *_what_if_choices(requirements),
+            Choice(label="How was this computed?", value=DETAILS_VALUE, role=ChoiceRole.DETAILS),
+            *_what_if_choices(requirements, top),
         ),
     )
 
 
-def _nothing_fits(recommendation: Recommendation, fields: tuple[Field, ...]) -> Reply:
-    why = recommendation.why_nothing_fits or "no configuration meets every requirement"
-    rows = tuple((miss.what, miss.change) for miss in recommendation.closest)
-    tables: tuple[Table, ...] = ()
-    if rows:
-        columns = ("Option", "What would make it fit")
-        tables += (Table(title="Closest options", columns=columns, rows=rows),)
-    if recommendation.options:
-        tables += (options_table(recommendation.options, title="Best tried (misses an SLO)"),)
-    return Reply(
-        kind=ReplyKind.RECOMMENDATION,
-        text=f"Nothing fits, because {why.rstrip('.')}. Change a requirement and I will try again.",
-        fields=fields,
-        tables=tables,
-        choices=_what_if_choices(),
-    )
-
-
-def _what_if_choices(requirements: Requirements | None = None) -> tuple[Choice, ...]:
-    """Example what-ifs, less a GPU the team already restricted itself to."""
-    families = [family.value for family in requirements.gpu_families] if requirements else []
-    return tuple(
-        Choice(label=label, value=value)
-        for label, value in WHAT_IFS
-        if not (families and value.endswith(" ".join(families)))
-    )
-
-
-def options_table(options: Sequence[RecommendedOption], *, title: str = "Options") -> Table:
-    """The ranked options as a table.
+def headline_of(option: RecommendedOption, targets: Sequence[SloTarget]) -> str:
+    """What to run, its cost and the targets it meets, in one line.
 
     Args:
-        options: Ranked options.
-        title: The table title.
+        option: The top option.
+        targets: The latency targets (stated or the task's defaults).
 
     Returns:
-        One row per option.
+        E.g. ``Run gpt-oss-20b on 1×L40S (fp8): $1,197/month · TTFT p95 77 ms, target ≤ 1 s ✅``.
     """
+    checks = [slo_check(option, target) for target in targets[:2]]
+    if not checks:
+        checks = [f"TTFT p95 {format_ms(option.predicted.ttft_ms_p95)}"]
+    return (
+        f"Run {short_model(option.model)} on {gpus(option)} ({option.precision}): "
+        f"{format_usd(option.monthly_cost_usd)}/month · " + " · ".join(checks)
+    )
+
+
+def slo_targets(requirements: Requirements, defaults: TaskDefaults | None) -> list[SloTarget]:
+    """The latency targets a card checks: the stated ones, else the task's defaults.
+
+    Args:
+        requirements: The requirements.
+        defaults: The task's defaults, if known.
+
+    Returns:
+        The targets, TTFT first.
+    """
+    stated = list(requirements.slo) or (list(defaults.slo) if defaults else [])
+    order = {SloMetric.TTFT: 0, SloMetric.ITL: 1, SloMetric.E2E: 2}
+    return sorted(stated, key=lambda target: order[target.metric])
+
+
+def _deploy_choices(options: Sequence[RecommendedOption]) -> tuple[Choice, ...]:
+    return tuple(
+        Choice(
+            label=f"Deploy option {n}",
+            value=f"deploy option {n}",
+            style=ChoiceStyle.PRIMARY if n == 1 else ChoiceStyle.DEFAULT,
+        )
+        for n in range(1, min(len(options), 2) + 1)
+    )
+
+
+def _assumed_line(assumptions: Sequence[str]) -> tuple[Field, ...]:
+    """All assumptions in one line: the gist of the first few, the rest behind the details."""
+    gists = [gist for line in assumptions if (gist := assumption_gist(line))]
+    if not gists:
+        return ()
+    line = "; ".join(gists[:3])
+    more = len(assumptions) - min(len(gists), 3)
+    if more > 0:
+        line += f" (+{more} more under “How was this computed?”)"
+    return (Field(label="Assumed", value=line),)
+
+
+def assumption_gist(line: str) -> str:
+    """The gist of one assumption: its subject and value, without sources and how to change it.
+
+    Args:
+        line: An assumption as the engine words it, e.g. ``Peak load: 2,000 people × 10% … =
+            3.33 requests/s; state concurrent_users … to change it.``
+
+    Returns:
+        E.g. ``peak load 3.33 requests/s``, ``prompts of ~512 tokens``; empty for a line that
+        only says where defaults come from.
+    """
+    if line.lower().startswith("where "):
+        return ""
+    head = re.split(r";|\.\s|\.$", line, maxsplit=1)[0]
+    head = re.sub(r"\s*\([^)]*\)", "", head).strip()
+    subject, colon, rest = head.partition(":")
+    if colon and " = " in rest:
+        head = f"{subject} {rest.rsplit('= ', 1)[1]}"
+    head = head.removesuffix(" assumed")
+    head = head[:1].lower() + head[1:]
+    return head if len(head) <= 60 else head[:59].rsplit(" ", 1)[0] + "…"
+
+
+def details_of(recommendation: Recommendation) -> tuple[Field, ...]:
+    """What is folded: assumptions, option 1's further reasons, the knowledge base, exclusions.
+
+    Args:
+        recommendation: The recommendation.
+
+    Returns:
+        The details as labelled lines.
+    """
+    details = tuple(Field(label="Assumed", value=line) for line in recommendation.assumptions)
+    if recommendation.options:
+        top = recommendation.options[0]
+        details += tuple(Field(label="Why option 1", value=reason) for reason in top.reasons[3:])
+        details += (Field(label="Option 1 runs", value=f"{layout(top)}, {top.precision}"),)
+    details += tuple(
+        Field(label="Knowledge base", value=found.summary) for found in recommendation.retrieved
+    )
+    if recommendation.excluded:
+        count = len(recommendation.excluded)
+        details += (Field(label="Ruled out", value=f"{count} candidate groups by hard rules"),)
+    return details
+
+
+def details_card(recommendation: Recommendation | None) -> Reply:
+    """The folded details as a reply of their own (for channels that cannot fold).
+
+    Args:
+        recommendation: The current recommendation, if any.
+
+    Returns:
+        The details, or a note when there is no recommendation yet.
+    """
+    if recommendation is None:
+        return Reply(kind=ReplyKind.NOTICE, text="There is no recommendation to explain yet.")
+    return Reply(
+        kind=ReplyKind.NOTICE,
+        text="How the recommendation was computed:",
+        fields=details_of(recommendation),
+    )
+
+
+def _nothing_fits(
+    recommendation: Recommendation, requirements: Requirements, *, unknown: Essential | None
+) -> Reply:
+    """Nothing fits, in plain words: why, the closest options, and their fixes as buttons."""
+    why = recommendation.why_nothing_fits or "No configuration meets every requirement."
+    sentences = [part.strip() for part in re.split(r"(?<=\.)\s+", why) if part.strip()]
+    fixes = tuple(
+        Choice(
+            label=_clip(miss.change[:1].upper() + miss.change[1:], 40),
+            value=miss.change,
+            role=ChoiceRole.WHAT_IF,
+            style=ChoiceStyle.PRIMARY if number == 0 else ChoiceStyle.DEFAULT,
+        )
+        for number, miss in enumerate(recommendation.closest[:3])
+    )
+    tables: tuple[Table, ...] = ()
+    if recommendation.closest:
+        rows = tuple((miss.what, miss.change) for miss in recommendation.closest[:3])
+        tables += (
+            Table(title="Closest options", columns=("Option", "Would fit if you"), rows=rows),
+        )
+    fields = _known_fields(requirements)
+    if unknown is not None:
+        fields += (Field(label="Tell me", value=_ASK_LATER[unknown]),)
+    text = "Nothing fits these requirements yet."
+    if fixes:
+        text += " Pick a change below or tell me another."
+    return Reply(
+        kind=ReplyKind.RECOMMENDATION,
+        tone=Tone.WARNING,
+        text=text,
+        summary=f"Nothing fits: {sentences[0]}" if sentences else text,
+        reasons=tuple(sentences[:3]),
+        fields=fields,
+        tables=tables,
+        details=details_of(recommendation),
+        choices=(
+            *fixes,
+            Choice(label="How was this computed?", value=DETAILS_VALUE, role=ChoiceRole.DETAILS),
+        ),
+    )
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _what_if_choices(
+    requirements: Requirements | None = None, top: RecommendedOption | None = None
+) -> tuple[Choice, ...]:
+    """Example what-ifs, less a GPU already allowed and a precision option 1 already uses."""
+    allowed = (
+        {family.value.lower() for family in requirements.gpu_families} if requirements else set()
+    )
+    allowed |= {gpu.lower() for gpu in requirements.gpus} if requirements else set()
+    choices = []
+    for label, value in WHAT_IFS:
+        if value.startswith("what about ") and value.removeprefix("what about ").lower() in allowed:
+            continue
+        if value == "fp8?" and top is not None and top.precision.lower() == "fp8":
+            continue
+        choices.append(Choice(label=label, value=value, role=ChoiceRole.WHAT_IF))
+    return tuple(choices)
+
+
+def options_table(
+    options: Sequence[RecommendedOption],
+    *,
+    title: str = "Options",
+    targets: Sequence[SloTarget] = (),
+) -> Table:
+    """The ranked options as a compact table: short names, numbers aligned right.
+
+    Args:
+        options: Ranked options (the first five are shown).
+        title: The table title.
+        targets: Latency targets; their metrics and percentiles are the latency columns
+            (TTFT p95 when none).
+
+    Returns:
+        One row per option: number, model, GPUs, precision, latencies, monthly cost, SLO held.
+    """
+    shown = list(targets[:2]) or [SloTarget(metric=SloMetric.TTFT, ms=1e12)]
+    latency_columns = tuple(f"{t.metric.value.upper()} p{t.percentile}" for t in shown)
     rows = tuple(
         (
             str(number),
-            option.model,
-            f"{option.total_gpus} × {option.gpu}",
+            short_model(option.model),
+            gpus(option, short=True),
             option.precision,
-            format_ms(option.predicted.ttft_ms_p95),
-            format_ms(option.predicted.itl_ms_p95),
+            *(format_ms(predicted_ms(option.predicted, t.metric, t.percentile)[0]) for t in shown),
             format_usd(option.monthly_cost_usd),
-            "yes" if option.meets_slo else "no",
+            "✓" if option.meets_slo else "✗",
         )
-        for number, option in enumerate(options, 1)
+        for number, option in enumerate(options[:_SHOWN_OPTIONS], 1)
     )
-    columns = ("#", "Model", "GPUs", "Precision", "TTFT p95", "ITL p95", "Per month", "Meets SLO")
-    return Table(title=title, columns=columns, rows=rows)
-
-
-def describe_option(option: RecommendedOption) -> str:
-    """An option in one line.
-
-    Args:
-        option: The option.
-
-    Returns:
-        E.g. ``Llama-3.1-8B on 2 × L4 (2 replicas, fp8) — $1,023/month, TTFT p95 310 ms``.
-    """
-    layout = f"{option.replicas} replica" + ("s" if option.replicas != 1 else "")
-    if option.tensor_parallel > 1:
-        layout += f" of TP {option.tensor_parallel}"
-    return (
-        f"{option.model} on {option.total_gpus} × {option.gpu} ({layout}, {option.precision}) — "
-        f"{format_usd(option.monthly_cost_usd)}/month, TTFT p95 "
-        f"{format_ms(option.predicted.ttft_ms_p95)}"
-        + ("" if option.meets_slo else " (misses the SLO)")
-    )
-
-
-def format_ms(value: float | None) -> str:
-    """Milliseconds for people: ``320 ms``, ``1.8 s``, or ``–`` when unknown."""
-    if value is None:
-        return "–"
-    return f"{value:,.0f} ms" if value < 1000 else f"{value / 1000:,.1f} s"
-
-
-def format_usd(value: float | None) -> str:
-    """Dollars for people: ``$12,345``, or ``no price`` when the price basis has none."""
-    return "no price" if value is None else f"${value:,.0f}"
+    columns = ("#", "Model", "GPUs", "Prec", *latency_columns, "$/month", "SLO")
+    left, right = Align.LEFT, Align.RIGHT
+    align = (right, left, left, left, *(right for _ in shown), right, left)
+    return Table(title=title, columns=columns, rows=rows, align=align)
 
 
 def _known_fields(requirements: Requirements) -> tuple[Field, ...]:
@@ -253,49 +434,13 @@ def _known_fields(requirements: Requirements) -> tuple[Field, ...]:
     return (Field(label="You said", value=summarise(requirements)),)
 
 
-def summarise(requirements: Requirements) -> str:
-    """The stated requirements in a short line.
-
-    Args:
-        requirements: The requirements.
-
-    Returns:
-        E.g. ``chatbot · 5,000 users · TTFT p95 ≤ 500 ms · A100/L4 · ≤ $12,000/month``.
-    """
-    parts: list[str] = []
-    if requirements.task:
-        parts.append(requirements.task.value.replace("_", " "))
-    if requirements.user_population:
-        parts.append(f"{requirements.user_population:,} people")
-    if requirements.concurrent_users:
-        parts.append(f"{requirements.concurrent_users:,} users at once")
-    if requirements.requests_per_second:
-        parts.append(f"{requirements.requests_per_second:g} req/s")
-    if requirements.requests_per_day:
-        parts.append(f"{requirements.requests_per_day:,} req/day")
-    parts += [
-        f"{slo.metric.value.upper()} p{slo.percentile} ≤ {format_ms(slo.ms)}"
-        for slo in requirements.slo
-    ]
-    if requirements.gpu_families:
-        parts.append("/".join(family.value for family in requirements.gpu_families))
-    if requirements.models:
-        parts.append(", ".join(requirements.models))
-    if requirements.budget_usd_month:
-        parts.append(f"≤ {format_usd(requirements.budget_usd_month)}/month")
-    if requirements.max_gpus:
-        parts.append(f"≤ {requirements.max_gpus} GPUs")
-    if requirements.quantization:
-        parts.append(f"quantization: {requirements.quantization.value}")
-    return " · ".join(parts) or "nothing yet"
-
-
 def comparison_card(
     before: Recommendation,
     after: Recommendation,
     *,
     changes: Sequence[str],
     requirements: Requirements,
+    defaults: TaskDefaults | None = None,
 ) -> Reply:
     """A side-by-side of the top option before and after a what-if, then the new options.
 
@@ -304,6 +449,7 @@ def comparison_card(
         after: The recommendation after it.
         changes: What changed, in words (e.g. ``traffic × 2``).
         requirements: The requirements after the edit.
+        defaults: The task's defaults (latency targets where none was stated).
 
     Returns:
         The comparison reply.
@@ -313,30 +459,38 @@ def comparison_card(
     new = after.options[0] if after.feasible and after.options else None
     rows = tuple((label, _cell(old, label), _cell(new, label)) for label in _COMPARED if old or new)
     table = Table(
-        title=f"Option 1 — before / after ({change_text})",
+        title=f"Option 1 before → after ({change_text})",
         columns=("", "Before", "After"),
         rows=rows,
     )
+    targets = slo_targets(requirements, defaults)
     if new is None:
         why = after.why_nothing_fits or "no configuration meets every requirement"
-        text = f"With {change_text}, nothing fits, because {why}."
+        text = f"With {change_text}, nothing fits: {why[:1].lower()}{why[1:]}"
+        tone = Tone.WARNING
     else:
-        text = f"With {change_text}: {describe_option(new)}."
-    tables = (table, options_table(after.options, title="All options now")) if new else (table,)
-    choices = (
+        head = headline_of(new, targets)
+        text = f"With {change_text}: {head[:1].lower()}{head[1:]}"
+        tone = Tone.GOOD if new.meets_slo else Tone.WARNING
+    tables = (table, options_table(after.options, title="All options now", targets=targets))
+    deploy = (
         (Choice(label="Deploy option 1", value="deploy option 1", style=ChoiceStyle.PRIMARY),)
         if new
         else ()
     )
     return Reply(
         kind=ReplyKind.COMPARISON,
+        tone=tone,
         text=text,
+        summary=text,
         fields=(Field(label="Now", value=summarise(requirements)),),
-        tables=tables,
+        tables=tables if new else (table,),
+        details=details_of(after),
         choices=(
-            *choices,
+            *deploy,
             Choice(label="Show chart", value="chart"),
-            *_what_if_choices(requirements),
+            Choice(label="How was this computed?", value=DETAILS_VALUE, role=ChoiceRole.DETAILS),
+            *_what_if_choices(requirements, new),
         ),
     )
 
@@ -359,14 +513,14 @@ def _cell(option: RecommendedOption | None, label: str) -> str:
         return "nothing fits"
     predicted = option.predicted
     cells = {
-        "Model": option.model,
-        "GPUs": f"{option.total_gpus} × {option.gpu}",
+        "Model": short_model(option.model),
+        "GPUs": gpus(option, short=True),
         "Precision": option.precision,
         "Replicas": f"{option.replicas} (TP {option.tensor_parallel})",
         "TTFT p95": format_ms(predicted.ttft_ms_p95),
         "ITL p95": format_ms(predicted.itl_ms_p95),
         "E2E p95": format_ms(predicted.e2e_ms_p95),
         "Per month": format_usd(option.monthly_cost_usd),
-        "Meets SLO": "yes" if option.meets_slo else "no",
+        "Meets SLO": "yes ✓" if option.meets_slo else "no ✗",
     }
     return cells[label]

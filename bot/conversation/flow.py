@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 
-from bot.conversation import deploy_steps, steps
+from bot.conversation import cards, deploy_steps, steps
 from bot.conversation.cards import question
 from bot.conversation.ports import FlowDependencies
 from bot.conversation.replies import Field, Reply, ReplyKind
@@ -29,6 +29,10 @@ __all__ = ["ConversationFlow", "Incoming"]
 MAX_ATTEMPTS = 8
 _HELP = re.compile(r"^\s*(help|\?|what can you do\??)\s*$", re.IGNORECASE)
 _RESET = re.compile(r"^\s*(start over|reset|restart|new conversation)\s*$", re.IGNORECASE)
+_DETAILS = re.compile(
+    r"^\s*(how (was|is) (this|that|it) (computed|calculated)|details|assumptions)\s*\??\s*$",
+    re.IGNORECASE,
+)
 _CHART = re.compile(r"^\s*(show (the )?)?(chart|plot|graph)\s*$", re.IGNORECASE)
 _DEPLOYED_STAGES = (Stage.DEPLOYED, Stage.DEPLOYING)
 
@@ -100,6 +104,8 @@ class ConversationFlow:
             return fresh, [question(Essential.TASK, fresh.requirements, preface="Starting over.")]
         if _CHART.match(text):
             return state, [steps.chart(state, self._deps)]
+        if _DETAILS.match(text):
+            return state, [cards.details_card(state.recommendation)]
         if deploy_steps.STATUS.match(text):
             return deploy_steps.status(state, self._deps)
         approval = deploy_steps.APPROVE.match(text)

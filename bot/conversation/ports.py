@@ -7,7 +7,7 @@ any of those implementations, a channel or a chat SDK.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
@@ -17,7 +17,7 @@ from pydantic import Field
 from bot.conversation.thread_state import Pin
 from domain.base import Frozen
 from domain.recommendation import Recommendation, RecommendedOption
-from domain.requirements import Requirements, Task, TaskDefaults
+from domain.requirements import Requirements, SloTarget, Task, TaskDefaults
 
 
 class Understanding(Protocol):
@@ -77,8 +77,22 @@ class Recommender(Protocol):
         ...
 
 
-ChartMaker = Callable[[Recommendation], bytes]
-"""Draws cost vs p95 latency of a recommendation's options as PNG bytes."""
+class ChartMaker(Protocol):
+    """Draws cost vs p95 latency of a recommendation's options as PNG bytes."""
+
+    def __call__(
+        self, recommendation: Recommendation, *, targets: Sequence[SloTarget] = ()
+    ) -> bytes:
+        """Draw the chart.
+
+        Args:
+            recommendation: The options.
+            targets: The latency targets to draw as lines.
+
+        Returns:
+            PNG bytes.
+        """
+        ...
 
 
 class DeployStatus(StrEnum):

@@ -1,9 +1,15 @@
 """Replies as a platform-neutral model: what the flow says, before any channel draws it.
 
-A :class:`Reply` is text plus optional fields (label/value pairs), tables, choices (buttons) and
-images (PNG bytes). The Slack, Teams and terminal channels each render it their own way; a
-choice's ``value`` is sent back as the user's next message, so buttons need no special routing.
-This module must not import a channel, a chat SDK or a plotting library.
+A :class:`Reply` is read top to bottom the way a person scans a card: a one-line ``text`` (the
+headline), up to three ``reasons``, a few short ``fields``, compact ``tables`` whose columns say
+how they align, ``details`` folded behind "How was this computed?", pictures with alt text, and
+``choices`` (buttons). A choice that acts (requests, approves or rolls back a deployment) carries
+a :class:`Confirm` dialog; a used or stale choice is shown disabled. ``summary`` is the one- or
+two-line text that notifications and screen readers get.
+
+The Slack, Teams and terminal channels each render a reply their own way; a choice's ``value`` is
+sent back as the user's next message, so buttons need no special routing. This module must not
+import a channel, a chat SDK or a plotting library.
 """
 
 from __future__ import annotations
@@ -11,12 +17,16 @@ from __future__ import annotations
 from enum import StrEnum
 
 from pydantic import Field as PydanticField
+from pydantic import model_validator
 
 from domain.base import Frozen
 
+SUMMARY_LIMIT = 200
+"""Characters of the notification summary (one or two lines on a phone)."""
+
 
 class ReplyKind(StrEnum):
-    """What a reply is, so channels can choose a layout (a colour, an icon)."""
+    """What a reply is, so channels can choose a layout (an icon, a container style)."""
 
     QUESTION = "question"
     RECOMMENDATION = "recommendation"
@@ -27,27 +37,83 @@ class ReplyKind(StrEnum):
     ERROR = "error"
 
 
+class Tone(StrEnum):
+    """The state a reply reports, shown by a container style or an icon, never by text colour."""
+
+    NEUTRAL = "neutral"
+    GOOD = "good"
+    WARNING = "warning"
+    ATTENTION = "attention"
+
+
 class Field(Frozen):
-    """One labelled value shown as a short line (e.g. "Assumed · 500 prompt tokens")."""
+    """One labelled value shown as a short line (e.g. "You said · chatbot · 2,000 people")."""
 
     label: str
     value: str
 
 
+class Align(StrEnum):
+    """How a table column's cells align: words left, numbers right."""
+
+    LEFT = "left"
+    RIGHT = "right"
+
+
 class Table(Frozen):
-    """A small table; every row has one cell per column."""
+    """A small table; every row has one cell per column, ``align`` one entry per column or none."""
 
     title: str = ""
     columns: tuple[str, ...]
     rows: tuple[tuple[str, ...], ...] = ()
+    align: tuple[Align, ...] = ()
+
+    @model_validator(mode="after")
+    def _one_alignment_per_column(self) -> Table:
+        if self.align and len(self.align) != len(self.columns):
+            raise ValueError(f"{len(self.align)} alignments for {len(self.columns)} columns")
+        return self
+
+    def alignment(self, column: int) -> Align:
+        """How the ``column``-th column aligns (left when not stated).
+
+        Args:
+            column: The column's index.
+
+        Returns:
+            Its alignment.
+        """
+        return self.align[column] if self.align else Align.LEFT
 
 
 class ChoiceStyle(StrEnum):
-    """How a button looks."""
+    """How a button looks; at most one primary button per reply."""
 
     DEFAULT = "default"
     PRIMARY = "primary"
     DANGER = "danger"
+
+
+class ChoiceRole(StrEnum):
+    """What a button is for, so a channel can lay a card out (Teams shows three actions at most).
+
+    ``ACTION`` moves the conversation on (deploy, approve, chart); ``ANSWER`` answers the
+    question asked; ``WHAT_IF`` explores a change; ``DETAILS`` asks for the folded details.
+    """
+
+    ACTION = "action"
+    ANSWER = "answer"
+    WHAT_IF = "what_if"
+    DETAILS = "details"
+
+
+class Confirm(Frozen):
+    """A confirmation dialog shown before a choice is sent (Slack ``confirm``, Teams ShowCard)."""
+
+    title: str = PydanticField(max_length=100)
+    text: str = PydanticField(max_length=300)
+    confirm: str = PydanticField(max_length=30)
+    deny: str = PydanticField(default="Cancel", max_length=30)
 
 
 class Choice(Frozen):
@@ -56,10 +122,13 @@ class Choice(Frozen):
     label: str = PydanticField(max_length=75)
     value: str = PydanticField(max_length=2000)
     style: ChoiceStyle = ChoiceStyle.DEFAULT
+    role: ChoiceRole = ChoiceRole.ACTION
+    confirm: Confirm | None = None
+    enabled: bool = True
 
 
 class Image(Frozen):
-    """A picture, as PNG bytes."""
+    """A picture, as PNG bytes, with the text a screen reader reads instead."""
 
     title: str
     alt_text: str
@@ -71,25 +140,50 @@ class Reply(Frozen):
     """One message from Preflight to a thread."""
 
     kind: ReplyKind = ReplyKind.NOTICE
-    text: str
+    text: str = PydanticField(description="The headline: what a person reads in two seconds.")
+    tone: Tone = Tone.NEUTRAL
+    summary: str = PydanticField(
+        default="", description="Notification text; the headline's first line when empty."
+    )
+    reasons: tuple[str, ...] = ()
     fields: tuple[Field, ...] = ()
     tables: tuple[Table, ...] = ()
+    details_title: str = "How was this computed?"
+    details: tuple[Field, ...] = ()
     choices: tuple[Choice, ...] = ()
     images: tuple[Image, ...] = ()
 
-    def plain_text(self) -> str:
-        """Everything in the reply as plain text (for logs, fallbacks and tests).
+    @model_validator(mode="after")
+    def _one_primary_choice(self) -> Reply:
+        primaries = [c.label for c in self.choices if c.style is ChoiceStyle.PRIMARY and c.enabled]
+        if len(primaries) > 1:
+            raise ValueError(f"one primary choice per reply, not {len(primaries)}: {primaries}")
+        return self
+
+    def summary_text(self) -> str:
+        """The one- or two-line text for notifications and screen readers (unescaped).
 
         Returns:
-            Text, fields, tables and choices, one per line; images by their title.
+            ``summary``, or the headline's first line, at most :data:`SUMMARY_LIMIT` characters.
+        """
+        text = self.summary or self.text.strip().split("\n", 1)[0]
+        return text if len(text) <= SUMMARY_LIMIT else text[: SUMMARY_LIMIT - 1] + "…"
+
+    def plain_text(self) -> str:
+        """Everything in the reply as plain text (for logs and tests).
+
+        Returns:
+            Text, reasons, fields, tables, details and choices, one per line; images by title.
         """
         lines = [self.text]
+        lines += [f"- {reason}" for reason in self.reasons]
         lines += [f"{field.label}: {field.value}" for field in self.fields]
         for table in self.tables:
             if table.title:
                 lines.append(table.title)
             lines.append(" | ".join(table.columns))
             lines += [" | ".join(row) for row in table.rows]
+        lines += [f"{field.label}: {field.value}" for field in self.details]
         lines += [f"[{number}] {choice.label}" for number, choice in enumerate(self.choices, 1)]
         lines += [f"(image: {image.title})" for image in self.images]
         return "\n".join(lines)

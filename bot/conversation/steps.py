@@ -8,7 +8,9 @@ store, a channel or a chat SDK.
 
 from __future__ import annotations
 
+import hashlib
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.conversation import cards
@@ -16,7 +18,9 @@ from bot.conversation.ports import FlowDependencies
 from bot.conversation.replies import Choice, ChoiceStyle, Field, Image, Reply, ReplyKind
 from bot.conversation.thread_state import ConversationState, Essential, Pin, Stage
 from bot.conversation.whatif import LOAD_FIELDS, interpret
-from domain.requirements import Requirements, Task
+from bot.conversation.wording import describe_slo, format_ms, format_usd, short_model
+from domain.recommendation import Recommendation
+from domain.requirements import Requirements, SloTarget, Task, TaskDefaults
 
 StepResult = tuple[ConversationState, list[Reply]]
 DETAILED = 4  # stated fields that make a message detailed enough to recommend from
@@ -132,12 +136,22 @@ def recommend(state: ConversationState, deps: FlowDependencies) -> StepResult:
     """
     recommendation = deps.recommender(state.requirements, pin=state.pin)
     card = cards.recommendation_card(
-        recommendation, state.requirements, unknown=_unknown(state.requirements)
+        recommendation,
+        state.requirements,
+        unknown=_unknown(state.requirements),
+        defaults=_defaults(state.requirements, deps),
     )
     explored = state.model_copy(
         update={"stage": Stage.EXPLORING, "recommendation": recommendation, "asking": None}
     )
     return explored, [card]
+
+
+def _defaults(requirements: Requirements, deps: FlowDependencies) -> TaskDefaults | None:
+    """The task's defaults (latency targets a card checks when none was stated)."""
+    if deps.task_defaults is None or requirements.task is None:
+        return None
+    return deps.task_defaults(requirements.task)
 
 
 def _unknown(requirements: Requirements) -> Essential | None:
@@ -178,10 +192,15 @@ def explore(state: ConversationState, message: Incoming, deps: FlowDependencies)
             "chosen": None,
         }
     )
+    defaults = _defaults(whatif.requirements, deps)
     if state.recommendation is None:
-        return changed, [cards.recommendation_card(after, whatif.requirements)]
+        return changed, [cards.recommendation_card(after, whatif.requirements, defaults=defaults)]
     card = cards.comparison_card(
-        state.recommendation, after, changes=whatif.changes, requirements=whatif.requirements
+        state.recommendation,
+        after,
+        changes=whatif.changes,
+        requirements=whatif.requirements,
+        defaults=defaults,
     )
     return changed, [card]
 
@@ -217,17 +236,43 @@ def chart(state: ConversationState, deps: FlowDependencies) -> Reply:
     recommendation = state.recommendation
     if deps.chart is None or recommendation is None or not recommendation.options:
         return Reply(kind=ReplyKind.NOTICE, text="There are no options to chart yet.")
-    png = deps.chart(recommendation)
+    targets = cards.slo_targets(state.requirements, _defaults(state.requirements, deps))
+    png = deps.chart(recommendation, targets=targets)
     image = Image(
-        title="Monthly cost vs p95 latency of the options",
-        alt_text="; ".join(
-            f"option {n}: {cards.describe_option(option)}"
-            for n, option in enumerate(recommendation.options, 1)
-        ),
+        title="Monthly cost vs predicted TTFT p95 of the options",
+        alt_text=chart_alt_text(recommendation, targets),
         png=png,
-        filename="preflight-options.png",
+        filename=f"preflight-options-{hashlib.sha256(png).hexdigest()[:12]}.png",
     )
-    return Reply(kind=ReplyKind.NOTICE, text="Cost vs p95 latency of the options:", images=(image,))
+    text = "Cost vs first-token latency: the ringed point is option 1, the dashed line the target."
+    return Reply(kind=ReplyKind.NOTICE, text=text, images=(image,))
+
+
+def chart_alt_text(recommendation: Recommendation, targets: Sequence[SloTarget]) -> str:
+    """What the chart shows, in words, for screen readers (Slack ``alt_txt``, the Teams card).
+
+    Args:
+        recommendation: The charted options.
+        targets: The latency targets drawn.
+
+    Returns:
+        One sentence per option and the target, at most 1,000 characters.
+    """
+    parts = [
+        f"Chart of monthly cost against predicted TTFT p95 for "
+        f"{len(recommendation.options)} options."
+    ]
+    parts += [
+        f"{n}: {short_model(o.model)}, {o.total_gpus}×{o.gpu} {o.precision}, "
+        f"{format_usd(o.monthly_cost_usd)}/month, {format_ms(o.predicted.ttft_ms_p95)}"
+        + (" (recommended)." if n == 1 else ".")
+        for n, o in enumerate(recommendation.options, 1)
+    ]
+    parts += [
+        f"Dashed line: target {describe_slo(t)}." for t in targets if t.metric.value == "ttft"
+    ]
+    text = " ".join(parts)
+    return text if len(text) <= 1000 else text[:999] + "…"
 
 
 def pinned(pin: Pin) -> str:

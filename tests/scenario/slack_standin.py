@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -82,6 +83,7 @@ class SlackStandIn:
             return {"ok": True, "user_id": BOT_USER, "bot_id": "BBOT", "team_id": "T1"}
         if method == "chat.postMessage":
             problems = block_kit_violations(args.get("blocks") or [])
+            problems += summary_problems(args.get("text"))
             if problems:
                 self._record(lambda: self.recorded.violations.extend(problems))
                 return {"ok": False, "error": "invalid_blocks", "errors": problems}
@@ -113,8 +115,40 @@ class SlackStandIn:
             self._changed.notify_all()
 
 
+ACTING_VALUE = re.compile(r"^\s*(confirm|approve|roll ?back)\b", re.IGNORECASE)
+"""Values of buttons that request, approve or roll back a deployment: each needs a dialog."""
+SUMMARY_LIMIT = 200
+_RAW_MRKDWN = re.compile(r"[<>]|&(?!amp;|lt;|gt;)")
+
+
+def summary_problems(text: object) -> list[str]:
+    """What is wrong with a message's ``text`` (the notification and screen-reader summary).
+
+    It must be there, one or two lines of at most :data:`SUMMARY_LIMIT` characters, with
+    ``&``, ``<`` and ``>`` escaped as Slack's formatting reference asks.
+
+    Args:
+        text: The message's ``text`` argument.
+
+    Returns:
+        One line per problem (empty when none).
+    """
+    if not isinstance(text, str) or not text.strip():
+        return ["message without a summary text"]
+    problems = []
+    if len(text) > SUMMARY_LIMIT or text.count("\n") > 1:
+        problems.append(f"summary text of {len(text)} characters, {text.count(chr(10)) + 1} lines")
+    if _RAW_MRKDWN.search(text):
+        problems.append("summary text with unescaped &, < or >")
+    return problems
+
+
 def block_kit_violations(blocks: list[dict[str, Any]]) -> list[str]:
-    """Every Block Kit limit a message's blocks break (empty when none).
+    """Every Block Kit limit a message's blocks break, and every house rule (empty when none).
+
+    House rules on top of Slack's limits: one primary button per actions block, and a
+    ``confirm`` dialog on every button that requests, approves or rolls back a deployment
+    (:data:`ACTING_VALUE`) and on every danger button.
 
     Args:
         blocks: The message's ``blocks``.
@@ -152,6 +186,9 @@ def _block_problems(block: dict[str, Any]) -> Iterator[str]:
         elements = block.get("elements") or []
         if not 1 <= len(elements) <= 25:
             yield f"{len(elements)} elements (1 to 25 allowed)"
+        primaries = [e for e in elements if e.get("style") == "primary"]
+        if len(primaries) > 1:
+            yield f"{len(primaries)} primary buttons in one set (one allowed)"
         for element in elements:
             yield from _button_problems(element)
     elif kind == "context":
@@ -173,6 +210,21 @@ def _button_problems(button: dict[str, Any]) -> Iterator[str]:
         yield "button value > 2000"
     if button.get("style") not in (None, "primary", "danger"):
         yield f"button style {button.get('style')!r}"
+    acting = ACTING_VALUE.match(button.get("value", "")) or button.get("style") == "danger"
+    if acting and "confirm" not in button:
+        yield f"button {button['text']['text']!r} acts without a confirm dialog"
+    if "confirm" in button:
+        yield from _confirm_problems(button["confirm"])
+
+
+def _confirm_problems(confirm: dict[str, Any]) -> Iterator[str]:
+    limits = {"title": 100, "text": 300, "confirm": 30, "deny": 30}
+    for key, limit in limits.items():
+        element = confirm.get(key) or {}
+        if element.get("type") != "plain_text" or not 1 <= len(element.get("text", "")) <= limit:
+            yield f"confirm {key} must be plain_text of 1 to {limit} characters"
+    if confirm.get("style") not in (None, "primary", "danger"):
+        yield f"confirm style {confirm.get('style')!r}"
 
 
 def _handler_for(standin: SlackStandIn) -> type[BaseHTTPRequestHandler]:

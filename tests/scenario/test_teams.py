@@ -91,6 +91,7 @@ async def _serve(
         await client.start_server()
         try:
             yield TeamsSide(client, connector, flow)
+            assert connector.violations == [], "a card broke the Adaptive Cards schema"
         finally:
             await client.close()
 

@@ -1,22 +1,31 @@
 """Replies drawn as Slack Block Kit: plain dictionaries, within Block Kit's published limits.
 
-A :class:`~bot.conversation.replies.Reply` becomes section blocks (text, then fields two columns
-wide), one section per table (a monospace block), and actions blocks of buttons whose ``value`` is
-the choice's value; pressing one sends that value back as the user's next message. Images are not
-blocks here: the channel uploads them as files. Limits honoured (Slack's Block Kit reference):
-50 blocks a message, section text 3,000 characters, 10 fields of 2,000, header text 150,
-button text 75, ``action_id`` 255, button ``value`` 2,000, 25 elements an actions block, 10
-elements a context block. Longer content is cut with an ellipsis rather than rejected by Slack.
+A :class:`~bot.conversation.replies.Reply` becomes, top to bottom: a section with the headline
+(an icon for its tone), a section of reasons as bullets, a context line per short field, one
+narrow monospace table per table (numbers right-aligned, at most :data:`TABLE_WIDTH` characters
+wide so a thread pane does not wrap it), and actions blocks of buttons whose ``value`` is the
+choice's value; pressing one sends that value back as the user's next message. Slack cannot
+fold, so folded details stay out of the message and the "How was this computed?" button asks
+for them. A choice with a :class:`~bot.conversation.replies.Confirm` gets a Slack ``confirm``
+dialog; a disabled choice is left out (Slack has no disabled buttons). Images are not blocks
+here: the channel uploads them as files with their alt text.
+
+Limits honoured (Slack's Block Kit reference, api.slack.com/reference/block-kit): 50 blocks a
+message, section text 3,000 characters, 10 fields of 2,000, button text 75, ``action_id`` 255,
+button ``value`` 2,000, 25 elements an actions block, 10 elements a context block, confirm
+title 100, text 300, confirm/deny 30. Longer content is cut with an ellipsis rather than
+rejected by Slack.
 
 This module builds data only: it must not import a Slack SDK or call the network.
 """
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Sequence
 from typing import Any
 
-from bot.conversation.replies import Choice, ChoiceStyle, Field, Reply, ReplyKind, Table
+from bot.conversation.replies import Align, Choice, ChoiceStyle, Confirm, Field, Reply, Table, Tone
 
 MAX_BLOCKS = 50
 MAX_SECTION_TEXT = 3000
@@ -26,20 +35,19 @@ MAX_BUTTON_TEXT = 75
 MAX_ACTION_ID = 255
 MAX_BUTTON_VALUE = 2000
 MAX_ACTIONS = 25
-MAX_FALLBACK_TEXT = 3000
+MAX_CONTEXT_TEXT = 2000
+TABLE_WIDTH = 60
+"""Characters of a code-block line that a thread pane shows without wrapping."""
 ACTION_PREFIX = "preflight_choice"
 """``action_id`` of every Preflight button is ``preflight_choice:<index>``."""
 
 Block = dict[str, Any]
 
 _ICON = {
-    ReplyKind.QUESTION: ":question:",
-    ReplyKind.RECOMMENDATION: ":white_check_mark:",
-    ReplyKind.COMPARISON: ":left_right_arrow:",
-    ReplyKind.CONFIRMATION: ":warning:",
-    ReplyKind.STATUS: ":information_source:",
-    ReplyKind.NOTICE: ":speech_balloon:",
-    ReplyKind.ERROR: ":x:",
+    Tone.NEUTRAL: "",
+    Tone.GOOD: ":white_check_mark: ",
+    Tone.WARNING: ":warning: ",
+    Tone.ATTENTION: ":x: ",
 }
 
 
@@ -50,10 +58,12 @@ def blocks_for(reply: Reply) -> list[Block]:
         reply: The reply.
 
     Returns:
-        The blocks, text first, then fields, tables and buttons.
+        The blocks: headline, reasons, fields, tables, then buttons.
     """
-    blocks = [_section(f"{_ICON[reply.kind]} {escape(reply.text)}")]
-    blocks += _field_sections(reply.fields)
+    blocks = [_section(f"{_ICON[reply.tone]}*{escape(reply.text)}*")]
+    if reply.reasons:
+        blocks.append(_section("\n".join(f"• {escape(reason)}" for reason in reply.reasons)))
+    blocks += _field_blocks(reply.fields)
     blocks += [_table_section(table) for table in reply.tables]
     actions = _actions(reply.choices)
     room = MAX_BLOCKS - len(actions)
@@ -64,15 +74,15 @@ def blocks_for(reply: Reply) -> list[Block]:
 
 
 def fallback_text(reply: Reply) -> str:
-    """The notification and screen-reader text of a reply's message.
+    """The notification and screen-reader text of a reply's message: its summary, escaped.
 
     Args:
         reply: The reply.
 
     Returns:
-        The reply as plain text, cut to :data:`MAX_FALLBACK_TEXT` characters.
+        One or two lines, with ``&``, ``<`` and ``>`` escaped.
     """
-    return clip(reply.plain_text(), MAX_FALLBACK_TEXT)
+    return escape(reply.summary_text())
 
 
 def action_id(index: int) -> str:
@@ -112,50 +122,59 @@ def clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def table_lines(table: Table) -> list[str]:
+    """A table as monospace lines: columns two spaces apart, numbers right-aligned.
+
+    Args:
+        table: The table.
+
+    Returns:
+        The header line and one line per row (unescaped).
+    """
+    widths = [_width(column) for column in table.columns]
+    for row in table.rows:
+        widths = [max(width, _width(cell)) for width, cell in zip(widths, row, strict=False)]
+    lines = []
+    for row in (table.columns, *table.rows):
+        cells = []
+        for index, (cell, width) in enumerate(zip(row, widths, strict=False)):
+            pad = " " * (width - _width(cell))
+            cells.append(pad + cell if table.alignment(index) is Align.RIGHT else cell + pad)
+        lines.append("  ".join(cells).rstrip())
+    return lines
+
+
+def _width(text: str) -> int:
+    """Columns a string takes in a monospace font (wide characters count twice)."""
+    return sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in text)
+
+
 def _section(mrkdwn: str) -> Block:
     return {"type": "section", "text": {"type": "mrkdwn", "text": clip(mrkdwn, MAX_SECTION_TEXT)}}
 
 
 def _context(text: str) -> Block:
-    return {"type": "context", "elements": [{"type": "mrkdwn", "text": clip(text, 2000)}]}
+    return {
+        "type": "context",
+        "elements": [{"type": "mrkdwn", "text": clip(text, MAX_CONTEXT_TEXT)}],
+    }
 
 
-def _field_sections(fields: Sequence[Field]) -> list[Block]:
-    sections = []
-    for start in range(0, len(fields), MAX_FIELDS):
-        chunk = fields[start : start + MAX_FIELDS]
-        sections.append(
-            {
-                "type": "section",
-                "fields": [
-                    {
-                        "type": "mrkdwn",
-                        "text": clip(f"*{escape(f.label)}*\n{escape(f.value)}", MAX_FIELD_TEXT),
-                    }
-                    for f in chunk
-                ],
-            }
-        )
-    return sections
+def _field_blocks(fields: Sequence[Field]) -> list[Block]:
+    """Short fields as one context line each (two-column fields wrap badly in a thread pane)."""
+    return [_context(f"*{escape(field.label)}:* {escape(field.value)}") for field in fields]
 
 
 def _table_section(table: Table) -> Block:
-    widths = [len(column) for column in table.columns]
-    for row in table.rows:
-        widths = [max(width, len(cell)) for width, cell in zip(widths, row, strict=False)]
-    lines = [
-        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False)).rstrip()
-        for row in (table.columns, *table.rows)
-    ]
     title = f"*{escape(table.title)}*\n" if table.title else ""
     fence = "```"
     budget = MAX_SECTION_TEXT - len(title) - 2 * len(fence) - 2
-    body = escape("\n".join(lines))
+    body = escape("\n".join(table_lines(table)))
     return _section(f"{title}{fence}\n{clip(body, budget)}\n{fence}")
 
 
 def _actions(choices: Sequence[Choice]) -> list[Block]:
-    buttons = [_button(index, choice) for index, choice in enumerate(choices)]
+    buttons = [_button(index, choice) for index, choice in enumerate(choices) if choice.enabled]
     return [
         {"type": "actions", "elements": buttons[start : start + MAX_ACTIONS]}
         for start in range(0, len(buttons), MAX_ACTIONS)
@@ -171,4 +190,27 @@ def _button(index: int, choice: Choice) -> Block:
     }
     if choice.style is not ChoiceStyle.DEFAULT:
         button["style"] = choice.style.value
+    if choice.confirm is not None:
+        button["confirm"] = confirm_object(
+            choice.confirm, danger=choice.style is ChoiceStyle.DANGER
+        )
     return button
+
+
+def confirm_object(confirm: Confirm, *, danger: bool) -> Block:
+    """A Slack confirmation dialog object.
+
+    Args:
+        confirm: The dialog's words.
+        danger: Style the confirm button red (for destructive actions).
+
+    Returns:
+        The ``confirm`` object of a button.
+    """
+    return {
+        "title": {"type": "plain_text", "text": clip(confirm.title, 100)},
+        "text": {"type": "plain_text", "text": clip(confirm.text, 300)},
+        "confirm": {"type": "plain_text", "text": clip(confirm.confirm, 30)},
+        "deny": {"type": "plain_text", "text": clip(confirm.deny, 30)},
+        "style": "danger" if danger else "primary",
+    }

@@ -1,10 +1,16 @@
-"""Replies drawn as Adaptive Cards (schema 1.4, which every Teams client renders).
+"""Replies drawn as Adaptive Cards (schema 1.5, which Teams renders for bot messages).
 
-A :class:`~bot.conversation.replies.Reply` becomes one card: a text block coloured by the reply's
-kind, a fact set for its fields, a grid of column sets per table, and ``Action.Submit`` buttons
-whose ``data`` is ``{"preflight_choice": <value>}``; Teams posts that data back as the ``value`` of
-a message activity, which the channel turns into the clicker's next message. Images become inline
-PNG attachments (data URIs) beside the card, up to the 1 MB Teams shows.
+A :class:`~bot.conversation.replies.Reply` becomes one card, top to bottom: the headline in a
+container whose style shows the reply's tone (text stays in the default colour, which keeps its
+contrast), reasons as a bullet list, short fields, one ``Table`` per table (numbers aligned
+right), folded details in a hidden container that "Details" toggles, and at most three visible
+actions. Answers to a question are an ``Input.ChoiceSet`` with one Send button; what-ifs and
+any further choices sit behind a "More…" ``Action.ShowCard``; a choice that needs confirming
+opens a ShowCard that says what will happen and holds the real button. Every submit's ``data``
+is ``{"preflight_choice": <value>}`` (a ChoiceSet posts the same key), which Teams posts back as
+the ``value`` of a message activity and the channel turns into the clicker's next message.
+Images travel as inline PNG attachments beside the card (up to the 1 MB Teams shows); the card
+carries their alt text, which an attachment cannot.
 
 This module builds data only: it must not import botbuilder or call the network.
 """
@@ -12,29 +18,40 @@ This module builds data only: it must not import botbuilder or call the network.
 from __future__ import annotations
 
 import base64
+from collections.abc import Sequence
 from typing import Any
 
-from bot.conversation.replies import Image, Reply, ReplyKind, Table
+from bot.conversation.replies import (
+    Align,
+    Choice,
+    ChoiceRole,
+    ChoiceStyle,
+    Image,
+    Reply,
+    Table,
+    Tone,
+)
 
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
+CARD_VERSION = "1.5"
+SCHEMA_URL = "http://adaptivecards.io/schemas/adaptive-card.json"
 CHOICE_KEY = "preflight_choice"
-"""Key of an ``Action.Submit``'s data that carries the choice's value."""
+"""Key of an ``Action.Submit``'s data (and the id of a ChoiceSet) that carries the choice."""
+MAX_VISIBLE_ACTIONS = 3
+DETAILS_ID = "details"
 MAX_INLINE_IMAGE_BYTES = 1_000_000
 """Teams shows pictures up to 1 MB (base64 images do not count towards its 100 KB message limit);
 larger images are described in the card instead."""
 
 Card = dict[str, Any]
 
-_COLOUR = {
-    ReplyKind.QUESTION: "accent",
-    ReplyKind.RECOMMENDATION: "good",
-    ReplyKind.COMPARISON: "accent",
-    ReplyKind.CONFIRMATION: "warning",
-    ReplyKind.STATUS: "default",
-    ReplyKind.NOTICE: "default",
-    ReplyKind.ERROR: "attention",
+_CONTAINER = {
+    Tone.NEUTRAL: "emphasis",
+    Tone.GOOD: "good",
+    Tone.WARNING: "warning",
+    Tone.ATTENTION: "attention",
 }
-_STYLE = {"primary": "positive", "danger": "destructive"}
+_STYLE = {ChoiceStyle.PRIMARY: "positive", ChoiceStyle.DANGER: "destructive"}
 
 
 def card_for(reply: Reply) -> Card:
@@ -46,33 +63,32 @@ def card_for(reply: Reply) -> Card:
     Returns:
         The card's JSON content.
     """
-    body: list[Card] = [
-        {"type": "TextBlock", "text": reply.text, "wrap": True, "color": _COLOUR[reply.kind]}
-    ]
-    if reply.fields:
-        facts = [{"title": field.label, "value": field.value} for field in reply.fields]
-        body.append({"type": "FactSet", "facts": facts})
-    body += [block for table in reply.tables for block in _table(table)]
+    body: list[Card] = [_headline(reply)]
+    if reply.reasons:
+        reasons = "\n".join(f"- {reason}" for reason in reply.reasons)
+        body.append({"type": "TextBlock", "text": reasons, "wrap": True})
     body += [
-        {"type": "TextBlock", "text": _image_note(image), "wrap": True, "isSubtle": True}
-        for image in reply.images
+        {
+            "type": "TextBlock",
+            "text": f"**{field.label}:** {field.value}",
+            "wrap": True,
+            "spacing": "small",
+        }
+        for field in reply.fields
     ]
+    body += [block for table in reply.tables for block in _table(table)]
+    body += [_image_note(image) for image in reply.images]
+    if _has_details(reply):
+        body.append(_details(reply))
+    actions = _actions(reply, body)
     card: Card = {
         "type": "AdaptiveCard",
-        "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
-        "version": "1.4",
+        "$schema": SCHEMA_URL,
+        "version": CARD_VERSION,
         "body": body,
     }
-    if reply.choices:
-        card["actions"] = [
-            {
-                "type": "Action.Submit",
-                "title": choice.label,
-                "data": {CHOICE_KEY: choice.value},
-                **({"style": _STYLE[choice.style.value]} if choice.style.value in _STYLE else {}),
-            }
-            for choice in reply.choices
-        ]
+    if actions:
+        card["actions"] = actions
     return card
 
 
@@ -103,39 +119,171 @@ def choice_of(value: object) -> str | None:
         value: The activity's ``value``.
 
     Returns:
-        The choice's value, or None for anything else.
+        The choice's value, or None for anything else (including an empty ChoiceSet).
     """
-    if isinstance(value, dict) and isinstance(value.get(CHOICE_KEY), str):
+    if isinstance(value, dict) and isinstance(value.get(CHOICE_KEY), str) and value[CHOICE_KEY]:
         return str(value[CHOICE_KEY])
     return None
+
+
+def _headline(reply: Reply) -> Card:
+    text = {"type": "TextBlock", "text": reply.text, "wrap": True, "weight": "bolder"}
+    return {"type": "Container", "style": _CONTAINER[reply.tone], "bleed": True, "items": [text]}
+
+
+def _details(reply: Reply) -> Card:
+    items: list[Card] = [
+        {"type": "TextBlock", "text": reply.details_title, "weight": "bolder", "wrap": True}
+    ]
+    items += [
+        {
+            "type": "TextBlock",
+            "text": f"**{field.label}:** {field.value}",
+            "wrap": True,
+            "size": "small",
+            "spacing": "small",
+        }
+        for field in reply.details
+    ]
+    return {"type": "Container", "id": DETAILS_ID, "isVisible": False, "items": items}
+
+
+def _actions(reply: Reply, body: list[Card]) -> list[Card]:
+    """At most three visible actions; answers become a ChoiceSet, the rest goes behind More…."""
+    enabled = [choice for choice in reply.choices if choice.enabled]
+    answers = [choice for choice in enabled if choice.role is ChoiceRole.ANSWER]
+    what_ifs = [choice for choice in enabled if choice.role is ChoiceRole.WHAT_IF]
+    acts = [choice for choice in enabled if choice.role is ChoiceRole.ACTION]
+    acts.sort(key=lambda choice: choice.style is ChoiceStyle.DEFAULT)
+    visible: list[Card] = []
+    if answers or (what_ifs and not acts):
+        body.append(_choice_set(answers or what_ifs, label="" if answers else "Would fit if you"))
+        visible.append(_submit("Send" if answers else "Try it", None))
+        what_ifs = what_ifs if answers else []
+    visible += [_action(choice) for choice in acts[:1]]
+    if _has_details(reply):
+        toggle = {"type": "Action.ToggleVisibility", "title": "Details"}
+        visible.append({**toggle, "targetElements": [DETAILS_ID]})
+    rest = acts[1:]
+    room = MAX_VISIBLE_ACTIONS - len(visible)
+    if len(rest) + (1 if what_ifs else 0) <= room:
+        visible += [_action(choice) for choice in rest]
+        more = what_ifs
+    else:
+        visible += [_action(choice) for choice in rest if choice.confirm is not None]
+        more = [choice for choice in rest if choice.confirm is None] + what_ifs
+    if more:
+        title = "What if…" if all(choice.role is ChoiceRole.WHAT_IF for choice in more) else "More…"
+        visible.append(_show_card(title, [_choice_set(more, label="")], [_submit("Go", None)]))
+    disabled = [choice for choice in reply.choices if not choice.enabled]
+    return visible + [{**_action(choice), "isEnabled": False} for choice in disabled]
+
+
+def _has_details(reply: Reply) -> bool:
+    """Details are folded into the card when the reply offers them."""
+    return bool(reply.details) and any(c.role is ChoiceRole.DETAILS for c in reply.choices)
+
+
+def _action(choice: Choice) -> Card:
+    """A button; one that needs confirming opens a ShowCard holding the real button."""
+    if choice.confirm is None:
+        return _submit(choice.label, choice)
+    confirm = choice.confirm
+    inner = _submit(confirm.confirm, choice)
+    text = {"type": "TextBlock", "text": f"**{confirm.title}** {confirm.text}", "wrap": True}
+    shown = _show_card(choice.label, [text], [inner])
+    if choice.style in _STYLE:
+        shown["style"] = _STYLE[choice.style]
+    return shown
+
+
+def _submit(title: str, choice: Choice | None) -> Card:
+    action: Card = {"type": "Action.Submit", "title": title}
+    if choice is not None:
+        action["data"] = {CHOICE_KEY: choice.value}
+        if choice.style in _STYLE:
+            action["style"] = _STYLE[choice.style]
+    return action
+
+
+def _show_card(title: str, body: list[Card], actions: list[Card]) -> Card:
+    return {
+        "type": "Action.ShowCard",
+        "title": title,
+        "card": {"type": "AdaptiveCard", "version": CARD_VERSION, "body": body, "actions": actions},
+    }
+
+
+def _choice_set(choices: Sequence[Choice], *, label: str) -> Card:
+    element: Card = {
+        "type": "Input.ChoiceSet",
+        "id": CHOICE_KEY,
+        "style": "expanded",
+        "isRequired": True,
+        "errorMessage": "Pick one first.",
+        "choices": [{"title": choice.label, "value": choice.value} for choice in choices],
+    }
+    if label:
+        element["label"] = label
+    return element
 
 
 def _table(table: Table) -> list[Card]:
     blocks: list[Card] = []
     if table.title:
         blocks.append({"type": "TextBlock", "text": table.title, "weight": "bolder", "wrap": True})
-    for number, row in enumerate((table.columns, *table.rows)):
-        columns = [
-            {
-                "type": "Column",
-                "width": "stretch",
-                "items": [
-                    {
-                        "type": "TextBlock",
-                        "text": cell,
-                        "wrap": True,
-                        "size": "small",
-                        **({"weight": "bolder"} if number == 0 else {}),
-                    }
-                ],
-            }
-            for cell in row
-        ]
-        blocks.append({"type": "ColumnSet", "columns": columns, "separator": number == 1})
+    widths = [len(column) for column in table.columns]
+    for row in table.rows:
+        widths = [max(width, len(cell)) for width, cell in zip(widths, row, strict=False)]
+    columns = [
+        {
+            "width": max(width, 2),
+            "horizontalCellContentAlignment": table.alignment(index).value,
+        }
+        for index, width in enumerate(widths)
+    ]
+    rows = [
+        {
+            "type": "TableRow",
+            "cells": [
+                {
+                    "type": "TableCell",
+                    "items": [
+                        {
+                            "type": "TextBlock",
+                            "text": cell,
+                            "wrap": True,
+                            "size": "small",
+                            **({"weight": "bolder"} if number == 0 else {}),
+                            **(
+                                {"horizontalAlignment": "right"}
+                                if table.alignment(index) is Align.RIGHT
+                                else {}
+                            ),
+                        }
+                    ],
+                }
+                for index, cell in enumerate(row)
+            ],
+        }
+        for number, row in enumerate((table.columns, *table.rows))
+    ]
+    blocks.append(
+        {
+            "type": "Table",
+            "columns": columns,
+            "rows": rows,
+            "firstRowAsHeader": True,
+            "showGridLines": False,
+            "spacing": "small",
+        }
+    )
     return blocks
 
 
-def _image_note(image: Image) -> str:
+def _image_note(image: Image) -> Card:
     if len(image.png) <= MAX_INLINE_IMAGE_BYTES:
-        return f"{image.title} (attached)."
-    return f"{image.title}: {image.alt_text}"
+        text = f"{image.title} (attached). {image.alt_text}"
+    else:
+        text = f"{image.title}: {image.alt_text}"
+    return {"type": "TextBlock", "text": text, "wrap": True, "isSubtle": True, "size": "small"}

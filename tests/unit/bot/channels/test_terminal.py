@@ -8,9 +8,12 @@ from pathlib import Path
 from rich.console import Console
 
 from bot.channels.terminal import TerminalChannel
+from bot.conversation.cards import recommendation_card
 from bot.conversation.flow import ConversationFlow
 from bot.conversation.replies import Choice, Field, Image, Reply, ReplyKind, Table
+from domain.requirements import Requirements, Task
 from tests.unit.bot.conversation.test_flow import LoadPricedRecommender, flow, recommender  # noqa: F401
+from tests.unit.bot.factories import make_option, make_recommendation
 
 __all__ = ["flow", "recommender"]
 
@@ -58,7 +61,37 @@ def test_piped_lines_run_the_conversation_and_numbers_pick_buttons(
     assert sent == 3
     assert "> 1" in text
     assert flow.state(thread="term").requirements.concurrent_users == 300
-    assert "Here is what I would run" in text
+    assert "Run Llama-3.1-8B on" in text
+
+
+def test_a_recommendation_reads_in_80_columns_without_cut_names(tmp_path: Path) -> None:
+    models = ["openai/gpt-oss-20b", "nvidia/Llama-4-Scout-17B-16E-Instruct-FP8"]
+    gpus = ["A100-PCIe-40GB", "A100-PCIe-80GB", "H100-SXM-80GB"]
+    options = [
+        make_option(model=model, gpu=gpu, total_gpus=8, monthly_cost_usd=123_456.0)
+        for model in models
+        for gpu in gpus
+    ]
+    assumptions = [f"Assumption {n}: something long, with its source. " * 3 for n in range(9)]
+    recommendation = make_recommendation(*options, assumptions=assumptions)
+    reply = recommendation_card(recommendation, Requirements(task=Task.CHATBOT))
+    out = io.StringIO()
+    console = Console(file=out, width=80, color_system=None)
+    channel = TerminalChannel(
+        flow=None,  # type: ignore[arg-type]
+        console=console,
+        thread="t",
+        user="u",
+        image_dir=tmp_path,
+    )
+    console.print(channel.render(reply))
+    lines = out.getvalue().splitlines()
+    assert max(len(line) for line in lines) <= 80
+    table = "\n".join(lines)
+    for name in ("Llama-4-Scout-17B-16E", "8×A100-PCIe-40G", "8×H100-SXM-80G", "$123,456"):
+        assert name in table
+    assert "…" not in "".join(line for line in lines if "│  " in line and "$" in line)
+    assert len(lines) <= 30
 
 
 def test_a_number_without_matching_button_is_sent_as_text(

@@ -1,10 +1,11 @@
-"""Cards the flow sends: one question with buttons, recommendation and before/after layouts."""
+"""Cards the flow sends: questions, a recommendation read at a glance, nothing fits, what-ifs."""
 
 from __future__ import annotations
 
 import pytest
 
 from bot.conversation.cards import (
+    DETAILS_VALUE,
     comparison_card,
     format_ms,
     format_usd,
@@ -12,8 +13,9 @@ from bot.conversation.cards import (
     recommendation_card,
     summarise,
 )
-from bot.conversation.replies import ReplyKind
+from bot.conversation.replies import Align, ChoiceRole, ChoiceStyle, ReplyKind, Tone
 from bot.conversation.thread_state import Essential
+from bot.conversation.wording import short_gpu, short_model
 from domain.recommendation import NearMiss, Recommendation
 from domain.requirements import GpuFamily, Requirements, SloMetric, SloTarget, Task, TaskDefaults
 from tests.unit.bot.factories import make_option, make_recommendation
@@ -40,26 +42,70 @@ def test_question_is_one_question_with_suggested_answers(
     assert button in [choice.value for choice in reply.choices]
 
 
-def test_recommendation_card_shows_assumptions_options_and_deploy_buttons() -> None:
-    requirements = Requirements(task=Task.CHATBOT, concurrent_users=500)
+def test_recommendation_card_leads_with_what_to_run_and_the_target_it_meets() -> None:
+    requirements = Requirements(
+        task=Task.CHATBOT, concurrent_users=500, slo=[SloTarget(metric=SloMetric.TTFT, ms=1000)]
+    )
     reply = recommendation_card(make_recommendation(), requirements)
-    text = reply.plain_text()
-    assert reply.kind is ReplyKind.RECOMMENDATION
-    assert "Assumed: 500 prompt tokens" in text
-    assert [len(row) for row in reply.tables[0].rows] == [8, 8]
-    assert reply.choices[0].value == "deploy option 1"
-    assert "$1,168/month" in reply.text
+    assert reply.kind is ReplyKind.RECOMMENDATION and reply.tone is Tone.GOOD
+    assert reply.text == (
+        "Run Llama-3.1-8B on 2×L4 (fp8): $1,168/month · TTFT p95 310 ms, target ≤ 1 s ✅"
+    )
+    assert reply.summary_text() == reply.text
+    assert reply.reasons == ("cheapest option that meets TTFT p95 ≤ 500 ms",)
+    table = reply.tables[0]
+    assert table.columns == ("#", "Model", "GPUs", "Prec", "TTFT p95", "$/month", "SLO")
+    assert table.rows[0] == ("1", "Llama-3.1-8B", "2×L4", "fp8", "310 ms", "$1,168", "✓")
+    assert table.alignment(4) is Align.RIGHT and table.alignment(1) is Align.LEFT
+    deploys = [c for c in reply.choices if c.value.startswith("deploy")]
+    assert [c.style for c in deploys] == [ChoiceStyle.PRIMARY, ChoiceStyle.DEFAULT]
 
 
-def test_nothing_fits_card_says_why_and_lists_closest() -> None:
+def test_assumptions_fold_into_one_line_and_the_details() -> None:
+    assumptions = [
+        "Prompts of ~512 tokens assumed (chatbot default); state input_tokens to change it.",
+        "Peak load: 2,000 people × 10% active at the peak = 200 at once × 1 requests per minute "
+        "each (chatbot defaults) = 3.33 requests/s; state concurrent_users to change it.",
+        "Where the chatbot defaults come from: Token shape: GuideLLM 'chat' scenario (" + "x" * 400,
+        "Priority not stated: balanced between cost, latency and quality.",
+        "Monthly cost = on-demand price per GPU-hour × GPUs × 730 h.",
+    ]
+    recommendation = make_recommendation(assumptions=assumptions)
+    reply = recommendation_card(recommendation, Requirements(task=Task.CHATBOT))
+    (assumed,) = [field.value for field in reply.fields if field.label == "Assumed"]
+    assert assumed.startswith(
+        "prompts of ~512 tokens; peak load 3.33 requests/s; priority not stated"
+    )
+    assert "(+2 more under “How was this computed?”)" in assumed
+    assert [field.value for field in reply.details][: len(assumptions)] == assumptions
+    assert DETAILS_VALUE in [choice.value for choice in reply.choices]
+
+
+def test_nothing_fits_card_says_why_in_plain_words_with_fixes_as_buttons() -> None:
     nothing = Recommendation(
         feasible=False,
-        why_nothing_fits="70B at FP8 needs 71 GB but one L4 has 24 GB",
-        closest=[NearMiss(what="Llama 70B on 4 × L4", change="allow 4 GPUs")],
+        why_nothing_fits="70B at FP8 needs 71 GB but one L4 has 24 GB. Budget: all too dear.",
+        closest=[
+            NearMiss(what="Llama 70B on 4 × L4", change="allow 4 GPUs"),
+            NearMiss(what="Llama 8B on 1 × L4", change="another model: Llama-3.1-8B"),
+        ],
     )
     reply = recommendation_card(nothing, Requirements(task=Task.CHATBOT))
-    assert reply.text.startswith("Nothing fits, because 70B at FP8 needs 71 GB")
-    assert reply.tables[0].rows == (("Llama 70B on 4 × L4", "allow 4 GPUs"),)
+    assert reply.tone is Tone.WARNING
+    assert reply.text.startswith("Nothing fits these requirements yet.")
+    assert reply.reasons == (
+        "70B at FP8 needs 71 GB but one L4 has 24 GB.",
+        "Budget: all too dear.",
+    )
+    assert reply.tables[0].rows == (
+        ("Llama 70B on 4 × L4", "allow 4 GPUs"),
+        ("Llama 8B on 1 × L4", "another model: Llama-3.1-8B"),
+    )
+    fixes = [c for c in reply.choices if c.role is ChoiceRole.WHAT_IF]
+    assert [(c.label, c.value) for c in fixes] == [
+        ("Allow 4 GPUs", "allow 4 GPUs"),
+        ("Another model: Llama-3.1-8B", "another model: Llama-3.1-8B"),
+    ]
     assert not any(choice.value.startswith("deploy") for choice in reply.choices)
 
 
@@ -72,16 +118,18 @@ def test_comparison_card_puts_before_and_after_side_by_side() -> None:
     rows = {row[0]: row[1:] for row in reply.tables[0].rows}
     assert reply.kind is ReplyKind.COMPARISON
     assert rows["Per month"] == ("$1,000", "$2,000")
-    assert rows["GPUs"] == ("2 × L4", "4 × L4")
+    assert rows["GPUs"] == ("2×L4", "4×L4")
     assert "traffic × 2" in reply.tables[0].title
+    assert reply.text.startswith("With traffic × 2: run Llama-3.1-8B on 4×L4")
 
 
 def test_comparison_to_nothing_fits_says_so() -> None:
-    after = Recommendation(feasible=False, why_nothing_fits="the budget is too small")
+    after = Recommendation(feasible=False, why_nothing_fits="The budget is too small.")
     reply = comparison_card(
         make_recommendation(), after, changes=["budget → 100"], requirements=Requirements()
     )
-    assert "nothing fits, because the budget is too small" in reply.text
+    assert reply.text == "With budget → 100, nothing fits: the budget is too small."
+    assert reply.tone is Tone.WARNING
     assert {row[2] for row in reply.tables[0].rows} == {"nothing fits"}
 
 
@@ -90,6 +138,8 @@ def test_comparison_to_nothing_fits_says_so() -> None:
     [
         pytest.param(320.4, "320 ms", id="ms"),
         pytest.param(1840.0, "1.8 s", id="seconds"),
+        pytest.param(1000.0, "1 s", id="whole-seconds"),
+        pytest.param(999.7, "1 s", id="rounds-up-to-a-second"),
         pytest.param(None, "–", id="unknown"),
     ],
 )
@@ -99,6 +149,40 @@ def test_format_ms(value: float | None, expected: str) -> None:
 
 def test_format_usd() -> None:
     assert format_usd(12345.6) == "$12,346"
+    assert format_usd(None) == "no price"
+
+
+@pytest.mark.parametrize(
+    ("requirements", "expected"),
+    [
+        pytest.param(Requirements(max_gpus=1), "≤ 1 GPU", id="one-gpu"),
+        pytest.param(Requirements(max_gpus=4), "≤ 4 GPUs", id="gpus"),
+        pytest.param(Requirements(concurrent_users=1), "1 user at once", id="one-user"),
+        pytest.param(Requirements(user_population=1), "1 person", id="one-person"),
+    ],
+)
+def test_summary_counts_in_the_right_number(requirements: Requirements, expected: str) -> None:
+    assert summarise(requirements) == expected
+
+
+@pytest.mark.parametrize(
+    ("model", "short"),
+    [
+        pytest.param("openai/gpt-oss-20b", "gpt-oss-20b", id="org"),
+        pytest.param(
+            "nvidia/Llama-4-Scout-17B-16E-Instruct-FP8", "Llama-4-Scout-17B-16E", id="suffixes"
+        ),
+        pytest.param("Qwen/Qwen2.5-Coder-32B-Instruct-AWQ", "Qwen2.5-Coder-32B", id="awq"),
+    ],
+)
+def test_short_model_names(model: str, short: str) -> None:
+    assert short_model(model) == short
+
+
+def test_short_gpu_names_keep_form_factor_and_memory() -> None:
+    assert short_gpu("A100-PCIe-40GB") == "A100-PCIe-40G"
+    assert short_gpu("RTX-PRO-6000-Blackwell") == "RTX-PRO-6000"
+    assert short_gpu("L40S") == "L40S"
 
 
 def test_summary_names_what_was_stated() -> None:
@@ -125,10 +209,26 @@ def test_load_question_shows_the_task_defaults_as_assumptions() -> None:
     )
     reply = question(Essential.LOAD, Requirements(task=Task.CHATBOT), defaults=defaults)
     assumed = [field.value for field in reply.fields if field.label == "Assumed for a chatbot"]
-    assert assumed == ["512 prompt and 256 output tokens a request", "TTFT p95 ≤ 1.0 s"]
+    assert assumed == ["512 prompt and 256 output tokens a request", "TTFT p95 ≤ 1 s"]
 
 
-def test_what_if_buttons_skip_the_gpu_already_chosen() -> None:
-    requirements = Requirements(task=Task.CHATBOT, gpu_families=[GpuFamily.L40S])
+@pytest.mark.parametrize(
+    "families",
+    [
+        pytest.param([GpuFamily.L40S], id="only-l40s"),
+        pytest.param([GpuFamily.L40S, GpuFamily.A100], id="l40s-among-two"),
+    ],
+)
+def test_what_if_buttons_skip_a_gpu_already_allowed(families: list[GpuFamily]) -> None:
+    requirements = Requirements(task=Task.CHATBOT, gpu_families=families)
     reply = recommendation_card(make_recommendation(), requirements)
     assert "what about L40S" not in [choice.value for choice in reply.choices]
+
+
+def test_no_fp8_what_if_when_option_1_is_fp8_already() -> None:
+    fp8 = recommendation_card(make_recommendation(), Requirements(task=Task.CHATBOT))
+    bf16 = recommendation_card(
+        make_recommendation(make_option(precision="bf16")), Requirements(task=Task.CHATBOT)
+    )
+    assert "fp8?" not in [choice.value for choice in fp8.choices]
+    assert "fp8?" in [choice.value for choice in bf16.choices]

@@ -67,7 +67,7 @@ def flow(tmp_path: Path, recommender: LoadPricedRecommender) -> ConversationFlow
         understander=TextUnderstander(),
         recommender=recommender,
         deployer=ServiceDeployer(deployment_service(config), settings=config),
-        chart=lambda recommendation: b"\x89PNG fake",
+        chart=lambda recommendation, **_: b"\x89PNG fake",
     )
     return ConversationFlow(store=InMemoryStateStore(), deps=deps)
 
@@ -125,7 +125,7 @@ def test_what_if_re_runs_and_compares(
 def test_what_if_into_nothing_fits_and_back(flow: ConversationFlow) -> None:
     say(flow, "a chatbot for 300 users at once")
     (tight,) = say(flow, "budget 100")
-    assert "nothing fits, because the budget is too small" in tight.text
+    assert "nothing fits: the budget is too small" in tight.text
     (again,) = say(flow, "budget 5k")
     assert "$600/month" in again.text
 

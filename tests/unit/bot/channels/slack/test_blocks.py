@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.channels.slack import blocks as slack_blocks
-from bot.conversation.replies import Choice, ChoiceStyle, Field, Reply, ReplyKind, Table
-from tests.scenario.slack_standin import block_kit_violations
+from bot.conversation.replies import Choice, ChoiceStyle, Confirm, Field, Reply, ReplyKind, Table
+from tests.scenario.slack_standin import block_kit_violations, summary_problems
 
-_text = st.text(min_size=1, max_size=4000)
+_text = st.text(min_size=1, max_size=4000).filter(lambda text: text.strip() != "")
 _replies = st.builds(
     Reply,
     kind=st.sampled_from(ReplyKind),
@@ -39,7 +40,7 @@ _replies = st.builds(
 @given(reply=_replies)
 def test_any_reply_is_drawn_within_block_kit_limits(reply: Reply) -> None:
     assert block_kit_violations(slack_blocks.blocks_for(reply)) == []
-    assert len(slack_blocks.fallback_text(reply)) <= slack_blocks.MAX_FALLBACK_TEXT
+    assert summary_problems(slack_blocks.fallback_text(reply)) == []
 
 
 def test_every_choice_becomes_a_button_with_its_value_even_when_blocks_are_cut() -> None:
@@ -51,7 +52,6 @@ def test_every_choice_becomes_a_button_with_its_value_even_when_blocks_are_cut()
     buttons = [e for b in blocks if b["type"] == "actions" for e in b["elements"]]
     assert [b["value"] for b in buttons] == [c.value for c in choices]
     assert len(blocks) == slack_blocks.MAX_BLOCKS
-    assert blocks[-3]["type"] == "context"
 
 
 def test_user_text_cannot_form_a_mention_or_link() -> None:
@@ -73,3 +73,80 @@ def test_styles_and_action_ids() -> None:
     first, second = actions["elements"]
     assert (first["style"], first["action_id"]) == ("primary", "preflight_choice:0")
     assert "style" not in second and second["action_id"] == "preflight_choice:1"
+
+
+def test_acting_buttons_carry_a_confirm_dialog_and_danger_stays_red() -> None:
+    dialog = Confirm(title="Roll back?", text="Undo the deployment of x.", confirm="Roll back")
+    reply = Reply(
+        text="Deployed",
+        choices=(
+            Choice(label="Status", value="status"),
+            Choice(label="Roll back", value="rollback", style=ChoiceStyle.DANGER, confirm=dialog),
+        ),
+    )
+    blocks = slack_blocks.blocks_for(reply)
+    assert block_kit_violations(blocks) == []
+    button = blocks[-1]["elements"][1]
+    assert button["confirm"]["style"] == "danger"
+    assert button["confirm"]["confirm"]["text"] == "Roll back"
+
+
+@pytest.mark.parametrize(
+    ("button", "problem"),
+    [
+        pytest.param(
+            {"value": "approve req-1 abc", "style": "primary"},
+            "acts without a confirm",
+            id="approve",
+        ),
+        pytest.param({"value": "status", "style": "danger"}, "acts without a confirm", id="danger"),
+        pytest.param({"value": "confirm"}, "acts without a confirm", id="confirm"),
+    ],
+)
+def test_the_checker_refuses_acting_buttons_without_a_dialog(
+    button: dict[str, str], problem: str
+) -> None:
+    element = {
+        "type": "button",
+        "text": {"type": "plain_text", "text": "Go"},
+        "action_id": "a",
+        **button,
+    }
+    (found,) = block_kit_violations([{"type": "actions", "elements": [element]}])
+    assert problem in found
+
+
+def test_the_checker_refuses_two_primary_buttons_in_one_set() -> None:
+    buttons = [
+        {
+            "type": "button",
+            "text": {"type": "plain_text", "text": f"Deploy {n}"},
+            "action_id": f"a{n}",
+            "value": f"deploy option {n}",
+            "style": "primary",
+        }
+        for n in (1, 2)
+    ]
+    assert block_kit_violations([{"type": "actions", "elements": buttons}]) == [
+        "block 0 (actions): 2 primary buttons in one set (one allowed)"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        pytest.param("a < b", "unescaped", id="raw-angle"),
+        pytest.param("R&D", "unescaped", id="raw-ampersand"),
+        pytest.param("x" * 201, "characters", id="too-long"),
+        pytest.param("one\ntwo\nthree", "lines", id="three-lines"),
+        pytest.param("", "without a summary", id="empty"),
+    ],
+)
+def test_the_checker_wants_a_short_escaped_summary(text: str, problem: str) -> None:
+    (found,) = summary_problems(text)
+    assert problem in found
+
+
+def test_the_summary_is_the_headline_escaped_and_short() -> None:
+    reply = Reply(text="Run <b> & co on 2×L4\n" + "details " * 200)
+    assert slack_blocks.fallback_text(reply) == "Run &lt;b&gt; &amp; co on 2×L4"

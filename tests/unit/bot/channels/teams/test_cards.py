@@ -1,28 +1,123 @@
-"""Adaptive Card drawing: text, facts, tables, buttons whose data comes back as the choice."""
+"""Adaptive Card drawing: headline, table, folded details, three actions, schema-valid cards."""
 
 from __future__ import annotations
 
 import pytest
 
 from bot.channels.teams import cards
-from bot.conversation.replies import Choice, ChoiceStyle, Field, Image, Reply, ReplyKind, Table
+from bot.conversation.replies import (
+    Align,
+    Choice,
+    ChoiceRole,
+    ChoiceStyle,
+    Confirm,
+    Field,
+    Image,
+    Reply,
+    ReplyKind,
+    Table,
+    Tone,
+)
+from tests.scenario.teams_standin import card_violations
 
 
-def test_a_reply_becomes_one_card_with_facts_table_and_submit_buttons() -> None:
+def test_a_reply_becomes_one_card_with_headline_table_and_at_most_three_actions() -> None:
     reply = Reply(
         kind=ReplyKind.RECOMMENDATION,
-        text="Option 1: Llama 3.1 8B on 2× L4",
+        tone=Tone.GOOD,
+        text="Run Llama-3.1-8B on 2×L4",
+        reasons=("cheapest", "fast"),
         fields=(Field(label="Assumed", value="500 prompt tokens"),),
-        tables=(Table(title="Options", columns=("#", "GPU"), rows=(("1", "L4"), ("2", "A100"))),),
-        choices=(Choice(label="Deploy 1", value="deploy option 1", style=ChoiceStyle.PRIMARY),),
+        tables=(
+            Table(
+                title="Options",
+                columns=("#", "GPU", "$/month"),
+                rows=(("1", "L4", "$1,168"), ("2", "A100", "$2,400")),
+                align=(Align.RIGHT, Align.LEFT, Align.RIGHT),
+            ),
+        ),
+        details=(Field(label="Assumed", value="a long source paragraph"),),
+        choices=(
+            Choice(label="Deploy option 1", value="deploy option 1", style=ChoiceStyle.PRIMARY),
+            Choice(label="Deploy option 2", value="deploy option 2"),
+            Choice(label="Show chart", value="chart"),
+            Choice(label="How was this computed?", value="details", role=ChoiceRole.DETAILS),
+            Choice(label="Traffic × 2?", value="double the traffic", role=ChoiceRole.WHAT_IF),
+        ),
     )
     card = cards.card_for(reply)
+    assert card_violations(card) == []
     kinds = [item["type"] for item in card["body"]]
-    assert kinds == ["TextBlock", "FactSet", "TextBlock", "ColumnSet", "ColumnSet", "ColumnSet"]
-    assert card["body"][0]["color"] == "good"
-    (action,) = card["actions"]
-    assert (action["type"], action["style"]) == ("Action.Submit", "positive")
-    assert cards.choice_of(action["data"]) == "deploy option 1"
+    assert kinds == ["Container", "TextBlock", "TextBlock", "TextBlock", "Table", "Container"]
+    headline = card["body"][0]
+    assert headline["style"] == "good" and "color" not in headline["items"][0]
+    table = card["body"][4]
+    assert [c["horizontalCellContentAlignment"] for c in table["columns"]] == [
+        "right",
+        "left",
+        "right",
+    ]
+    assert card["body"][5]["isVisible"] is False
+    deploy, details, more = card["actions"]
+    assert (deploy["type"], deploy["style"]) == ("Action.Submit", "positive")
+    assert cards.choice_of(deploy["data"]) == "deploy option 1"
+    assert details == {
+        "type": "Action.ToggleVisibility",
+        "title": "Details",
+        "targetElements": [cards.DETAILS_ID],
+    }
+    assert more["type"] == "Action.ShowCard"
+    (choice_set,) = more["card"]["body"]
+    assert [c["value"] for c in choice_set["choices"]] == [
+        "deploy option 2",
+        "chart",
+        "double the traffic",
+    ]
+
+
+def test_answers_are_one_choice_set_with_one_send_button() -> None:
+    reply = Reply(
+        kind=ReplyKind.QUESTION,
+        text="How much traffic?",
+        choices=tuple(
+            Choice(
+                label=f"{n} concurrent users", value=f"{n} concurrent users", role=ChoiceRole.ANSWER
+            )
+            for n in (20, 200, 2000)
+        ),
+    )
+    card = cards.card_for(reply)
+    assert card_violations(card) == []
+    (choice_set,) = [item for item in card["body"] if item["type"] == "Input.ChoiceSet"]
+    assert choice_set["id"] == cards.CHOICE_KEY and len(choice_set["choices"]) == 3
+    (send,) = card["actions"]
+    assert send["title"] == "Send" and "data" not in send
+    assert cards.choice_of({cards.CHOICE_KEY: "200 concurrent users"}) == "200 concurrent users"
+
+
+def test_a_confirmed_choice_opens_a_show_card_and_a_used_one_is_disabled() -> None:
+    dialog = Confirm(title="Roll back?", text="Undo it.", confirm="Roll back now")
+    reply = Reply(
+        kind=ReplyKind.STATUS,
+        text="Deployed",
+        choices=(
+            Choice(label="Roll back", value="rollback", style=ChoiceStyle.DANGER, confirm=dialog),
+            Choice(label="Approve", value="approve req-1 abc", enabled=False),
+        ),
+    )
+    card = cards.card_for(reply)
+    assert card_violations(card) == []
+    rollback, approve = card["actions"]
+    assert (rollback["type"], rollback["style"]) == ("Action.ShowCard", "destructive")
+    (inner,) = rollback["card"]["actions"]
+    assert inner["title"] == "Roll back now" and cards.choice_of(inner["data"]) == "rollback"
+    assert approve["isEnabled"] is False
+
+
+def test_the_schema_check_catches_a_broken_card() -> None:
+    broken = cards.card_for(Reply(text="x"))
+    broken["body"][0]["style"] = "purple"
+    assert card_violations(broken)
 
 
 @pytest.mark.parametrize(
@@ -45,4 +140,4 @@ def test_small_images_are_inlined_and_large_ones_described() -> None:
     (attachment,) = cards.image_attachments(reply)
     assert attachment["contentUrl"].startswith("data:image/png;base64,")
     notes = [item["text"] for item in cards.card_for(reply)["body"][1:]]
-    assert notes == ["Chart (attached).", "Big: too big to inline"]
+    assert notes == ["Chart (attached). cost vs latency", "Big: too big to inline"]

@@ -10,6 +10,7 @@ must not hold deployment logic: that lives in ``deploy``.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from bot.conversation.ports import DeployResult, DeployStatus
@@ -56,10 +57,18 @@ class ServiceDeployer:
             thread=thread,
         )
         request = self._service.request(plan)
+        policy = self._service.policy
         return DeployResult(
             request_id=request.id,
             status=DeployStatus.AWAITING_APPROVAL,
             manifest_hash=request.manifest_hash,
+            target=f"{request.namespace}/{request.name}",
+            requester=request.requester,
+            may_approve=list(
+                policy.approvers.get(request.namespace, policy.approvers.get("*", []))
+            ),
+            expires_at=request.created_at + timedelta(seconds=policy.expiry_s),
+            dry_run=self._dry_run,
             message=(
                 f"Requested {request.namespace}/{request.name}: manifests validated "
                 f"(sha256 {request.manifest_hash[:12]}). Waiting for an approver"
@@ -84,6 +93,10 @@ class ServiceDeployer:
                 status=DeployStatus.AWAITING_APPROVAL,
                 manifest_hash=full,
                 message=f"Approved by {approver}; {got} of {outcome.needed} approvals so far.",
+                target=outcome.target,
+                requester=request.requester,
+                approvers=list(outcome.approvers),
+                dry_run=self._dry_run,
             )
         links = {"Applied to": outcome.location} if outcome.location else {}
         if outcome.dashboard_url:
@@ -95,6 +108,7 @@ class ServiceDeployer:
                 "message": f"{verb} {outcome.target} (revision {outcome.revision}). "
                 + result.message,
                 "links": {**links, **result.links},
+                "approvers": list(outcome.approvers) or [approver],
             }
         )
 
@@ -115,6 +129,9 @@ class ServiceDeployer:
             request_id=request_id,
             status=DeployStatus.ROLLED_BACK,
             message=f"Rolled back {outcome.target}: {done}.",
+            target=outcome.target,
+            requester=request.requester,
+            dry_run=self._dry_run,
         )
 
     def status(self, *, request_id: str) -> DeployResult:
@@ -135,4 +152,12 @@ class ServiceDeployer:
             manifest_hash=request.manifest_hash,
             message=f"{message} {details}".strip(),
             links=links,
+            target=f"{request.namespace}/{request.name}",
+            requester=request.requester,
+            dry_run=self._dry_run,
         )
+
+    @property
+    def _dry_run(self) -> bool:
+        """Whether manifests are only written to a folder (the embedded default)."""
+        return self._settings.cluster.mode != "api"

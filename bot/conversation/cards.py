@@ -1,4 +1,4 @@
-"""Replies the flow sends while exploring: questions, recommendation cards, before/after, details.
+"""The recommendation card, nothing-fits and the folded details: what the flow sends to explore.
 
 A recommendation card is read at a glance: a headline (what to run, what it costs, the target it
 meets), up to three reasons, one compact options table (short names, numbers aligned right), one
@@ -26,7 +26,6 @@ from bot.conversation.replies import (
 from bot.conversation.thread_state import Essential
 from bot.conversation.wording import (
     describe_option,
-    describe_slo,
     format_ms,
     format_usd,
     gpus,
@@ -37,41 +36,21 @@ from bot.conversation.wording import (
     summarise,
 )
 from domain.recommendation import Recommendation, RecommendedOption
-from domain.requirements import Requirements, SloMetric, SloTarget, Task, TaskDefaults
+from domain.requirements import Requirements, SloMetric, SloTarget, TaskDefaults
 
 __all__ = [
-    "BATCH_LOADS",
     "DETAILS_VALUE",
-    "EXAMPLE",
-    "ONLINE_LOADS",
-    "TASK_CHOICES",
     "WHAT_IFS",
-    "comparison_card",
     "describe_option",
     "details_card",
     "format_ms",
     "format_usd",
-    "not_understood",
+    "known_fields",
     "options_table",
-    "question",
     "recommendation_card",
     "summarise",
 ]
 
-TASK_CHOICES: tuple[tuple[str, Task], ...] = (
-    ("Chatbot / assistant", Task.CHATBOT),
-    ("RAG over documents", Task.RAG),
-    ("Code completion", Task.CODE_COMPLETION),
-    ("Summarization", Task.SUMMARIZATION),
-    ("Extraction", Task.EXTRACTION),
-    ("Batch jobs", Task.BATCH),
-)
-ONLINE_LOADS = ("20 concurrent users", "200 concurrent users", "2000 concurrent users", "10 RPS")
-BATCH_LOADS = ("10k requests a day", "100k requests a day", "1M requests a day")
-EXAMPLE = (
-    "e.g. “a support chatbot for 5k employees, first token within 500 ms, A100s or L4s, "
-    "under $12k a month”"
-)
 DETAILS_VALUE = "how was this computed"
 """The message the "How was this computed?" button sends (channels without folding)."""
 _ASK_LATER = {
@@ -84,78 +63,6 @@ WHAT_IFS = (
     ("FP8?", "fp8?"),
 )
 _SHOWN_OPTIONS = 5
-
-
-def question(
-    essential: Essential,
-    requirements: Requirements,
-    *,
-    preface: str = "",
-    defaults: TaskDefaults | None = None,
-) -> Reply:
-    """One question for the next missing essential, with common answers as buttons.
-
-    Args:
-        essential: What is missing.
-        requirements: What is known so far (the task picks the load examples).
-        preface: A sentence before the question (e.g. what was understood).
-        defaults: The task's defaults, shown as what will be assumed unless stated.
-
-    Returns:
-        The question reply.
-    """
-    if essential is Essential.TASK:
-        text = "What will this endpoint be used for? Pick one or say it in your own words."
-        answers = tuple((label, task.value) for label, task in TASK_CHOICES)
-    else:
-        task = requirements.task.value.replace("_", " ") if requirements.task else "endpoint"
-        text = (
-            f"How much traffic should the {task} carry at peak? Concurrent users, requests per "
-            "second or requests per day all work."
-        )
-        loads = BATCH_LOADS if requirements.task is Task.BATCH else ONLINE_LOADS
-        answers = tuple((load, load) for load in loads)
-    return Reply(
-        kind=ReplyKind.QUESTION,
-        text=f"{preface} {text}".strip(),
-        summary=text.split("?")[0] + "?",
-        fields=_known_fields(requirements) + _default_fields(requirements, defaults),
-        choices=tuple(
-            Choice(label=label, value=value, role=ChoiceRole.ANSWER) for label, value in answers
-        ),
-    )
-
-
-def _default_fields(requirements: Requirements, defaults: TaskDefaults | None) -> tuple[Field, ...]:
-    """The task defaults that will be assumed for what the team has not stated."""
-    if defaults is None:
-        return ()
-    lines: list[str] = []
-    if requirements.input_tokens is None or requirements.output_tokens is None:
-        lines.append(
-            f"{defaults.input_tokens} prompt and {defaults.output_tokens} output tokens a request"
-        )
-    if not requirements.slo and defaults.slo:
-        lines.append(" and ".join(describe_slo(slo) for slo in defaults.slo))
-    task = defaults.task.value.replace("_", " ")
-    return tuple(Field(label=f"Assumed for a {task}", value=line) for line in lines)
-
-
-def not_understood(essential: Essential, requirements: Requirements) -> Reply:
-    """The helpful question sent back when a message states nothing usable.
-
-    Args:
-        essential: The essential to ask for next.
-        requirements: What is known so far.
-
-    Returns:
-        A question that says what kind of message works.
-    """
-    return question(
-        essential,
-        requirements,
-        preface=f"I couldn't find a requirement in that. Tell me what you need, {EXAMPLE}.",
-    )
 
 
 def recommendation_card(
@@ -182,7 +89,7 @@ def recommendation_card(
         return _nothing_fits(recommendation, requirements, unknown=unknown)
     targets = slo_targets(requirements, defaults)
     top = recommendation.options[0]
-    fields = _known_fields(requirements) + _assumed_line(recommendation.assumptions)
+    fields = known_fields(requirements) + _assumed_line(recommendation.assumptions)
     if unknown is not None:
         fields += (Field(label="Tell me", value=_ASK_LATER[unknown]),)
     text = headline or headline_of(top, targets)
@@ -199,7 +106,7 @@ def recommendation_card(
             *_deploy_choices(recommendation.options),
             Choice(label="Show chart", value="chart"),
             Choice(label="How was this computed?", value=DETAILS_VALUE, role=ChoiceRole.DETAILS),
-            *_what_if_choices(requirements, top),
+            *what_if_choices(requirements, top),
         ),
     )
 
@@ -346,7 +253,7 @@ def _nothing_fits(
         tables += (
             Table(title="Closest options", columns=("Option", "Would fit if you"), rows=rows),
         )
-    fields = _known_fields(requirements)
+    fields = known_fields(requirements)
     if unknown is not None:
         fields += (Field(label="Tell me", value=_ASK_LATER[unknown]),)
     text = "Nothing fits these requirements yet."
@@ -372,10 +279,18 @@ def _clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
-def _what_if_choices(
+def what_if_choices(
     requirements: Requirements | None = None, top: RecommendedOption | None = None
 ) -> tuple[Choice, ...]:
-    """Example what-ifs, less a GPU already allowed and a precision option 1 already uses."""
+    """Example what-ifs, less a GPU already allowed and a precision option 1 already uses.
+
+    Args:
+        requirements: The requirements (their GPUs are not offered again).
+        top: Option 1 (its precision is not offered again).
+
+    Returns:
+        The what-if choices.
+    """
     allowed = (
         {family.value.lower() for family in requirements.gpu_families} if requirements else set()
     )
@@ -427,100 +342,16 @@ def options_table(
     return Table(title=title, columns=columns, rows=rows, align=align)
 
 
-def _known_fields(requirements: Requirements) -> tuple[Field, ...]:
+def known_fields(requirements: Requirements) -> tuple[Field, ...]:
+    """What the team stated, as one 'You said' line (none when nothing was stated).
+
+    Args:
+        requirements: The requirements.
+
+    Returns:
+        The field, or nothing.
+    """
     stated = requirements.model_dump(mode="json", exclude_defaults=True)
     if not stated:
         return ()
     return (Field(label="You said", value=summarise(requirements)),)
-
-
-def comparison_card(
-    before: Recommendation,
-    after: Recommendation,
-    *,
-    changes: Sequence[str],
-    requirements: Requirements,
-    defaults: TaskDefaults | None = None,
-) -> Reply:
-    """A side-by-side of the top option before and after a what-if, then the new options.
-
-    Args:
-        before: The recommendation before the edit.
-        after: The recommendation after it.
-        changes: What changed, in words (e.g. ``traffic × 2``).
-        requirements: The requirements after the edit.
-        defaults: The task's defaults (latency targets where none was stated).
-
-    Returns:
-        The comparison reply.
-    """
-    change_text = ", ".join(changes)
-    old = before.options[0] if before.feasible and before.options else None
-    new = after.options[0] if after.feasible and after.options else None
-    rows = tuple((label, _cell(old, label), _cell(new, label)) for label in _COMPARED if old or new)
-    table = Table(
-        title=f"Option 1 before → after ({change_text})",
-        columns=("", "Before", "After"),
-        rows=rows,
-    )
-    targets = slo_targets(requirements, defaults)
-    if new is None:
-        why = after.why_nothing_fits or "no configuration meets every requirement"
-        text = f"With {change_text}, nothing fits: {why[:1].lower()}{why[1:]}"
-        tone = Tone.WARNING
-    else:
-        head = headline_of(new, targets)
-        text = f"With {change_text}: {head[:1].lower()}{head[1:]}"
-        tone = Tone.GOOD if new.meets_slo else Tone.WARNING
-    tables = (table, options_table(after.options, title="All options now", targets=targets))
-    deploy = (
-        (Choice(label="Deploy option 1", value="deploy option 1", style=ChoiceStyle.PRIMARY),)
-        if new
-        else ()
-    )
-    return Reply(
-        kind=ReplyKind.COMPARISON,
-        tone=tone,
-        text=text,
-        summary=text,
-        fields=(Field(label="Now", value=summarise(requirements)),),
-        tables=tables if new else (table,),
-        details=details_of(after),
-        choices=(
-            *deploy,
-            Choice(label="Show chart", value="chart"),
-            Choice(label="How was this computed?", value=DETAILS_VALUE, role=ChoiceRole.DETAILS),
-            *_what_if_choices(requirements, new),
-        ),
-    )
-
-
-_COMPARED = (
-    "Model",
-    "GPUs",
-    "Precision",
-    "Replicas",
-    "TTFT p95",
-    "ITL p95",
-    "E2E p95",
-    "Per month",
-    "Meets SLO",
-)
-
-
-def _cell(option: RecommendedOption | None, label: str) -> str:
-    if option is None:
-        return "nothing fits"
-    predicted = option.predicted
-    cells = {
-        "Model": short_model(option.model),
-        "GPUs": gpus(option, short=True),
-        "Precision": option.precision,
-        "Replicas": f"{option.replicas} (TP {option.tensor_parallel})",
-        "TTFT p95": format_ms(predicted.ttft_ms_p95),
-        "ITL p95": format_ms(predicted.itl_ms_p95),
-        "E2E p95": format_ms(predicted.e2e_ms_p95),
-        "Per month": format_usd(option.monthly_cost_usd),
-        "Meets SLO": "yes ✓" if option.meets_slo else "no ✗",
-    }
-    return cells[label]

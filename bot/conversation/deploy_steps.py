@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import re
 
-from bot.conversation import cards
+from bot.conversation import cards, deploy_cards
 from bot.conversation.ports import DeployResult, DeployStatus, FlowDependencies
-from bot.conversation.replies import Choice, ChoiceStyle, Field, Reply, ReplyKind
+from bot.conversation.replies import Choice, Field, Reply, ReplyKind
 from bot.conversation.steps import Incoming, StepResult
 from bot.conversation.thread_state import ConversationState, Deployment, Stage
+from domain.recommendation import RecommendedOption
 
 DEPLOY = re.compile(r"^\s*(?:please\s+)?deploy\b(?:\s+(?:option\s*)?#?(\d+))?", re.IGNORECASE)
 YES = re.compile(r"^\s*(confirm|yes|y|go|ok|okay|do it|ship it)\b", re.IGNORECASE)
@@ -28,7 +29,7 @@ APPROVE = re.compile(
     r"^\s*(?:approve|approved|lgtm)\b(?:\s+(req-[0-9a-f]{16})(?:\s+(?:sha256:)?([0-9a-f]{12,64}))?)?\s*$",
     re.IGNORECASE,
 )
-HASH_SHOWN = 12  # hex digits of the manifest hash shown on cards and asked for in typed approvals
+HASH_SHOWN = deploy_cards.HASH_SHOWN  # hex digits shown on cards and asked for in typed approvals
 ROLLBACK = re.compile(r"^\s*(roll ?back|undo|revert)\b", re.IGNORECASE)
 STATUS = re.compile(r"^\s*status\b", re.IGNORECASE)
 
@@ -60,18 +61,7 @@ def choose(state: ConversationState, message: Incoming) -> StepResult:
         text = f"There is no option {number} to deploy. Pick one from the latest recommendation."
         return state, [Reply(kind=ReplyKind.NOTICE, text=text)]
     option = options[number - 1]
-    card = Reply(
-        kind=ReplyKind.CONFIRMATION,
-        text=(
-            f"Deploy option {number}: {cards.describe_option(option)}? "
-            "Nothing is applied until someone allowed to deploy approves it."
-        ),
-        fields=(Field(label="For", value=cards.summarise(state.requirements)),),
-        choices=(
-            Choice(label="Confirm", value="confirm", style=ChoiceStyle.PRIMARY),
-            Choice(label="Cancel", value="cancel"),
-        ),
-    )
+    card = deploy_cards.review_card(number, option, state.requirements)
     confirming = state.model_copy(update={"stage": Stage.CONFIRMING, "chosen": number - 1})
     return confirming, [card]
 
@@ -104,7 +94,7 @@ def confirm(state: ConversationState, message: Incoming, deps: FlowDependencies)
         status=result.message,
         links=result.links,
     )
-    return _after(state, result, deployment), [_status_card(result)]
+    return _after(state, result, deployment), [_status_card(result, state)]
 
 
 def approve(state: ConversationState, message: Incoming, deps: FlowDependencies) -> StepResult:
@@ -126,7 +116,7 @@ def approve(state: ConversationState, message: Incoming, deps: FlowDependencies)
         text += f" ({named} was cancelled or replaced)." if named else "."
         return state, [Reply(kind=ReplyKind.NOTICE, text=text)]
     if named is None or seen is None:
-        return state, [approval_prompt(pending)]
+        return state, [approval_prompt(pending, state)]
     if named.lower() != pending.request_id or not pending.manifest_hash.startswith(seen.lower()):
         text = (
             f"That approval was for {named} (sha256 {seen[:HASH_SHOWN]}), which is not what awaits "
@@ -134,35 +124,28 @@ def approve(state: ConversationState, message: Incoming, deps: FlowDependencies)
             f"{pending.manifest_hash[:HASH_SHOWN]}). Nothing was approved; review the pending "
             "request and approve that one."
         )
-        return state, [Reply(kind=ReplyKind.ERROR, text=text), approval_prompt(pending)]
+        return state, [Reply(kind=ReplyKind.ERROR, text=text), approval_prompt(pending, state)]
     result = deps.deployer.approve(
         request_id=pending.request_id, approver=message.user, seen_hash=seen.lower()
     )
-    return _after(state, result, pending), [_status_card(result)]
+    return _after(state, result, pending), [_status_card(result, state)]
 
 
-def approval_prompt(pending: Deployment) -> Reply:
+def approval_prompt(pending: Deployment, state: ConversationState | None = None) -> Reply:
     """The card that asks for an approval of exactly the pending request.
 
     Args:
         pending: The request awaiting approval.
+        state: The thread's state (the option the request deploys), when known.
 
     Returns:
         A status reply whose Approve button carries the request id and manifest hash.
     """
-    shown = pending.manifest_hash[:HASH_SHOWN]
-    text = (
-        f"Request {pending.request_id} (manifests sha256 {shown}) awaits an approver (not its "
-        f"requester). Press Approve, or type `approve {pending.request_id} {shown}`; or cancel."
-    )
-    return Reply(
-        kind=ReplyKind.STATUS,
-        text=text,
-        fields=(
-            Field(label="Request", value=pending.request_id),
-            Field(label="sha256", value=shown),
-        ),
-        choices=approval_choices(pending.request_id, pending.manifest_hash),
+    return deploy_cards.approval_card(
+        request_id=pending.request_id,
+        manifest_hash=pending.manifest_hash,
+        requester=pending.requester,
+        option=_option_of(state, pending.option_index) if state else None,
     )
 
 
@@ -174,16 +157,14 @@ def approval_choices(request_id: str, manifest_hash: str) -> tuple[Choice, ...]:
         manifest_hash: sha256 of its manifests.
 
     Returns:
-        The two choices.
+        The two choices (Approve behind a confirmation dialog).
     """
-    return (
-        Choice(
-            label="Approve",
-            value=f"approve {request_id} {manifest_hash}",
-            style=ChoiceStyle.PRIMARY,
-        ),
-        Choice(label="Cancel", value="cancel"),
-    )
+    return deploy_cards.approval_choices(request_id, manifest_hash)
+
+
+def _option_of(state: ConversationState, index: int | None) -> RecommendedOption | None:
+    options = state.recommendation.options if state.recommendation else []
+    return options[index] if index is not None and 0 <= index < len(options) else None
 
 
 def rollback(state: ConversationState, message: Incoming, deps: FlowDependencies) -> StepResult:
@@ -202,7 +183,7 @@ def rollback(state: ConversationState, message: Incoming, deps: FlowDependencies
     result = deps.deployer.rollback(
         request_id=state.deployment.request_id, actor=message.user, thread=message.thread
     )
-    return _after(state, result, state.deployment), [_status_card(result)]
+    return _after(state, result, state.deployment), [_status_card(result, state)]
 
 
 def status(state: ConversationState, deps: FlowDependencies) -> StepResult:
@@ -216,11 +197,11 @@ def status(state: ConversationState, deps: FlowDependencies) -> StepResult:
         The state updated from the deploy side, and a status card.
     """
     if state.deployment is None:
-        stage = state.stage.value.replace("_", " ")
-        text = f"Stage: {stage}; {cards.summarise(state.requirements)}."
-        return state, [Reply(kind=ReplyKind.STATUS, text=text)]
+        text = f"Nothing deployed from this thread; {deploy_cards.stage_words(state.stage)}."
+        now = (Field(label="You said", value=cards.summarise(state.requirements)),)
+        return state, [Reply(kind=ReplyKind.STATUS, text=text, fields=now)]
     result = deps.deployer.status(request_id=state.deployment.request_id)
-    return _after(state, result, state.deployment), [_status_card(result)]
+    return _after(state, result, state.deployment), [_status_card(result, state)]
 
 
 def cancel(state: ConversationState) -> StepResult:
@@ -245,18 +226,10 @@ def _after(
     return state.model_copy(update={"stage": _STAGE_OF[result.status], "deployment": updated})
 
 
-def _status_card(result: DeployResult) -> Reply:
-    fields = tuple(Field(label=name, value=link) for name, link in result.links.items())
-    fields = (Field(label="Request", value=result.request_id), *fields)
-    if result.manifest_hash:
-        fields = (*fields, Field(label="sha256", value=result.manifest_hash[:HASH_SHOWN]))
-    choices: tuple[Choice, ...] = ()
-    if result.status is DeployStatus.AWAITING_APPROVAL and result.manifest_hash:
-        choices = approval_choices(result.request_id, result.manifest_hash)
-    elif result.status in (DeployStatus.DEPLOYED, DeployStatus.DEPLOYING):
-        choices = (
-            Choice(label="Status", value="status"),
-            Choice(label="Roll back", value="rollback", style=ChoiceStyle.DANGER),
-        )
-    kind = ReplyKind.ERROR if result.status is DeployStatus.FAILED else ReplyKind.STATUS
-    return Reply(kind=kind, text=result.message, fields=fields, choices=choices)
+def _status_card(result: DeployResult, state: ConversationState | None = None) -> Reply:
+    option = None
+    if state is not None and state.deployment is not None:
+        option = _option_of(state, state.deployment.option_index)
+    elif state is not None:
+        option = _option_of(state, state.chosen)
+    return deploy_cards.status_card(result, option=option)

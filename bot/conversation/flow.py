@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import re
 
-from bot.conversation import cards, deploy_steps, steps
-from bot.conversation.cards import question
+from bot.conversation import cards, deploy_cards, deploy_steps, steps
 from bot.conversation.ports import FlowDependencies
+from bot.conversation.questions import question
 from bot.conversation.replies import Field, Reply, ReplyKind
 from bot.conversation.state_store import StateStore
 from bot.conversation.steps import Incoming, StepResult
@@ -143,14 +143,14 @@ def _help(state: ConversationState) -> Reply:
             "L40S”, “fp8?”, “budget 5k”, “p99 instead”, “3 replicas”), “chart”, “deploy option "
             "1”, “status”, “rollback” or “start over”."
         ),
-        fields=(Field(label="Stage", value=state.stage.value.replace("_", " ")),),
+        fields=(Field(label="Where we are", value=deploy_cards.stage_words(state.stage)),),
     )
 
 
 def _waiting(state: ConversationState) -> Reply:
     if state.deployment is None:
         return Reply(kind=ReplyKind.STATUS, text="A request awaits an approver. Approve or cancel.")
-    return deploy_steps.approval_prompt(state.deployment)
+    return deploy_steps.approval_prompt(state.deployment, state)
 
 
 def _refusal(exc: UserFacingError) -> Reply:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 from typing import Protocol
 
@@ -113,6 +114,16 @@ class DeployResult(Frozen):
     message: str = Field(description="One line for the thread.")
     manifest_hash: str = Field(default="", description="sha256 of the request's manifests.")
     links: dict[str, str] = Field(default_factory=dict, description="Endpoint, dashboard, files.")
+    target: str = Field(default="", description="'namespace/name' of the deployment.")
+    requester: str = Field(default="", description="Chat id of who asked for it.")
+    approvers: list[str] = Field(default_factory=list, description="Chat ids who approved it.")
+    may_approve: list[str] = Field(
+        default_factory=list,
+        description="'user:<id>'/'group:<name>' allowed to approve; empty = anyone the cluster's "
+        "RBAC allows.",
+    )
+    expires_at: datetime | None = Field(default=None, description="When an approval expires.")
+    dry_run: bool = Field(default=False, description="Manifests written to a folder, not applied.")
 
 
 class Deployer(Protocol):

@@ -153,6 +153,13 @@ class Reply(Frozen):
     choices: tuple[Choice, ...] = ()
     images: tuple[Image, ...] = ()
 
+    @model_validator(mode="before")
+    @classmethod
+    def _errors_call_for_attention(cls, data: object) -> object:
+        if isinstance(data, dict) and data.get("kind") == ReplyKind.ERROR and "tone" not in data:
+            return {**data, "tone": Tone.ATTENTION}
+        return data
+
     @model_validator(mode="after")
     def _one_primary_choice(self) -> Reply:
         primaries = [c.label for c in self.choices if c.style is ChoiceStyle.PRIMARY and c.enabled]

@@ -13,7 +13,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bot.conversation import cards
+from bot.conversation import cards, comparison, questions
 from bot.conversation.ports import FlowDependencies
 from bot.conversation.replies import Choice, ChoiceStyle, Field, Image, Reply, ReplyKind
 from bot.conversation.thread_state import ConversationState, Essential, Pin, Stage
@@ -85,7 +85,7 @@ def collect(state: ConversationState, message: Incoming, deps: FlowDependencies)
     asked = state.asking or missing_essential(state.requirements) or Essential.TASK
     if not understood.stated and task is None:
         counted = state.model_copy(update={"turns": state.turns + 1, "asking": asked})
-        return counted, [cards.not_understood(asked, state.requirements)]
+        return counted, [questions.not_understood(asked, state.requirements)]
     requirements = deps.understander.merge(text, previous=state.requirements)
     new_fields = set(understood.stated)
     if task is not None:
@@ -104,7 +104,7 @@ def collect(state: ConversationState, message: Incoming, deps: FlowDependencies)
             if deps.task_defaults is not None and requirements.task is not None
             else None
         )
-        card = cards.question(missing, requirements, preface=preface, defaults=defaults)
+        card = questions.question(missing, requirements, preface=preface, defaults=defaults)
         return asking, [card]
     return recommend(state, deps)
 
@@ -195,7 +195,7 @@ def explore(state: ConversationState, message: Incoming, deps: FlowDependencies)
     defaults = _defaults(whatif.requirements, deps)
     if state.recommendation is None:
         return changed, [cards.recommendation_card(after, whatif.requirements, defaults=defaults)]
-    card = cards.comparison_card(
+    card = comparison.comparison_card(
         state.recommendation,
         after,
         changes=whatif.changes,

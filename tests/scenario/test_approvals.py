@@ -104,7 +104,7 @@ def test_a_typed_approval_needs_the_request_and_hash_shown(
     _request(bot)
     (prompt,) = bot.say("approve", user="bob")
     assert bot.stage() is Stage.AWAITING_APPROVAL and _isvcs(tmp_path) == []
-    typed = prompt.text.split("`")[1]
+    typed = prompt.plain_text().split("`")[1]
     wrong = typed[:-12] + "0" * 12
     assert bot.say(wrong, user="bob")[0].kind is ReplyKind.ERROR
     assert bot.stage() is Stage.AWAITING_APPROVAL

@@ -246,7 +246,7 @@ async def test_approval_buttons_count_the_clicker_and_refuse_the_requester(
     await slack.posts(1)
     await slack.event(reply_in_thread("deploy option 1", ts="1700000000.000501", thread_ts=ts))
     confirm = (await slack.posts(2))[1]
-    await slack.click(confirm, "Confirm", user="UALICE")
+    await slack.click(confirm, "Request deployment", user="UALICE")
     awaiting = (await slack.posts(3))[2]
     assert slack.flow.state(thread=thread).stage is Stage.AWAITING_APPROVAL
     await slack.click(awaiting, "Approve", user="UALICE")

@@ -115,16 +115,27 @@ async def teams_with_auth(
         yield side
 
 
-def card_text(card: dict[str, Any]) -> str:
-    """Every text block and fact of a card, one per line."""
-    lines = [item["text"] for item in card["body"] if item["type"] == "TextBlock"]
-    lines += [
-        f"{fact['title']}: {fact['value']}"
-        for item in card["body"]
-        if item["type"] == "FactSet"
-        for fact in item["facts"]
-    ]
-    return "\n".join(lines)
+def card_text(card: Any) -> str:
+    """Every text block and fact of a card, at any depth (containers, tables), one per line."""
+    if isinstance(card, list):
+        return "\n".join(text for item in card if (text := card_text(item)))
+    if not isinstance(card, dict):
+        return ""
+    if card.get("type") == "TextBlock":
+        return str(card["text"])
+    if card.get("type") == "FactSet":
+        return "\n".join(f"{fact['title']}: {fact['value']}" for fact in card["facts"])
+    parts = [card_text(card.get(key)) for key in ("body", "items", "rows", "cells")]
+    return "\n".join(part for part in parts if part)
+
+
+def confirmed_submit(card: dict[str, Any], title: str) -> dict[str, Any]:
+    """The submit inside the confirmation ShowCard that the action titled ``title`` opens."""
+    shown = next(a for a in card["actions"] if a["title"] == title)
+    assert shown["type"] == "Action.ShowCard", "an acting button opens a confirmation first"
+    (submit,) = shown["card"]["actions"]
+    assert submit["type"] == "Action.Submit"
+    return dict(submit)
 
 
 async def test_a_message_gets_an_adaptive_card_with_the_recommendation(teams: TeamsSide) -> None:
@@ -142,9 +153,13 @@ async def test_a_message_gets_an_adaptive_card_with_the_recommendation(teams: Te
 async def test_a_card_button_routes_its_data_back_as_the_next_message(teams: TeamsSide) -> None:
     await teams.post(teams.activity(text="We'd like to run an open model for our team"))
     (question,) = teams.connector.cards()
-    submit = next(a for a in question["actions"] if a["title"] == "Chatbot / assistant")
-    assert submit["type"] == "Action.Submit"
-    assert await teams.post(teams.activity(value=submit["data"])) == 201
+    (choice_set,) = [item for item in question["body"] if item["type"] == "Input.ChoiceSet"]
+    picked = next(c for c in choice_set["choices"] if c["title"] == "Chatbot / assistant")
+    (send,) = question["actions"]
+    assert send["type"] == "Action.Submit"
+    # Teams posts the inputs merged into the submit's data: {choice set id: picked value}
+    value = {**send.get("data", {}), choice_set["id"]: picked["value"]}
+    assert await teams.post(teams.activity(value=value)) == 201
     assert len(teams.connector.cards()) == 2
     assert teams.state().requirements.task is Task.CHATBOT
 
@@ -152,10 +167,10 @@ async def test_a_card_button_routes_its_data_back_as_the_next_message(teams: Tea
 async def test_approval_is_by_the_user_who_pressed_the_button(teams: TeamsSide) -> None:
     await teams.post(teams.activity(text="RAG assistant over our wiki, 5 requests per second"))
     await teams.post(teams.activity(text="deploy option 1"))
-    confirm = teams.connector.cards()[-1]
-    await teams.post(teams.activity(value=confirm["actions"][0]["data"]))
+    review = teams.connector.cards()[-1]
+    await teams.post(teams.activity(value=confirmed_submit(review, "Request deployment")["data"]))
     assert teams.state().stage is Stage.AWAITING_APPROVAL
-    approve = next(a for a in teams.connector.cards()[-1]["actions"] if a["title"] == "Approve")
+    approve = confirmed_submit(teams.connector.cards()[-1], "Approve")
     await teams.post(teams.activity(value=approve["data"]))
     assert teams.state().stage is Stage.AWAITING_APPROVAL
     await teams.post(teams.activity(value=approve["data"], user="aad-bob"))

@@ -6,13 +6,13 @@ import pytest
 
 from bot.conversation.cards import (
     DETAILS_VALUE,
-    comparison_card,
     format_ms,
     format_usd,
-    question,
     recommendation_card,
     summarise,
 )
+from bot.conversation.comparison import comparison_card
+from bot.conversation.questions import question
 from bot.conversation.replies import Align, ChoiceRole, ChoiceStyle, ReplyKind, Tone
 from bot.conversation.thread_state import Essential
 from bot.conversation.wording import short_gpu, short_model

@@ -145,10 +145,10 @@ def test_deploy_path_confirm_approve_rollback(flow: ConversationFlow, tmp_path: 
     assert flow.state(thread="t").chosen == 1
     (requested,) = say(flow, "yes")
     assert requested.kind is ReplyKind.STATUS
-    assert "other than ann" in requested.text
+    assert "other than ann" in requested.plain_text()
     (prompt,) = say(flow, "approve", user="ben")
     assert flow.state(thread="t").stage is Stage.AWAITING_APPROVAL
-    typed = prompt.text.split("`")[1]
+    typed = prompt.plain_text().split("`")[1]
     assert typed.startswith("approve req-") and len(typed.split()[-1]) == 12
     (self_approved,) = say(flow, typed)
     assert self_approved.kind is ReplyKind.ERROR

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
+from typing import Any
 
 from bot.conversation.wording import format_ms, format_usd, short_model
 from domain.recommendation import Recommendation, RecommendedOption
@@ -37,15 +38,19 @@ def pareto_front(options: Sequence[RecommendedOption]) -> list[int]:
         options: The options.
 
     Returns:
-        Indexes into ``options``, cheapest first.
+        Indexes into ``options``, cheapest first; an option with no price is on no front.
     """
-    points = [(o.monthly_cost_usd, o.predicted.ttft_ms_p95) for o in options]
+    points = {
+        i: (o.monthly_cost_usd, o.predicted.ttft_ms_p95)
+        for i, o in enumerate(options)
+        if o.monthly_cost_usd is not None
+    }
     front = [
         i
-        for i, (cost, ttft) in enumerate(points)
+        for i, (cost, ttft) in points.items()
         if not any(
             c <= cost and t <= ttft and (c, t) != (cost, ttft)
-            for j, (c, t) in enumerate(points)
+            for j, (c, t) in points.items()
             if j != i
         )
     ]
@@ -78,17 +83,21 @@ def cost_latency_png(recommendation: Recommendation, *, targets: Sequence[SloTar
     if len(front) > 1:
         axes.plot(
             [options[i].predicted.ttft_ms_p95 for i in front],
-            [options[i].monthly_cost_usd for i in front],
+            [options[i].monthly_cost_usd or 0.0 for i in front],
             color="#90a4ae",
             linestyle=":",
             linewidth=1.5,
             zorder=1,
         )
-    handles: list[Line2D] = []
+    handles: list[Any] = []
     seen: dict[tuple[float, float], int] = {}
     for number, option in enumerate(options, 1):
-        x, y = option.predicted.ttft_ms_p95, option.monthly_cost_usd
+        x, cost = option.predicted.ttft_ms_p95, option.monthly_cost_usd
         colour, marker = (_MEETS, "o") if option.meets_slo else (_MISSES, "s")
+        if cost is None:  # no price on the basis: listed, not plotted
+            handles.append(_entry(number, colour, _legend_label(number, option) + " (not plotted)"))
+            continue
+        y = cost
         if number == 1:
             axes.scatter([x], [y], s=620, facecolors="none", edgecolors="#f9a825", linewidths=3)
         axes.scatter([x], [y], s=300, color=colour, marker=marker, zorder=3)
@@ -106,24 +115,15 @@ def cost_latency_png(recommendation: Recommendation, *, targets: Sequence[SloTar
             fontweight="bold",
             zorder=4,
         )
-        handles.append(
-            Line2D(
-                [],
-                [],
-                linestyle="",
-                marker=f"${number}$",
-                markersize=9,
-                color=colour,
-                label=_legend_label(number, option),
-            )
-        )
+        handles.append(_entry(number, colour, _legend_label(number, option)))
     ttft = next((t for t in targets if t.metric is SloMetric.TTFT), None)
     if ttft is not None:
         axes.axvline(ttft.ms, color=_TARGET, linestyle="--", linewidth=1.5)
         label = f"target TTFT p{ttft.percentile} ≤ {format_ms(ttft.ms)}"
         handles.append(Line2D([], [], color=_TARGET, linestyle="--", label=label))
-    latencies = [o.predicted.ttft_ms_p95 for o in options] + ([ttft.ms] if ttft else [])
-    if min(latencies) > 0 and max(latencies) / min(latencies) > 4:
+    latencies = [o.predicted.ttft_ms_p95 for o in options if o.monthly_cost_usd is not None]
+    latencies += [ttft.ms] if ttft else []
+    if latencies and min(latencies) > 0 and max(latencies) / min(latencies) > 4:
         axes.set_xscale("log")
         axes.xaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
         axes.xaxis.set_major_formatter(FuncFormatter(lambda value, _: format_ms(value)))
@@ -150,6 +150,15 @@ def cost_latency_png(recommendation: Recommendation, *, targets: Sequence[SloTar
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png")
     return buffer.getvalue()
+
+
+def _entry(number: int, colour: str, label: str) -> Any:
+    """A legend line whose marker is the option's number."""
+    from matplotlib.lines import Line2D
+
+    return Line2D(
+        [], [], linestyle="", marker=f"${number}$", markersize=9, color=colour, label=label
+    )
 
 
 def _legend_label(number: int, option: RecommendedOption) -> str:

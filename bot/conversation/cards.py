@@ -90,8 +90,7 @@ def recommendation_card(
     targets = slo_targets(requirements, defaults)
     top = recommendation.options[0]
     fields = known_fields(requirements) + _assumed_line(recommendation.assumptions)
-    if unknown is not None:
-        fields += (Field(label="Tell me", value=_ASK_LATER[unknown]),)
+    fields += _context_fields(recommendation, unknown)
     text = headline or headline_of(top, targets)
     return Reply(
         kind=ReplyKind.RECOMMENDATION,
@@ -100,7 +99,11 @@ def recommendation_card(
         summary=text,
         reasons=tuple(top.reasons[:3]),
         fields=fields,
-        tables=(options_table(recommendation.options, targets=targets),),
+        tables=(
+            options_table(
+                recommendation.options, targets=targets, price_basis=recommendation.price_basis
+            ),
+        ),
         details=details_of(recommendation),
         choices=(
             *_deploy_choices(recommendation.options),
@@ -111,27 +114,41 @@ def recommendation_card(
     )
 
 
+def _context_fields(recommendation: Recommendation, unknown: Essential | None) -> tuple[Field, ...]:
+    """What-if pins in force, and what to tell Preflight next."""
+    fields: tuple[Field, ...] = ()
+    if recommendation.pins:
+        fields += (Field(label="Pinned", value=", ".join(recommendation.pins)),)
+    if recommendation.load_question:
+        fields += (Field(label="Tell me", value=recommendation.load_question),)
+    elif unknown is not None:
+        fields += (Field(label="Tell me", value=_ASK_LATER[unknown]),)
+    return fields
+
+
 def headline_of(option: RecommendedOption, targets: Sequence[SloTarget]) -> str:
     """What to run, its cost and the targets it meets, in one line.
 
     Args:
         option: The top option.
-        targets: The latency targets (stated or the task's defaults).
+        targets: The latency targets (stated or the task's defaults); the first is checked here,
+            the table's SLO column covers them all.
 
     Returns:
         E.g. ``Run gpt-oss-20b on 1×L40S (fp8): $1,197/month · TTFT p95 77 ms, target ≤ 1 s ✅``.
     """
-    checks = [slo_check(option, target) for target in targets[:2]]
+    checks = [slo_check(option, target) for target in targets[:1]]
     if not checks:
         checks = [f"TTFT p95 {format_ms(option.predicted.ttft_ms_p95)}"]
+    alternative = " (an alternative to the model you named)" if option.alternative else ""
     return (
-        f"Run {short_model(option.model)} on {gpus(option)} ({option.precision}): "
+        f"Run {short_model(option.model)}{alternative} on {gpus(option)} ({option.precision}): "
         f"{format_usd(option.monthly_cost_usd)}/month · " + " · ".join(checks)
     )
 
 
 def slo_targets(requirements: Requirements, defaults: TaskDefaults | None) -> list[SloTarget]:
-    """The latency targets a card checks: the stated ones, else the task's defaults.
+    """The latency targets a card checks: the stated ones, and the task's for unstated metrics.
 
     Args:
         requirements: The requirements.
@@ -140,7 +157,9 @@ def slo_targets(requirements: Requirements, defaults: TaskDefaults | None) -> li
     Returns:
         The targets, TTFT first.
     """
-    stated = list(requirements.slo) or (list(defaults.slo) if defaults else [])
+    stated = list(requirements.slo)
+    named = {target.metric for target in stated}
+    stated += [t for t in (defaults.slo if defaults else []) if t.metric not in named]
     order = {SloMetric.TTFT: 0, SloMetric.ITL: 1, SloMetric.E2E: 2}
     return sorted(stated, key=lambda target: order[target.metric])
 
@@ -161,8 +180,8 @@ def _assumed_line(assumptions: Sequence[str]) -> tuple[Field, ...]:
     gists = [gist for line in assumptions if (gist := assumption_gist(line))]
     if not gists:
         return ()
-    line = "; ".join(gists[:3])
-    more = len(assumptions) - min(len(gists), 3)
+    line = "; ".join(gists[:2])
+    more = len(assumptions) - min(len(gists), 2)
     if more > 0:
         line += f" (+{more} more under “How was this computed?”)"
     return (Field(label="Assumed", value=line),)
@@ -238,6 +257,8 @@ def _nothing_fits(
     """Nothing fits, in plain words: why, the closest options, and their fixes as buttons."""
     why = recommendation.why_nothing_fits or "No configuration meets every requirement."
     sentences = [part.strip() for part in re.split(r"(?<=\.)\s+", why) if part.strip()]
+    if recommendation.binding:
+        sentences.insert(0, f"What binds: {recommendation.binding.rstrip('.')}.")
     fixes = tuple(
         Choice(
             label=_clip(miss.change[:1].upper() + miss.change[1:], 40),
@@ -253,9 +274,7 @@ def _nothing_fits(
         tables += (
             Table(title="Closest options", columns=("Option", "Would fit if you"), rows=rows),
         )
-    fields = known_fields(requirements)
-    if unknown is not None:
-        fields += (Field(label="Tell me", value=_ASK_LATER[unknown]),)
+    fields = known_fields(requirements) + _context_fields(recommendation, unknown)
     text = "Nothing fits these requirements yet."
     if fixes:
         text += " Pick a change below or tell me another."
@@ -310,20 +329,23 @@ def options_table(
     *,
     title: str = "Options",
     targets: Sequence[SloTarget] = (),
+    price_basis: str = "",
 ) -> Table:
     """The ranked options as a compact table: short names, numbers aligned right.
 
     Args:
         options: Ranked options (the first five are shown).
         title: The table title.
-        targets: Latency targets; their metrics and percentiles are the latency columns
-            (TTFT p95 when none).
+        targets: Latency targets; the first one's metric and percentile is the latency column
+            (TTFT p95 when none); the SLO column says whether every target holds.
+        price_basis: What the prices are (named in the title).
 
     Returns:
         One row per option: number, model, GPUs, precision, latencies, monthly cost, SLO held.
     """
-    shown = list(targets[:2]) or [SloTarget(metric=SloMetric.TTFT, ms=1e12)]
-    latency_columns = tuple(f"{t.metric.value.upper()} p{t.percentile}" for t in shown)
+    shown = list(targets[:1]) or [SloTarget(metric=SloMetric.TTFT, ms=1e12)]
+    latency_columns = tuple(t.metric.value.upper() for t in shown)
+    percentiles = ", ".join(f"{t.metric.value.upper()} p{t.percentile}" for t in shown)
     rows = tuple(
         (
             str(number),
@@ -336,9 +358,11 @@ def options_table(
         )
         for number, option in enumerate(options[:_SHOWN_OPTIONS], 1)
     )
-    columns = ("#", "Model", "GPUs", "Prec", *latency_columns, "$/month", "SLO")
+    columns = ("#", "Model", "GPUs", "Prec", *latency_columns, "$/mo", "SLO")
     left, right = Align.LEFT, Align.RIGHT
     align = (right, left, left, left, *(right for _ in shown), right, left)
+    prices = f"; {price_basis}" if price_basis else ""
+    title = f"{title} ({percentiles} predicted{prices})"
     return Table(title=title, columns=columns, rows=rows, align=align)
 
 

@@ -69,7 +69,12 @@ def comparison_card(
         head = headline_of(new, targets)
         text = f"With {change_text}: {head[:1].lower()}{head[1:]}"
         tone = Tone.GOOD if new.meets_slo else Tone.WARNING
-    tables = (table, options_table(after.options, title="All options now", targets=targets))
+    tables = (
+        table,
+        options_table(
+            after.options, title="All options now", targets=targets, price_basis=after.price_basis
+        ),
+    )
     deploy = (
         (Choice(label="Deploy option 1", value="deploy option 1", style=ChoiceStyle.PRIMARY),)
         if new
@@ -80,7 +85,7 @@ def comparison_card(
         tone=tone,
         text=text,
         summary=text,
-        fields=(Field(label="Now", value=summarise(requirements)),),
+        fields=(Field(label="Now", value=_now(requirements, after)),),
         tables=tables if new else (table,),
         details=details_of(after),
         choices=(
@@ -90,6 +95,12 @@ def comparison_card(
             *what_if_choices(requirements, new),
         ),
     )
+
+
+def _now(requirements: Requirements, after: Recommendation) -> str:
+    """The requirements now, with the what-if pins in force."""
+    pins = f" · pinned: {', '.join(after.pins)}" if after.pins else ""
+    return summarise(requirements) + pins
 
 
 _COMPARED = (

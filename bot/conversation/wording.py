@@ -15,6 +15,7 @@ _MODEL_SUFFIXES = re.compile(
     r"(?:-(?:Instruct|instruct|it|Chat|chat|hf|HF|FP8|fp8|FP8-dynamic|AWQ|awq|GPTQ|gptq|"
     r"Int4|INT4|Int8|INT8|W4A16|W8A8|MXFP4))+$"
 )
+_EXPERTS = re.compile(r"-\d+E$")
 _GPU_SUFFIXES = (("-Blackwell", ""),)
 _GPU_MEMORY = re.compile(r"-(\d+)GB$")
 
@@ -64,10 +65,10 @@ def short_model(model: str) -> str:
         model: A Hugging Face id, e.g. ``nvidia/Llama-4-Scout-17B-16E-Instruct-FP8``.
 
     Returns:
-        E.g. ``Llama-4-Scout-17B-16E``; precision has its own column.
+        E.g. ``Llama-4-Scout-17B`` (the expert count goes too); precision has its own column.
     """
     name = model.rsplit("/", 1)[-1]
-    return _MODEL_SUFFIXES.sub("", name) or name
+    return _EXPERTS.sub("", _MODEL_SUFFIXES.sub("", name)) or name
 
 
 def short_gpu(gpu: str) -> str:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import itertools
 import json
 import re
+import textwrap
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -141,6 +142,37 @@ def summary_problems(text: object) -> list[str]:
     if _RAW_MRKDWN.search(text):
         problems.append("summary text with unescaped &, < or >")
     return problems
+
+
+def text_lines(blocks: list[dict[str, Any]], *, width: int = 60) -> int:
+    """How many lines of text a message's blocks take when wrapped at ``width`` characters.
+
+    Section texts and fields, context elements and code-block lines wrap word by word; each
+    actions block takes as many lines as its buttons' labels need (four characters of padding
+    each). The ``````` fences take none.
+
+    Args:
+        blocks: The message's ``blocks``.
+        width: Characters a line holds (about a thread pane's width at 60).
+
+    Returns:
+        The line count.
+    """
+    texts: list[str] = []
+    lines = 0
+    for block in blocks:
+        if block.get("type") == "section":
+            texts.append((block.get("text") or {}).get("text", ""))
+            texts += [field["text"] for field in block.get("fields") or []]
+        elif block.get("type") == "context":
+            texts += [element.get("text", "") for element in block["elements"]]
+        elif block.get("type") == "actions":
+            labels = [len(e["text"]["text"]) + 4 for e in block["elements"]]
+            lines += max(1, -(-sum(labels) // width))
+    for text in texts:
+        for line in text.replace("```", "").strip("\n").split("\n"):
+            lines += len(textwrap.wrap(line, width)) or 1
+    return lines
 
 
 def block_kit_violations(blocks: list[dict[str, Any]]) -> list[str]:

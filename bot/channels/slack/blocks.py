@@ -123,7 +123,7 @@ def clip(text: str, limit: int) -> str:
 
 
 def table_lines(table: Table) -> list[str]:
-    """A table as monospace lines: columns two spaces apart, numbers right-aligned.
+    """A table as monospace lines: columns two spaces apart (one before numbers), numbers right.
 
     Args:
         table: The table.
@@ -136,11 +136,14 @@ def table_lines(table: Table) -> list[str]:
         widths = [max(width, _width(cell)) for width, cell in zip(widths, row, strict=False)]
     lines = []
     for row in (table.columns, *table.rows):
-        cells = []
+        line = ""
         for index, (cell, width) in enumerate(zip(row, widths, strict=False)):
             pad = " " * (width - _width(cell))
-            cells.append(pad + cell if table.alignment(index) is Align.RIGHT else cell + pad)
-        lines.append("  ".join(cells).rstrip())
+            right = table.alignment(index) is Align.RIGHT
+            # a right-aligned column is padded on its left already: one space sets it apart
+            gap = "" if index == 0 else (" " if right else "  ")
+            line += gap + (pad + cell if right else cell + pad)
+        lines.append(line.rstrip())
     return lines
 
 

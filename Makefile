@@ -36,7 +36,10 @@ run: setup
 	$(BIN)/preflight kb build --if-missing
 	$(BIN)/preflight chat
 
+# The card rendering tests need Microsoft's renderer from npm (Chromium comes from Debian, .ci/run).
 test: setup
+	if command -v npm >/dev/null && [ ! -d tests/render/node_modules ]; then \
+		npm ci --prefix tests/render --no-audit --no-fund --loglevel=error; fi
 	$(BIN)/lint-imports
 	$(BIN)/pytest -q tests --ignore=tests/benchmarks
 

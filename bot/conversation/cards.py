@@ -259,6 +259,7 @@ def _nothing_fits(
     sentences = [part.strip() for part in re.split(r"(?<=\.)\s+", why) if part.strip()]
     if recommendation.binding:
         sentences.insert(0, f"What binds: {recommendation.binding.rstrip('.')}.")
+    shown = tuple(_clip(sentence, 160) for sentence in sentences[:3])
     fixes = tuple(
         Choice(
             label=_clip(miss.change[:1].upper() + miss.change[1:], 40),
@@ -283,10 +284,10 @@ def _nothing_fits(
         tone=Tone.WARNING,
         text=text,
         summary=f"Nothing fits: {sentences[0]}" if sentences else text,
-        reasons=tuple(sentences[:3]),
+        reasons=shown,
         fields=fields,
         tables=tables,
-        details=details_of(recommendation),
+        details=(Field(label="Why nothing fits", value=why), *details_of(recommendation)),
         choices=(
             *fixes,
             Choice(label="How was this computed?", value=DETAILS_VALUE, role=ChoiceRole.DETAILS),

@@ -2,7 +2,7 @@
 
 A :class:`~bot.conversation.replies.Reply` becomes one card, top to bottom: the headline in a
 container whose style shows the reply's tone (text stays in the default colour, which keeps its
-contrast), reasons as a bullet list, short fields, one ``Table`` per table (numbers aligned
+contrast), reasons as bullet lines, short fields, one ``Table`` per table (numbers aligned
 right), folded details in a hidden container that "Details" toggles, and at most three visible
 actions. Answers to a question are an ``Input.ChoiceSet`` with one Send button; what-ifs and
 any further choices sit behind a "More…" ``Action.ShowCard``; a choice that needs confirming
@@ -64,9 +64,10 @@ def card_for(reply: Reply) -> Card:
         The card's JSON content.
     """
     body: list[Card] = [_headline(reply)]
-    if reply.reasons:
-        reasons = "\n".join(f"- {reason}" for reason in reply.reasons)
-        body.append({"type": "TextBlock", "text": reasons, "wrap": True})
+    body += [
+        {"type": "TextBlock", "text": f"• {reason}", "wrap": True, "spacing": "small"}
+        for reason in reply.reasons
+    ]
     body += [
         {
             "type": "TextBlock",
@@ -229,56 +230,98 @@ def _choice_set(choices: Sequence[Choice], *, label: str) -> Card:
 
 
 def _table(table: Table) -> list[Card]:
+    """A 1.5 Table, full width; a wide one stacks its text columns so it fits a phone."""
     blocks: list[Card] = []
     if table.title:
         blocks.append({"type": "TextBlock", "text": table.title, "weight": "bolder", "wrap": True})
-    widths = [len(column) for column in table.columns]
-    for row in table.rows:
-        widths = [max(width, len(cell)) for width, cell in zip(widths, row, strict=False)]
+    header, rows, align = _stacked(table) if len(table.columns) > STACK_ABOVE else _plain(table)
+    widths = [len(cell.split("\n", 1)[0]) for cell in header]
+    for row in rows:
+        widths = [
+            max(w, *(len(line) for line in c.split("\n")))
+            for w, c in zip(widths, row, strict=False)
+        ]
     columns = [
-        {
-            "width": max(width, 2),
-            "horizontalCellContentAlignment": table.alignment(index).value,
-        }
-        for index, width in enumerate(widths)
+        {"width": max(width, 4), "horizontalCellContentAlignment": alignment.value}
+        for width, alignment in zip(widths, align, strict=True)
     ]
-    rows = [
+    table_rows = [
         {
             "type": "TableRow",
             "cells": [
-                {
-                    "type": "TableCell",
-                    "items": [
-                        {
-                            "type": "TextBlock",
-                            "text": cell,
-                            "wrap": True,
-                            "size": "small",
-                            **({"weight": "bolder"} if number == 0 else {}),
-                            **(
-                                {"horizontalAlignment": "right"}
-                                if table.alignment(index) is Align.RIGHT
-                                else {}
-                            ),
-                        }
-                    ],
-                }
-                for index, cell in enumerate(row)
+                _cell(cell, header=number == 0, right=a is Align.RIGHT)
+                for cell, a in zip(row, align, strict=True)
             ],
         }
-        for number, row in enumerate((table.columns, *table.rows))
+        for number, row in enumerate((header, *rows))
     ]
     blocks.append(
         {
             "type": "Table",
             "columns": columns,
-            "rows": rows,
+            "rows": table_rows,
             "firstRowAsHeader": True,
             "showGridLines": False,
             "spacing": "small",
         }
     )
     return blocks
+
+
+STACK_ABOVE = 4
+"""A table with more columns stacks its text columns into one (375 px holds about five)."""
+
+
+def _plain(table: Table) -> tuple[tuple[str, ...], list[tuple[str, ...]], list[Align]]:
+    align = [table.alignment(index) for index in range(len(table.columns))]
+    return table.columns, list(table.rows), align
+
+
+def _stacked(table: Table) -> tuple[tuple[str, ...], list[tuple[str, ...]], list[Align]]:
+    """The left-aligned columns after the first become one cell: first on top, rest below."""
+    count = len(table.columns)
+    numbers = next((i for i in range(1, count) if table.alignment(i) is Align.RIGHT), count)
+    text = [i for i in range(1, numbers) if table.alignment(i) is Align.LEFT]
+    if len(text) < 2:
+        return _plain(table)
+    first, rest = text[0], text[1:]
+
+    def merge(row: tuple[str, ...]) -> tuple[str, ...]:
+        below = " · ".join(row[i] for i in rest)
+        cells = [cell for i, cell in enumerate(row) if i not in rest]
+        cells[first] = f"{row[first]}\n{below}"
+        return tuple(cells)
+
+    align = [table.alignment(i) for i in range(len(table.columns)) if i not in rest]
+    return merge(table.columns), [merge(row) for row in table.rows], align
+
+
+def _cell(text: str, *, header: bool, right: bool) -> Card:
+    """A table cell: the first line of ``text`` in the body style, further lines subtle."""
+    top, _, below = text.partition("\n")
+    items: list[Card] = [
+        {
+            "type": "TextBlock",
+            "text": top,
+            "wrap": True,
+            "size": "small",
+            **({"weight": "bolder"} if header else {}),
+            **({"horizontalAlignment": "right"} if right else {}),
+        }
+    ]
+    if below:
+        items.append(
+            {
+                "type": "TextBlock",
+                "text": below,
+                "wrap": True,
+                "size": "small",
+                "spacing": "none",
+                "isSubtle": not header,
+                **({"weight": "bolder"} if header else {}),
+            }
+        )
+    return {"type": "TableCell", "items": items}
 
 
 def _image_note(image: Image) -> Card:

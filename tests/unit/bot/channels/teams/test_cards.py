@@ -48,16 +48,25 @@ def test_a_reply_becomes_one_card_with_headline_table_and_at_most_three_actions(
     card = cards.card_for(reply)
     assert card_violations(card) == []
     kinds = [item["type"] for item in card["body"]]
-    assert kinds == ["Container", "TextBlock", "TextBlock", "TextBlock", "Table", "Container"]
+    assert kinds == [
+        "Container",
+        "TextBlock",
+        "TextBlock",
+        "TextBlock",
+        "TextBlock",
+        "Table",
+        "Container",
+    ]
     headline = card["body"][0]
     assert headline["style"] == "good" and "color" not in headline["items"][0]
-    table = card["body"][4]
+    assert card["body"][1]["text"] == "• cheapest"
+    table = card["body"][5]
     assert [c["horizontalCellContentAlignment"] for c in table["columns"]] == [
         "right",
         "left",
         "right",
     ]
-    assert card["body"][5]["isVisible"] is False
+    assert card["body"][6]["isVisible"] is False
     deploy, details, more = card["actions"]
     assert (deploy["type"], deploy["style"]) == ("Action.Submit", "positive")
     assert cards.choice_of(deploy["data"]) == "deploy option 1"
@@ -141,3 +150,34 @@ def test_small_images_are_inlined_and_large_ones_described() -> None:
     assert attachment["contentUrl"].startswith("data:image/png;base64,")
     notes = [item["text"] for item in cards.card_for(reply)["body"][1:]]
     assert notes == ["Chart (attached). cost vs latency", "Big: too big to inline"]
+
+
+def test_a_wide_table_stacks_its_text_columns_to_fit_a_phone() -> None:
+    table = Table(
+        columns=("#", "Model", "GPUs", "Prec", "TTFT", "$/mo", "SLO"),
+        rows=(("1", "gpt-oss-120b", "1×A100-SXM-80G", "fp4", "91 ms", "$3,738", "✓"),),
+        align=(
+            Align.RIGHT,
+            Align.LEFT,
+            Align.LEFT,
+            Align.LEFT,
+            Align.RIGHT,
+            Align.RIGHT,
+            Align.LEFT,
+        ),
+    )
+    (drawn,) = [
+        b for b in cards.card_for(Reply(text="x", tables=(table,)))["body"] if b["type"] == "Table"
+    ]
+    header, row = drawn["rows"]
+    assert len(drawn["columns"]) == 5
+    option = row["cells"][1]["items"]
+    assert [item["text"] for item in option] == ["gpt-oss-120b", "1×A100-SXM-80G · fp4"]
+    assert option[1]["isSubtle"] is True
+    assert [c["horizontalCellContentAlignment"] for c in drawn["columns"]] == [
+        "right",
+        "left",
+        "right",
+        "right",
+        "left",
+    ]

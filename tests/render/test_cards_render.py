@@ -1,0 +1,143 @@
+"""Every kind of card, from a real conversation, as Slack and Teams users would see it.
+
+The replies come from the flow wired as in production (real engine, dry-run cluster). Teams
+cards are drawn by Microsoft's renderer with the Teams light host config in headless Chromium at
+375 px (a phone) and 450 px (a thread pane): no action title may be cut and nothing may stick
+out sideways, and the recommendation must fit in 700 px of height. Slack's blocks of the
+recommendation must hold 25 lines of text wrapped at 60 characters. Screenshots of every card
+at both widths are written to ``build/cards/`` (a gitignored folder) for a person to look at.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.adapters.memory_store import InMemoryStateStore
+from bot.adapters.recommender import EngineRecommender
+from bot.channels.slack import blocks as slack_blocks
+from bot.channels.teams import cards as teams_cards
+from bot.conversation.flow import Incoming
+from bot.conversation.replies import Reply
+from tests.render import card_renderer
+from tests.scenario import conversation_harness
+from tests.scenario.slack_standin import block_kit_violations, summary_problems, text_lines
+from tests.scenario.teams_standin import card_violations
+
+recommender = conversation_harness.recommender
+
+ASK = (
+    "We need a support chatbot for about 2000 employees, first token under 1 second, "
+    "we have L40S and A100 GPUs"
+)
+SCRIPT: tuple[tuple[str, str, str], ...] = (
+    ("question-task", "We'd like to run an open model for our team", "alice"),
+    ("question-load", "chatbot", "alice"),
+    ("recommendation", "200 concurrent users", "alice"),
+    ("details", "how was this computed", "alice"),
+    ("comparison", "double the traffic", "alice"),
+    ("chart", "chart", "alice"),
+    ("review", "deploy option 1", "alice"),
+    ("approval", "confirm", "alice"),
+)
+MAX_RECOMMENDATION_PX = 700
+MAX_SLACK_LINES = 25
+
+
+def _say(flow: Any, thread: str, text: str, user: str) -> list[Reply]:
+    return list(flow.handle(Incoming(thread=thread, text=text, user=user)))
+
+
+@pytest.fixture(scope="module")
+def replies(
+    tmp_path_factory: pytest.TempPathFactory, recommender: EngineRecommender
+) -> dict[str, Reply]:
+    """One reply of every kind, named, from real conversations."""
+    flow = conversation_harness.make_flow(
+        tmp_path_factory.mktemp("render"), recommender, InMemoryStateStore()
+    )
+    found: dict[str, Reply] = {}
+    for name, text, user in SCRIPT:
+        found[name] = _say(flow, "slack:C1:render", text, user)[-1]
+    approve = next(c.value for c in found["approval"].choices if c.label == "Approve")
+    found["refused"] = _say(flow, "slack:C1:render", approve, "alice")[-1]
+    found["deployed"] = _say(flow, "slack:C1:render", approve, "bob")[-1]
+    found["rolled-back"] = _say(flow, "slack:C1:render", "rollback", "bob")[-1]
+    found["readme-recommendation"] = _say(flow, "slack:C1:readme", ASK, "alice")[-1]
+    found["nothing-fits"] = _say(
+        flow,
+        "slack:C1:tight",
+        "a chatbot for 500 users at once on one L4, budget $100 a month",
+        "alice",
+    )[-1]
+    return found
+
+
+def test_the_script_reached_every_card_kind(replies: dict[str, Reply]) -> None:
+    kinds = {name: reply.kind.value for name, reply in replies.items()}
+    assert kinds["recommendation"] == "recommendation"
+    assert kinds["comparison"] == "comparison"
+    assert kinds["review"] == "confirmation"
+    assert kinds["refused"] == "error"
+    assert "ready" in replies["deployed"].text and "dry run" in replies["deployed"].text
+    assert replies["nothing-fits"].text.startswith("Nothing fits")
+    assert replies["chart"].images
+
+
+def test_every_card_passes_the_slack_and_teams_checkers(replies: dict[str, Reply]) -> None:
+    for name, reply in replies.items():
+        assert block_kit_violations(slack_blocks.blocks_for(reply)) == [], name
+        assert summary_problems(slack_blocks.fallback_text(reply)) == [], name
+        assert card_violations(teams_cards.card_for(reply)) == [], name
+
+
+@pytest.mark.parametrize("name", ["recommendation", "readme-recommendation"])
+def test_slack_recommendation_holds_25_lines_at_60_characters(
+    replies: dict[str, Reply], name: str
+) -> None:
+    lines = text_lines(slack_blocks.blocks_for(replies[name]), width=60)
+    assert lines <= MAX_SLACK_LINES, f"{name}: {lines} lines"
+
+
+@pytest.fixture(scope="module")
+def rendered(replies: dict[str, Reply]) -> dict[int, dict[str, card_renderer.Measured]]:
+    """Every Teams card rendered at 375 and 450 px; screenshots under build/cards/."""
+    why = card_renderer.missing()
+    if why:
+        if os.environ.get("CI"):
+            pytest.fail(why)
+        pytest.skip(why)
+    cards = {name: teams_cards.card_for(reply) for name, reply in replies.items()}
+    out: dict[int, dict[str, card_renderer.Measured]] = {}
+    for width in (375, 450):
+        shot = card_renderer.ARTEFACTS / f"teams-cards-{width}.png"
+        measured = card_renderer.render(cards, width=width, screenshot=shot)
+        assert shot.read_bytes().startswith(b"\x89PNG")
+        out[width] = {item.name: item for item in measured}
+    return out
+
+
+@pytest.mark.parametrize("width", [375, 450])
+def test_no_action_title_is_cut_and_nothing_sticks_out(
+    rendered: dict[int, dict[str, card_renderer.Measured]], width: int
+) -> None:
+    for name, card in rendered[width].items():
+        assert card.buttons or name in ("details", "rolled-back", "refused", "chart"), name
+        assert [b.title for b in card.buttons if b.cut] == [], f"{name} @ {width}px"
+        assert card.overflow == [], f"{name} @ {width}px"
+
+
+@pytest.mark.parametrize("name", ["recommendation", "readme-recommendation"])
+def test_the_recommendation_fits_700_px_in_a_thread_pane(
+    rendered: dict[int, dict[str, card_renderer.Measured]], name: str
+) -> None:
+    height = rendered[450][name].height
+    assert height <= MAX_RECOMMENDATION_PX, f"{name}: {height:.0f} px tall at 450 px"
+
+
+def test_screenshots_are_kept_for_a_person(rendered: dict[int, Any]) -> None:
+    shots = sorted(Path(card_renderer.ARTEFACTS).glob("teams-cards-*.png"))
+    assert [shot.name for shot in shots] == ["teams-cards-375.png", "teams-cards-450.png"]

@@ -66,7 +66,8 @@ def _long_rag() -> Requirements:
 
 def _card_lines(recommendation: Recommendation, requirements: Requirements) -> list[str]:
     card = recommendation_card(recommendation, requirements)
-    return [f"{field.label}: {field.value}" for field in card.fields]
+    # evidence sits with the other details, folded behind "How was this computed?"
+    return [f"{field.label}: {field.value}" for field in (*card.fields, *card.details)]
 
 
 def test_a_retrieved_pattern_changes_the_prompt_assumption_and_is_on_the_card(

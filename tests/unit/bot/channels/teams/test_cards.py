@@ -169,7 +169,7 @@ def test_a_wide_table_stacks_its_text_columns_to_fit_a_phone() -> None:
     (drawn,) = [
         b for b in cards.card_for(Reply(text="x", tables=(table,)))["body"] if b["type"] == "Table"
     ]
-    header, row = drawn["rows"]
+    _header, row = drawn["rows"]
     assert len(drawn["columns"]) == 5
     option = row["cells"][1]["items"]
     assert [item["text"] for item in option] == ["gpt-oss-120b", "1×A100-SXM-80G · fp4"]

@@ -45,6 +45,14 @@ class KnowledgeSettings(BaseModel):
     hf_token: SecretStr | None = Field(
         default=None, description="Token for private and gated models on that registry."
     )
+    oci_registry: str | None = Field(
+        default=None,
+        description="OCI registry and path holding models as KServe modelcar images or OCI "
+        "artifacts (https://host/models; org/name@tag is <path>/org/name:tag), asked before the "
+        "Hub; None = none.",
+    )
+    oci_username: str | None = Field(default=None, description="OCI registry user, if any.")
+    oci_password: SecretStr | None = Field(default=None, description="Its password or token.")
     registry_timeout_s: float = Field(default=10.0, gt=0, description="Per request, seconds.")
 
 

@@ -111,33 +111,56 @@ def build_retriever(settings: Settings) -> Retriever | None:
 
 
 def build_model_lookup(settings: Settings) -> RegistryCatalog:
-    """Models outside the curated catalog: cached in the data directory, read from the registry.
+    """Models outside the curated catalog: cached in the data directory, read from the registries.
+
+    The OCI registry (``knowledge.oci_registry``), when set, is asked before the Hub or
+    Hub-compatible endpoint (``knowledge.hf_endpoint``). Registry clients are imported on the
+    first lookup only.
 
     Args:
-        settings: Preflight's settings (``knowledge.hf_endpoint``, ``hf_token``, ``data_dir``).
+        settings: Preflight's settings (``knowledge.*``, ``data_dir``).
 
     Returns:
-        The lookup; with no endpoint configured it answers from the cache only.
+        The lookup; with no registry configured it answers from the cache only.
     """
     from knowledge.model_registry import RegistryCatalog
 
     knowledge = settings.knowledge
-    if not knowledge.hf_endpoint:
-        return RegistryCatalog(registry=None, cache_dir=settings.data_dir / "models")
-    endpoint = knowledge.hf_endpoint
-    token = knowledge.hf_token.get_secret_value() if knowledge.hf_token else None
+    cache_dir = settings.data_dir / "models"
+    if not knowledge.hf_endpoint and not knowledge.oci_registry:
+        return RegistryCatalog(registry=None, cache_dir=cache_dir)
 
     def connect() -> ModelRegistry:
-        from knowledge.hf_registry import HubRegistry
+        from knowledge.model_registry import RegistryChain
 
-        return HubRegistry(
-            endpoint=endpoint,
-            token=token,
-            cache_dir=settings.data_dir / "hub-cache",
-            timeout_s=knowledge.registry_timeout_s,
-        )
+        registries: list[ModelRegistry] = []
+        if knowledge.oci_registry:
+            from knowledge.oci_registry import OciRegistry
 
-    return RegistryCatalog(registry=None, connect=connect, cache_dir=settings.data_dir / "models")
+            password = knowledge.oci_password
+            registries.append(
+                OciRegistry(
+                    base=knowledge.oci_registry,
+                    username=knowledge.oci_username,
+                    password=password.get_secret_value() if password else None,
+                    timeout_s=knowledge.registry_timeout_s,
+                )
+            )
+        if knowledge.hf_endpoint:
+            from knowledge.hf_registry import HubRegistry
+
+            token = knowledge.hf_token.get_secret_value() if knowledge.hf_token else None
+            registries.append(
+                HubRegistry(
+                    endpoint=knowledge.hf_endpoint,
+                    token=token,
+                    cache_dir=settings.data_dir / "hub-cache",
+                    timeout_s=knowledge.registry_timeout_s,
+                )
+            )
+        return registries[0] if len(registries) == 1 else RegistryChain(registries)
+
+    return RegistryCatalog(registry=None, connect=connect, cache_dir=cache_dir)
 
 
 def build_store(settings: Settings) -> StateStore:

@@ -85,6 +85,41 @@ class ModelRegistry(Protocol):
         ...
 
 
+class RegistryChain:
+    """Several registries asked in order: the first that knows the model answers.
+
+    Args:
+        registries: The registries, most specific first (a company registry before the Hub).
+    """
+
+    def __init__(self, registries: Sequence[ModelRegistry]) -> None:
+        self._registries = list(registries)
+        self.endpoint = ", ".join(registry.endpoint for registry in self._registries)
+
+    def fetch(self, *, ref: ModelRef) -> RegistryRecord:
+        """Read the model from the first registry that has it.
+
+        Args:
+            ref: The model id.
+
+        Returns:
+            What that registry holds.
+
+        Raises:
+            ModelNotFoundError: When none has it (the last registry's answer).
+            ModelAccessError: When one has it but refuses the credentials.
+            UnsupportedArchitectureError: When the one that has it holds no readable config.
+            BackendUnavailableError: When one did not answer (never read as "not there").
+        """
+        missing: ModelNotFoundError | None = None
+        for registry in self._registries:
+            try:
+                return registry.fetch(ref=ref)
+            except ModelNotFoundError as exc:
+                missing = exc
+        raise missing or ModelNotFoundError(f"no model registry to look {ref.text} up in")
+
+
 class ModelLookup(Protocol):
     """Finds a model that is not in the curated catalog (what recommendations are handed)."""
 

@@ -325,6 +325,25 @@ def _quantized(quant: Mapping[str, Any], where: str) -> tuple[str, str] | None:
     return None
 
 
+def weight_format(config: Mapping[str, Any], extra_quant: Mapping[str, Any] | None = None) -> str:
+    """The format quantized weights were released in (``mxfp4``, ``fp8``, ``awq`` …), else "".
+
+    Args:
+        config: The parsed ``config.json``.
+        extra_quant: A separate quantization file (``hf_quant_config.json``), if any.
+
+    Returns:
+        The quantization method (ModelOpt's algorithm, e.g. ``nvfp4``), lower-cased; "" when the
+        weights are not quantized.
+    """
+    quant = config.get("quantization_config")
+    for found in (quant if isinstance(quant, Mapping) else None, extra_quant):
+        if found and _quantized(found, "") is not None:
+            algo = found.get("quant_algo") or (found.get("quantization") or {}).get("quant_algo")
+            return str(found.get("quant_method") or algo or "").lower()
+    return ""
+
+
 def native_precision(
     config: Mapping[str, Any], extra_quant: Mapping[str, Any] | None = None
 ) -> tuple[str, str]:

@@ -28,7 +28,7 @@ from domain.catalog import ModelSpec, Provenance
 from domain.errors import BackendUnavailableError, ModelNotFoundError
 from domain.registry import FieldSource, ModelRef, RegistryOrigin
 from knowledge.catalog import license_class
-from knowledge.model_config import derive_architecture, native_precision
+from knowledge.model_config import derive_architecture, native_precision, weight_format
 
 CATALOG_NOTE = "not in the curated catalog: no published quality score; architecture read from {}"
 GATED_NOTE = (
@@ -157,6 +157,9 @@ def spec_from_record(record: RegistryRecord, *, now: datetime | None = None) -> 
     arch = derive_architecture(record.config, label)
     precision, precision_source = native_precision(record.config, record.quant_config)
     arch.put("native_precision", precision, precision_source)
+    released = weight_format(record.config, record.quant_config)
+    if released:
+        arch.put("weight_format", released, precision_source)
     licence = record.license or "unknown (not stated in the repository)"
     arch.put("license", licence, "repository card metadata (license)")
     origin = RegistryOrigin(

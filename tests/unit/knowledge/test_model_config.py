@@ -11,7 +11,7 @@ import pytest
 
 from domain.errors import UnsupportedArchitectureError
 from knowledge.catalog import load_models
-from knowledge.model_config import derive_architecture, native_precision
+from knowledge.model_config import derive_architecture, native_precision, weight_format
 
 CONFIGS = Path(__file__).resolve().parents[2] / "data" / "hub_configs"
 _EXACT = (
@@ -83,21 +83,29 @@ def test_every_derived_figure_names_its_source() -> None:
 
 
 @pytest.mark.parametrize(
-    ("repo_id", "precision", "says"),
+    ("repo_id", "precision", "says", "released"),
     [
-        pytest.param("openai/gpt-oss-20b", "fp4", "mxfp4", id="mxfp4"),
-        pytest.param("deepseek-ai/DeepSeek-V3", "fp8", "fp8", id="fp8-block"),
-        pytest.param("Qwen/Qwen3-30B-A3B-FP8", "fp8", "fp8", id="fp8-qwen"),
-        pytest.param("meta-llama/Llama-3.1-8B", "bf16", "bfloat16", id="bf16"),
+        pytest.param("openai/gpt-oss-20b", "fp4", "mxfp4", "mxfp4", id="mxfp4"),
+        pytest.param("deepseek-ai/DeepSeek-V3", "fp8", "fp8", "fp8", id="fp8-block"),
+        pytest.param("Qwen/Qwen3-30B-A3B-FP8", "fp8", "fp8", "fp8", id="fp8-qwen"),
+        pytest.param("meta-llama/Llama-3.1-8B", "bf16", "bfloat16", "", id="bf16"),
     ],
 )
 def test_native_precision_comes_from_the_quantization_config(
-    repo_id: str, precision: str, says: str
+    repo_id: str, precision: str, says: str, released: str
 ) -> None:
     found, source = native_precision(_config(repo_id))
 
     assert found == precision
     assert says in source
+    assert weight_format(_config(repo_id)) == released
+
+
+def test_gpt_oss_read_from_a_registry_matches_the_curated_precision() -> None:
+    curated = load_models()["openai/gpt-oss-20b"]
+
+    assert native_precision(_config("openai/gpt-oss-20b"))[0] == curated.native_precision
+    assert weight_format(_config("openai/gpt-oss-20b")) == curated.weight_format
 
 
 @pytest.mark.parametrize(

@@ -128,3 +128,18 @@ def test_an_id_the_registry_lacks_names_the_closest_catalog_models(
         resolve_named(["meta-llama/Llama-3.1-9B"], with_lookup)
 
     assert "meta-llama/Llama-3.1-8B" in caught.value.hint
+
+
+def test_an_mxfp4_checkpoint_from_a_registry_is_served_like_gpt_oss(
+    context: RecommendContext,
+) -> None:
+    record = dataclasses.replace(_record("openai/gpt-oss-20b"), repo_id="acme/gpt-oss-20b-tuned")
+    tuned = dataclasses.replace(context, model_lookup=RecordLookup(record))
+    wanted = Requirements(
+        task="chatbot", models=[record.repo_id], concurrent_users=50, gpu_families=[GpuFamily.H100]
+    )
+
+    answer = recommend(wanted, context=tuned, limit=2)
+
+    assert answer.options
+    assert {(o.model, o.precision) for o in answer.options} == {(record.repo_id, "fp4")}

@@ -61,6 +61,24 @@ LAYOUTS: dict[str, Layout] = {
     "kimi_k2": Layout("deepseek", mla=True, vllm=_VLLM + "deepseek_v2.py"),
     "gpt_oss": Layout("gpt_oss", vllm=_VLLM + "gpt_oss.py"),
 }
+ARCHITECTURE_FIELDS = (
+    "params_b",
+    "active_params_b",
+    "layers",
+    "hidden",
+    "heads",
+    "kv_heads",
+    "head_dim",
+    "intermediate",
+    "vocab",
+    "max_context",
+    "moe_experts",
+    "moe_top_k",
+    "attention",
+    "sliding_window",
+    "kv_lora_rank",
+)
+"""The ModelSpec fields a config.json gives, in the order they are shown."""
 _CONTEXT_KEYS = ("max_position_embeddings", "max_sequence_length", "seq_length", "n_positions")
 _COMPRESSED: dict[tuple[object, object], str] = {
     (8, "float"): "fp8",

@@ -9,7 +9,7 @@ prints the cached ones; ``refresh`` reads them again from the registry. Register
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -18,27 +18,13 @@ from rich.table import Table
 from bot.cli.errors import fail
 from domain.catalog import ModelSpec
 from domain.errors import PreflightError
+from knowledge.model_config import ARCHITECTURE_FIELDS
+
+if TYPE_CHECKING:
+    from knowledge.model_registry import RegistryCatalog
 
 models_app = typer.Typer(help="Models outside the curated catalog, read from a model registry.")
-_SHOWN = (
-    "params_b",
-    "active_params_b",
-    "layers",
-    "hidden",
-    "heads",
-    "kv_heads",
-    "head_dim",
-    "intermediate",
-    "vocab",
-    "max_context",
-    "moe_experts",
-    "moe_top_k",
-    "attention",
-    "sliding_window",
-    "kv_lora_rank",
-    "native_precision",
-    "license",
-)
+_SHOWN = (*ARCHITECTURE_FIELDS, "native_precision", "weight_format", "license")
 
 
 def _show(spec: ModelSpec, console: Console) -> None:
@@ -49,13 +35,21 @@ def _show(spec: ModelSpec, console: Console) -> None:
         table.add_column(column)
     for name in _SHOWN:
         value = getattr(spec, name)
-        if value is None:
+        if value is None or value == "":
             continue
         source = origin.source_of(name) if origin is not None else None
         table.add_row(name, str(value), source or spec.source.source_id)
     console.print(table)
     if origin is not None and origin.gated:
         console.print("gated: the deployment needs a token of an account with access")
+
+
+def _catalog() -> RegistryCatalog:
+    """The lookup the settings describe (settings are read here, when a command runs)."""
+    from bot.settings import load_settings
+    from bot.wiring import build_model_lookup
+
+    return build_model_lookup(load_settings())
 
 
 @models_app.command("show")
@@ -69,11 +63,8 @@ def show(
         model: The model id.
         as_json: Print the spec as one JSON object.
     """
-    from bot.settings import load_settings
-    from bot.wiring import build_model_lookup
-
     try:
-        spec = build_model_lookup(load_settings()).lookup(name=model)
+        spec = _catalog().lookup(name=model)
     except PreflightError as exc:
         raise fail(exc) from exc
     if as_json:
@@ -85,11 +76,8 @@ def show(
 @models_app.command("list")
 def list_cached() -> None:
     """List the models cached in the data directory, with the commit each was read at."""
-    from bot.settings import load_settings
-    from bot.wiring import build_model_lookup
-
     try:
-        specs = build_model_lookup(load_settings()).cached()
+        specs = _catalog().cached()
     except PreflightError as exc:
         raise fail(exc) from exc
     for spec in specs:
@@ -109,11 +97,8 @@ def refresh(
     Args:
         models: Ids to refresh; every cached one when none.
     """
-    from bot.settings import load_settings
-    from bot.wiring import build_model_lookup
-
     try:
-        fresh = build_model_lookup(load_settings()).refresh(names=models or ())
+        fresh = _catalog().refresh(names=models or ())
     except PreflightError as exc:
         raise fail(exc) from exc
     for spec in fresh:

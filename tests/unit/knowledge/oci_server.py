@@ -113,47 +113,31 @@ def _push_images(url: str) -> None:
                 "annotations": {"org.opencontainers.image.licenses": "mit"},
             },
         )
-        repo = "models/acme/gpt-oss-20b-tuned"
         config = (CONFIGS / "openai/gpt-oss-20b/config.json").read_bytes()
-        empty = _blob(client, url, repo, b"{}")
-        weights = _blob(client, url, repo, b"\0" * 1024)
-        file_layer = _blob(client, url, repo, config)
-        title = "org.opencontainers.image.title"
-        _push(
-            client,
-            url,
-            repo,
-            "latest",
-            {
-                "schemaVersion": 2,
-                "mediaType": OCI_MANIFEST,
-                "config": {"mediaType": "application/vnd.oci.empty.v1+json", **empty},
-                "layers": [
-                    {
-                        "mediaType": "application/octet-stream",
-                        **weights,
-                        "annotations": {title: "model.safetensors"},
-                    },
-                    {
-                        "mediaType": "application/json",
-                        **file_layer,
-                        "annotations": {title: "config.json"},
-                    },
-                ],
-            },
+        weights = ("model.safetensors", b"\0" * 1024)
+        _push_artifact(
+            client, url, "models/acme/gpt-oss-20b-tuned", [weights, ("config.json", config)]
         )
-        repo = "models/acme/no-config"
-        empty = _blob(client, url, repo, b"{}")
-        only_weights = _blob(client, url, repo, b"\0" * 1024)
-        _push(
-            client,
-            url,
-            repo,
-            "latest",
-            {
-                "schemaVersion": 2,
-                "mediaType": OCI_MANIFEST,
-                "config": {"mediaType": "application/vnd.oci.empty.v1+json", **empty},
-                "layers": [{"mediaType": "application/octet-stream", **only_weights}],
-            },
-        )
+        _push_artifact(client, url, "models/acme/no-config", [weights])
+
+
+def _push_artifact(
+    client: httpx.Client, url: str, repo: str, files: list[tuple[str, bytes]]
+) -> None:
+    """Push files as an OCI artifact, ``oras push`` style: one layer per file, titled."""
+    layers = [
+        {
+            "mediaType": "application/octet-stream",
+            **_blob(client, url, repo, data),
+            "annotations": {"org.opencontainers.image.title": title},
+        }
+        for title, data in files
+    ]
+    empty = _blob(client, url, repo, b"{}")
+    manifest = {
+        "schemaVersion": 2,
+        "mediaType": OCI_MANIFEST,
+        "config": {"mediaType": "application/vnd.oci.empty.v1+json", **empty},
+        "layers": layers,
+    }
+    _push(client, url, repo, "latest", manifest)

@@ -11,23 +11,16 @@ import pytest
 
 from domain.errors import UnsupportedArchitectureError
 from knowledge.catalog import load_models
-from knowledge.model_config import derive_architecture, native_precision, weight_format
+from knowledge.model_config import (
+    ARCHITECTURE_FIELDS,
+    derive_architecture,
+    native_precision,
+    weight_format,
+)
 
 CONFIGS = Path(__file__).resolve().parents[2] / "data" / "hub_configs"
-_EXACT = (
-    "layers",
-    "hidden",
-    "heads",
-    "kv_heads",
-    "head_dim",
-    "intermediate",
-    "vocab",
-    "max_context",
-    "moe_experts",
-    "moe_top_k",
-    "sliding_window",
-    "kv_lora_rank",
-)
+_DERIVED = ("params_b", "active_params_b", "attention")  # compared with tolerance or parsed
+_EXACT = tuple(field for field in ARCHITECTURE_FIELDS if field not in _DERIVED)
 IN_CATALOG = sorted(
     "/".join(path.parts[-3:-1])
     for path in CONFIGS.glob("*/*/config.json")

@@ -25,9 +25,9 @@ from urllib.parse import quote
 from pydantic import ValidationError
 
 from domain.catalog import ModelSpec, Provenance
-from domain.errors import BackendUnavailableError, ModelNotFoundError
+from domain.errors import BackendUnavailableError, ModelNotFoundError, UnknownNameError
 from domain.registry import FieldSource, ModelRef, RegistryOrigin
-from knowledge.catalog import license_class
+from knowledge.catalog import closest_names, license_class, resolve_model
 from knowledge.model_config import derive_architecture, native_precision, weight_format
 
 CATALOG_NOTE = "not in the curated catalog: no published quality score; architecture read from {}"
@@ -138,6 +138,39 @@ class ModelLookup(Protocol):
             BackendUnavailableError: The registry did not answer and nothing is cached.
         """
         ...
+
+
+def find_model(name: str, models: Mapping[str, ModelSpec], lookup: ModelLookup | None) -> ModelSpec:
+    """A model by catalog id, else a repository id the catalog lacks, looked up.
+
+    Args:
+        name: The model as named (a catalog id or ``org/name[@revision]``).
+        models: The curated catalog.
+        lookup: Where models outside the catalog are looked up; None: nowhere.
+
+    Returns:
+        The spec.
+
+    Raises:
+        UnknownNameError: For a name that is neither in the catalog nor a repository id, or any
+            unknown name without a lookup (closest catalog ids attached).
+        ModelNotFoundError: When the registry has no such model (closest catalog ids in the hint).
+        InvalidInputError: When the registry cannot size the model.
+        ModelAccessError: When the model is private or gated and no credentials open it.
+        BackendUnavailableError: When the registry did not answer and nothing is cached.
+    """
+    try:
+        return resolve_model(name, models)
+    except UnknownNameError:
+        if lookup is None or ModelRef.maybe(name) is None:
+            raise
+    try:
+        return lookup.lookup(name=name)
+    except ModelNotFoundError as exc:
+        closest = ", ".join(closest_names(name, models))
+        raise ModelNotFoundError(
+            exc.message, hint=f"{exc.hint}; closest in the curated catalog: {closest}"
+        ) from exc
 
 
 def spec_from_record(record: RegistryRecord, *, now: datetime | None = None) -> ModelSpec:

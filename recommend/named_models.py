@@ -13,11 +13,8 @@ import dataclasses
 from collections.abc import Sequence
 
 from domain.catalog import ModelSpec
-from domain.errors import ModelNotFoundError, UnknownNameError
 from domain.recommendation import RecommendedOption
-from domain.registry import ModelRef
-from knowledge.catalog import closest_names, resolve_model
-from knowledge.model_registry import registry_notes
+from knowledge.model_registry import find_model, registry_notes
 from recommend.context import RecommendContext
 
 
@@ -44,20 +41,9 @@ def resolve_named(
     found: dict[str, ModelSpec] = {}
     ids: list[str] = []
     for name in names:
-        try:
-            ids.append(resolve_model(name, context.models).hf_id)
-            continue
-        except UnknownNameError:
-            if context.model_lookup is None or ModelRef.maybe(name) is None:
-                raise
-        try:
-            spec = context.model_lookup.lookup(name=name)
-        except ModelNotFoundError as exc:
-            closest = ", ".join(closest_names(name, context.models))
-            raise ModelNotFoundError(
-                exc.message, hint=f"{exc.hint}; closest in the curated catalog: {closest}"
-            ) from exc
-        found[spec.hf_id] = spec
+        spec = find_model(name, context.models, context.model_lookup)
+        if spec.origin is not None:
+            found[spec.hf_id] = spec
         ids.append(spec.hf_id)
     if found:
         context = dataclasses.replace(context, models={**context.models, **found})

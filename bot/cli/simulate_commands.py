@@ -152,7 +152,9 @@ def _fmt(value: float) -> str:
 
 @simulate_app.command("run")
 def run(
-    model: Annotated[str, typer.Option(help="Model catalog id.")],
+    model: Annotated[
+        str, typer.Option(help="Model catalog id, or org/name[@rev] read from the model registry.")
+    ],
     gpu: Annotated[str, typer.Option(help="GPU catalog name or family.")],
     input_tokens: Annotated[int, typer.Option(min=1, help="Prompt tokens.")],
     output_tokens: Annotated[int, typer.Option(min=1, help="Output tokens.")],
@@ -169,7 +171,10 @@ def run(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Estimate one configuration under one load."""
-    from knowledge.catalog import resolve_gpu, resolve_model
+    from bot.settings import load_settings
+    from bot.wiring import build_model_lookup
+    from knowledge.catalog import resolve_gpu
+    from knowledge.model_registry import find_model
     from simulate.analytical import estimate
     from simulate.memory import memory_fit
     from simulate.scheduler import simulate_run
@@ -180,7 +185,8 @@ def run(
         raise typer.BadParameter("give exactly one of --rate, --concurrency, --batch")
     try:
         models, gpus = _catalogs()
-        spec, card = resolve_model(model, models), resolve_gpu(gpu, gpus)
+        spec = find_model(model, models, build_model_lookup(load_settings()))
+        card = resolve_gpu(gpu, gpus)
         config = ServingConfig(
             model=spec.hf_id,
             gpu=card.name,

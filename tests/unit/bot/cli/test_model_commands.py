@@ -89,3 +89,15 @@ def test_a_model_that_cannot_be_read_exits_2_with_what_to_do(
 
     assert result.exit_code == 2
     assert says in " ".join(result.output.split())
+
+
+def test_simulate_run_predicts_a_model_the_catalog_lacks(hub: HubStandIn) -> None:
+    args = ["simulate", "run", "--model", NEW, "--gpu", "H100", "--input-tokens", "512"]
+    args += ["--output-tokens", "128", "--rate", "1", "--analytical", "--json"]
+
+    result = CliRunner().invoke(app, args)
+
+    assert result.exit_code == 0, result.output
+    assert f"GET /api/models/{NEW}" in hub.requests
+    weights_gib = json.loads(result.stdout)["memory"]["weights_gib"]
+    assert weights_gib == pytest.approx(7.62e9 * 2 / 2**30, rel=0.01)  # bf16 weights of 7.62 B

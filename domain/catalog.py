@@ -96,6 +96,14 @@ class GpuSpec(Frozen):
     family: GpuFamily = Field(description="Family users name, e.g. H100.")
     vendor: str = Field(description="NVIDIA, AMD, Intel.")
     memory_gb: float = Field(gt=0, description="HBM/GDDR capacity in GB as published.")
+    memory_gib: float | None = Field(
+        default=None,
+        gt=0,
+        description=(
+            "Capacity as the device reports it (what vLLM's gpu_memory_utilization is a share "
+            "of), GiB, where a source states it; the marketed '80GB' is 80 GiB on HBM parts."
+        ),
+    )
     memory_type: str = Field(default="", description="HBM3, GDDR6 ...")
     mem_bandwidth_gbps: float = Field(gt=0, description="Memory bandwidth, GB/s.")
     bf16_tflops: float = Field(gt=0, description="Dense BF16 TFLOPS.")

@@ -107,7 +107,8 @@ class RecommendedOption(Frozen):
         description="The requirements named this exact GPU model; deploy pins node selection.",
     )
     alternative: bool = Field(
-        default=False, description="Not the model the requirements named: an alternative."
+        default=False,
+        description="Not the checkpoint the requirements named (another checkpoint of its family).",
     )
     cost_per_million_tokens_usd: float | None = None
     predicted: PredictedMetrics

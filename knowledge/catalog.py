@@ -122,12 +122,26 @@ def _interconnect_gbps(text: str) -> float:
     return 32.0
 
 
+_DEVICE_GIB = re.compile(r"mem_capacity=([\d.]+) GiB")
+
+
+def _device_gib(row: Mapping[str, str]) -> float | None:
+    """Device memory in GiB where a source states it: ``memory_gib``, or the notes' figure
+    copied from AIConfigurator's system files (``aiconfigurator mem_capacity=80 GiB``)."""
+    stated = _float(row.get("memory_gib", ""))
+    if stated is not None:
+        return stated
+    found = _DEVICE_GIB.search(row.get("notes", ""))
+    return float(found.group(1)) if found else None
+
+
 def _gpu_from_row(row: Mapping[str, str]) -> GpuSpec:
     return GpuSpec(
         name=row["gpu"],
         family=gpu_family_of(row["gpu"]),
         vendor=row["vendor"],
         memory_gb=float(row["memory_gb"]),
+        memory_gib=_device_gib(row),
         memory_type=row.get("memory_type", ""),
         mem_bandwidth_gbps=float(row["mem_bandwidth_gbps"]),
         bf16_tflops=float(row["bf16_dense_tflops"]),

@@ -233,9 +233,19 @@ def _representative(
 ) -> ModelSpec | None:
     """The checkpoint that stands for the family at ``precision`` on a GPU of ``vendor``.
 
-    Preference: tagged for the task, not a checkpoint another GPU vendor quantized for its own
-    hardware, highest published quality, named, instruct, the base id.
+    A model the requirements name stands for its family whenever it is fit for the task and can
+    serve at ``precision`` — as released, or quantized at load time — so the named model is the
+    one recommended. Otherwise (a base architecture named for a chat task, say): tagged for the
+    task, not a checkpoint another GPU vendor quantized for its own hardware, highest published
+    quality, instruct, the base id.
     """
+    chosen = [m for m in family.members if is_named(m, named) and (task in m.tasks or not m.tasks)]
+    if chosen:
+        own = [m for m in chosen if m.native_precision == precision.value]
+        loadable = [m for m in chosen if _is_16bit(m.native_precision)]
+        pool = own or (loadable if precision.value in ("fp8", "int4") else [])
+        if pool:
+            return max(pool, key=lambda m: (task in m.tasks or not m.tasks, m.instruct))
     if _is_16bit(precision.value):
         pool = [m for m in family.members if _is_16bit(m.native_precision)]
     else:
@@ -254,6 +264,23 @@ def _representative(
             m.base_id is None,
         ),
     )
+
+
+def is_named(model: ModelSpec, named: frozenset[str] | Sequence[str]) -> bool:
+    """Whether the requirements name exactly this checkpoint.
+
+    Requirements name catalog ids; an id that stands for an architecture (the evaluation
+    schema maps "Llama 3.3 70B Instruct" to ``meta-llama/Llama-3.1-70B``) is matched exactly,
+    and the checkpoint serving it is then chosen for the task.
+
+    Args:
+        model: The checkpoint.
+        named: Catalog ids the requirements name.
+
+    Returns:
+        True when it is the named model.
+    """
+    return model.hf_id in named
 
 
 def precisions_for(family: ModelFamily, gpu: GpuSpec) -> list[Precision]:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from domain.errors import InvalidInputError
 from domain.requirements import Requirements, SloTarget, Task, TaskDefaults
+from recommend.pins import NO_PINS, Pins
 
 DEFAULT_TASK = Task.CHATBOT
 DEFAULT_PEAK_RPS = 1.0
@@ -33,6 +34,7 @@ class Demand:
     load_from: str = "stated"  # stated, concurrency, population, daily, window, default
     hours_per_month: float = HOURS_PER_MONTH  # hours the deployment runs (a batch: its window)
     slo_assumed: tuple[SloTarget, ...] = ()  # task defaults added for metrics not stated
+    pins: Pins = NO_PINS  # what-if pins the search honours (precision, replicas, GPU)
 
 
 def describe_slo(target: SloTarget) -> str:
@@ -141,12 +143,17 @@ def _shapes(
     return input_tokens, output_tokens
 
 
-def plan_demand(requirements: Requirements, task_defaults: Mapping[Task, TaskDefaults]) -> Demand:
+def plan_demand(
+    requirements: Requirements,
+    task_defaults: Mapping[Task, TaskDefaults],
+    pins: Pins = NO_PINS,
+) -> Demand:
     """Resolve the requirements into the demand to size for, filling gaps from task defaults.
 
     Args:
         requirements: What the team stated.
         task_defaults: Defaults per task.
+        pins: What-if pins the search honours.
 
     Returns:
         The demand, with every assumption taken in words.
@@ -181,4 +188,5 @@ def plan_demand(requirements: Requirements, task_defaults: Mapping[Task, TaskDef
         load_from=load_from,
         hours_per_month=hours,
         slo_assumed=assumed,
+        pins=pins,
     )

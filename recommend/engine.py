@@ -22,12 +22,14 @@ from domain.requirements import Priority, Requirements
 from recommend import explain, retrieval
 from recommend.candidates import option_quality
 from recommend.context import RecommendContext
-from recommend.demand import Demand, plan_demand
+from recommend.demand import Demand, describe_slo, plan_demand
 from recommend.named_models import lookup_notes, noted, resolve_named
 from recommend.near_miss import closest, why_nothing_fits
+from recommend.pins import NO_PINS, Pins
 from recommend.ranking import Scorable, describe_weights, pareto_front, rank
 from recommend.search import MAX_SIZED, search
-from recommend.sizing import DES_REQUESTS, HEADROOM, Sized, refine
+from recommend.shortlist import Ranked, rank_reason, shortlist
+from recommend.sizing import DES_REQUESTS, HEADROOM, Sized, predicted_ms, refine
 from simulate.capacity import replicas_for
 from simulate.cost import cost_per_million_tokens
 
@@ -155,7 +157,11 @@ def _assumptions(
 
 
 def recommend(
-    requirements: Requirements, *, context: RecommendContext, limit: int = 5
+    requirements: Requirements,
+    *,
+    context: RecommendContext,
+    limit: int = 5,
+    pins: Pins = NO_PINS,
 ) -> Recommendation:
     """Recommend serving options for the requirements.
 
@@ -163,6 +169,8 @@ def recommend(
         requirements: What the team needs.
         context: Catalogs, calibration, records, patterns, task defaults, inventory.
         limit: How many options to return at most.
+        pins: What-if pins: only the pinned precision or GPU is searched, and a pinned
+            replica count is sized as given (its predicted effect shown, SLO met or not).
 
     Returns:
         The recommendation; ``feasible`` is False (with why and the closest options) when
@@ -179,7 +187,7 @@ def recommend(
     if retrieved is not None:
         requirements, learned = retrieval.shape(requirements, retrieved)
     cited = retrieval.citations(retrieved) if retrieved is not None else []
-    demand = plan_demand(requirements, context.task_defaults)
+    demand = plan_demand(requirements, context.task_defaults, pins)
     priority = requirements.priority or Priority.BALANCED
     found = search(requirements, demand, named, context, limit=limit)
     assumptions = (
@@ -191,23 +199,32 @@ def recommend(
         assumptions.append(f"Search stopped after sizing {MAX_SIZED} configurations.")
     excluded = found.exclusions[:MAX_EXCLUSIONS]
     if not found.sized:
+        near = closest(requirements, demand, named, context)
         return Recommendation(
             feasible=False,
             excluded=excluded,
             assumptions=assumptions,
             why_nothing_fits=why_nothing_fits(requirements, demand, found.exclusions),
-            closest=closest(requirements, demand, named, context),
+            closest=near,
             price_basis=context.price_basis,
             basis=context.basis,
             retrieved=cited,
+            pins=pins.words(),
+            binding=near[0].change if near else None,
         )
-    chosen = _distinct(_ranked(found.sized, priority), limit)
+    chosen = _distinct(_ranked(found.sized, priority), limit * 3)
     refined = [refine(o, demand, requirements, context) for o in chosen[:REFINED]]
-    final = _ranked([*refined, *chosen[REFINED:]], priority)
+    ranked = [Ranked(o, s) for o, s in _ranked([*refined, *chosen[REFINED:]], priority)]
+    kept, dominated = shortlist(ranked, demand, named, limit, priority)
+    final = [(item.option, item.score) for item in kept]
     options = noted(
         [_option(option, score, demand, requirements, context) for option, score in final],
         context,
     )
+    options = [
+        _labelled(option, rank_reason(i + 1, item, kept[0], priority.value), named)
+        for i, (option, item) in enumerate(zip(options, kept, strict=True))
+    ]
     top_reasons = options[0].reasons + explain.popular_losses(
         final[0][0], found.sized, found.exclusions
     )
@@ -215,16 +232,32 @@ def recommend(
     return Recommendation(
         feasible=any(option.meets_slo for option in options),
         options=options,
-        excluded=excluded,
+        excluded=[*dominated, *found.exclusions][:MAX_EXCLUSIONS],
         assumptions=assumptions,
-        why_nothing_fits=None if options[0].meets_slo else _missed(options[0].model),
+        why_nothing_fits=None if options[0].meets_slo else _missed(final[0][0], demand),
         pareto=pareto_front([_scorable(option) for option, _ in final]),
         price_basis=context.price_basis,
+        pins=pins.words(),
+        binding=None if options[0].meets_slo else _binding(demand),
         load_question=load_question(
             requirements, demand, final[0][0], context.task_defaults[demand.task].peak_active_share
         ),
         basis=context.basis,
         retrieved=cited,
+    )
+
+
+def _labelled(option: RecommendedOption, why_rank: str, named: Sequence[str]) -> RecommendedOption:
+    """The option with its rank explained; marked an alternative when another model was named."""
+    alternative = bool(named) and option.model not in named
+    lines = [why_rank]
+    if alternative:
+        lines.append(
+            f"Checkpoint: {option.model} serves the named architecture ({', '.join(named)}) "
+            "for this task; name it exactly to pin another checkpoint."
+        )
+    return option.model_copy(
+        update={"reasons": [*lines, *option.reasons], "alternative": alternative}
     )
 
 
@@ -264,8 +297,29 @@ def load_question(
     )
 
 
-def _missed(model: str) -> str:
+def _missed(top: Sized, demand: Demand) -> str:
+    model = top.candidate.model.hf_id
+    missed = [
+        f"{describe_slo(t)} would be {predicted_ms(top.estimate, t):,.0f} ms"
+        for t in demand.slo
+        if predicted_ms(top.estimate, t) > t.ms
+    ]
+    detail = "; ".join(missed) or "an SLO is missed"
+    if demand.pins.replicas is not None:
+        return (
+            f"with the pinned {demand.pins.replicas} replica(s) even the best option ({model} on "
+            f"{top.total_gpus} × {top.candidate.gpu.name}) misses: {detail}"
+        )
     return (
-        f"In discrete-event simulation even the best option ({model}) misses an SLO with the "
-        "replicas the ceilings allow."
+        f"in discrete-event simulation even the best option ({model}) misses an SLO with the "
+        f"replicas the ceilings allow: {detail}"
     )
+
+
+def _binding(demand: Demand) -> str:
+    if demand.pins.replicas is not None:
+        return (
+            f"the pinned replica count ({demand.pins.replicas}); say 'clear pins' to size for "
+            "the peak"
+        )
+    return "the replicas the GPU ceiling, inventory or budget allow"

@@ -32,8 +32,12 @@ _RULE_WORDS = {
     "gpu_family": "allowed GPU families",
     "price": "unpriced GPUs",
     "capacity": "capacity",
+    "exact_gpu": "exact GPU models named",
+    "pinned_gpu": "the pinned GPU",
+    "pinned_precision": "the pinned precision",
+    "dominated": "dominated by a better option",
 }
-_CATALOG_RULES = ("gpu_family", "price", "task")
+_CATALOG_RULES = ("gpu_family", "price", "task", "exact_gpu", "pinned_gpu", "pinned_precision")
 _EXAMPLES = 2
 NEAR_MISS_SIZED = 40  # configurations sized at most per relaxed search
 _RELAXED_SLO_FACTOR = 100.0

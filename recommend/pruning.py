@@ -202,6 +202,8 @@ def _bound_by_first_look(
             failures.note(cand, order, "slo", _idle_miss(look, demand))
             continue
         floor = max(1, math.ceil(demand.peak_rps / max(look.saturated_rps, 1e-9) - 1e-9))
+        if demand.pins.replicas is not None:
+            floor = demand.pins.replicas  # pinned: sized as given, SLO or not
         item = _bounded(
             Viable(0.0, order, cand, config, fit, use, floor), requirements, demand, ctx
         )
@@ -247,6 +249,8 @@ def _tighten(
 
     Rounds repeat until the first :data:`_TIGHTEN_BATCH` in bound order are all tightened.
     """
+    if demand.pins.replicas is not None:
+        return viable  # the replica count is pinned, there is no floor to raise
     for _ in range(_TIGHTEN_ROUNDS):
         batch = [v for v in viable[:_TIGHTEN_BATCH] if not v.tightened]
         if not batch:

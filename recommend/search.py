@@ -107,9 +107,11 @@ def _undominated(
 
 
 def _gpu_rule(
-    gpu: GpuSpec, requirements: Requirements, ctx: RecommendContext
+    gpu: GpuSpec, requirements: Requirements, demand: Demand, ctx: RecommendContext
 ) -> tuple[str, str] | None:
+    pinned = demand.pins.gpu
     checks = [
+        ("pinned_gpu", f"the GPU is pinned to {pinned}" if pinned and gpu.name != pinned else None),
         ("gpu_family", rules.gpu_family_allowed(gpu, requirements)),
         ("exact_gpu", rules.exact_gpu_allowed(gpu, rules.exact_families(requirements, ctx.gpus))),
         ("inventory", rules.in_inventory(gpu, ctx.inventory)),
@@ -125,6 +127,8 @@ def _gpu_rule_words(rule: str, requirements: Requirements) -> str:
         return f"not among the allowed GPU families ({allowed})"
     if rule == "inventory":
         return "not in the GPU inventory"
+    if rule == "pinned_gpu":
+        return "not the pinned GPU"
     if rule == "exact_gpu":
         return "other models of a family whose exact GPUs the requirements name (" + (
             ", ".join(requirements.gpus) + ")"
@@ -190,7 +194,7 @@ def search(
     gpus = []
     ruled_gpus: dict[str, list[str]] = {}
     for gpu in ctx.gpus.values():
-        ruled = _gpu_rule(gpu, requirements, ctx)
+        ruled = _gpu_rule(gpu, requirements, demand, ctx)
         if ruled:
             ruled_gpus.setdefault(ruled[0], []).append(gpu.name)
         else:
@@ -212,7 +216,19 @@ def search(
         lambda: tuple(enumerate_candidates(families, gpus, requirements, demand.task)),
         weight=lambda found: len(found) // 25,  # ≈ kB
     )
-    viable = screen(candidates, requirements, demand, ctx, failures, memo_key=key)
+    precision = demand.pins.precision
+    if precision is not None:
+        others = {c.precision.value for c in candidates if c.precision.value != precision}
+        candidates = tuple(c for c in candidates if c.precision.value == precision)
+        if others:
+            result.exclusions.append(
+                Exclusion(
+                    what=f"{', '.join(sorted(others))} configurations",
+                    why=f"the precision is pinned to {precision}",
+                    rule="pinned_precision",
+                )
+            )
+    viable = screen(candidates, requirements, demand, ctx, failures, memo_key=(key, precision))
     tried = _size_best_first(
         viable, requirements, demand, ctx, failures, result, (limit, max_sized)
     )

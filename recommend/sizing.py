@@ -289,6 +289,8 @@ def size(
         The sized option, or why it cannot work.
     """
     per_replica = _capacity(candidate, config, demand, ctx)
+    if demand.pins.replicas is not None:
+        return _pinned(candidate, config, fit, per_replica, demand, requirements, ctx)
     if per_replica <= 0:
         return Rejected(candidate, "slo", _unreachable(candidate, config, demand, ctx))
     wanted = replicas_for(demand.peak_rps, per_replica, headroom=HEADROOM)
@@ -304,6 +306,29 @@ def size(
             f"Less than {HEADROOM:.0%} headroom at the peak: the {binding} allows no more replicas."
         )
     return _finish(candidate, config, fit, per_replica, replicas, demand, tuple(notes), ctx)
+
+
+def _pinned(
+    candidate: Candidate,
+    config: ServingConfig,
+    fit: MemoryFit,
+    per_replica: float,
+    demand: Demand,
+    requirements: Requirements,
+    ctx: RecommendContext,
+) -> Sized | Rejected:
+    """Size at the pinned replica count: its predicted effect, even when an SLO is missed."""
+    replicas = demand.pins.replicas or 1
+    total = replicas * candidate.tensor_parallel
+    for name, reason in (
+        ("max_gpus", rules.gpu_ceiling(total, requirements)),
+        ("inventory", rules.in_inventory(candidate.gpu, ctx.inventory, total)),
+        ("budget", rules.budget(cost_usd(candidate.gpu, total, demand), requirements)),
+    ):
+        if reason:
+            return Rejected(candidate, name, f"{replicas} pinned replica(s): {reason}")
+    note = f"Sized at the pinned {replicas} replica(s), not for the peak with headroom."
+    return _finish(candidate, config, fit, max(per_replica, 1e-9), replicas, demand, (note,), ctx)
 
 
 def _finish(
@@ -371,14 +396,15 @@ def refine(
         of replicas holds the SLOs in simulation).
     """
     current = option
-    for _ in range(_DES_EXTRA_REPLICAS + 1):
+    extra = 0 if demand.pins.replicas is not None else _DES_EXTRA_REPLICAS
+    for _ in range(extra + 1):
         share = demand.peak_rps / current.replicas
         simulated = predict(
             current.candidate, current.config, _workload(demand, share), ctx, simulated=True
         )
         use = slo_use(simulated, demand.slo)
         current = replace(current, estimate=simulated, meets_slo=use <= 1.0, slo_use=use)
-        if current.meets_slo:
+        if current.meets_slo or extra == 0:
             return current
         more = replace(
             current,

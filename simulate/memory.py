@@ -76,7 +76,11 @@ def kv_bytes_per_token(model: ModelSpec, kv_cache_dtype: str = "auto", context: 
 
 
 def usable_gib(gpu: GpuSpec, gpu_memory_utilization: float) -> float:
-    """GiB of one GPU that vLLM may use (published decimal GB × utilisation, as GiB).
+    """GiB of one GPU that vLLM may use: device memory × utilisation.
+
+    vLLM takes ``gpu_memory_utilization`` of the memory the device reports (torch's total, in
+    GiB), so a catalog figure in GiB is used as is; only where none is known is the published
+    decimal GB converted (a conservative reading: an "80GB" HBM part reports 80 GiB).
 
     Args:
         gpu: The GPU.
@@ -85,7 +89,14 @@ def usable_gib(gpu: GpuSpec, gpu_memory_utilization: float) -> float:
     Returns:
         Usable GiB per GPU.
     """
-    return gpu.memory_gb * 1e9 * gpu_memory_utilization / GIB
+    device_gib = gpu.memory_gib if gpu.memory_gib is not None else gpu.memory_gb * 1e9 / GIB
+    return device_gib * gpu_memory_utilization
+
+
+def _device(gpu: GpuSpec) -> str:
+    if gpu.memory_gib is not None:
+        return f"{gpu.memory_gib:g} GiB"
+    return f"{gpu.memory_gb:g} GB"
 
 
 def overhead_gib(model: ModelSpec, config: ServingConfig) -> float:
@@ -142,7 +153,7 @@ def memory_fit(model: ModelSpec, gpu: GpuSpec, config: ServingConfig) -> MemoryF
         reason = (
             f"does not fit: needs {needs:.1f} GiB per GPU (weights {weights:.1f}, overhead "
             f"{overhead:.1f}, KV for one {max_len}-token sequence {one_seq_gib:.2f}), "
-            f"has {usable:.1f} GiB ({gpu.memory_gb:g} GB{budget}) "
+            f"has {usable:.1f} GiB ({_device(gpu)}{budget}) "
             f"on each of {tp} × {gpu.name}"
         )
     return MemoryFit(

@@ -53,7 +53,7 @@ def comparison_card(
     """
     change_text = ", ".join(changes)
     old = before.options[0] if before.feasible and before.options else None
-    new = after.options[0] if after.feasible and after.options else None
+    new = after.options[0] if after.options else None
     rows = tuple((label, _cell(old, label), _cell(new, label)) for label in _COMPARED if old or new)
     table = Table(
         title=f"Option 1 before → after ({change_text})",
@@ -68,7 +68,12 @@ def comparison_card(
     else:
         head = headline_of(new, targets)
         text = f"With {change_text}: {head[:1].lower()}{head[1:]}"
+        if not after.feasible and after.why_nothing_fits:
+            why = after.why_nothing_fits
+            text += f" It does not hold: {why[:1].lower()}{why[1:]}"
         tone = Tone.GOOD if new.meets_slo else Tone.WARNING
+    if after.binding:
+        text += f" What binds: {after.binding}."
     tables = (
         table,
         options_table(
@@ -77,7 +82,7 @@ def comparison_card(
     )
     deploy = (
         (Choice(label="Deploy option 1", value="deploy option 1", style=ChoiceStyle.PRIMARY),)
-        if new
+        if new and after.feasible
         else ()
     )
     return Reply(
@@ -99,7 +104,9 @@ def comparison_card(
 
 def _now(requirements: Requirements, after: Recommendation) -> str:
     """The requirements now, with the what-if pins in force."""
-    pins = f" · pinned: {', '.join(after.pins)}" if after.pins else ""
+    pins = (
+        f" · pinned: {', '.join(after.pins)} (say 'clear pins' to drop them)" if after.pins else ""
+    )
     return summarise(requirements) + pins
 
 

@@ -38,10 +38,11 @@ class Essential(StrEnum):
 
 
 class Pin(Frozen):
-    """A what-if choice that is not a requirement: a precision or replica count to look at."""
+    """A what-if choice that is not a requirement: a precision, replica count or GPU to look at."""
 
     precision: str | None = Field(default=None, description="Show only options at this precision.")
     replicas: int | None = Field(default=None, ge=1, le=512, description="Replicas to size for.")
+    gpu: str | None = Field(default=None, description="Show only options on this exact GPU.")
 
 
 class Deployment(Frozen):

@@ -1,7 +1,8 @@
 """What-if edits: "double the traffic", "what about L40S", "fp8?", "p99 instead", "3 replicas" ….
 
 :func:`interpret` turns one exploring message into new requirements plus pins (a precision or a
-replica count to look at), and names each change in words for the before/after card. Numbers,
+replica count to look at; "clear pins" clears them), and names each change in words for the
+before/after card. Numbers,
 GPUs, models and budgets come from understanding (the
 :class:`~bot.conversation.ports.Understander`); this module adds only what a standalone message
 cannot say: scaling the current load, moving the current SLOs to another percentile, and pins. It
@@ -58,6 +59,9 @@ _PERCENTILE = re.compile(
 _REPLICAS = re.compile(r"\b(\d{1,3})\s*replicas?\b", re.IGNORECASE)
 _PRECISION = re.compile(r"\b(fp8|fp4|int8|int4|bf16|fp16|awq|gptq|(?:4|8|16)[- ]?bit)\b", re.I)
 _BARE_BUDGET = re.compile(r"\b(budget(?: of| is| to)?)\s+(\d[\d,.]*\s*[km]?)\b(?!\s*%)", re.I)
+_RESET = re.compile(
+    r"\bunpin\b|\b(?:clear|drop|remove|reset)\s+(?:the\s+|all\s+)?pins?\b", re.IGNORECASE
+)
 _ADDING = re.compile(r"\b(also|add|adding|plus|as well|too)\b", re.IGNORECASE)
 _NEGATING = re.compile(r"\b(no|not|without|except|avoid|drop|remove)\b", re.IGNORECASE)
 _PRECISIONS = {"awq": "int4", "gptq": "int4", "4bit": "int4", "8bit": "fp8", "16bit": "bf16"}
@@ -240,6 +244,9 @@ def _move_percentile(
 
 
 def _pins(text: str, fields: dict[str, Any], pin: Pin, changes: list[str]) -> Pin:
+    if _RESET.search(text) and pin != Pin():
+        changes.append("pins cleared (" + ", ".join(_pin_words(pin)) + ")")
+        return Pin()
     updates: dict[str, Any] = {}
     replicas = _REPLICAS.search(text)
     if replicas and 1 <= int(replicas.group(1)) <= 512:
@@ -253,6 +260,12 @@ def _pins(text: str, fields: dict[str, Any], pin: Pin, changes: list[str]) -> Pi
         changes.append(f"precision {name}")
         _allow_precision(name, fields, changes)
     return pin.model_copy(update=updates) if updates else pin
+
+
+def _pin_words(pin: Pin) -> list[str]:
+    parts = [f"precision {pin.precision}"] if pin.precision else []
+    parts += [f"{pin.replicas} replicas"] if pin.replicas else []
+    return parts + ([f"GPU {pin.gpu}"] if pin.gpu else [])
 
 
 def _allow_precision(name: str, fields: dict[str, Any], changes: list[str]) -> None:

@@ -70,18 +70,36 @@ def test_precisions_follow_the_hardware(
     assert precisions_for(family, context.gpus[gpu]) == expected
 
 
-def test_fp8_variant_stands_for_the_family_at_fp8(context: RecommendContext) -> None:
-    families = model_families(context.models, ["meta-llama/Llama-3.1-70B"])
-    requirements = Requirements(models=["meta-llama/Llama-3.1-70B"], max_gpus=2)
+def test_a_named_model_stands_for_its_family_at_every_precision(
+    context: RecommendContext,
+) -> None:
+    named = "meta-llama/Llama-3.1-70B-Instruct"
+    families = model_families(context.models, [named])
+    requirements = Requirements(models=[named], max_gpus=2)
     candidates = enumerate_candidates(
         families, [context.gpus["H100-SXM-80GB"]], requirements, Task.CHATBOT
     )
     by_precision = {c.precision: c for c in candidates}
-    assert by_precision[Precision.FP8].model.hf_id == "nvidia/Llama-3.3-70B-Instruct-FP8"
-    assert by_precision[Precision.FP8].quantization is None
-    assert by_precision[Precision.BF16].model.hf_id == "meta-llama/Llama-3.3-70B-Instruct"
+    # The named checkpoint, quantized at load time; Llama 3.3 is not swapped in.
+    assert by_precision[Precision.FP8].model.hf_id == "meta-llama/Llama-3.1-70B-Instruct"
+    assert by_precision[Precision.FP8].quantization == "fp8"
+    assert by_precision[Precision.BF16].model.hf_id == "meta-llama/Llama-3.1-70B-Instruct"
     assert by_precision[Precision.INT4].quantization == "bitsandbytes"
     assert {c.tensor_parallel for c in candidates} == {1, 2}
+
+
+def test_fp8_checkpoint_stands_for_an_unnamed_family_at_fp8(context: RecommendContext) -> None:
+    family = next(
+        f
+        for f in model_families(context.models)
+        if "nvidia/Llama-3.3-70B-Instruct-FP8" in {m.hf_id for m in f.members}
+    )
+    candidates = enumerate_candidates(
+        [family], [context.gpus["H100-SXM-80GB"]], Requirements(max_gpus=2), Task.CHATBOT
+    )
+    by_precision = {c.precision: c for c in candidates}
+    assert by_precision[Precision.FP8].model.hf_id == "nvidia/Llama-3.3-70B-Instruct-FP8"
+    assert by_precision[Precision.FP8].quantization is None
 
 
 def test_tp_sizes_divide_heads_and_respect_the_ceiling(context: RecommendContext) -> None:

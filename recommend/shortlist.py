@@ -1,0 +1,176 @@
+"""From ranked options to the shortlist a person reads: no dominated option, named model first.
+
+An option is *dominated* when another one on the list holds its SLOs whenever it does, costs no
+more, uses no more GPUs, is no slower on any target, and scores within
+:data:`QUALITY_TOLERANCE` points — and is strictly cheaper or faster. Such an option is never
+worth choosing, so it leaves the list as an exclusion naming the option that beats it. When the
+requirements name a model, its best option stays first and every other model is labelled an
+alternative. Each option says why it holds its rank. This module never sizes or predicts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from domain.recommendation import Exclusion
+from recommend.candidates import is_named
+from recommend.demand import Demand
+from recommend.sizing import Sized, predicted_ms
+
+QUALITY_TOLERANCE = 1.0  # MMLU points: published FP8/AWQ evaluations move scores by ~0-2
+_BETTER = 0.03  # a 3% lower cost or latency counts as better, less is noise
+
+
+@dataclass(frozen=True)
+class Ranked:
+    """One sized option with its ranking score."""
+
+    option: Sized
+    score: float
+
+
+def _latencies(option: Sized, demand: Demand) -> list[float]:
+    return [predicted_ms(option.estimate, target) for target in demand.slo]
+
+
+def _cost(option: Sized) -> float:
+    return option.monthly_cost_usd if option.monthly_cost_usd is not None else 0.0
+
+
+def dominated_by(a: Sized, b: Sized, demand: Demand) -> bool:
+    """Whether ``a`` dominates ``b`` (see the module docstring).
+
+    Args:
+        a: The option that may dominate.
+        b: The option that may be dominated.
+        demand: The targets whose latencies are compared.
+
+    Returns:
+        True when ``b`` is never worth choosing over ``a``.
+    """
+    if (a.monthly_cost_usd is None) != (b.monthly_cost_usd is None):
+        return False
+    if b.meets_slo and not a.meets_slo:
+        return False
+    lat_a, lat_b = _latencies(a, demand), _latencies(b, demand)
+    no_worse = (
+        _cost(a) <= _cost(b)
+        and a.total_gpus <= b.total_gpus
+        and all(x <= y for x, y in zip(lat_a, lat_b, strict=True))
+        and a.candidate.quality >= b.candidate.quality - QUALITY_TOLERANCE
+    )
+    cheaper = _cost(a) < _cost(b) * (1 - _BETTER)
+    faster = any(x < y * (1 - _BETTER) for x, y in zip(lat_a, lat_b, strict=True))
+    return no_worse and (cheaper or faster)
+
+
+def _label(option: Sized) -> str:
+    cand = option.candidate
+    return (
+        f"{cand.model.hf_id} {cand.precision.value} on {option.total_gpus} × {cand.gpu.name} "
+        f"({option.replicas} replica(s) of TP{cand.tensor_parallel})"
+    )
+
+
+def _why_dominated(winner: Sized, loser: Sized, demand: Demand) -> str:
+    slower = ", ".join(
+        f"{t.metric.value.upper()} p{t.percentile} {predicted_ms(loser.estimate, t):,.0f} vs "
+        f"{predicted_ms(winner.estimate, t):,.0f} ms"
+        for t in demand.slo
+    )
+    cost = (
+        f"${_cost(loser):,.0f} vs ${_cost(winner):,.0f}/month"
+        if loser.monthly_cost_usd is not None
+        else "both unpriced"
+    )
+    return (
+        f"dominated by {_label(winner)}: costs no less ({cost}), needs no fewer GPUs "
+        f"({loser.total_gpus} vs {winner.total_gpus}), is no faster ({slower}) and scores "
+        f"within {QUALITY_TOLERANCE:g} MMLU point"
+    )
+
+
+def shortlist(
+    ranked: Sequence[Ranked], demand: Demand, named: Sequence[str], limit: int
+) -> tuple[list[Ranked], list[Exclusion]]:
+    """The options worth showing, best first, and the dominated ones with their reason.
+
+    Args:
+        ranked: Options in rank order.
+        demand: The demand (targets compared).
+        named: Catalog ids the requirements name.
+        limit: How many options to keep.
+
+    Returns:
+        (kept options, exclusions of dominated ones).
+    """
+    ordered = _named_first(ranked, named)
+    kept: list[Ranked] = []
+    pruned: list[Exclusion] = []
+    for index, item in enumerate(ordered):
+        protected = index == 0 and bool(named)
+        winner = next(
+            (
+                other
+                for other in ordered
+                if other is not item and dominated_by(other.option, item.option, demand)
+            ),
+            None,
+        )
+        if winner is not None and not protected:
+            why = _why_dominated(winner.option, item.option, demand)
+            pruned.append(Exclusion(what=_label(item.option), why=why, rule="dominated"))
+            continue
+        if len(kept) < limit:
+            kept.append(item)
+    return kept, pruned
+
+
+def _named_first(ranked: Sequence[Ranked], named: Sequence[str]) -> list[Ranked]:
+    """The best option of a named model first (when one meets its SLOs or none does)."""
+    if not named:
+        return list(ranked)
+    own = [r for r in ranked if is_named(r.option.candidate.model, named)]
+    if not own:
+        return list(ranked)
+    best = next((r for r in own if r.option.meets_slo), own[0])
+    if not best.option.meets_slo and any(r.option.meets_slo for r in ranked):
+        return list(ranked)
+    return [best, *(r for r in ranked if r is not best)]
+
+
+def rank_reason(position: int, item: Ranked, top: Ranked, priority: str) -> str:
+    """Why an option holds its rank, in one sentence against option 1.
+
+    Args:
+        position: 1-based rank.
+        item: The option.
+        top: Option 1.
+        priority: The ranking priority in words.
+
+    Returns:
+        The sentence.
+    """
+    if position == 1:
+        return (
+            f"Rank 1: lowest {priority} score ({item.score:.2f}) of the options that hold "
+            "every SLO."
+            if item.option.meets_slo
+            else f"Rank 1: lowest {priority} score ({item.score:.2f}); no option holds every SLO."
+        )
+    parts = []
+    mine, theirs = item.option.monthly_cost_usd, top.option.monthly_cost_usd
+    if mine is not None and theirs:
+        parts.append(f"{mine / theirs:.1f}× the cost")
+    elif mine is None:
+        parts.append("no price on the basis")
+    use, top_use = item.option.slo_use, top.option.slo_use
+    parts.append(f"SLO use {use:.0%} vs {top_use:.0%}")
+    quality = item.option.candidate.quality - top.option.candidate.quality
+    parts.append(f"quality {quality:+.1f} MMLU points")
+    verdict = "" if item.option.meets_slo else "; misses an SLO"
+    return (
+        f"Rank {position}: against option 1, {', '.join(parts)} "
+        f"(score {item.score:.2f} vs {top.score:.2f}){verdict}."
+    )

@@ -1,7 +1,8 @@
 """From ranked options to the shortlist a person reads: no dominated option, named model first.
 
 An option is *dominated* when another one on the list holds its SLOs whenever it does, costs no
-more, uses no more GPUs, is no slower on any target, and scores within
+more, uses no more GPUs, is no slower on any target (below :data:`COMFORT` of a target, where
+latency no longer matters unless it is the priority), and scores within
 :data:`QUALITY_TOLERANCE` points — and is strictly cheaper or faster. Such an option is never
 worth choosing, so it leaves the list as an exclusion naming the option that beats it. When the
 requirements name a model, its best option stays first and every other model is labelled an
@@ -14,12 +15,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from domain.recommendation import Exclusion
+from domain.requirements import Priority
 from recommend.candidates import is_named
 from recommend.demand import Demand
 from recommend.sizing import Sized, predicted_ms
 
 QUALITY_TOLERANCE = 1.0  # MMLU points: published FP8/AWQ evaluations move scores by ~0-2
 _BETTER = 0.03  # a 3% lower cost or latency counts as better, less is noise
+# Unless latency is the priority, a latency under 80% of its target buys nothing the SLO asks
+# for: an option twice the cost that is only faster than a comfortable one is not worth listing.
+COMFORT = 0.8
 
 
 @dataclass(frozen=True)
@@ -30,21 +35,26 @@ class Ranked:
     score: float
 
 
-def _latencies(option: Sized, demand: Demand) -> list[float]:
-    return [predicted_ms(option.estimate, target) for target in demand.slo]
+def _latencies(option: Sized, demand: Demand) -> list[tuple[float, float]]:
+    """(predicted ms, target ms) per target."""
+    return [(predicted_ms(option.estimate, t), t.ms) for t in demand.slo]
 
 
 def _cost(option: Sized) -> float:
     return option.monthly_cost_usd if option.monthly_cost_usd is not None else 0.0
 
 
-def dominated_by(a: Sized, b: Sized, demand: Demand) -> bool:
+def dominated_by(
+    a: Sized, b: Sized, demand: Demand, priority: Priority = Priority.BALANCED
+) -> bool:
     """Whether ``a`` dominates ``b`` (see the module docstring).
 
     Args:
         a: The option that may dominate.
         b: The option that may be dominated.
         demand: The targets whose latencies are compared.
+        priority: What matters most (below :data:`COMFORT` of a target, latency counts only
+            when it is latency).
 
     Returns:
         True when ``b`` is never worth choosing over ``a``.
@@ -53,15 +63,43 @@ def dominated_by(a: Sized, b: Sized, demand: Demand) -> bool:
         return False
     if b.meets_slo and not a.meets_slo:
         return False
-    lat_a, lat_b = _latencies(a, demand), _latencies(b, demand)
-    no_worse = (
-        _cost(a) <= _cost(b)
-        and a.total_gpus <= b.total_gpus
-        and all(x <= y for x, y in zip(lat_a, lat_b, strict=True))
-        and a.candidate.quality >= b.candidate.quality - QUALITY_TOLERANCE
+    floor = COMFORT if a.meets_slo and priority != Priority.LATENCY else 0.0
+    return dominates(
+        (_cost(a), a.total_gpus, a.candidate.quality, _latencies(a, demand)),
+        (_cost(b), b.total_gpus, b.candidate.quality, _latencies(b, demand)),
+        floor,
     )
-    cheaper = _cost(a) < _cost(b) * (1 - _BETTER)
-    faster = any(x < y * (1 - _BETTER) for x, y in zip(lat_a, lat_b, strict=True))
+
+
+Profile = tuple[float, int, float, list[tuple[float, float]]]
+
+
+def dominates(a: Profile, b: Profile, floor: float) -> bool:
+    """Whether profile ``a`` (cost, GPUs, quality, latencies) dominates ``b``.
+
+    No worse: cost, GPUs, quality within :data:`QUALITY_TOLERANCE`, and latency where it
+    matters (each latency counted from ``floor`` × its target). Better: 3% cheaper, or 3%
+    faster on a target.
+
+    Args:
+        a: The profile that may dominate.
+        b: The profile that may be dominated.
+        floor: Share of a target below which latency no longer counts as worse.
+
+    Returns:
+        True when ``a`` dominates ``b``.
+    """
+    cost_a, gpus_a, quality_a, lat_a = a
+    cost_b, gpus_b, quality_b, lat_b = b
+    pairs = list(zip(lat_a, lat_b, strict=True))
+    no_worse = (
+        cost_a <= cost_b
+        and gpus_a <= gpus_b
+        and quality_a >= quality_b - QUALITY_TOLERANCE
+        and all(max(x, floor * t) <= max(y, floor * t) for (x, t), (y, _) in pairs)
+    )
+    cheaper = cost_a < cost_b * (1 - _BETTER)
+    faster = any(x < y * (1 - _BETTER) for (x, _), (y, _) in pairs)
     return no_worse and (cheaper or faster)
 
 
@@ -76,7 +114,7 @@ def _label(option: Sized) -> str:
 def _why_dominated(winner: Sized, loser: Sized, demand: Demand) -> str:
     slower = ", ".join(
         f"{t.metric.value.upper()} p{t.percentile} {predicted_ms(loser.estimate, t):,.0f} vs "
-        f"{predicted_ms(winner.estimate, t):,.0f} ms"
+        f"{predicted_ms(winner.estimate, t):,.0f} ms of {t.ms:g}"
         for t in demand.slo
     )
     cost = (
@@ -86,13 +124,18 @@ def _why_dominated(winner: Sized, loser: Sized, demand: Demand) -> str:
     )
     return (
         f"dominated by {_label(winner)}: costs no less ({cost}), needs no fewer GPUs "
-        f"({loser.total_gpus} vs {winner.total_gpus}), is no faster ({slower}) and scores "
-        f"within {QUALITY_TOLERANCE:g} MMLU point"
+        f"({loser.total_gpus} vs {winner.total_gpus}), is no faster where it matters "
+        f"({slower}; under {COMFORT:.0%} of a target counts as met) and scores within "
+        f"{QUALITY_TOLERANCE:g} MMLU point"
     )
 
 
 def shortlist(
-    ranked: Sequence[Ranked], demand: Demand, named: Sequence[str], limit: int
+    ranked: Sequence[Ranked],
+    demand: Demand,
+    named: Sequence[str],
+    limit: int,
+    priority: Priority = Priority.BALANCED,
 ) -> tuple[list[Ranked], list[Exclusion]]:
     """The options worth showing, best first, and the dominated ones with their reason.
 
@@ -101,6 +144,7 @@ def shortlist(
         demand: The demand (targets compared).
         named: Catalog ids the requirements name.
         limit: How many options to keep.
+        priority: What matters most.
 
     Returns:
         (kept options, exclusions of dominated ones).
@@ -114,7 +158,7 @@ def shortlist(
             (
                 other
                 for other in ordered
-                if other is not item and dominated_by(other.option, item.option, demand)
+                if other is not item and dominated_by(other.option, item.option, demand, priority)
             ),
             None,
         )

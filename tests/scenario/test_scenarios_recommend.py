@@ -18,6 +18,7 @@ from recommend.context import RecommendContext, default_context
 from recommend.engine import recommend
 from recommend.inputs import requirements_from_mapping
 from tests.conftest import EVAL_DIR
+from tests.scenario.expert_rules import violations
 
 
 def _cases() -> list[Any]:
@@ -61,7 +62,10 @@ def _check(rule: dict[str, Any], rec: Recommendation, requirements: dict[str, An
         "top_model_params_b_max": lambda: (top.params_b <= arg, top.params_b),
         "top_model_params_b_min": lambda: (top.params_b >= arg, top.params_b),
         "top_total_gpus_max": lambda: (top.total_gpus <= arg, top.total_gpus),
-        "top_monthly_cost_max": lambda: (top.monthly_cost_usd <= arg, top.monthly_cost_usd),
+        "top_monthly_cost_max": lambda: (
+            top.monthly_cost_usd is not None and top.monthly_cost_usd <= arg,
+            top.monthly_cost_usd,
+        ),
     }
     ok, got = checks[name]()
     return None if ok else f"{name} {arg}: got {got}"
@@ -76,6 +80,7 @@ def test_scenario(case: dict[str, Any], context: RecommendContext, eval_dir: Pat
     assert not failures, failures
     for option in rec.options:
         assert option.evidence, option.model
+    assert not violations(rec, requirements, context)
 
 
 @pytest.mark.parametrize("case", _cases())
@@ -86,3 +91,4 @@ def test_scenario_from_text(case: dict[str, Any], context: RecommendContext) -> 
     rec = recommend(requirements, context=context)
     failures = [why for rule in case["must"] if (why := _check(rule, rec, case["requirements"]))]
     assert not failures, (requirements.model_dump(exclude_defaults=True), failures)
+    assert not violations(rec, requirements, context)

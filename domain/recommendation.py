@@ -102,6 +102,11 @@ class RecommendedOption(Frozen):
     gpu_hours_per_month: float | None = Field(
         default=None, description="GPU-hours a month the cost counts (batch window, floor)."
     )
+    min_replicas: int | None = Field(
+        default=None,
+        ge=1,
+        description="The autoscaler's off-peak floor the cost counts (KEDA minReplicas).",
+    )
     pinned_gpu: bool = Field(
         default=False,
         description="The requirements named this exact GPU model; deploy pins node selection.",

@@ -18,6 +18,9 @@ DEFAULT_PEAK_RPS = 1.0
 _SECONDS_PER_DAY = 86_400
 HOURS_PER_MONTH = 730.0  # 8,760 h a year / 12
 DAYS_PER_MONTH = HOURS_PER_MONTH / 24.0
+# People of an organisation use a tool in working hours: 10 busy hours on 22 working days a
+# month (team assumption); outside them an autoscaled service falls to its floor.
+BUSY_HOURS_PER_MONTH = 10.0 * 22.0
 
 
 @dataclass(frozen=True)
@@ -35,6 +38,7 @@ class Demand:
     hours_per_month: float = HOURS_PER_MONTH  # hours the deployment runs (a batch: its window)
     slo_assumed: tuple[SloTarget, ...] = ()  # task defaults added for metrics not stated
     pins: Pins = NO_PINS  # what-if pins the search honours (precision, replicas, GPU)
+    busy_hours_per_month: float | None = None  # peak hours when autoscaled to a floor off-peak
 
 
 def describe_slo(target: SloTarget) -> str:
@@ -91,8 +95,8 @@ def _population_rate(population: int, defaults: TaskDefaults, notes: list[str]) 
     notes.append(
         f"Peak load: {population:,} people × {share:.0%} active at the busiest moment = "
         f"{active:,.0f} at once, each sending a request every {60.0 / per_min:g} s = "
-        f"{rate:.2f} requests/s ({defaults.task.value} assumptions: "
-        f"{defaults.load_source or 'team assumption'}); state concurrent_users or "
+        f"{rate:.2f} requests/s ({defaults.task.value} assumptions, sources below; the share "
+        "is already the peak, so no peak factor is applied again); state concurrent_users or "
         "requests_per_second to change it."
     )
     return rate
@@ -171,12 +175,20 @@ def plan_demand(
     input_tokens, output_tokens = _shapes(requirements, defaults, notes)
     slo, assumed = _targets(requirements, defaults, notes)
     peak, load_from = _peak_rps(requirements, defaults, notes)
-    if any("default" in note for note in notes):
-        notes.append(f"Where the {task.value} defaults come from: {defaults.source}")
+    if any("default" in note or "assumptions" in note for note in notes):
+        load = f" Load: {defaults.load_source}" if load_from == "population" else ""
+        notes.append(f"Where the {task.value} defaults come from: {defaults.source}{load}")
     context = max(requirements.min_context_tokens or 0, input_tokens + output_tokens)
     hours = HOURS_PER_MONTH
     if load_from == "window" and requirements.window_hours is not None:
         hours = min(HOURS_PER_MONTH, requirements.window_hours * DAYS_PER_MONTH)
+    busy = BUSY_HOURS_PER_MONTH if load_from == "population" else None
+    if busy is not None:
+        notes.append(
+            f"Autoscaled: the peak's replicas run {busy:g} h a month (10 busy hours on 22 "
+            "working days, a team assumption for people of one organisation) and one replica, "
+            f"the off-peak floor, the other {HOURS_PER_MONTH - busy:g} h; the cost counts both."
+        )
     return Demand(
         task,
         input_tokens,
@@ -189,4 +201,5 @@ def plan_demand(
         hours_per_month=hours,
         slo_assumed=assumed,
         pins=pins,
+        busy_hours_per_month=busy,
     )

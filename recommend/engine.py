@@ -29,7 +29,7 @@ from recommend.pins import NO_PINS, Pins
 from recommend.ranking import Scorable, describe_weights, pareto_front, rank
 from recommend.search import MAX_SIZED, search
 from recommend.shortlist import Ranked, rank_reason, shortlist
-from recommend.sizing import DES_REQUESTS, HEADROOM, Sized, predicted_ms, refine
+from recommend.sizing import DES_REQUESTS, HEADROOM, Sized, gpu_hours, predicted_ms, refine
 from simulate.capacity import replicas_for
 from simulate.cost import cost_per_million_tokens
 
@@ -114,7 +114,8 @@ def _option(
         else round(option.monthly_cost_usd, 2),
         price_basis=cand.gpu.price_basis or None,
         pinned_gpu=cand.gpu.name in requirements.gpus,
-        gpu_hours_per_month=round(option.total_gpus * demand.hours_per_month, 1),
+        gpu_hours_per_month=round(gpu_hours(option.total_gpus, demand, cand.tensor_parallel), 1),
+        min_replicas=1 if demand.busy_hours_per_month is not None else option.replicas,
         cost_per_million_tokens_usd=None if per_million is None else round(per_million, 4),
         predicted=PredictedMetrics.from_estimate(est, output_tok_per_s=output_tok_per_s),
         meets_slo=option.meets_slo,

@@ -24,7 +24,7 @@ from recommend.context import RecommendContext
 from recommend.demand import Demand
 from recommend.ranking import SLO_USE_FLOOR, rank_key
 from recommend.screening import FirstLook, first_look, replica_floors
-from recommend.sizing import GPU_MEMORY_UTILIZATION, serving_config
+from recommend.sizing import GPU_MEMORY_UTILIZATION, cost_usd, serving_config
 from simulate.memory import GIB, memory_fit, usable_gib, weight_bytes
 
 MAX_PAIR_EXCLUSIONS = 60  # (model, GPU) pairs whose exclusion is reported
@@ -221,8 +221,7 @@ def _bounded(
     """Apply the GPU ceiling, inventory and budget to a replica floor, and bound the key."""
     cand = item.candidate
     total = item.floor * cand.tensor_parallel
-    price = cand.gpu.price_usd_per_gpu_hr
-    cost = None if price is None else price * total * demand.hours_per_month
+    cost = cost_usd(cand.gpu, total, demand, cand.tensor_parallel)
     ruled = (
         ("max_gpus", rules.gpu_ceiling(total, requirements)),
         ("inventory", rules.in_inventory(cand.gpu, ctx.inventory, total)),

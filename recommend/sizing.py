@@ -19,11 +19,10 @@ from domain.serving import LoadKind, MemoryFit, PerformanceEstimate, ServingConf
 from recommend import rules
 from recommend.candidates import Candidate
 from recommend.context import RecommendContext
-from recommend.demand import HOURS_PER_MONTH, Demand, describe_slo
+from recommend.demand import Demand, describe_slo
 from recommend.memo import config_key
 from simulate.analytical import estimate
 from simulate.capacity import max_rate_per_replica, replicas_for
-from simulate.cost import monthly_cost_usd
 from simulate.scheduler import simulate_run
 
 HEADROOM = 0.2
@@ -90,22 +89,50 @@ def serving_config(candidate: Candidate, demand: Demand) -> ServingConfig:
     )
 
 
-def cost_usd(gpu: GpuSpec, total_gpus: int, demand: Demand) -> float | None:
+def cost_usd(
+    gpu: GpuSpec, total_gpus: int, demand: Demand, tensor_parallel: int | None = None
+) -> float | None:
     """Monthly cost of ``total_gpus`` GPUs for the hours the deployment runs.
 
     A service runs 730 h a month; a batch with a window runs only that window each day
-    (:attr:`recommend.demand.Demand.hours_per_month`).
+    (:attr:`recommend.demand.Demand.hours_per_month`); an autoscaled service of an
+    organisation's people runs its peak replicas in busy hours and one replica (its floor,
+    ``tensor_parallel`` GPUs) the rest (:attr:`recommend.demand.Demand.busy_hours_per_month`).
 
     Args:
         gpu: The GPU (its price on the basis).
-        total_gpus: GPUs across replicas.
+        total_gpus: GPUs across replicas at the peak.
         demand: The demand (hours a month).
+        tensor_parallel: GPUs of one replica (the floor); ``total_gpus`` when None.
 
     Returns:
         USD a month, or None when the basis has no price for the GPU.
     """
-    full = monthly_cost_usd(gpu, total_gpus)
-    return None if full is None else full * demand.hours_per_month / HOURS_PER_MONTH
+    if gpu.price_usd_per_gpu_hr is None:
+        return None
+    busy = demand.busy_hours_per_month
+    if busy is None:
+        return gpu.price_usd_per_gpu_hr * total_gpus * demand.hours_per_month
+    floor = min(total_gpus, tensor_parallel or total_gpus)
+    gpu_hours = total_gpus * busy + floor * (demand.hours_per_month - busy)
+    return gpu.price_usd_per_gpu_hr * gpu_hours
+
+
+def gpu_hours(total_gpus: int, demand: Demand, tensor_parallel: int) -> float:
+    """GPU-hours a month an option runs (see :func:`cost_usd`).
+
+    Args:
+        total_gpus: GPUs across replicas at the peak.
+        demand: The demand.
+        tensor_parallel: GPUs of one replica.
+
+    Returns:
+        GPU-hours.
+    """
+    busy = demand.busy_hours_per_month
+    if busy is None:
+        return total_gpus * demand.hours_per_month
+    return total_gpus * busy + min(total_gpus, tensor_parallel) * (demand.hours_per_month - busy)
 
 
 def predicted_ms(estimate_: PerformanceEstimate, target: SloTarget) -> float:
@@ -161,8 +188,19 @@ def _unreachable(
     return "no request rate meets " + ", ".join(describe_slo(t) for t in demand.slo)
 
 
+def _affordable(budget: float, replica_hour_usd: float, hours: float, busy: float | None) -> int:
+    """Replicas a monthly budget pays for (one replica off-peak when autoscaled)."""
+    if busy is None:
+        return int(budget // (replica_hour_usd * hours))
+    return int((budget / replica_hour_usd - (hours - busy)) // busy)
+
+
 def _replica_ceiling(
-    candidate: Candidate, requirements: Requirements, ctx: RecommendContext, hours: float
+    candidate: Candidate,
+    requirements: Requirements,
+    ctx: RecommendContext,
+    hours: float,
+    busy: float | None = None,
 ) -> tuple[int | None, str]:
     """The most replicas the GPU ceiling, the inventory and the budget allow, and which binds."""
     tp = candidate.tensor_parallel
@@ -174,7 +212,9 @@ def _replica_ceiling(
         limits.append((have // tp, "inventory"))
     price = candidate.gpu.price_usd_per_gpu_hr
     if requirements.budget_usd_month is not None and price:
-        limits.append((int(requirements.budget_usd_month // (price * tp * hours)), "budget"))
+        limits.append(
+            (_affordable(requirements.budget_usd_month, price * tp, hours, busy), "budget")
+        )
     if not limits:
         return None, ""
     return min(limits)
@@ -191,7 +231,12 @@ def _reject_over_ceiling(
     for name, reason in (
         ("max_gpus", rules.gpu_ceiling(total, requirements)),
         ("inventory", rules.in_inventory(candidate.gpu, ctx.inventory, total)),
-        ("budget", rules.budget(cost_usd(candidate.gpu, total, demand), requirements)),
+        (
+            "budget",
+            rules.budget(
+                cost_usd(candidate.gpu, total, demand, candidate.tensor_parallel), requirements
+            ),
+        ),
     ):
         if reason:
             return Rejected(candidate, name, f"{bare} replica(s) needed for the peak: {reason}")
@@ -295,7 +340,9 @@ def size(
         return Rejected(candidate, "slo", _unreachable(candidate, config, demand, ctx))
     wanted = replicas_for(demand.peak_rps, per_replica, headroom=HEADROOM)
     bare = max(1, math.ceil(demand.peak_rps / per_replica - 1e-9))
-    ceiling, binding = _replica_ceiling(candidate, requirements, ctx, demand.hours_per_month)
+    ceiling, binding = _replica_ceiling(
+        candidate, requirements, ctx, demand.hours_per_month, demand.busy_hours_per_month
+    )
     notes: list[str] = []
     replicas = wanted
     if ceiling is not None and wanted > ceiling:
@@ -323,7 +370,12 @@ def _pinned(
     for name, reason in (
         ("max_gpus", rules.gpu_ceiling(total, requirements)),
         ("inventory", rules.in_inventory(candidate.gpu, ctx.inventory, total)),
-        ("budget", rules.budget(cost_usd(candidate.gpu, total, demand), requirements)),
+        (
+            "budget",
+            rules.budget(
+                cost_usd(candidate.gpu, total, demand, candidate.tensor_parallel), requirements
+            ),
+        ),
     ):
         if reason:
             return Rejected(candidate, name, f"{replicas} pinned replica(s): {reason}")
@@ -350,7 +402,12 @@ def _finish(
         fit=fit,
         per_replica_rps=per_replica,
         replicas=replicas,
-        monthly_cost_usd=cost_usd(candidate.gpu, replicas * candidate.tensor_parallel, demand),
+        monthly_cost_usd=cost_usd(
+            candidate.gpu,
+            replicas * candidate.tensor_parallel,
+            demand,
+            candidate.tensor_parallel,
+        ),
         estimate=predicted,
         meets_slo=use <= 1.0,
         slo_use=use,
@@ -413,6 +470,7 @@ def refine(
                 current.candidate.gpu,
                 (current.replicas + 1) * current.candidate.tensor_parallel,
                 demand,
+                current.candidate.tensor_parallel,
             ),
             notes=(*current.notes, "Replica added: the discrete-event simulation missed an SLO."),
         )

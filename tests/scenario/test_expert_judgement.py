@@ -55,7 +55,7 @@ def test_1_a_population_becomes_a_peak_through_a_stated_active_share(
     peak = next(a for a in rec.assumptions if a.startswith("Peak load"))
     assert "2,000 people × 10% active at the busiest moment = 200 at once" in peak
     assert "every 60 s = 3.33 requests/s" in peak  # not 2,000 × 1/min = 33 requests/s
-    assert "not applied again" in " ".join(rec.assumptions)  # the 3x peak is not stacked
+    assert "no peak factor is applied again" in peak  # the 3x daily peak is not stacked
     assert rec.options[0].total_gpus <= 2
     _signed(rec, testbot.state.requirements, context)
 
@@ -282,3 +282,18 @@ def test_the_readme_conversation_is_one_an_expert_would_sign(
         assert after is not None
         _signed(after, testbot.state.requirements, context)
     assert dataclasses.is_dataclass(Pins())
+
+
+def test_9_an_autoscaled_service_is_costed_at_its_off_peak_floor(
+    context: RecommendContext,
+) -> None:
+    requirements = Requirements(task=Task.CHATBOT, user_population=20_000, gpu_families=["L4"])
+    rec = recommend(requirements, context=context)
+    top = rec.options[0]
+    assert top.replicas > 1 and top.min_replicas == 1
+    price = context.gpus[top.gpu].price_usd_per_gpu_hr or 0.0
+    tp = top.tensor_parallel
+    expected = price * tp * (top.replicas * 220 + 1 * (730 - 220))
+    assert top.monthly_cost_usd == pytest.approx(expected, rel=1e-3)
+    assert any(a.startswith("Autoscaled:") for a in rec.assumptions)
+    _signed(rec, requirements, context)

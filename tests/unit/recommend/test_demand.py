@@ -70,7 +70,7 @@ def test_a_population_becomes_a_peak_through_the_tasks_stated_share_and_think_ti
     assert demand.load_from == "population"
     note = next(note for note in demand.assumptions if note.startswith("Peak load"))
     assert "2,000 people × 10% active" in note and "every 60 s" in note
-    assert "not applied again" in note  # the daily peak factor is not stacked on top
+    assert "no peak factor is applied again" in note  # the daily 3x is not stacked on top
 
 
 def test_each_task_states_where_its_load_assumptions_come_from(

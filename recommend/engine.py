@@ -151,8 +151,9 @@ def _assumptions(
     notes.append(
         f"Prices: every GPU on one basis, {basis}; a GPU it has no price for shows 'no price' "
         "(set PREFLIGHT_KNOWLEDGE__PRICE_BASIS or a price file to change it). Monthly cost = "
-        "price per GPU-hour × GPUs × hours it runs (730 h for a service); cost per million "
-        "tokens is at the peak output rate."
+        "price per GPU-hour × GPUs × hours it runs (730 h for a 24/7 service; a batch only its "
+        "window; an autoscaled service its peak replicas in busy hours and its floor otherwise); "
+        "cost per million tokens is at the peak output rate."
     )
     return notes
 

@@ -219,14 +219,15 @@ def recommend(
     ranked = [Ranked(o, s) for o, s in _ranked([*refined, *chosen[REFINED:]], priority)]
     kept, dominated = shortlist(ranked, demand, named, limit, priority)
     final = [(item.option, item.score) for item in kept]
-    options = noted(
-        [_option(option, score, demand, requirements, context) for option, score in final],
-        context,
-    )
     options = [
-        _labelled(option, rank_reason(i + 1, item, kept[0], priority.value), named)
-        for i, (option, item) in enumerate(zip(options, kept, strict=True))
+        _labelled(
+            _option(item.option, item.score, demand, requirements, context),
+            rank_reason(i + 1, item, kept[0], priority.value),
+            named,
+        )
+        for i, item in enumerate(kept)
     ]
+    options = noted(options, context)  # a registry model says so before anything else
     top_reasons = options[0].reasons + explain.popular_losses(
         final[0][0], found.sized, found.exclusions
     )

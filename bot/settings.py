@@ -87,6 +87,9 @@ class TeamsSettings(BaseModel):
     app_id: str | None = None
     app_password: SecretStr | None = None
     tenant_id: str | None = None
+    openid_metadata_url: str | None = Field(
+        default=None, description="Bot Framework OpenID metadata override (sovereign clouds)."
+    )
 
 
 class ClusterSettings(BaseModel):

@@ -18,6 +18,7 @@
     ├── BackendUnavailableError    Redis, Qdrant, the cluster, an LLM did not answer; retry later
     │   └── CouldNotCheckError     an authorisation check could not be made — never read as allowed
     ├── StateConflictError         a versioned write lost a race; reload and re-apply
+    │   └── DuplicateEventError    the event was already processed; drop this delivery
     └── ConfigurationError         settings that stop start-up
 
 This module must not import anything of Preflight's own.
@@ -149,6 +150,18 @@ class StateConflictError(PreflightError):
         super().__init__(f"{key} changed since version {expected}")
         self.key = key
         self.expected = expected
+
+
+class DuplicateEventError(StateConflictError):
+    """A write carrying an event id found that event already processed: drop this delivery.
+
+    Args:
+        event_id: The channel's delivery id.
+    """
+
+    def __init__(self, event_id: str) -> None:
+        super().__init__(event_id, expected=-1)
+        self.args = (f"event {event_id} was already processed",)
 
 
 class ConfigurationError(PreflightError):

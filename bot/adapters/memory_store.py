@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 
 from bot.conversation.thread_state import ConversationState
-from domain.errors import StateConflictError
+from domain.errors import DuplicateEventError, StateConflictError
 
 _PRUNE_AT = 10_000  # event ids kept before expired ones are swept out
 
@@ -40,24 +40,31 @@ class InMemoryStateStore:
                 return ConversationState(), 0
             return entry[0], entry[1]
 
-    def save(self, *, thread: str, state: ConversationState, expected_version: int) -> int:
-        """Write a thread if unchanged since ``expected_version`` (see the port)."""
+    def save(
+        self,
+        *,
+        thread: str,
+        state: ConversationState,
+        expected_version: int,
+        event_id: str | None = None,
+    ) -> int:
+        """Write a thread if unchanged since ``expected_version``, recording ``event_id``."""
         with self._lock:
             now = self._clock()
+            if event_id is not None and self._events.get(event_id, 0.0) > now:
+                raise DuplicateEventError(event_id)
             entry = self._threads.get(thread)
             current = entry[1] if entry is not None and entry[2] > now else 0
             if current != expected_version:
                 raise StateConflictError(thread, expected=expected_version)
             self._threads[thread] = (state, current + 1, now + self._ttl_s)
+            if event_id is not None:
+                if len(self._events) > _PRUNE_AT:
+                    self._events = {key: t for key, t in self._events.items() if t > now}
+                self._events[event_id] = now + self._ttl_s
             return current + 1
 
-    def mark_event(self, *, event_id: str) -> bool:
-        """Record an event id; True the first time (see the port)."""
+    def seen_event(self, *, event_id: str) -> bool:
+        """Whether a save recorded ``event_id`` (see the port)."""
         with self._lock:
-            now = self._clock()
-            if len(self._events) > _PRUNE_AT:
-                self._events = {key: until for key, until in self._events.items() if until > now}
-            if self._events.get(event_id, 0.0) > now:
-                return False
-            self._events[event_id] = now + self._ttl_s
-            return True
+            return self._events.get(event_id, 0.0) > self._clock()

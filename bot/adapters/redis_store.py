@@ -2,7 +2,9 @@
 
 Each thread is one hash (``v`` = version, ``s`` = state JSON) written by a Lua compare-and-set,
 so a writer that read version *n* only succeeds while the stored version is still *n*; every
-write refreshes the TTL. Event ids are ``SET NX EX`` keys. Redis errors become
+write refreshes the TTL. The same script records the event id that produced the write (a key
+with its own TTL) and refuses a write whose event is recorded already, so an event is processed
+exactly once: never recorded without its state, never applied twice. Redis errors become
 :class:`~domain.errors.BackendUnavailableError`; the client reconnects on the next call, so the
 store recovers by itself when Redis is back. This is the only bot module that imports redis.
 """
@@ -15,14 +17,16 @@ import redis
 from pydantic import ValidationError
 
 from bot.conversation.thread_state import ConversationState
-from domain.errors import BackendUnavailableError, StateConflictError
+from domain.errors import BackendUnavailableError, DuplicateEventError, StateConflictError
 
 _CAS = """
+if ARGV[4] ~= '' and redis.call('EXISTS', KEYS[2]) == 1 then return -2 end
 local current = redis.call('HGET', KEYS[1], 'v')
 if (current or '0') ~= ARGV[1] then return -1 end
 local next_version = tonumber(ARGV[1]) + 1
 redis.call('HSET', KEYS[1], 'v', next_version, 's', ARGV[2])
 redis.call('EXPIRE', KEYS[1], ARGV[3])
+if ARGV[4] ~= '' then redis.call('SET', KEYS[2], '1', 'EX', ARGV[4]) end
 return next_version
 """
 
@@ -69,33 +73,49 @@ class RedisStateStore:
             # A state written by an incompatible release: start the thread afresh, keep the version.
             return ConversationState(), int(version)
 
-    def save(self, *, thread: str, state: ConversationState, expected_version: int) -> int:
-        """Write a thread if unchanged since ``expected_version`` (see the port)."""
+    def save(
+        self,
+        *,
+        thread: str,
+        state: ConversationState,
+        expected_version: int,
+        event_id: str | None = None,
+    ) -> int:
+        """Write a thread if unchanged since ``expected_version``, recording ``event_id``."""
         document = state.model_dump_json()
         try:
-            result = self._cas(
-                keys=[self._thread_key(thread)],
-                args=[str(expected_version), document, str(self._ttl_s)],
+            result = int(
+                self._cas(
+                    keys=[self._thread_key(thread), self._event_key(event_id or "")],
+                    args=[
+                        str(expected_version),
+                        document,
+                        str(self._ttl_s),
+                        str(self._event_ttl_s) if event_id else "",
+                    ],
+                )
             )
         except redis.RedisError as exc:
             raise _unavailable(exc) from exc
-        if int(result) < 0:
+        if result == -2 and event_id:
+            raise DuplicateEventError(event_id)
+        if result < 0:
             raise StateConflictError(thread, expected=expected_version)
-        return int(result)
+        return result
 
-    def mark_event(self, *, event_id: str) -> bool:
-        """Record an event id; True the first time (see the port)."""
+    def seen_event(self, *, event_id: str) -> bool:
+        """Whether a save recorded ``event_id`` (see the port)."""
         try:
-            first = self._client.set(
-                f"{self._prefix}event:{event_id}", b"1", nx=True, ex=self._event_ttl_s
-            )
+            return bool(self._client.exists(self._event_key(event_id)))
         except redis.RedisError as exc:
             raise _unavailable(exc) from exc
-        return bool(first)
 
     def close(self) -> None:
         """Close the connection pool."""
         self._client.close()
+
+    def _event_key(self, event_id: str) -> str:
+        return f"{self._prefix}event:{event_id}"
 
     def _thread_key(self, thread: str) -> str:
         return f"{self._prefix}thread:{thread}"

@@ -99,7 +99,7 @@ def _slack_endpoint(settings: Settings, flow: ConversationFlow) -> Endpoint | No
     if slack.app_token is not None:
         connect_socket_mode(bolt, slack)
         _log.info("Slack Socket Mode connected")
-    return SlackEndpoint(bolt)
+    return SlackEndpoint(bolt, signing_secret=slack.signing_secret.get_secret_value())
 
 
 def readiness_checks(settings: Settings, store: StateStore) -> dict[str, ReadinessCheck]:

@@ -4,7 +4,9 @@ Stages: collecting → (recommending) → exploring → confirming → awaiting 
 deployed / rolled back / failed. Each message is applied to the thread's state read from a
 :class:`~bot.conversation.state_store.StateStore`; the new state is saved with the version that was
 read, and when a concurrent message in the same thread saved first the message is re-applied to the
-fresh state, so no update is lost. A repeated delivery of the same event id is processed once.
+fresh state, so no update is lost. A message is processed exactly once: its event id is recorded
+by the same atomic save as the state it produced (so a crash before the save lets a redelivery
+through), and a delivery whose id is already recorded gets no reply.
 
 This module must never import a channel or a chat SDK (an import-linter contract checks it):
 channels hand it :class:`Incoming` messages and render the :class:`~bot.conversation.replies.Reply`
@@ -22,7 +24,12 @@ from bot.conversation.replies import Field, Reply, ReplyKind
 from bot.conversation.state_store import StateStore
 from bot.conversation.steps import Incoming, StepResult
 from bot.conversation.thread_state import ConversationState, Essential, Stage
-from domain.errors import BackendUnavailableError, StateConflictError, UserFacingError
+from domain.errors import (
+    BackendUnavailableError,
+    DuplicateEventError,
+    StateConflictError,
+    UserFacingError,
+)
 
 __all__ = ["ConversationFlow", "Incoming"]
 
@@ -59,11 +66,44 @@ class ConversationFlow:
             The replies, in order; empty for a repeated delivery.
         """
         try:
-            if message.event_id and not self._store.mark_event(event_id=message.event_id):
+            if message.event_id and self._store.seen_event(event_id=message.event_id):
                 return []
             return self._apply_with_retry(message)
+        except DuplicateEventError:
+            return []
         except BackendUnavailableError as exc:
             return [_unavailable(exc)]
+
+    def knows(self, *, thread: str) -> bool:
+        """Whether Preflight talks in a thread (it was opened or has state).
+
+        Args:
+            thread: The thread id.
+
+        Returns:
+            True when the thread was ever saved.
+
+        Raises:
+            BackendUnavailableError: When the store cannot be reached ("could not tell").
+        """
+        return self._store.load(thread=thread)[1] > 0
+
+    def open(self, *, thread: str) -> None:
+        """Mark a thread as one Preflight talks in, before its first message is processed, so
+        follow-ups that arrive meanwhile are answered (a no-op for a known thread).
+
+        Args:
+            thread: The thread id.
+
+        Raises:
+            BackendUnavailableError: When the store cannot be reached.
+        """
+        state, version = self._store.load(thread=thread)
+        if version == 0:
+            try:
+                self._store.save(thread=thread, state=state, expected_version=0)
+            except StateConflictError:
+                return  # someone else opened or wrote it first
 
     def state(self, *, thread: str) -> ConversationState:
         """The stored state of a thread (for channels that show status, and for tests).
@@ -82,9 +122,16 @@ class ConversationFlow:
             try:
                 new_state, replies = self._step(state, message)
             except UserFacingError as exc:
-                return [_refusal(exc)]
+                new_state, replies = state, [_refusal(exc)]  # saved too: the event is recorded
             try:
-                self._store.save(thread=message.thread, state=new_state, expected_version=version)
+                self._store.save(
+                    thread=message.thread,
+                    state=new_state,
+                    expected_version=version,
+                    event_id=message.event_id,
+                )
+            except DuplicateEventError:
+                raise
             except StateConflictError:
                 continue
             return replies

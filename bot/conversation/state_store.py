@@ -1,4 +1,4 @@
-"""The port for per-thread conversation state: versioned reads and writes, and event de-duplication.
+"""The port for per-thread conversation state: versioned reads and writes, and exactly-once events.
 
 Two implementations ship: ``bot.adapters.memory_store`` (in-process, the embedded default) and
 ``bot.adapters.redis_store`` (Redis, for production and restarts). Both are checked by one contract
@@ -7,6 +7,11 @@ suite (``tests/contract/test_state_store.py``). This module must not import eith
 Versions start at 0 for a thread never written; every successful save returns the next version.
 A save whose ``expected_version`` is not the stored one raises
 :class:`~domain.errors.StateConflictError`; the caller reloads and re-applies its change.
+
+An event (a chat delivery) is processed exactly once: its id is recorded by the same atomic
+write that saves the state it produced, so a crash before the save leaves it unrecorded (a
+redelivery processes it) and a save of an event already recorded raises
+:class:`~domain.errors.DuplicateEventError` and writes nothing.
 """
 
 from __future__ import annotations
@@ -33,31 +38,40 @@ class StateStore(Protocol):
         """
         ...
 
-    def save(self, *, thread: str, state: ConversationState, expected_version: int) -> int:
-        """Write a thread if nobody wrote it since ``expected_version``.
+    def save(
+        self,
+        *,
+        thread: str,
+        state: ConversationState,
+        expected_version: int,
+        event_id: str | None = None,
+    ) -> int:
+        """Write a thread if nobody wrote it since ``expected_version``, recording ``event_id``.
 
         Args:
             thread: The thread id.
             state: The new state.
             expected_version: The version :meth:`load` returned.
+            event_id: The delivery that produced the state; recorded in the same atomic write.
 
         Returns:
             The new version.
 
         Raises:
+            DuplicateEventError: When ``event_id`` was recorded already (nothing is written).
             StateConflictError: When another writer saved first.
             BackendUnavailableError: When the store cannot be reached.
         """
         ...
 
-    def mark_event(self, *, event_id: str) -> bool:
-        """Record that an incoming event was seen.
+    def seen_event(self, *, event_id: str) -> bool:
+        """Whether an event was processed already (a read; records nothing).
 
         Args:
-            event_id: The channel's delivery id (Slack ``event_id``, Teams activity id).
+            event_id: The channel's delivery id (e.g. ``slack:<channel>:<ts>``).
 
         Returns:
-            True the first time an id is marked, False for every repeat.
+            True when a save recorded it.
 
         Raises:
             BackendUnavailableError: When the store cannot be reached.

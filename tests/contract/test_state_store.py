@@ -13,7 +13,7 @@ from bot.adapters.memory_store import InMemoryStateStore
 from bot.adapters.redis_store import RedisStateStore
 from bot.conversation.state_store import StateStore
 from bot.conversation.thread_state import ConversationState, Stage
-from domain.errors import BackendUnavailableError, StateConflictError
+from domain.errors import BackendUnavailableError, DuplicateEventError, StateConflictError
 from domain.requirements import Requirements, Task
 
 REDIS_URL = "redis://127.0.0.1:6379/15"
@@ -98,23 +98,31 @@ def test_concurrent_writers_never_lose_an_update(store: StateStore) -> None:
     assert (state.requirements.concurrent_users, version) == (100, 100)
 
 
-def test_event_is_first_seen_once(store: StateStore) -> None:
-    assert [store.mark_event(event_id=e) for e in ("e1", "e1", "e2", "e1")] == [
-        True,
-        False,
-        True,
-        False,
-    ]
+def test_an_event_is_recorded_by_the_save_of_its_state_and_only_then(store: StateStore) -> None:
+    assert store.seen_event(event_id="e1") is False
+    store.save(thread="t", state=_state(1), expected_version=0, event_id="e1")
+    assert (store.seen_event(event_id="e1"), store.seen_event(event_id="e2")) == (True, False)
+    with pytest.raises(DuplicateEventError):
+        store.save(thread="t", state=_state(2), expected_version=1, event_id="e1")
+    assert store.load(thread="t") == (_state(1), 1)
+
+
+def test_a_conflicting_save_does_not_record_its_event(store: StateStore) -> None:
+    store.save(thread="t", state=_state(1), expected_version=0)
+    with pytest.raises(StateConflictError):
+        store.save(thread="t", state=_state(2), expected_version=0, event_id="e1")
+    assert store.seen_event(event_id="e1") is False
+    store.save(thread="t", state=_state(2), expected_version=1, event_id="e1")
+    assert store.seen_event(event_id="e1") is True
 
 
 def test_memory_store_forgets_after_ttl() -> None:
     now = [0.0]
     store = InMemoryStateStore(ttl_s=10, clock=lambda: now[0])
-    store.save(thread="t", state=_state(1), expected_version=0)
-    store.mark_event(event_id="e")
+    store.save(thread="t", state=_state(1), expected_version=0, event_id="e")
     now[0] = 11.0
     assert store.load(thread="t") == (ConversationState(), 0)
-    assert store.mark_event(event_id="e") is True
+    assert store.seen_event(event_id="e") is False
 
 
 def test_redis_store_sets_a_ttl_on_threads() -> None:
@@ -132,7 +140,7 @@ def test_redis_store_sets_a_ttl_on_threads() -> None:
     [
         pytest.param(lambda s: s.load(thread="t"), id="load"),
         pytest.param(lambda s: s.save(thread="t", state=_state(1), expected_version=0), id="save"),
-        pytest.param(lambda s: s.mark_event(event_id="e"), id="mark_event"),
+        pytest.param(lambda s: s.seen_event(event_id="e"), id="seen_event"),
     ],
 )
 def test_redis_down_is_a_backend_unavailable_error(call: object) -> None:

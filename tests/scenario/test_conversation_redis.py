@@ -50,11 +50,20 @@ class RacingStore:
             self.barrier.wait()
         return loaded
 
-    def save(self, *, thread: str, state: ConversationState, expected_version: int) -> int:
-        return self.inner.save(thread=thread, state=state, expected_version=expected_version)
+    def save(
+        self,
+        *,
+        thread: str,
+        state: ConversationState,
+        expected_version: int,
+        event_id: str | None = None,
+    ) -> int:
+        return self.inner.save(
+            thread=thread, state=state, expected_version=expected_version, event_id=event_id
+        )
 
-    def mark_event(self, *, event_id: str) -> bool:
-        return self.inner.mark_event(event_id=event_id)
+    def seen_event(self, *, event_id: str) -> bool:
+        return self.inner.seen_event(event_id=event_id)
 
 
 def test_two_concurrent_messages_in_one_thread_keep_both_updates(

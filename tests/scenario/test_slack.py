@@ -16,6 +16,8 @@ import json
 import time
 import uuid
 from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -29,6 +31,7 @@ from bot.adapters.recommender import EngineRecommender
 from bot.channels.http_server import SLACK_PATH, build_http_app
 from bot.channels.slack.app import SlackEndpoint, build_slack_app, thread_id
 from bot.conversation.flow import ConversationFlow
+from bot.conversation.state_store import StateStore
 from bot.conversation.thread_state import Stage
 from bot.settings import SlackSettings
 from domain.errors import ConfigurationError
@@ -152,23 +155,36 @@ def section_texts(post: dict[str, Any]) -> str:
     return "\n".join(b["text"]["text"] for b in post["blocks"] if "text" in b)
 
 
-@pytest.fixture
-async def slack(tmp_path: Path, recommender: EngineRecommender) -> AsyncIterator[SlackSide]:
-    """The real server with the Bolt app mounted, Slack's Web API at the stand-in."""
+@asynccontextmanager
+async def running_slack(
+    tmp_path: Path,
+    recommender: EngineRecommender,
+    store: StateStore,
+    executor: ThreadPoolExecutor | None = None,
+) -> AsyncIterator[SlackSide]:
+    """The real server with the Bolt app mounted over ``store``, Slack's Web API at the stand-in."""
     standin = SlackStandIn(token=TOKEN)
     with standin.running():
-        flow = conversation_harness.make_flow(tmp_path, recommender, InMemoryStateStore())
+        flow = conversation_harness.make_flow(tmp_path, recommender, store)
         settings = SlackSettings(
             bot_token=SecretStr(TOKEN), signing_secret=SecretStr(SECRET), api_url=standin.api_url
         )
-        bolt = build_slack_app(settings, flow)
-        client = TestClient(TestServer(build_http_app(slack=SlackEndpoint(bolt))))
+        bolt = build_slack_app(settings, flow, executor=executor)
+        endpoint = SlackEndpoint(bolt, signing_secret=SECRET)
+        client = TestClient(TestServer(build_http_app(slack=endpoint)))
         await client.start_server()
         try:
             yield SlackSide(client, standin, flow)
         finally:
             await client.close()
     assert standin.recorded.violations == []
+
+
+@pytest.fixture
+async def slack(tmp_path: Path, recommender: EngineRecommender) -> AsyncIterator[SlackSide]:
+    """The real server with the Bolt app mounted, in-process state."""
+    async with running_slack(tmp_path, recommender, InMemoryStateStore()) as side:
+        yield side
 
 
 def test_a_token_slack_refuses_stops_start_up(

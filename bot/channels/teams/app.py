@@ -10,8 +10,16 @@ A message activity becomes the flow's :class:`~bot.conversation.flow.Incoming`: 
 is ``teams:<conversation.id>`` (a Teams channel conversation id already names its reply chain,
 ``…;messageid=…``), the user is ``from.aadObjectId`` (else ``from.id``), the text is the message
 without the bot's @mention, or the value of a pressed card button (``Action.Submit`` data), and
-the activity id goes through the flow's processed-once mechanism. Replies are Adaptive Cards
-drawn by ``bot.channels.teams.cards``.
+``teams:<conversation id>:<activity id>`` goes through the flow's processed-once mechanism (an
+activity id is unique only within its conversation). Replies are Adaptive Cards drawn by
+``bot.channels.teams.cards``.
+
+Unauthenticated input is answered before botbuilder sees it: a body that is not a JSON activity
+gets 400, a missing or malformed ``Authorization`` header 401. botbuilder fetches Microsoft's
+OpenID keys with a blocking call without a timeout, so each activity is authenticated and
+processed in a small thread pool with its own event loop, never on the server's loop, and the
+server stops waiting after ``auth_timeout_s`` (503: the token could not be checked). A token
+botbuilder refuses gets 401; keys that cannot be fetched give 503, never "allowed".
 
 This is the only module that imports botbuilder, so moving to the Microsoft 365 Agents SDK is
 this file. It must hold no conversation logic.
@@ -20,15 +28,22 @@ this file. It must hold no conversation logic.
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+import logging
+import re
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
+from typing import Any
 
+import jwt
+import requests
 from aiohttp import web
 from botbuilder.core import ActivityHandler, CardFactory, MessageFactory, TurnContext
 from botbuilder.integration.aiohttp import (
     CloudAdapter,
     ConfigurationBotFrameworkAuthentication,
 )
-from botbuilder.schema import Activity, Attachment
+from botbuilder.schema import Activity, Attachment, CallerIdConstants
+from botframework.connector.auth import AuthenticationConstants
 
 from bot.channels.teams import cards
 from bot.conversation.flow import ConversationFlow, Incoming
@@ -45,6 +60,17 @@ class _BotConfiguration:
     APP_PASSWORD: str
     APP_TYPE: str
     APP_TENANTID: str | None
+    TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL: str | None = None
+    TO_BOT_FROM_CHANNEL_TOKEN_ISSUER: str | None = None
+    TO_CHANNEL_FROM_BOT_LOGIN_URL: str | None = None
+    TO_CHANNEL_FROM_BOT_OAUTH_SCOPE: str | None = None
+    OAUTH_URL: str | None = None
+    TO_BOT_FROM_EMULATOR_OPENID_METADATA_URL: str | None = None
+    CALLER_ID: str | None = None
+
+
+_log = logging.getLogger(__name__)
+_BEARER_JWT = re.compile(r"^Bearer [A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$")
 
 
 class PreflightTeamsBot(ActivityHandler):  # type: ignore[misc]
@@ -92,7 +118,7 @@ def to_incoming(activity: Activity) -> Incoming | None:
         thread=f"teams:{activity.conversation.id}",
         text=text,
         user=user,
-        event_id=f"teams:{activity.id}" if activity.id else None,
+        event_id=f"teams:{activity.conversation.id}:{activity.id}" if activity.id else None,
     )
 
 
@@ -138,6 +164,20 @@ def build_teams_adapter(settings: TeamsSettings) -> CloudAdapter:
         APP_TYPE="SingleTenant" if settings.tenant_id else "MultiTenant",
         APP_TENANTID=settings.tenant_id,
     )
+    if settings.openid_metadata_url:
+        # Any one endpoint set switches botbuilder to its parameterised mode: give it the rest of
+        # the public cloud's values, as its public-cloud authentication uses them.
+        public = AuthenticationConstants
+        configuration = replace(
+            configuration,
+            TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL=settings.openid_metadata_url,
+            TO_BOT_FROM_CHANNEL_TOKEN_ISSUER=public.TO_BOT_FROM_CHANNEL_TOKEN_ISSUER,
+            TO_CHANNEL_FROM_BOT_LOGIN_URL=public.TO_CHANNEL_FROM_BOT_LOGIN_URL,
+            TO_CHANNEL_FROM_BOT_OAUTH_SCOPE=public.TO_CHANNEL_FROM_BOT_OAUTH_SCOPE,
+            OAUTH_URL=public.OAUTH_URL,
+            TO_BOT_FROM_EMULATOR_OPENID_METADATA_URL=public.TO_BOT_FROM_EMULATOR_OPENID_METADATA_URL,
+            CALLER_ID=CallerIdConstants.public_azure_channel,
+        )
     return CloudAdapter(ConfigurationBotFrameworkAuthentication(configuration))
 
 
@@ -147,20 +187,69 @@ class TeamsEndpoint:
     Args:
         settings: Teams credentials.
         flow: The conversation flow.
+        workers: Threads that authenticate and process activities off the event loop.
+        auth_timeout_s: How long a request waits for authentication and processing.
     """
 
-    def __init__(self, settings: TeamsSettings, flow: ConversationFlow) -> None:
+    def __init__(
+        self,
+        settings: TeamsSettings,
+        flow: ConversationFlow,
+        *,
+        workers: int = 8,
+        auth_timeout_s: float = 10.0,
+    ) -> None:
         self._adapter = build_teams_adapter(settings)
         self._bot = PreflightTeamsBot(flow)
+        self._authenticated = bool(settings.app_id)
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="teams")
+        self._timeout_s = auth_timeout_s
 
     async def __call__(self, request: web.Request) -> web.StreamResponse:
-        """Authenticate and process one activity.
+        """Check the request's shape, then authenticate and process it off the event loop.
 
         Args:
             request: The HTTP request from the Bot Framework.
 
         Returns:
-            201 when processed, 401 when authentication fails, an invoke response when asked.
+            201 when processed (or an invoke response), 400 for a body that is not an activity,
+            401 when authentication fails, 415 for a body that is not JSON, 503 when the token
+            could not be checked.
         """
-        response = await self._adapter.process(request, self._bot)
-        return response if response is not None else web.Response(status=201)
+        if request.content_type != "application/json":
+            return web.Response(status=415)
+        auth = request.headers.get("Authorization", "")
+        if self._authenticated and not _BEARER_JWT.match(auth):
+            return _refused(401, "missing or malformed bearer token")
+        try:
+            body = await request.json()
+            activity = Activity().deserialize(body) if isinstance(body, dict) else None
+        except ValueError:  # bad JSON, bad UTF-8, and msrest's DeserializationError
+            activity = None
+        if activity is None or not activity.type:
+            return _refused(400, "the body is not a Bot Framework activity")
+        loop = asyncio.get_running_loop()
+        work = loop.run_in_executor(self._pool, self._process, auth, activity)
+        try:
+            invoke = await asyncio.wait_for(work, timeout=self._timeout_s)
+        except (PermissionError, jwt.PyJWTError):
+            return _refused(401, "the token was refused")
+        except (requests.RequestException, TimeoutError, KeyError) as exc:
+            _log.warning("Teams token could not be checked: %s", type(exc).__name__)
+            return web.json_response({"error": "could not check the token"}, status=503)
+        if invoke is None:
+            return web.Response(status=201)
+        return web.json_response(invoke.body, status=invoke.status)
+
+    def _process(self, auth: str, activity: Activity) -> Any:
+        """Run botbuilder's authentication and the turn on this worker thread's own loop."""
+        return asyncio.run(self._adapter.process_activity(auth, activity, self._bot.on_turn))
+
+    def close(self) -> None:
+        """Stop the worker threads (pending activities are finished first)."""
+        self._pool.shutdown(wait=False)
+
+
+def _refused(status: int, why: str) -> web.Response:
+    _log.warning("refused a Teams request: %s", why)
+    return web.json_response({"error": why}, status=status)

@@ -22,14 +22,16 @@ from domain.requirements import Priority, Requirements
 from recommend import explain, retrieval
 from recommend.candidates import option_quality
 from recommend.context import RecommendContext
+from recommend.costing import gpu_hours
 from recommend.demand import Demand, describe_slo, plan_demand
 from recommend.named_models import lookup_notes, noted, resolve_named
 from recommend.near_miss import closest, why_nothing_fits
 from recommend.pins import NO_PINS, Pins
 from recommend.ranking import Scorable, describe_weights, pareto_front, rank
+from recommend.refinement import refine
 from recommend.search import MAX_SIZED, search
 from recommend.shortlist import Ranked, rank_reason, shortlist
-from recommend.sizing import DES_REQUESTS, HEADROOM, Sized, gpu_hours, predicted_ms, refine
+from recommend.sizing import DES_REQUESTS, HEADROOM, Sized, predicted_ms
 from simulate.capacity import replicas_for
 from simulate.cost import cost_per_million_tokens
 

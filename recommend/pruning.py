@@ -21,10 +21,11 @@ from domain.serving import MemoryFit, ServingConfig
 from recommend import rules
 from recommend.candidates import Candidate, option_quality
 from recommend.context import RecommendContext
+from recommend.costing import cost_usd
 from recommend.demand import Demand
 from recommend.ranking import SLO_USE_FLOOR, rank_key
 from recommend.screening import FirstLook, first_look, replica_floors
-from recommend.sizing import GPU_MEMORY_UTILIZATION, cost_usd, serving_config
+from recommend.sizing import GPU_MEMORY_UTILIZATION, serving_config
 from simulate.memory import GIB, memory_fit, usable_gib, weight_bytes
 
 MAX_PAIR_EXCLUSIONS = 60  # (model, GPU) pairs whose exclusion is reported

@@ -4,21 +4,21 @@ For one configuration: the simulator's highest request rate per replica that sti
 SLO (:func:`simulate.capacity.max_rate_per_replica`), replicas for the peak with 20% headroom
 (less when a GPU ceiling, the inventory or the budget leaves no room, and said so), predicted
 percentiles at each replica's share of the peak, utilisation, monthly cost and cost per million
-tokens. :func:`refine` re-predicts an option with the discrete-event simulator and adds a
-replica while it disagrees. Sizing never ranks and never explains.
+tokens (:mod:`recommend.refinement` re-checks the best in discrete-event simulation). Sizing
+never ranks and never explains.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
-from domain.catalog import GpuSpec
 from domain.requirements import Requirements, SloTarget
 from domain.serving import LoadKind, MemoryFit, PerformanceEstimate, ServingConfig, Workload
 from recommend import rules
 from recommend.candidates import Candidate
 from recommend.context import RecommendContext
+from recommend.costing import affordable_replicas, cost_usd
 from recommend.demand import Demand, describe_slo
 from recommend.memo import config_key
 from simulate.analytical import estimate
@@ -30,7 +30,6 @@ GPU_MEMORY_UTILIZATION = 0.9
 _MIN_MODEL_LEN = 8192
 _LIGHT_LOAD_RPS = 0.01
 DES_REQUESTS = 300
-_DES_EXTRA_REPLICAS = 3
 
 
 @dataclass(frozen=True)
@@ -89,52 +88,6 @@ def serving_config(candidate: Candidate, demand: Demand) -> ServingConfig:
     )
 
 
-def cost_usd(
-    gpu: GpuSpec, total_gpus: int, demand: Demand, tensor_parallel: int | None = None
-) -> float | None:
-    """Monthly cost of ``total_gpus`` GPUs for the hours the deployment runs.
-
-    A service runs 730 h a month; a batch with a window runs only that window each day
-    (:attr:`recommend.demand.Demand.hours_per_month`); an autoscaled service of an
-    organisation's people runs its peak replicas in busy hours and one replica (its floor,
-    ``tensor_parallel`` GPUs) the rest (:attr:`recommend.demand.Demand.busy_hours_per_month`).
-
-    Args:
-        gpu: The GPU (its price on the basis).
-        total_gpus: GPUs across replicas at the peak.
-        demand: The demand (hours a month).
-        tensor_parallel: GPUs of one replica (the floor); ``total_gpus`` when None.
-
-    Returns:
-        USD a month, or None when the basis has no price for the GPU.
-    """
-    if gpu.price_usd_per_gpu_hr is None:
-        return None
-    busy = demand.busy_hours_per_month
-    if busy is None:
-        return gpu.price_usd_per_gpu_hr * total_gpus * demand.hours_per_month
-    floor = min(total_gpus, tensor_parallel or total_gpus)
-    gpu_hours = total_gpus * busy + floor * (demand.hours_per_month - busy)
-    return gpu.price_usd_per_gpu_hr * gpu_hours
-
-
-def gpu_hours(total_gpus: int, demand: Demand, tensor_parallel: int) -> float:
-    """GPU-hours a month an option runs (see :func:`cost_usd`).
-
-    Args:
-        total_gpus: GPUs across replicas at the peak.
-        demand: The demand.
-        tensor_parallel: GPUs of one replica.
-
-    Returns:
-        GPU-hours.
-    """
-    busy = demand.busy_hours_per_month
-    if busy is None:
-        return total_gpus * demand.hours_per_month
-    return total_gpus * busy + min(total_gpus, tensor_parallel) * (demand.hours_per_month - busy)
-
-
 def predicted_ms(estimate_: PerformanceEstimate, target: SloTarget) -> float:
     """The predicted latency an SLO target bounds.
 
@@ -162,7 +115,16 @@ def slo_use(estimate_: PerformanceEstimate, slo: tuple[SloTarget, ...]) -> float
     return max((predicted_ms(estimate_, t) / t.ms for t in slo), default=0.0)
 
 
-def _workload(demand: Demand, rate: float) -> Workload:
+def workload(demand: Demand, rate: float) -> Workload:
+    """The demand's token shape offered at ``rate`` requests/s (open-loop Poisson).
+
+    Args:
+        demand: The demand.
+        rate: Requests per second.
+
+    Returns:
+        The workload.
+    """
     return Workload(
         input_tokens=demand.input_tokens,
         output_tokens=demand.output_tokens,
@@ -175,7 +137,7 @@ def _unreachable(
     candidate: Candidate, config: ServingConfig, demand: Demand, ctx: RecommendContext
 ) -> str:
     light = estimate(
-        candidate.model, candidate.gpu, config, _workload(demand, _LIGHT_LOAD_RPS), ctx.calibration
+        candidate.model, candidate.gpu, config, workload(demand, _LIGHT_LOAD_RPS), ctx.calibration
     )
     missed = [
         f"{t.metric.value.upper()} p{t.percentile} would be {predicted_ms(light, t):,.0f} ms "
@@ -186,13 +148,6 @@ def _unreachable(
     if missed:
         return "; ".join(missed)
     return "no request rate meets " + ", ".join(describe_slo(t) for t in demand.slo)
-
-
-def _affordable(budget: float, replica_hour_usd: float, hours: float, busy: float | None) -> int:
-    """Replicas a monthly budget pays for (one replica off-peak when autoscaled)."""
-    if busy is None:
-        return int(budget // (replica_hour_usd * hours))
-    return int((budget / replica_hour_usd - (hours - busy)) // busy)
 
 
 def _replica_ceiling(
@@ -213,7 +168,7 @@ def _replica_ceiling(
     price = candidate.gpu.price_usd_per_gpu_hr
     if requirements.budget_usd_month is not None and price:
         limits.append(
-            (_affordable(requirements.budget_usd_month, price * tp, hours, busy), "budget")
+            (affordable_replicas(requirements.budget_usd_month, price * tp, hours, busy), "budget")
         )
     if not limits:
         return None, ""
@@ -394,7 +349,7 @@ def _finish(
     ctx: RecommendContext,
 ) -> Sized:
     share = demand.peak_rps / replicas
-    predicted = predict(candidate, config, _workload(demand, share), ctx)
+    predicted = predict(candidate, config, workload(demand, share), ctx)
     use = slo_use(predicted, demand.slo)
     return Sized(
         candidate=candidate,
@@ -413,68 +368,3 @@ def _finish(
         slo_use=use,
         notes=notes,
     )
-
-
-def within_limits(option: Sized, requirements: Requirements, ctx: RecommendContext) -> bool:
-    """Whether an option (after refinement added replicas) still keeps every ceiling.
-
-    Args:
-        option: The sized option.
-        requirements: The requirements.
-        ctx: The context (inventory).
-
-    Returns:
-        True when GPU ceiling, inventory and budget all hold.
-    """
-    total = option.total_gpus
-    over_budget = option.monthly_cost_usd is not None and rules.budget(
-        option.monthly_cost_usd, requirements
-    )
-    return not (
-        rules.gpu_ceiling(total, requirements)
-        or rules.in_inventory(option.candidate.gpu, ctx.inventory, total)
-        or over_budget
-    )
-
-
-def refine(
-    option: Sized, demand: Demand, requirements: Requirements, ctx: RecommendContext
-) -> Sized:
-    """Re-predict with the discrete-event simulator; add replicas while it misses an SLO.
-
-    Args:
-        option: An option sized on the fast path.
-        demand: The demand.
-        requirements: The requirements (ceilings, budget).
-        ctx: The context.
-
-    Returns:
-        The option with simulated percentiles (``meets_slo`` False when no allowed number
-        of replicas holds the SLOs in simulation).
-    """
-    current = option
-    extra = 0 if demand.pins.replicas is not None else _DES_EXTRA_REPLICAS
-    for _ in range(extra + 1):
-        share = demand.peak_rps / current.replicas
-        simulated = predict(
-            current.candidate, current.config, _workload(demand, share), ctx, simulated=True
-        )
-        use = slo_use(simulated, demand.slo)
-        current = replace(current, estimate=simulated, meets_slo=use <= 1.0, slo_use=use)
-        if current.meets_slo or extra == 0:
-            return current
-        more = replace(
-            current,
-            replicas=current.replicas + 1,
-            monthly_cost_usd=cost_usd(
-                current.candidate.gpu,
-                (current.replicas + 1) * current.candidate.tensor_parallel,
-                demand,
-                current.candidate.tensor_parallel,
-            ),
-            notes=(*current.notes, "Replica added: the discrete-event simulation missed an SLO."),
-        )
-        if not within_limits(more, requirements, ctx):
-            return current
-        current = more
-    return current

@@ -6,7 +6,8 @@ from domain.requirements import Requirements, SloTarget, Task
 from recommend.candidates import enumerate_candidates, model_families
 from recommend.context import RecommendContext
 from recommend.demand import Demand, plan_demand
-from recommend.sizing import Rejected, Sized, refine, serving_config, size, slo_use
+from recommend.refinement import refine
+from recommend.sizing import Rejected, Sized, serving_config, size, slo_use
 from simulate.memory import memory_fit
 
 

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from deploy.audit import AuditLog
     from deploy.cluster import Cluster
     from deploy.plan import DeploymentPlan
+    from deploy.profile import ClusterProfile
     from deploy.records import RecordStore
     from deploy.service import DeploymentService
     from deploy.validate import PlanChecks
@@ -70,21 +71,60 @@ def build_plan(
         thread_id=thread,
         autoscaler=scaler,
         target=api,
-        image=cluster.image,
+        profile=cluster_profile(settings),
         prometheus_url=cluster.prometheus_url,
         hf_token_secret=cluster.hf_token_secret,
     )
 
 
+def cluster_profile(settings: Settings) -> ClusterProfile:
+    """Return what the settings say about the target cluster (images, KServe, placement ...).
+
+    Args:
+        settings: Preflight's settings.
+
+    Returns:
+        The profile every plan and pre-flight check uses.
+
+    Raises:
+        ConfigurationError: When a cluster setting is malformed.
+    """
+    from pydantic import ValidationError
+
+    from deploy.profile import ClusterProfile
+
+    c = settings.cluster
+    try:
+        return ClusterProfile.model_validate(
+            {
+                "images": {"cuda": c.image, **c.images},
+                "allowed_images": {k: tuple(v) for k, v in c.allowed_images.items()},
+                "arm64_images": tuple(c.arm64_images),
+                "kserve_version": c.kserve_version,
+                "node_labels": c.node_labels,
+                "tolerations": tuple(c.tolerations),
+                "intel_gpu_resource": c.intel_gpu_resource,
+                "monitoring_labels": c.monitoring_labels,
+                "llm_probe_scheme": c.llm_probe_scheme,
+                "storage_secret_annotation": c.storage_secret_annotation,
+                "model_cache_pvc": c.model_cache_pvc,
+                "run_as_user": c.run_as_user,
+            }
+        )
+    except ValidationError as exc:
+        raise ConfigurationError(f"invalid cluster settings: {exc}") from exc
+
+
 def plan_checks(settings: Settings) -> PlanChecks:
-    """Return the operator policy (allow-lists, GPU inventory) from the settings."""
+    """Return the operator policy (namespaces, GPU inventory) and cluster profile from the
+    settings."""
     from deploy.validate import PlanChecks
 
     cluster = settings.cluster
     return PlanChecks(
         allowed_namespaces=tuple(cluster.allowed_namespaces),
-        allowed_images=tuple(cluster.allowed_images),
         gpu_inventory=cluster.gpu_inventory,
+        profile=cluster_profile(settings),
     )
 
 

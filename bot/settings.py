@@ -10,8 +10,9 @@ No module reads the environment on import; :func:`load_settings` is called by en
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
-from pydantic import BaseModel, Field, SecretStr, ValidationError
+from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from domain.errors import ConfigurationError
@@ -100,9 +101,55 @@ class ClusterSettings(BaseModel):
     context: str | None = None
     output_dir: Path = Path(".preflight/manifests")
     allowed_namespaces: list[str] = Field(default_factory=lambda: ["llm-serving"])
-    allowed_images: list[str] = Field(default_factory=lambda: ["vllm/vllm-openai"])
+    allowed_images: dict[str, list[str]] = Field(
+        default_factory=lambda: {"cuda": ["vllm/vllm-openai"]},
+        description="Image repositories (no tag) allowed per platform (cuda, rocm, hpu, xpu); "
+        "a plain list is the CUDA list.",
+    )
     impersonate_approver: bool = False
-    image: str = Field(default="vllm/vllm-openai:v0.11.0", description="vLLM image to deploy.")
+    image: str = Field(
+        default="vllm/vllm-openai:v0.11.0", description="vLLM image for NVIDIA GPUs (CUDA, amd64)."
+    )
+    images: dict[str, str] = Field(
+        default_factory=dict,
+        description="vLLM images of the other platforms: rocm (AMD), hpu (Gaudi), xpu (Intel "
+        "GPU), cuda-arm64 (GH200/GB200 nodes); a platform without one is refused.",
+    )
+    arm64_images: list[str] = Field(
+        default_factory=list, description="Image repositories or references built for arm64."
+    )
+    kserve_version: str = Field(default="0.15", description="KServe minor version, e.g. 0.18.")
+    node_labels: dict[str, dict[str, str]] = Field(
+        default_factory=dict,
+        description="Catalog GPU name or family → node labels (GKE, MIG, Azure label differently).",
+    )
+    tolerations: list[dict[str, str]] = Field(
+        default_factory=list,
+        description="Extra tolerations of model pods: key, operator, value, effect.",
+    )
+    intel_gpu_resource: str = Field(
+        default="gpu.intel.com/i915", description="gpu.intel.com/i915 or gpu.intel.com/xe."
+    )
+    monitoring_labels: dict[str, str] = Field(
+        default_factory=dict,
+        description="Labels Prometheus' podMonitorSelector needs (kube-prometheus-stack: "
+        "release: <release name>).",
+    )
+    llm_probe_scheme: str = Field(
+        default="HTTP",
+        description="HTTPS only when KServe's enableLLMInferenceServiceTLS is on.",
+    )
+    storage_secret_annotation: str = Field(
+        default="serving.kserve.io/storageSecretName",
+        description="KServe's storageSecretNameAnnotation (Helm installs: "
+        "serving.kserve.io/secretName).",
+    )
+    model_cache_pvc: str = Field(
+        default="", description="PVC with the weights under /<model id>; empty = download."
+    )
+    run_as_user: int = Field(
+        default=1001, ge=0, description="UID of vLLM; 0 = assigned by the platform (OpenShift)."
+    )
     autoscaler: str = Field(default="keda", description="keda, hpa or none.")
     target: str = Field(
         default="inferenceservice", description="inferenceservice or llminferenceservice (llm-d)."
@@ -135,6 +182,11 @@ class ClusterSettings(BaseModel):
     unmapped_user_prefix: str | None = Field(
         default="chat:", description="Kubernetes user of unmapped chat users; None refuses them."
     )
+
+    @field_validator("allowed_images", mode="before")
+    @classmethod
+    def _per_platform(cls, value: Any) -> Any:
+        return {"cuda": value} if isinstance(value, list) else value
 
 
 class AuditSettings(BaseModel):

@@ -26,7 +26,7 @@ PANELS: tuple[tuple[str, str, str], ...] = (
         "Inter-token latency p95",
         "s",
         "histogram_quantile(0.95, sum by (le) "
-        "(rate(vllm:time_per_output_token_seconds_bucket{{{sel}}}[5m])))",
+        "(rate(vllm:inter_token_latency_seconds_bucket{{{sel}}}[5m])))",
     ),
     (
         "End-to-end latency p95",
@@ -40,17 +40,20 @@ PANELS: tuple[tuple[str, str, str], ...] = (
 )
 
 
-def selector(namespace: str, served_model_name: str) -> str:
-    """Return the PromQL label selector of one deployment's vLLM series.
+def selector(namespace: str, served_model_name: str, *, job: str) -> str:
+    """Return the PromQL label selector of one deployment's vLLM series (its own pods only).
 
     Args:
         namespace: The deployment's namespace (validated DNS-1123).
         served_model_name: The name vLLM reports as ``model_name`` (validated id).
+        job: The scrape job of the deployment's own PodMonitor: prometheus-operator names a
+            PodMonitor's job ``<namespace>/<name>``, so other deployments of the same model in
+            the namespace are not selected.
 
     Returns:
-        E.g. ``namespace="llm-serving",model_name="meta-llama/Llama-3.1-8B"``.
+        E.g. ``namespace="llm-serving",model_name="meta-llama/Llama-3.1-8B",job="llm-serving/x"``.
     """
-    return f'namespace="{namespace}",model_name="{served_model_name}"'
+    return f'namespace="{namespace}",model_name="{served_model_name}",job="{job}"'
 
 
 def dashboard_uid(namespace: str, name: str) -> str:
@@ -67,18 +70,19 @@ def dashboard_uid(namespace: str, name: str) -> str:
     return f"pf-{name[:28]}-{digest}"
 
 
-def dashboard_json(*, name: str, namespace: str, served_model_name: str) -> str:
+def dashboard_json(*, name: str, namespace: str, served_model_name: str, job: str) -> str:
     """Build the Grafana dashboard of one deployment.
 
     Args:
         name: The deployment name (the dashboard title and uid).
         namespace: Its namespace.
         served_model_name: vLLM's ``model_name`` label value.
+        job: The scrape job of its PodMonitor (see :func:`selector`).
 
     Returns:
         The dashboard as compact, key-sorted JSON.
     """
-    sel = selector(namespace, served_model_name)
+    sel = selector(namespace, served_model_name, job=job)
     panels = []
     for index, (title, unit, query) in enumerate(PANELS):
         panels.append(

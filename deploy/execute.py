@@ -15,6 +15,7 @@ from deploy.approval import DeploymentRequest, verify
 from deploy.audit import AuditAction
 from deploy.cluster import Identity, object_ref
 from deploy.dashboard import dashboard_uid
+from deploy.preflight import enforce
 from deploy.render import Manifest, manifest_hash, stamp_approval
 from deploy.revisions import claim_owner, push_revision, stale_objects
 from deploy.service import DeploymentService, Outcome, audit_fields, refuse_foreign
@@ -104,6 +105,7 @@ def _apply(
     impersonate = identity if service.impersonate_approver else None
     step = AuditAction.DRY_RUN
     try:
+        enforce(stamped, service.checks.profile)  # the pre-flight check again, just before apply
         service.cluster.apply(manifests=stamped, dry_run=True, impersonate=impersonate)
         service.record(step, actor=actor, target=target, result="ok", **audit)
         step = AuditAction.APPLY

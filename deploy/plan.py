@@ -13,15 +13,33 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import re
 from enum import StrEnum
 from typing import Annotated
 
 from pydantic import Field, StringConstraints, ValidationError
 
-from deploy.gpus import GPU_RESOURCE, NODE_PRODUCT_LABELS, GpuVendor, vendor_of
+from deploy.checkpoints import option_checkpoint
+from deploy.gpus import (
+    NODE_PRODUCT_LABELS,
+    Arch,
+    GpuVendor,
+    Platform,
+    arch_of,
+    gpu_spec,
+    platform_of,
+    resource_of,
+    vendor_of,
+)
+from deploy.profile import DEFAULT_CUDA_IMAGE, ClusterProfile, Toleration
+from deploy.sizing import (
+    STARTUP_PERIOD_S,
+    ephemeral_gib,
+    host_memory_gib,
+    startup_failure_threshold,
+)
 from domain.base import Frozen
+from domain.catalog import GpuSpec
 from domain.errors import InvalidInputError
 from domain.recommendation import RecommendedOption, VllmArgs
 from domain.serving import Precision
@@ -36,19 +54,12 @@ LABEL_KEY = r"^([a-z0-9]([-a-z0-9.]*[a-z0-9])?/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Z
 Namespace = Annotated[str, StringConstraints(pattern=DNS1123_LABEL, min_length=1, max_length=63)]
 ResourceName = Annotated[str, StringConstraints(pattern=RESOURCE_NAME, min_length=1, max_length=45)]
 ModelId = Annotated[str, StringConstraints(pattern=MODEL_ID, min_length=1, max_length=128)]
-ImageRef = Annotated[str, StringConstraints(pattern=IMAGE_REF, min_length=3, max_length=255)]
+ImageRef = Annotated[str, StringConstraints(pattern=f"^$|{IMAGE_REF}", max_length=255)]
 LabelValue = Annotated[str, StringConstraints(pattern=LABEL_VALUE, max_length=63)]
 LabelKey = Annotated[str, StringConstraints(pattern=LABEL_KEY, max_length=253)]
 Principal = Annotated[str, StringConstraints(min_length=1, max_length=256)]
 
-DEFAULT_IMAGE = "vllm/vllm-openai:v0.11.0"
-# Seconds vLLM needs before it reads weights (CUDA init, compile, CUDA graphs), and the rate it
-# reads them at when they are pulled from the Hub into an empty cache (a cautious 250 MB/s).
-ENGINE_INIT_S = 180
-WEIGHT_LOAD_GB_PER_S = 0.25
-STARTUP_SAFETY_FACTOR = 2.0
-STARTUP_PERIOD_S = 10
-STARTUP_CAP_S = 3 * 3600
+DEFAULT_IMAGE = DEFAULT_CUDA_IMAGE
 
 
 class Autoscaler(StrEnum):
@@ -73,10 +84,12 @@ class DeploymentPlan(Frozen):
     namespace: Namespace = Field(description="Target namespace (DNS-1123 label).")
     model: ModelId = Field(description="Hugging Face model id.")
     served_model_name: ModelId = Field(description="Name clients send as `model`.")
-    image: ImageRef = Field(default=DEFAULT_IMAGE, description="vLLM container image.")
+    image: ImageRef = Field(description="vLLM container image; empty = none configured.")
     gpu: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")
     gpu_family: str = Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9._-]+$")
     gpu_vendor: GpuVendor
+    platform: Platform = Field(description="cuda, rocm, hpu (Gaudi) or xpu (Intel GPU).")
+    arch: Arch = Field(description="CPU architecture of the GPU's nodes.")
     gpu_resource: str = Field(description="Extended resource name, e.g. nvidia.com/gpu.")
     gpus_per_replica: int = Field(ge=1, le=64)
     replicas: int = Field(ge=1, le=1000, description="Replicas sized for the peak load.")
@@ -84,14 +97,33 @@ class DeploymentPlan(Frozen):
     max_replicas: int = Field(ge=1, le=1000)
     precision: Precision
     serving_args: VllmArgs
+    checkpoint_quantization: str | None = Field(
+        default=None, description="quant_method the checkpoint declares; None = 16-bit."
+    )
+    quantization_flag: str | None = Field(
+        default=None,
+        pattern=r"^[a-z0-9_-]+$",
+        description="--quantization passed to vLLM (load-time only; never for a pre-quantized "
+        "checkpoint).",
+    )
+    weight_precision: Precision = Field(description="Precision of the weights as downloaded.")
+    notes: tuple[str, ...] = Field(default=(), description="What was adapted, and why.")
     node_selector: dict[LabelKey, LabelValue] = Field(default_factory=dict)
+    tolerations: tuple[Toleration, ...] = ()
     cpu_request: int = Field(ge=1, le=256, description="CPU cores per replica.")
     memory_gib: int = Field(ge=4, le=4096, description="Host memory per replica, GiB.")
     shm_gib: int = Field(ge=0, le=512, description="/dev/shm size; 0 = none (TP 1).")
+    ephemeral_gib: int = Field(ge=1, le=16384, description="Ephemeral storage per replica, GiB.")
+    storage_uri: str = Field(pattern=r"^(hf|pvc)://[A-Za-z0-9._/-]+$")
     startup_failure_threshold: int = Field(ge=1, le=10_000)
     startup_period_s: int = Field(default=STARTUP_PERIOD_S, ge=1, le=600)
     autoscaler: Autoscaler = Autoscaler.KEDA
     target: Target = Target.INFERENCE_SERVICE
+    kserve_version: str = Field(default="0.15", pattern=r"^0\.[0-9]{2}$")
+    probe_scheme: str = Field(default="HTTP", pattern=r"^HTTPS?$")
+    monitoring_labels: dict[LabelKey, LabelValue] = Field(default_factory=dict)
+    storage_secret_annotation: LabelKey = "serving.kserve.io/storageSecretName"
+    run_as_user: int = Field(default=1001, ge=0, description="0 = assigned by the platform.")
     prometheus_url: str = Field(
         default="http://prometheus-operated.monitoring.svc:9090",
         pattern=r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[A-Za-z0-9._/-]*)?$",
@@ -123,37 +155,6 @@ def option_hash(option: RecommendedOption) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()[:12]
 
 
-def startup_failure_threshold(params_b: float, precision: Precision, tensor_parallel: int) -> int:
-    """Size the startup probe so a cold start that pulls the weights is not killed.
-
-    Args:
-        params_b: Parameters, billions.
-        precision: Weight precision.
-        tensor_parallel: GPUs per replica (each reads its shard, but the pull is shared).
-
-    Returns:
-        Probe failures allowed at ``STARTUP_PERIOD_S`` before the container is restarted.
-    """
-    weights_gb = params_b * precision.bytes_per_param
-    load_s = ENGINE_INIT_S + 15 * tensor_parallel + weights_gb / WEIGHT_LOAD_GB_PER_S
-    budget_s = min(STARTUP_CAP_S, load_s * STARTUP_SAFETY_FACTOR)
-    return max(30, math.ceil(budget_s / STARTUP_PERIOD_S))
-
-
-def host_memory_gib(params_b: float, precision: Precision) -> int:
-    """Host memory a replica needs to stage its weights, GiB (at least 16).
-
-    Args:
-        params_b: Parameters, billions.
-        precision: Weight precision.
-
-    Returns:
-        GiB to request per replica.
-    """
-    weights_gib = params_b * 1e9 * precision.bytes_per_param / 2**30
-    return min(4096, max(16, math.ceil(weights_gib * 1.2)))
-
-
 def thread_label(thread_id: str) -> str:
     """Return a label-safe stand-in for a chat thread id (which may hold '/', ':' ...).
 
@@ -177,14 +178,13 @@ def plan_for(
     thread_id: str = "",
     autoscaler: Autoscaler = Autoscaler.KEDA,
     target: Target = Target.INFERENCE_SERVICE,
-    image: str = DEFAULT_IMAGE,
+    profile: ClusterProfile | None = None,
     min_replicas: int | None = None,
     max_replicas: int | None = None,
     hf_token_secret: str = "",
-    node_labels: dict[str, tuple[str, str]] | None = None,
     prometheus_url: str | None = None,
 ) -> DeploymentPlan:
-    """Turn a chosen option into a validated plan.
+    """Turn a chosen option into a validated plan for one cluster.
 
     Args:
         option: The recommended option to deploy.
@@ -195,49 +195,66 @@ def plan_for(
         autoscaler: keda, hpa or none (always none for the LLMInferenceService target, which
             scales by its own ``spec.replicas``).
         target: InferenceService + ServingRuntime, or LLMInferenceService (llm-d).
-        image: vLLM image reference.
-        min_replicas: Floor for the autoscaler; the sized replicas when None (the option was
-            sized for the peak, and a cold start of a large model takes minutes).
+        profile: The cluster (images per platform, KServe version, placement, monitoring);
+            the upstream defaults when None.
+        min_replicas: Floor for the autoscaler; 1 when None (the option was sized for the
+            peak, and off-peak the autoscaler may fall back to one replica).
         max_replicas: Ceiling for the autoscaler; twice the sized replicas when None.
         hf_token_secret: Secret (key ``HF_TOKEN``) for gated models; none when empty.
-        node_labels: Override of :data:`NODE_PRODUCT_LABELS` (catalog GPU → label key, value).
         prometheus_url: Prometheus the KEDA triggers query; the plan's default when None.
 
     Returns:
-        The plan.
+        The plan (which :mod:`deploy.preflight` checks before anything is rendered).
 
     Raises:
         InvalidInputError: When any value is not usable, naming the field and the rule.
     """
+    site = profile or ClusterProfile()
     args = option.serving_args
     precision = _precision(option.precision)
-    labels = NODE_PRODUCT_LABELS if node_labels is None else node_labels
-    selector = dict([labels[option.gpu]]) if option.gpu in labels else {}
-    vendor = vendor_of(option)
+    gpu = gpu_spec(option.gpu)
+    platform, arch = platform_of(gpu), arch_of(gpu)
+    checkpoint = option_checkpoint(option)
+    flag, notes = _quantization_flag(option, checkpoint.quant_method, checkpoint.source)
+    weights = checkpoint.precision if checkpoint.quant_method else precision
     tp = option.tensor_parallel
     fields: dict[str, object] = {
         "name": name or default_name(option.model, option.gpu_family),
         "namespace": namespace,
         "model": option.model,
         "served_model_name": option.model,
-        "image": image,
+        "image": site.image_for(platform, arm64=arch is Arch.ARM64),
         "gpu": option.gpu,
         "gpu_family": option.gpu_family,
-        "gpu_vendor": vendor,
-        "gpu_resource": GPU_RESOURCE[vendor],
+        "gpu_vendor": vendor_of(gpu),
+        "platform": platform,
+        "arch": arch,
+        "gpu_resource": resource_of(platform, intel_gpu_resource=site.intel_gpu_resource),
         "gpus_per_replica": tp,
         "replicas": option.replicas,
-        "min_replicas": min_replicas or option.replicas,
+        "min_replicas": min_replicas or 1,
         "max_replicas": max_replicas or max(2, option.replicas * 2),
         "precision": precision,
         "serving_args": args,
-        "node_selector": selector,
+        "checkpoint_quantization": checkpoint.quant_method,
+        "quantization_flag": flag,
+        "weight_precision": weights,
+        "notes": notes,
+        "node_selector": _node_selector(gpu, arch, site),
+        "tolerations": site.tolerations,
         "cpu_request": min(256, 4 * tp + 2),
-        "memory_gib": host_memory_gib(option.params_b, precision),
+        "memory_gib": host_memory_gib(option.params_b, weights),
         "shm_gib": 0 if tp == 1 else min(64, 4 * tp),
-        "startup_failure_threshold": startup_failure_threshold(option.params_b, precision, tp),
+        "ephemeral_gib": ephemeral_gib(option.params_b, weights, cached=bool(site.model_cache_pvc)),
+        "storage_uri": _storage_uri(option.model, site.model_cache_pvc),
+        "startup_failure_threshold": startup_failure_threshold(option.params_b, weights, tp),
         "autoscaler": Autoscaler.NONE if target is Target.LLM_INFERENCE_SERVICE else autoscaler,
         "target": target,
+        "kserve_version": site.kserve_version,
+        "probe_scheme": site.llm_probe_scheme,
+        "monitoring_labels": site.monitoring_labels,
+        "storage_secret_annotation": site.storage_secret_annotation,
+        "run_as_user": site.run_as_user,
         "option_hash": option_hash(option),
         "thread_id": thread_id,
         "thread_label": thread_label(thread_id),
@@ -252,6 +269,31 @@ def plan_for(
             hint="the option is inconsistent; recompute it",
         )
     return _validated(fields)
+
+
+def _quantization_flag(
+    option: RecommendedOption, declared: str | None, source: str
+) -> tuple[str | None, tuple[str, ...]]:
+    """``--quantization`` only quantizes 16-bit weights at load time; a pre-quantized checkpoint
+    brings its own method, and vLLM refuses a different flag (``_verify_quantization``)."""
+    asked = option.serving_args.quantization
+    if declared is None or asked is None:
+        return (None if declared else asked), ()
+    note = (
+        f"--quantization={asked} is not passed: {option.model} is a pre-quantized checkpoint "
+        f"({declared}; {source}), and vLLM takes the method from the checkpoint"
+    )
+    return None, (note,)
+
+
+def _node_selector(gpu: GpuSpec, arch: Arch, site: ClusterProfile) -> dict[str, str]:
+    labels = site.node_labels.get(gpu.name) or site.node_labels.get(gpu.family.value)
+    chosen = dict(labels) if labels is not None else dict(NODE_PRODUCT_LABELS.get(gpu.name, {}))
+    return {"kubernetes.io/arch": arch.value, **chosen}
+
+
+def _storage_uri(model: str, pvc: str) -> str:
+    return f"pvc://{pvc}/{model}" if pvc else f"hf://{model}"
 
 
 def default_name(model: str, gpu_family: str) -> str:

@@ -23,6 +23,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from deploy.dashboard import dashboard_json, selector
 from deploy.plan import Autoscaler, DeploymentPlan, Target
+from deploy.sizing import CACHE_GIB
 
 Manifest = dict[str, Any]
 
@@ -43,14 +44,18 @@ def _environment() -> Environment:
     )
 
 
-def vllm_args(plan: DeploymentPlan) -> list[str]:
-    """Return the vLLM command-line arguments of a plan, one ``--flag=value`` each.
+def vllm_flags(plan: DeploymentPlan) -> list[str]:
+    """Return the vLLM command-line flags of a plan, one ``--flag=value`` each.
+
+    The plan's :class:`~domain.recommendation.VllmArgs` is the one serving configuration; this is
+    the only place its values become vLLM flags. ``--quantization`` appears only when 16-bit
+    weights are quantized at load time (:attr:`DeploymentPlan.quantization_flag`).
 
     Args:
         plan: The validated plan.
 
     Returns:
-        The arguments, in a fixed order.
+        The flags, in a fixed order.
     """
     args = plan.serving_args
     out = [
@@ -62,8 +67,8 @@ def vllm_args(plan: DeploymentPlan) -> list[str]:
         f"--max-num-batched-tokens={args.max_num_batched_tokens}",
         f"--kv-cache-dtype={args.kv_cache_dtype}",
     ]
-    if args.quantization:
-        out.append(f"--quantization={args.quantization}")
+    if plan.quantization_flag:
+        out.append(f"--quantization={plan.quantization_flag}")
     out.append(
         "--enable-prefix-caching" if args.enable_prefix_caching else "--no-enable-prefix-caching"
     )
@@ -111,28 +116,46 @@ def pod_selector(plan: DeploymentPlan) -> dict[str, str]:
     return {"serving.kserve.io/inferenceservice": plan.name}
 
 
+def _autoscaler_class(plan: DeploymentPlan) -> str:
+    """KServe's autoscalerClass annotation: 'none' exists from KServe 0.16; before it, leave the
+    default (an HPA with min = max replicas does not scale)."""
+    if plan.autoscaler is not Autoscaler.NONE:
+        return "external"
+    return "none" if _minor(plan.kserve_version) >= 16 else ""
+
+
+def _minor(version: str) -> int:
+    return int(version.split(".")[1])
+
+
 def _context(plan: DeploymentPlan) -> dict[str, object]:
     low, high = _replica_bounds(plan)
-    sel = selector(plan.namespace, plan.served_model_name)
+    monitor = plan.name + "-metrics"
+    sel = selector(plan.namespace, plan.served_model_name, job=f"{plan.namespace}/{monitor}")
     llm_d = plan.target is Target.LLM_INFERENCE_SERVICE
     # KServe sets the served name and tensor parallelism from spec.model.name / spec.parallelism.
-    extra = vllm_args(plan)[2:] if llm_d else []
+    extra = vllm_flags(plan)[2:] if llm_d else []
     return {
         "pod_selector": pod_selector(plan),
         "metrics_port": 8000 if llm_d else 8080,
-        "metrics_tls": llm_d,
+        "metrics_port_name": "" if llm_d else "http1",
+        "monitor_name": monitor,
         "additional_args": " ".join(extra),
         "p": plan,
         "runtime_name": plan.name + "-vllm",
-        "vllm_args": vllm_args(plan),
+        "vllm_flags": vllm_flags(plan),
         "min_replicas": low,
         "max_replicas": high,
-        "autoscaler_class": "none" if plan.autoscaler is Autoscaler.NONE else "external",
+        "autoscaler_class": _autoscaler_class(plan),
+        "cache_gib": CACHE_GIB,
         "queue_query": f"sum(vllm:num_requests_waiting{{{sel}}})",
         "kv_query": f"sum(vllm:kv_cache_usage_perc{{{sel}}})",
         "kv_quantity": f"{round(plan.kv_cache_target * 1000)}m",
         "dashboard_json": dashboard_json(
-            name=plan.name, namespace=plan.namespace, served_model_name=plan.served_model_name
+            name=plan.name,
+            namespace=plan.namespace,
+            served_model_name=plan.served_model_name,
+            job=f"{plan.namespace}/{monitor}",
         ),
     }
 

@@ -32,6 +32,7 @@ from deploy.approval import (
 from deploy.audit import AuditAction, AuditEvent, AuditLog, now_utc
 from deploy.cluster import ApplyResult, Cluster, Identity, Permission, permissions_needed
 from deploy.plan import DeploymentPlan
+from deploy.preflight import enforce
 from deploy.records import RecordStore
 from deploy.render import Manifest, manifest_hash, render
 from deploy.revisions import owner_of, stale_objects
@@ -66,20 +67,21 @@ class Outcome(Frozen):
 
 
 def prepare(plan: DeploymentPlan, checks: PlanChecks) -> list[Manifest]:
-    """Render a plan and check its objects and policy, before anyone is asked to approve.
+    """Render a plan and run the pre-flight check, policy and schemas, before anything is shown.
 
     Args:
         plan: The validated plan.
-        checks: Operator policy.
+        checks: Operator policy and the cluster profile.
 
     Returns:
         The validated objects.
 
     Raises:
-        PolicyViolationError: A policy is broken.
+        PolicyViolationError: A pre-flight rule or a policy refuses (naming the rule).
         InvalidInputError: An object does not validate.
     """
     manifests = render(plan)
+    enforce(manifests, checks.profile)
     validate_plan(plan, manifests, checks)
     return manifests
 

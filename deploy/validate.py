@@ -30,6 +30,7 @@ import yaml
 from pydantic import Field
 
 from deploy.plan import DeploymentPlan
+from deploy.profile import ClusterProfile
 from deploy.render import Manifest
 from domain.base import Frozen
 from domain.errors import InvalidInputError, PolicyViolationError
@@ -235,7 +236,7 @@ def check_policy(
     Args:
         plan: The validated plan.
         allowed_namespaces: Namespaces Preflight may deploy to.
-        allowed_images: Image repositories (no tag) allowed to run.
+        allowed_images: Image repositories (no tag) allowed to run on the plan's platform.
         gpu_inventory: GPUs available per catalog GPU name or family; None skips the check.
 
     Raises:
@@ -266,13 +267,14 @@ def _check_inventory(plan: DeploymentPlan, inventory: Mapping[str, int]) -> None
 
 
 class PlanChecks(Frozen):
-    """Operator policy a plan must meet before anyone is asked to approve it."""
+    """Operator policy a plan must meet before anyone is asked to approve it, and the cluster
+    profile the pre-flight check (:mod:`deploy.preflight`) judges the objects against."""
 
     allowed_namespaces: tuple[str, ...] = ("llm-serving",)
-    allowed_images: tuple[str, ...] = ("vllm/vllm-openai",)
     gpu_inventory: dict[str, int] | None = Field(
         default=None, description="GPUs per catalog name or family; None = not checked."
     )
+    profile: ClusterProfile = Field(default_factory=ClusterProfile)
 
 
 def validate_plan(plan: DeploymentPlan, manifests: Sequence[Manifest], checks: PlanChecks) -> None:
@@ -290,7 +292,7 @@ def validate_plan(plan: DeploymentPlan, manifests: Sequence[Manifest], checks: P
     check_policy(
         plan,
         allowed_namespaces=checks.allowed_namespaces,
-        allowed_images=checks.allowed_images,
+        allowed_images=checks.profile.allowed_images.get(plan.platform.value, ()),
         gpu_inventory=checks.gpu_inventory,
     )
     validate_objects(manifests)

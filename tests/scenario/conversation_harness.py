@@ -63,11 +63,30 @@ class TestBot:
         return self.state.asking
 
 
+ARM64_IMAGE = "registry.example.com/vllm-openai-arm64:v0.11.0"  # an operator's own build
+
+
+def cluster_settings(**fields: object) -> ClusterSettings:
+    """Cluster settings a deploy passes the pre-flight check with: a token secret for gated
+    models, and an arm64 image for Grace (GH200) nodes, which vllm/vllm-openai does not ship."""
+    return ClusterSettings.model_validate(
+        {
+            "hf_token_secret": "hf-token",
+            "images": {"cuda-arm64": ARM64_IMAGE},
+            "arm64_images": ["registry.example.com/vllm-openai-arm64"],
+            "allowed_images": {
+                "cuda": ["vllm/vllm-openai", "registry.example.com/vllm-openai-arm64"]
+            },
+            **fields,
+        }
+    )
+
+
 def settings_for(tmp_path: Path) -> Settings:
     """Embedded settings whose files all live under ``tmp_path``."""
     return Settings(
         data_dir=tmp_path,
-        cluster=ClusterSettings(output_dir=tmp_path / "manifests"),
+        cluster=cluster_settings(output_dir=tmp_path / "manifests"),
         audit=AuditSettings(path=tmp_path / "audit.jsonl"),
     )
 

@@ -38,6 +38,10 @@ def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
         "PREFLIGHT_CLUSTER__MODE",
     ):
         monkeypatch.delenv(key, raising=False)
+    # Llama is gated on the Hub: the storage-initializer needs the token secret (pre-flight rule
+    # gated-model-credentials); LLMInferenceService needs KServe 0.18 (rule kserve-version).
+    monkeypatch.setenv("PREFLIGHT_CLUSTER__HF_TOKEN_SECRET", "hf-token")
+    monkeypatch.setenv("PREFLIGHT_CLUSTER__KSERVE_VERSION", "0.18")
     (tmp_path / "option.json").write_text(make_option().model_dump_json())
     (tmp_path / "bigger.json").write_text(make_option(replicas=4).model_dump_json())
     yield tmp_path

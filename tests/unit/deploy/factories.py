@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from deploy.plan import Autoscaler, DeploymentPlan, Target, plan_for
+from deploy.profile import ClusterProfile
 from domain.recommendation import PredictedMetrics, RecommendedOption, VllmArgs
 from knowledge.catalog import load_gpus, load_models
 
@@ -71,9 +72,11 @@ def make_plan(
     target: Target = Target.INFERENCE_SERVICE,
     thread_id: str = "C01/1700000000.000100",
     requester: str = "U-alice",
+    hf_token_secret: str = "hf-token",
+    profile: ClusterProfile | None = None,
     **option: Any,
 ) -> DeploymentPlan:
-    """Build a validated plan for ``make_option(**option)``."""
+    """Build a validated plan for ``make_option(**option)`` (gated models get a token secret)."""
     return plan_for(
         make_option(**option),
         namespace=namespace,
@@ -81,6 +84,8 @@ def make_plan(
         thread_id=thread_id,
         autoscaler=autoscaler,
         target=target,
+        hf_token_secret=hf_token_secret,
+        profile=profile,
     )
 
 

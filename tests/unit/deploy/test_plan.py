@@ -10,9 +10,10 @@ from deploy.plan import (
     default_name,
     option_from_json,
     plan_for,
-    startup_failure_threshold,
     thread_label,
 )
+from deploy.profile import ClusterProfile
+from deploy.sizing import startup_failure_threshold
 from domain.errors import InvalidInputError
 from domain.serving import Precision
 from tests.unit.deploy.factories import make_option
@@ -26,10 +27,14 @@ from tests.unit.deploy.factories import make_option
         pytest.param({"namespace": "a" * 64}, "namespace", id="namespace-too-long"),
         pytest.param({"name": "Bad Name"}, "name 'Bad Name'", id="name-with-space"),
         pytest.param({"name": "9lives"}, "name", id="name-starting-with-digit"),
-        pytest.param({"image": "evil image; rm -rf"}, "image", id="image-with-spaces"),
+        pytest.param(
+            {"profile": ClusterProfile(images={"cuda": "evil image; rm -rf"})},
+            "image",
+            id="image-with-spaces",
+        ),
     ],
 )
-def test_bad_names_are_refused_with_the_field_named(kwargs: dict[str, str], field: str) -> None:
+def test_bad_names_are_refused_with_the_field_named(kwargs: dict[str, object], field: str) -> None:
     arguments = {"namespace": "llm-serving", "requester": "U1", **kwargs}
     with pytest.raises(InvalidInputError) as caught:
         plan_for(make_option(), **arguments)  # type: ignore[arg-type]
@@ -60,6 +65,9 @@ def test_inconsistent_tensor_parallel_is_refused() -> None:
             "MI300X", GpuVendor.AMD, "amd.com/gpu", "amd.com/gpu.product-name", id="mi300x"
         ),
         pytest.param("Gaudi3", GpuVendor.INTEL, "habana.ai/gaudi", None, id="gaudi3"),
+        pytest.param(
+            "Intel-Max-1550", GpuVendor.INTEL, "gpu.intel.com/i915", None, id="intel-max-1550"
+        ),
     ],
 )
 def test_gpu_resource_and_node_selector_follow_the_vendor(
@@ -68,7 +76,9 @@ def test_gpu_resource_and_node_selector_follow_the_vendor(
     plan = plan_for(make_option(gpu_family=family), namespace="llm-serving", requester="U1")
     assert plan.gpu_vendor is vendor
     assert plan.gpu_resource == resource
-    assert (label in plan.node_selector) if label else plan.node_selector == {}
+    product = {k: v for k, v in plan.node_selector.items() if k != "kubernetes.io/arch"}
+    assert (label in product) if label else product == {}
+    assert plan.node_selector["kubernetes.io/arch"] == "amd64"
 
 
 def test_shared_memory_only_for_tensor_parallel() -> None:

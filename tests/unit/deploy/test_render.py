@@ -14,10 +14,40 @@ import pytest
 import yaml
 
 from deploy.plan import Autoscaler, Target
-from deploy.render import manifest_hash, render, stamp_approval, to_yaml, vllm_args
+from deploy.preflight import enforce
+from deploy.profile import ClusterProfile, Toleration
+from deploy.render import manifest_hash, render, stamp_approval, to_yaml, vllm_flags
 from tests.unit.deploy.factories import make_plan
 
 GOLDEN = Path(__file__).parent / "golden"
+
+# Cluster profiles of the golden files. Images other than vllm/vllm-openai are operator
+# settings; the registry names here are examples, not claims about published images.
+ROCM = ClusterProfile(
+    images={"cuda": "vllm/vllm-openai:v0.11.0", "rocm": "registry.example.com/vllm-rocm:0.11.0"},
+    allowed_images={"cuda": ("vllm/vllm-openai",), "rocm": ("registry.example.com/vllm-rocm",)},
+)
+GAUDI = ClusterProfile(
+    images={"hpu": "registry.example.com/vllm-gaudi:0.11.0"},
+    allowed_images={"hpu": ("registry.example.com/vllm-gaudi",)},
+)
+INTEL_XE = ClusterProfile(
+    images={"xpu": "registry.example.com/vllm-xpu:0.11.0"},
+    allowed_images={"xpu": ("registry.example.com/vllm-xpu",)},
+    intel_gpu_resource="gpu.intel.com/xe",
+)
+GH200 = ClusterProfile(
+    images={"cuda-arm64": "registry.example.com/vllm-openai-arm64:v0.11.0"},
+    allowed_images={"cuda": ("registry.example.com/vllm-openai-arm64",)},
+    arm64_images=("registry.example.com/vllm-openai-arm64",),
+    node_labels={"GH200": {"nvidia.com/gpu.product": "NVIDIA-GH200-480GB"}},
+)
+LLM_D = ClusterProfile(kserve_version="0.18", monitoring_labels={"release": "kube-prom"})
+CACHED = ClusterProfile(
+    model_cache_pvc="model-weights",
+    tolerations=(Toleration(key="dedicated", operator="Equal", value="llm"),),
+)
+GATED_HELM = ClusterProfile(storage_secret_annotation="serving.kserve.io/secretName")
 
 CASES = [
     pytest.param("llama8b-h100-keda", {}, id="llama8b-h100-keda"),
@@ -39,6 +69,7 @@ CASES = [
             "model": "meta-llama/Llama-3.1-70B",
             "gpu_family": "MI300X",
             "autoscaler": Autoscaler.NONE,
+            "profile": ROCM,
         },
         id="llama70b-mi300x-fixed",
     ),
@@ -50,15 +81,59 @@ CASES = [
             "precision": "fp8",
             "quantization": "fp8",
             "target": Target.LLM_INFERENCE_SERVICE,
+            "profile": LLM_D,
         },
         id="llama70b-h100-tp2-llmisvc",
+    ),
+    pytest.param(
+        "qwen3-8b-gaudi3",
+        {"model": "Qwen/Qwen3-8B", "gpu_family": "Gaudi3", "profile": GAUDI},
+        id="qwen3-8b-gaudi3",
+    ),
+    pytest.param(
+        "qwen3-8b-intel-max-xe",
+        {"model": "Qwen/Qwen3-8B", "gpu_family": "Intel-Max-1550", "profile": INTEL_XE},
+        id="qwen3-8b-intel-max-xe",
+    ),
+    pytest.param(
+        "llama8b-gh200-arm64",
+        {"gpu_family": "GH200", "profile": GH200},
+        id="llama8b-gh200-arm64",
+    ),
+    pytest.param(
+        "gpt-oss-120b-h100-mxfp4",
+        {
+            "model": "openai/gpt-oss-120b",
+            "precision": "fp8",
+            "quantization": "fp8",
+            "hf_token_secret": "",
+        },
+        id="gpt-oss-120b-h100-mxfp4",
+    ),
+    pytest.param(
+        "gemma2-9b-l4-gated-helm",
+        {"model": "google/gemma-2-9b-it", "gpu_family": "L4", "profile": GATED_HELM},
+        id="gemma2-9b-l4-gated-helm",
+    ),
+    pytest.param(
+        "llama70b-a100-tp2-model-cache",
+        {
+            "model": "meta-llama/Llama-3.1-70B",
+            "gpu_family": "A100",
+            "tensor_parallel": 2,
+            "hf_token_secret": "",
+            "profile": CACHED,
+        },
+        id="llama70b-a100-tp2-model-cache",
     ),
 ]
 
 
 @pytest.mark.parametrize(("golden", "kwargs"), CASES)
 def test_rendered_manifests_match_golden_files(golden: str, kwargs: dict[str, Any]) -> None:
-    text = to_yaml(render(make_plan(**kwargs)))
+    manifests = render(make_plan(**kwargs))
+    assert enforce(manifests, kwargs.get("profile") or ClusterProfile()) == []  # pre-flight passes
+    text = to_yaml(manifests)
     path = GOLDEN / f"{golden}.yaml"
     if os.environ.get("PREFLIGHT_REGEN_GOLDEN") == "1":
         path.write_text(text)
@@ -141,17 +216,18 @@ def test_hash_changes_with_any_change_and_ignores_the_approval_stamp() -> None:
     assert manifest_hash(stamped) == digest
 
 
-def test_gated_models_get_the_token_from_a_secret() -> None:
-    plan = make_plan().model_copy(update={"hf_token_secret": "hf-token"})
-    model = _by_kind(render(plan))["InferenceService"]["spec"]["predictor"]["model"]
+def test_gated_models_give_the_downloader_the_token_through_the_storage_secret_annotation() -> None:
+    isvc = _by_kind(render(make_plan(hf_token_secret="hf-token")))["InferenceService"]
+    assert isvc["metadata"]["annotations"]["serving.kserve.io/storageSecretName"] == "hf-token"
+    model = isvc["spec"]["predictor"]["model"]
     assert model["env"][0]["valueFrom"]["secretKeyRef"] == {"name": "hf-token", "key": "HF_TOKEN"}
-    assert (
-        "env" not in _by_kind(render(make_plan()))["InferenceService"]["spec"]["predictor"]["model"]
-    )
+    bare = _by_kind(render(make_plan(hf_token_secret="")))["InferenceService"]
+    assert "env" not in bare["spec"]["predictor"]["model"]
+    assert "serving.kserve.io/storageSecretName" not in bare["metadata"]["annotations"]
 
 
-def test_vllm_args_include_prefix_caching_choice() -> None:
-    args = vllm_args(make_plan())
+def test_vllm_flags_include_prefix_caching_choice() -> None:
+    args = vllm_flags(make_plan())
     assert "--enable-prefix-caching" in args
     assert args[0] == "--served-model-name=meta-llama/Llama-3.1-8B"
 
@@ -166,7 +242,7 @@ def test_llm_inference_service_target_passes_vllm_arguments_through_the_environm
         "name": "meta-llama/Llama-3.1-8B",
     }
     assert spec["parallelism"] == {"tensor": 2}
-    (env,) = spec["template"]["containers"][0]["env"]
+    env = spec["template"]["containers"][0]["env"][0]
     assert env["name"] == "VLLM_ADDITIONAL_ARGS"
     assert "--max-model-len=8192" in env["value"]
     assert "--tensor-parallel-size" not in env["value"]

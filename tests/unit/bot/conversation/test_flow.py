@@ -60,7 +60,7 @@ def recommender() -> LoadPricedRecommender:
 def flow(tmp_path: Path, recommender: LoadPricedRecommender) -> ConversationFlow:
     config = Settings(
         data_dir=tmp_path,
-        cluster=ClusterSettings(output_dir=tmp_path / "out"),
+        cluster=ClusterSettings(output_dir=tmp_path / "out", hf_token_secret="hf-token"),
         audit=AuditSettings(path=tmp_path / "audit.jsonl"),
     )
     deps = FlowDependencies(

@@ -73,6 +73,7 @@ class ServiceDeployer:
                 f"Requested {request.namespace}/{request.name}: manifests validated "
                 f"(sha256 {request.manifest_hash[:12]}). Waiting for an approver"
                 + ("." if self._service.policy.allow_self_approval else f" other than {requester}.")
+                + "".join(f" Note: {note}." for note in plan.notes)
             ),
         )
 

@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from deploy.cluster import DeploymentStatus
     from deploy.plan import DeploymentPlan
     from deploy.render import Manifest
+    from deploy.validate import PlanChecks
 
 
 deploy_app = typer.Typer(help="Render, approve, apply and roll back deployments.")
@@ -86,9 +87,26 @@ def _prepared(
             autoscaler=autoscaler,
             target=target,
         )
-        return plan, prepare(plan, plan_checks(settings))
+        checks = plan_checks(settings)
+        manifests = prepare(plan, checks)
     except PreflightError as exc:
         raise fail(exc) from exc
+    _say_what_was_adapted(plan, manifests, checks)
+    return plan, manifests
+
+
+def _say_what_was_adapted(
+    plan: DeploymentPlan, manifests: list[Manifest], checks: PlanChecks
+) -> None:
+    """Plan notes (a flag not passed, and why) and what the pre-flight check could not check."""
+    from deploy.preflight import check
+
+    err = Console(stderr=True, soft_wrap=True)
+    for note in plan.notes:
+        err.print(f"note: {note}", markup=False)
+    for finding in check(manifests, checks.profile):
+        if finding.kind == "unchecked":
+            err.print(f"not checked [{finding.rule}]: {finding.reason}", markup=False)
 
 
 @deploy_app.command("render")

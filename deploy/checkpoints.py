@@ -8,9 +8,8 @@ argument (…)"). So ``--quantization`` is only ever passed to quantize 16-bit w
 never for a pre-quantized checkpoint; and a pre-quantized checkpoint's weights — what host memory,
 disk and download time are sized from — are its own precision, whatever the option says.
 
-Each entry names the file it was read from. An option that carries the checkpoint's quantization
-itself (``checkpoint_quantization``, added by the recommender) is used first; models not listed
-and not stated are taken as 16-bit checkpoints.
+The catalog's weight format (``ModelSpec.weight_format``) is used first; then the table below,
+each entry naming the file it was read from; models in neither are taken as 16-bit checkpoints.
 
 This module must not render or read settings.
 """
@@ -18,8 +17,8 @@ This module must not render or read settings.
 from __future__ import annotations
 
 from domain.base import Frozen
-from domain.recommendation import RecommendedOption
 from domain.serving import Precision
+from knowledge.catalog import load_models
 
 
 class Checkpoint(Frozen):
@@ -45,7 +44,6 @@ QUANT_PRECISION: dict[str, Precision] = {
     "gptq": Precision.INT4,
 }
 
-_GPT_OSS = "config.json quantization_config.quant_method = mxfp4 (huggingface.co/{id})"
 _MODELOPT = (
     "hf_quant_config.json quantization.quant_algo = {algo} (huggingface.co/{id}); vLLM reads it "
     "as {method} (vllm/model_executor/layers/quantization/modelopt.py)"
@@ -54,8 +52,6 @@ _FP8_CONFIG = "config.json quantization_config.quant_method = {method} (huggingf
 _QUARK = "quantized with AMD Quark, FP8 W8A8 + FP8 KV (model card, huggingface.co/{id})"
 
 _TABLE: dict[str, tuple[str, str]] = {
-    "openai/gpt-oss-20b": ("mxfp4", _GPT_OSS),
-    "openai/gpt-oss-120b": ("mxfp4", _GPT_OSS),
     "deepseek-ai/DeepSeek-V3": ("fp8", _FP8_CONFIG),
     "deepseek-ai/DeepSeek-R1": ("fp8", _FP8_CONFIG),
     "Qwen/Qwen3-30B-A3B-FP8": ("fp8", _FP8_CONFIG),
@@ -67,12 +63,21 @@ _TABLE: dict[str, tuple[str, str]] = {
 def checkpoint_of(model: str) -> Checkpoint:
     """Return what the published checkpoint of a model id declares.
 
+    The catalog's ``weight_format`` (knowledge/data/model_facts.yaml) is used first, then the
+    table above; anything else is a 16-bit checkpoint.
+
     Args:
         model: Hugging Face model id.
 
     Returns:
         Its quantization method (None for 16-bit weights), weight precision and source.
     """
+    spec = load_models().get(model)
+    if spec is not None and spec.weight_format:
+        method = spec.weight_format
+        precision = QUANT_PRECISION.get(method) or Precision(spec.native_precision)
+        text = f"catalog weight_format = {method} (knowledge/data/model_facts.yaml)"
+        return Checkpoint(quant_method=method, precision=precision, source=text)
     if model in _TABLE:
         method, source = _TABLE[model]
         text = source.format(id=model, method=method, algo="")
@@ -83,20 +88,3 @@ def checkpoint_of(model: str) -> Checkpoint:
         text = _MODELOPT.format(id=model, algo=algo, method=method)
         return Checkpoint(quant_method=method, precision=QUANT_PRECISION[method], source=text)
     return _BF16
-
-
-def option_checkpoint(option: RecommendedOption) -> Checkpoint:
-    """Return an option's checkpoint, from the option itself when it states one.
-
-    Args:
-        option: The chosen option.
-
-    Returns:
-        The checkpoint.
-    """
-    stated = getattr(option, "checkpoint_quantization", None)
-    if isinstance(stated, str) and stated:
-        method = stated.lower()
-        precision = QUANT_PRECISION.get(method, Precision(option.precision.lower()))
-        return Checkpoint(quant_method=method, precision=precision, source="the recommendation")
-    return checkpoint_of(option.model)

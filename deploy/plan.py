@@ -19,7 +19,7 @@ from typing import Annotated
 
 from pydantic import Field, StringConstraints, ValidationError
 
-from deploy.checkpoints import option_checkpoint
+from deploy.checkpoints import checkpoint_of
 from deploy.gpus import (
     NODE_PRODUCT_LABELS,
     Arch,
@@ -214,7 +214,7 @@ def plan_for(
     precision = _precision(option.precision)
     gpu = gpu_spec(option.gpu)
     platform, arch = platform_of(gpu), arch_of(gpu)
-    checkpoint = option_checkpoint(option)
+    checkpoint = checkpoint_of(option.model)
     flag, notes = _quantization_flag(option, checkpoint.quant_method, checkpoint.source)
     weights = checkpoint.precision if checkpoint.quant_method else precision
     tp = option.tensor_parallel

@@ -15,15 +15,15 @@ from deploy.approval import DeploymentRequest, verify
 from deploy.audit import AuditAction
 from deploy.cluster import Identity, object_ref
 from deploy.dashboard import dashboard_uid
+from deploy.ports import DeployPorts, Outcome, audit_fields, refuse_foreign
 from deploy.preflight import enforce
 from deploy.render import Manifest, manifest_hash, stamp_approval
 from deploy.revisions import claim_owner, push_revision, stale_objects
-from deploy.service import DeploymentService, Outcome, audit_fields, refuse_foreign
 from domain.errors import ApprovalError, PolicyViolationError, PreflightError
 
 
 def execute(
-    service: DeploymentService,
+    service: DeployPorts,
     req: DeploymentRequest,
     manifests: list[Manifest],
     identity: Identity,
@@ -91,7 +91,7 @@ def execute(
 
 
 def _apply(
-    service: DeploymentService,
+    service: DeployPorts,
     req: DeploymentRequest,
     stamped: list[Manifest],
     identity: Identity,
@@ -151,7 +151,7 @@ def _apply(
     return outcome
 
 
-def dashboard_url(service: DeploymentService, namespace: str, name: str) -> str | None:
+def dashboard_url(service: DeployPorts, namespace: str, name: str) -> str | None:
     """Return the Grafana link of a deployment's dashboard, when Grafana is configured.
 
     Args:

@@ -1,6 +1,6 @@
 """Roll a deployment back one revision: re-apply the previous one, or delete a first deployment.
 
-Revisions are kept per deployment (``namespace/name``) by :class:`deploy.service.DeploymentService`
+Revisions are kept per deployment (``namespace/name``) by :class:`deploy.ports.DeployPorts`
 as it applies. Rolling back changes production as much as deploying does, so the actor must be
 someone the approval policy lists for the namespace (``cluster.approvers``, users or mapped
 groups), and their Kubernetes identity must hold the permissions it uses (a
@@ -19,10 +19,10 @@ from typing import Literal
 from deploy.approval import ChatIdentity, may_approve
 from deploy.audit import AuditAction
 from deploy.cluster import object_ref, permissions_needed
+from deploy.ports import DeployPorts, refuse_foreign
 from deploy.records import RecordStore
 from deploy.render import Manifest
 from deploy.revisions import missing_from, owner_of, release_owner, revisions
-from deploy.service import DeploymentService, refuse_foreign
 from domain.base import Frozen
 from domain.errors import (
     ApprovalError,
@@ -44,7 +44,7 @@ class RollbackOutcome(Frozen):
 
 
 def rollback(
-    service: DeploymentService,
+    service: DeployPorts,
     *,
     namespace: str,
     name: str,

@@ -12,58 +12,29 @@ This module must not import an SDK: the cluster, the records and the audit are p
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from typing import Literal
-
-from pydantic import Field
+from datetime import timedelta
 
 from deploy.approval import (
-    Approval,
-    ApprovalPolicy,
     ChatIdentity,
     DeploymentRequest,
-    IdentityMap,
     grant,
     request_id,
 )
-from deploy.audit import AuditAction, AuditEvent, AuditLog, now_utc
-from deploy.cluster import ApplyResult, Cluster, Identity, Permission, permissions_needed
+from deploy.audit import AuditAction
+from deploy.cluster import ApplyResult, permissions_needed
+from deploy.execute import execute
 from deploy.plan import DeploymentPlan
+from deploy.ports import DeployPorts, Outcome, audit_fields, refuse_foreign
 from deploy.preflight import enforce
-from deploy.records import RecordStore
 from deploy.render import Manifest, manifest_hash, render
 from deploy.revisions import owner_of, stale_objects
 from deploy.validate import PlanChecks, validate_plan
-from domain.base import Frozen
 from domain.errors import (
     ApprovalError,
-    BackendUnavailableError,
-    CouldNotCheckError,
     InvalidInputError,
     PermissionDeniedError,
-    PolicyViolationError,
     UserFacingError,
 )
-
-
-class Outcome(Frozen):
-    """What an approval click led to."""
-
-    state: Literal["waiting", "applied", "duplicate"] = Field(
-        description="waiting for more approvals, applied now, or already applied/applying."
-    )
-    request_id: str
-    target: str = Field(description="'namespace/name'.")
-    manifest_hash: str
-    approvers: tuple[str, ...] = ()
-    needed: int = 1
-    applied: tuple[str, ...] = ()
-    location: str = ""
-    revision: int | None = None
-    dashboard_url: str | None = None
 
 
 def prepare(plan: DeploymentPlan, checks: PlanChecks) -> list[Manifest]:
@@ -86,96 +57,12 @@ def prepare(plan: DeploymentPlan, checks: PlanChecks) -> list[Manifest]:
     return manifests
 
 
-def refuse_foreign(owner: str | None, thread_id: str, target: str) -> None:
-    """Refuse to touch a deployment that another conversation thread owns.
+class DeploymentService(DeployPorts):
+    """Runs deployments through approval to a cluster, keeping records and an audit trail.
 
-    Args:
-        owner: The owning thread (None: nobody owns it).
-        thread_id: The thread acting.
-        target: 'namespace/name'.
-
-    Raises:
-        PolicyViolationError: Another thread owns it.
+    The ports (cluster, records, audit, policy ...) and what execute/rollback/watch use of them
+    live in :class:`deploy.ports.DeployPorts`; this class adds the request/approve workflow.
     """
-    if owner is not None and owner != thread_id:
-        raise PolicyViolationError(
-            f"{target} belongs to another conversation; this one may not change it",
-            hint="deploy under another name, or act from the thread that deployed it",
-        )
-
-
-def audit_fields(req: DeploymentRequest) -> dict[str, str]:
-    """Return the audit fields that identify a request.
-
-    Args:
-        req: The request.
-
-    Returns:
-        manifest_hash, request_id and thread_id.
-    """
-    return {"manifest_hash": req.manifest_hash, "request_id": req.id, "thread_id": req.thread_id}
-
-
-@dataclass
-class DeploymentService:
-    """Runs deployments through approval to a cluster, keeping records and an audit trail."""
-
-    cluster: Cluster
-    records: RecordStore
-    audit: AuditLog
-    policy: ApprovalPolicy = field(default_factory=ApprovalPolicy)
-    identities: IdentityMap = field(default_factory=IdentityMap)
-    checks: PlanChecks = field(default_factory=PlanChecks)
-    impersonate_approver: bool = False
-    grafana_url: str | None = None
-    clock: Callable[[], datetime] = now_utc
-
-    def record(
-        self, action: AuditAction, *, actor: str, target: str, result: str, **kw: str
-    ) -> None:
-        """Append one event to the audit trail.
-
-        Args:
-            action: What happened.
-            actor: Who.
-            target: 'namespace/name'.
-            result: ok, denied, error, waiting ...
-            **kw: manifest_hash, request_id, thread_id, detail.
-        """
-        event = AuditEvent(
-            at=self.clock(), action=action, actor=actor, target=target, result=result, **kw
-        )
-        self.audit.append(event)
-
-    @contextmanager
-    def audit_failure(
-        self,
-        action: AuditAction,
-        errors: type[Exception] | tuple[type[Exception], ...],
-        *,
-        actor: str,
-        target: str,
-        result: str,
-        **kw: str,
-    ) -> Iterator[None]:
-        """Run the block; if it raises one of ``errors``, audit it (the error as detail), re-raise.
-
-        Args:
-            action: What was attempted.
-            errors: The errors that are audited.
-            actor: Who.
-            target: 'namespace/name'.
-            result: How the failure is recorded (denied, refused, error ...).
-            **kw: manifest_hash, request_id, thread_id.
-
-        Yields:
-            Nothing.
-        """
-        try:
-            yield
-        except errors as exc:
-            self.record(action, actor=actor, target=target, result=result, detail=str(exc), **kw)
-            raise
 
     def request(self, plan: DeploymentPlan) -> DeploymentRequest:
         """Render, validate and record a deployment request (idempotent per thread and manifests).
@@ -319,51 +206,7 @@ class DeploymentService:
             detail=f"as {identity.user}",
             **audit,
         )
-        from deploy.execute import execute  # execute builds on this module: import at use
-
         return execute(self, req, manifests, identity, actor=approver.user)
-
-    def check_access(
-        self,
-        identity: Identity,
-        needs: Sequence[Permission],
-        *,
-        actor: str,
-        target: str,
-        audit: dict[str, str],
-    ) -> None:
-        """Ask the cluster whether ``identity`` holds ``needs``; "could not check" never allows.
-
-        Args:
-            identity: The Kubernetes identity.
-            needs: The permissions needed.
-            actor: The chat user, for the audit.
-            target: 'namespace/name', for the audit.
-            audit: Extra audit fields.
-
-        Raises:
-            PermissionDeniedError: Some permissions are missing (listed).
-            CouldNotCheckError: The check could not be made (audited here).
-        """
-        try:
-            access = self.cluster.check_access(identity=identity, needs=needs)
-        except BackendUnavailableError as exc:
-            self.record(
-                AuditAction.COULD_NOT_CHECK,
-                actor=actor,
-                target=target,
-                result="error",
-                detail=str(exc),
-                **audit,
-            )
-            if isinstance(exc, CouldNotCheckError):
-                raise
-            raise CouldNotCheckError(exc.service, exc.detail) from exc
-        if not access.allowed:
-            raise PermissionDeniedError(
-                f"{actor} (as Kubernetes user {identity.user}) may not deploy to {target}",
-                missing=[str(p) for p in access.missing],
-            )
 
     def dry_run(self, plan: DeploymentPlan, *, approver: ChatIdentity) -> ApplyResult:
         """Validate a plan, check the approver's access and server-side dry-run it; apply nothing.
@@ -388,14 +231,3 @@ class DeploymentService:
         result = self.cluster.apply(manifests=manifests, dry_run=True)
         self.record(AuditAction.DRY_RUN, actor=approver.user, target=target, result="ok", **fields)
         return result
-
-    def approvals(self, rid: str) -> list[Approval]:
-        """Return the approvals given for a request, oldest first.
-
-        Args:
-            rid: The request id.
-
-        Returns:
-            The approvals.
-        """
-        return [Approval.model_validate_json(raw) for raw in self.records.items(f"approvals:{rid}")]

@@ -12,13 +12,13 @@ from collections.abc import Callable
 
 from deploy.audit import AuditAction
 from deploy.cluster import DeploymentStatus
-from deploy.service import DeploymentService
+from deploy.ports import DeployPorts
 
 Progress = Callable[[DeploymentStatus], None]
 
 
 def wait_ready(
-    service: DeploymentService,
+    service: DeployPorts,
     *,
     namespace: str,
     name: str,

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Literal
 
 from deploy.cluster import object_ref
 from deploy.records import RecordStore
@@ -143,3 +143,28 @@ def release_owner(records: RecordStore, target: str) -> None:
         target: 'namespace/name'.
     """
     records.delete(f"owner:{target}", f"current:{target}", f"revisions:{target}")
+
+
+def standing(
+    records: RecordStore, target: str, request_id: str
+) -> Literal["never applied", "in place", "rolled back", "superseded"]:
+    """Return where one request stands among its deployment's revisions.
+
+    Args:
+        records: The record store.
+        target: 'namespace/name'.
+        request_id: The request.
+
+    Returns:
+        never applied; in place (its revision is current); rolled back (its revision was
+        applied, then stepped back over); superseded (a later revision replaced it).
+    """
+    items, current = revisions(records, target)
+    applied = [i for i, item in enumerate(items) if item.get("request_id") == request_id]
+    if not applied:
+        return "never applied"
+    if current is not None and items[current].get("request_id") == request_id:
+        return "in place"
+    if current is None or current < applied[-1]:
+        return "rolled back"
+    return "superseded"

@@ -91,16 +91,7 @@ class DeploymentService(DeployPorts):
             refuse_foreign(owner_of(self.records, target), plan.thread_id, target)
         digest = manifest_hash(manifests)
         rid = request_id(plan.thread_id, digest)
-        req = DeploymentRequest(
-            id=rid,
-            thread_id=plan.thread_id,
-            namespace=plan.namespace,
-            name=plan.name,
-            requester=plan.requester,
-            manifest_hash=digest,
-            option_hash=plan.option_hash,
-            created_at=self.clock(),
-        )
+        req = self._request_of(plan, digest)
         self.records.put(f"manifests:{rid}", json.dumps(manifests), only_if_absent=True)
         if not self.records.put(f"request:{rid}", req.model_dump_json(), only_if_absent=True):
             existing = self.get_request(rid)
@@ -208,6 +199,18 @@ class DeploymentService(DeployPorts):
         )
         return execute(self, req, manifests, identity, actor=approver.user)
 
+    def _request_of(self, plan: DeploymentPlan, digest: str) -> DeploymentRequest:
+        return DeploymentRequest(
+            id=request_id(plan.thread_id, digest),
+            thread_id=plan.thread_id,
+            namespace=plan.namespace,
+            name=plan.name,
+            requester=plan.requester,
+            manifest_hash=digest,
+            option_hash=plan.option_hash,
+            created_at=self.clock(),
+        )
+
     def dry_run(self, plan: DeploymentPlan, *, approver: ChatIdentity) -> ApplyResult:
         """Validate a plan, check the approver's access and server-side dry-run it; apply nothing.
 
@@ -220,12 +223,31 @@ class DeploymentService(DeployPorts):
 
         Raises:
             PolicyViolationError, InvalidInputError: The plan is refused.
+            ApprovalError: The approval policy refuses this approver (audited), as it would for
+                the real apply (self-approval, not a listed approver).
             PermissionDeniedError, CouldNotCheckError: As for :meth:`approve`.
         """
         manifests = prepare(plan, self.checks)
         target = f"{plan.namespace}/{plan.name}"
-        identity = self.identities.to_kubernetes(approver.user)
-        fields = {"manifest_hash": manifest_hash(manifests), "thread_id": plan.thread_id}
+        digest = manifest_hash(manifests)
+        fields = {"manifest_hash": digest, "thread_id": plan.thread_id}
+        with self.audit_failure(
+            AuditAction.DENY,
+            ApprovalError,
+            actor=approver.user,
+            target=target,
+            result="denied",
+            **fields,
+        ):  # the approval policy holds for a dry run as for the real apply
+            identity = self.identities.to_kubernetes(approver.user)
+            grant(
+                self.policy,
+                self._request_of(plan, digest),
+                approver=approver,
+                kubernetes_user=identity.user,
+                seen_hash=digest,
+                now=self.clock(),
+            )
         needs = permissions_needed(manifests)
         self.check_access(identity, needs, actor=approver.user, target=target, audit=fields)
         result = self.cluster.apply(manifests=manifests, dry_run=True)

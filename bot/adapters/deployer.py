@@ -137,10 +137,25 @@ class ServiceDeployer:
 
     def status(self, *, request_id: str) -> DeployResult:
         """Where the request's deployment stands (see the port)."""
+        from deploy.revisions import standing
+
         request = self._service.get_request(request_id)
+        target = f"{request.namespace}/{request.name}"
         found = self._service.cluster.status(namespace=request.namespace, name=request.name)
-        if not found.exists:
-            status, message = DeployStatus.AWAITING_APPROVAL, "Not applied yet."
+        where = standing(self._service.records, target, request_id)
+        if where in ("rolled back", "superseded"):
+            status, message = (
+                DeployStatus.ROLLED_BACK,
+                (
+                    f"{where.capitalize()}: this request's manifests are no longer in place; "
+                    "an approval applies them again."
+                ),
+            )
+        elif not found.exists:
+            status, message = (
+                DeployStatus.AWAITING_APPROVAL,
+                "Not in place (not applied yet, or removed by a rollback); an approval applies it.",
+            )
         elif found.ready:
             status, message = DeployStatus.DEPLOYED, "Ready."
         else:

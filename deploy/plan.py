@@ -197,8 +197,8 @@ def plan_for(
         target: InferenceService + ServingRuntime, or LLMInferenceService (llm-d).
         profile: The cluster (images per platform, KServe version, placement, monitoring);
             the upstream defaults when None.
-        min_replicas: Floor for the autoscaler; 1 when None (the option was sized for the
-            peak, and off-peak the autoscaler may fall back to one replica).
+        min_replicas: Floor for the autoscaler; the option's off-peak floor when None, else 1
+            (the option was sized for the peak; off-peak the autoscaler may scale down).
         max_replicas: Ceiling for the autoscaler; twice the sized replicas when None.
         hf_token_secret: Secret (key ``HF_TOKEN``) for gated models; none when empty.
         prometheus_url: Prometheus the KEDA triggers query; the plan's default when None.
@@ -232,7 +232,7 @@ def plan_for(
         "gpu_resource": resource_of(platform, intel_gpu_resource=site.intel_gpu_resource),
         "gpus_per_replica": tp,
         "replicas": option.replicas,
-        "min_replicas": min_replicas or 1,
+        "min_replicas": min_replicas or option.min_replicas or 1,
         "max_replicas": max_replicas or max(2, option.replicas * 2),
         "precision": precision,
         "serving_args": args,

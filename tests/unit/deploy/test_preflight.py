@@ -350,3 +350,13 @@ def test_every_gpu_of_the_catalog_renders_objects_that_pass_the_pre_flight_check
     manifests = render(plan)
     assert enforce(manifests, FULL) == []
     validate_objects(manifests)
+
+
+def test_the_keda_floor_is_the_options_off_peak_floor() -> None:
+    from deploy.plan import plan_for
+    from tests.unit.deploy.factories import make_option
+
+    option = make_option(replicas=6).model_copy(update={"min_replicas": 2})
+    plan = plan_for(option, namespace="llm-serving", requester="U1", hf_token_secret="hf")
+    scaled = _serving(render(plan), "ScaledObject")["spec"]
+    assert (scaled["minReplicaCount"], scaled["maxReplicaCount"]) == (2, 12)

@@ -105,7 +105,8 @@ def test_3_an_exact_gpu_is_honoured_and_carried_to_deploy(context: RecommendCont
     assert a100 and all(o.gpu in named and o.pinned_gpu for o in a100)
     assert not any("40GB" in o.gpu for o in rec.options)
     plan = plan_for(a100[0], namespace="team", requester="alice")
-    assert plan.node_selector == {"nvidia.com/gpu.product": NODE_PRODUCT_LABELS[a100[0].gpu][1]}
+    product = NODE_PRODUCT_LABELS[a100[0].gpu]
+    assert plan.node_selector == {"kubernetes.io/arch": "amd64", **product}
     assert "80GB" in plan.node_selector["nvidia.com/gpu.product"]
     _signed(rec, requirements, context)
 

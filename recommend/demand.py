@@ -42,15 +42,17 @@ class Demand:
 
 
 def describe_slo(target: SloTarget) -> str:
-    """One SLO target in words, e.g. ``TTFT p95 ≤ 2000 ms``.
+    """One SLO target in words, in the cards' units: ``TTFT p95 ≤ 500 ms``, ``TTFT p95 ≤ 2 s``.
 
     Args:
         target: The target.
 
     Returns:
-        Its description.
+        Its description: milliseconds below a second, seconds (at most one decimal) from one on.
     """
-    return f"{target.metric.value.upper()} p{target.percentile} ≤ {target.ms:g} ms"
+    ms = target.ms
+    value = f"{ms:g} ms" if ms < 1000 else f"{ms / 1000:.1f}".removesuffix(".0") + " s"
+    return f"{target.metric.value.upper()} p{target.percentile} ≤ {value}"
 
 
 def _peak_rps(

@@ -296,7 +296,8 @@ def load_question(
     people = requirements.user_population
     return (
         f"The GPU count rests on an assumed {share:.0%} of {people:,} people active at the "
-        f"busiest moment: at {share / 2:.0%} option 1 needs {gpus[0.5]} GPU(s), at "
+        f"busiest moment: at {share / 2:.0%} option 1 needs {gpus[0.5]} "
+        f"GPU{'' if gpus[0.5] == 1 else 's'}, at "
         f"{share * 2:.0%} {gpus[2.0]}. How many people use it at the same time at the "
         "busiest hour?"
     )

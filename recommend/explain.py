@@ -167,7 +167,7 @@ def reasons(option: Sized, demand: Demand) -> list[str]:
     utilisation = demand.peak_rps / (option.replicas * option.per_replica_rps)
     lines = [
         f"{verdict} {held} at {demand.peak_rps:.2f} requests/s peak on {option.replicas} "
-        f"replica(s) of {cand.tensor_parallel}× {cand.gpu.name}.",
+        f"replica{'' if option.replicas == 1 else 's'} of {cand.tensor_parallel}× {cand.gpu.name}.",
         f"Each replica carries {demand.peak_rps / option.replicas:.2f} of its "
         f"{option.per_replica_rps:.2f} requests/s SLO capacity ({utilisation:.0%}).",
     ]

@@ -164,6 +164,7 @@ def closest(
             continue
         best = min(found.sized, key=lambda o: sized_key(o, priority))
         cost = f"${best.monthly_cost_usd:,.0f}/month" if best.monthly_cost_usd else "unpriced"
-        what = f"{best.candidate.label} × {best.replicas} replica(s), {cost}"
+        replicas = f"{best.replicas} replica" + ("" if best.replicas == 1 else "s")
+        what = f"{best.candidate.label} × {replicas}, {cost}"
         misses.append(NearMiss(what=what, change=change(best)))
     return misses

@@ -230,7 +230,8 @@ def _bounded(
     )
     broken = next(((name, why) for name, why in ruled if why), None)
     if broken:
-        return broken[0], f"at least {item.floor} replica(s) for the peak: {broken[1]}"
+        floor = f"{item.floor} replica" + ("" if item.floor == 1 else "s")
+        return broken[0], f"at least {floor} for the peak: {broken[1]}"
     priority = requirements.priority or Priority.BALANCED
     bound = rank_key(cost, max(item.use, SLO_USE_FLOOR), option_quality(cand), priority)
     return Viable(

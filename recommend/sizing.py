@@ -194,8 +194,13 @@ def _reject_over_ceiling(
         ),
     ):
         if reason:
-            return Rejected(candidate, name, f"{bare} replica(s) needed for the peak: {reason}")
-    return Rejected(candidate, "capacity", f"{bare} replica(s) needed for the peak")
+            return Rejected(candidate, name, f"{_replicas(bare)} needed for the peak: {reason}")
+    return Rejected(candidate, "capacity", f"{_replicas(bare)} needed for the peak")
+
+
+def _replicas(count: int) -> str:
+    """``1 replica``, ``3 replicas``."""
+    return f"{count} replica" + ("" if count == 1 else "s")
 
 
 def _capacity(

@@ -64,3 +64,14 @@ def test_importing_the_chart_module_does_not_import_matplotlib() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_an_option_without_a_price_is_listed_but_not_plotted_or_on_the_front() -> None:
+    options = [make_option(**_at(55, 942)), make_option(monthly_cost_usd=None)]
+    assert pareto_front(options) == [0]
+    assert cost_latency_png(make_recommendation(*options)).startswith(PNG_MAGIC)
+
+
+def test_a_chart_of_unpriced_options_only_still_draws() -> None:
+    png = cost_latency_png(make_recommendation(make_option(monthly_cost_usd=None)))
+    assert png.startswith(PNG_MAGIC)

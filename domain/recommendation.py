@@ -41,6 +41,14 @@ class PredictedMetrics(Frozen):
     e2e_ms_p95: float
     e2e_ms_p99: float | None = None
     output_tok_per_s: float = Field(description="Output tokens/s of all replicas at peak load.")
+    intervals: dict[str, tuple[float, float]] = Field(
+        default_factory=dict,
+        description="80 % interval (low, high) per field above, from held-out residuals of the "
+        "prediction's basis; empty when the calibration carries none.",
+    )
+    engine_basis: str = Field(
+        default="", description="Engine and version band the prediction rests on."
+    )
 
     @classmethod
     def from_estimate(
@@ -66,7 +74,21 @@ class PredictedMetrics(Frozen):
             e2e_ms_p95=estimate.e2e_ms.p95,
             e2e_ms_p99=estimate.e2e_ms.p99,
             output_tok_per_s=output_tok_per_s,
+            intervals=_scaled_throughput(estimate, output_tok_per_s),
+            engine_basis=estimate.engine_basis,
         )
+
+
+def _scaled_throughput(
+    estimate: PerformanceEstimate, output_tok_per_s: float
+) -> dict[str, tuple[float, float]]:
+    """The estimate's intervals, the throughput one scaled from one replica to all of them."""
+    out = dict(estimate.intervals)
+    one = out.get("output_tok_per_s")
+    if one is not None and estimate.output_tok_per_s > 0:
+        scale = output_tok_per_s / estimate.output_tok_per_s
+        out["output_tok_per_s"] = (one[0] * scale, one[1] * scale)
+    return out
 
 
 class Evidence(Frozen):

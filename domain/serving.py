@@ -120,3 +120,12 @@ class PerformanceEstimate(Frozen):
     basis: CalibrationBasis = Field(description="What the efficiencies were fitted on.")
     basis_detail: str = Field(default="", description="E.g. 'vllm × H100: 412 records'.")
     notes: tuple[str, ...] = Field(default=(), description="Caveats a person should read.")
+    engine_basis: str = Field(
+        default="",
+        description="Engine and version band the calibration rests on, e.g. 'vllm 0.10+'.",
+    )
+    intervals: dict[str, tuple[float, float]] = Field(
+        default_factory=dict,
+        description="80 % interval (low, high) per field, e.g. 'itl_ms_p95' or "
+        "'output_tok_per_s', from held-out residuals of the basis; empty when none is known.",
+    )

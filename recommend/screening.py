@@ -1,6 +1,6 @@
 """A vectorised first look at many configurations: light-load latency, throughput, replica floors.
 
-One call of the simulator's array path (:func:`simulate.analytical.predict_arrays`) prices every
+One call of the simulator's batch entry point (:class:`simulate.batch.BatchPricer`) prices every
 configuration at a trickle of requests and saturated, so the search can drop what misses an SLO
 even when idle; a second call prices the promising ones at ``peak / k`` for a ladder of replica
 counts, bounding how many replicas each needs at least. The numbers are the simulator's own;
@@ -20,16 +20,8 @@ from domain.serving import MemoryFit, ServingConfig
 from recommend.candidates import Candidate
 from recommend.context import RecommendContext
 from recommend.memo import config_key
-from simulate.analytical import (
-    KIND_MAX,
-    KIND_RATE,
-    Predictions,
-    Shapes,
-    efficiency_arrays,
-    predict_arrays,
-)
-from simulate.calibration import Efficiencies
-from simulate.step_time import ReplicaCosts, replica_costs, stack_costs
+from simulate.batch import BatchPricer, LoadRow, Replica
+from simulate.load_terms import LoadCode
 
 LIGHT_LOAD_RPS = 0.01
 REPLICA_LADDER = (1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64)
@@ -54,59 +46,16 @@ class FirstLook:
         return max((self.light_ms[(t.metric.value, t.percentile)] / t.ms for t in slo), default=0.0)
 
 
-@dataclass(frozen=True)
-class _Priced:
-    """Replica constants of many configurations, ready to price at any loads."""
-
-    costs: list[ReplicaCosts]
-    effs: list[Efficiencies]
-    items: Sequence[tuple[Candidate, ServingConfig, MemoryFit]]
-
-
-def _replica_costs(cand: Candidate, config: ServingConfig, ctx: RecommendContext) -> ReplicaCosts:
-    return ctx.memo.get(
-        ("replica_costs", cand.model.hf_id, cand.gpu.name, config_key(config)),
-        lambda: replica_costs(cand.model, cand.gpu, config),
-        owners=(cand.model, cand.gpu),
-        weight=2,
-    )
-
-
-def _prepare(
+def _pricer(
     items: Sequence[tuple[Candidate, ServingConfig, MemoryFit]], ctx: RecommendContext
-) -> _Priced:
-    by_gpu: dict[str, Efficiencies] = {}
-    effs: list[Efficiencies] = []
-    costs: list[ReplicaCosts] = []
-    for cand, config, _ in items:
-        if cand.gpu.name not in by_gpu:
-            by_gpu[cand.gpu.name] = ctx.calibration.lookup(config.engine, cand.gpu)[0]
-        effs.append(by_gpu[cand.gpu.name])
-        costs.append(_replica_costs(cand, config, ctx))
-    return _Priced(costs, effs, items)
-
-
-def _price(
-    priced: _Priced, rows: Sequence[tuple[int, float, float]], tokens: tuple[int, int]
-) -> Predictions:
-    """Predict (item index, load kind, load value) rows in one vectorised call."""
-    index = [row[0] for row in rows]
-    configs = [priced.items[i][1] for i in index]
-    eff, ttft_overhead = efficiency_arrays([priced.effs[i] for i in index])
-    shapes = Shapes(
-        input_tokens=np.full(len(rows), float(tokens[0])),
-        output_tokens=np.full(len(rows), float(tokens[1])),
-        kind=np.array([row[1] for row in rows]),
-        value=np.array([row[2] for row in rows]),
-        max_num_seqs=np.array([float(c.max_num_seqs) for c in configs]),
-        max_num_batched_tokens=np.array([float(c.max_num_batched_tokens) for c in configs]),
-        kv_capacity_tokens=np.array(
-            [float(max(priced.items[i][2].kv_capacity_tokens, 1)) for i in index]
-        ),
-        length_cv=np.zeros(len(rows)),
-    )
-    stacked = stack_costs([priced.costs[i] for i in index])
-    return predict_arrays(stacked, eff, ttft_overhead, shapes)
+) -> BatchPricer:
+    replicas = [
+        Replica(
+            model=cand.model, gpu=cand.gpu, config=config, kv_capacity_tokens=fit.kv_capacity_tokens
+        )
+        for cand, config, fit in items
+    ]
+    return BatchPricer(replicas, ctx.calibration)
 
 
 def first_look(
@@ -161,11 +110,10 @@ def _looks(
 ) -> list[FirstLook]:
     if not items:
         return []
-    priced = _prepare(items, ctx)
     count = len(items)
-    rows = [(i, KIND_RATE, LIGHT_LOAD_RPS) for i in range(count)]
-    rows += [(i, KIND_MAX, 1.0) for i in range(count)]
-    pred = _price(priced, rows, tokens)
+    rows = [LoadRow(i, LoadCode.RATE, LIGHT_LOAD_RPS) for i in range(count)]
+    rows += [LoadRow(i, LoadCode.SATURATED, 1.0) for i in range(count)]
+    pred = _pricer(items, ctx).price(rows, input_tokens=tokens[0], output_tokens=tokens[1])
     series = {"ttft": pred.ttft_ms, "itl": pred.itl_ms, "e2e": pred.e2e_ms}
     light = {
         (metric, p): np.asarray(values[p][:count]).tolist()
@@ -210,9 +158,10 @@ def replica_floors(
     """
     if not items or not slo:
         return [1] * len(items)
-    priced = _prepare(items, ctx)
-    rows = [(i, KIND_RATE, peak_rps / k) for i in range(len(items)) for k in REPLICA_LADDER]
-    pred = _price(priced, rows, (input_tokens, output_tokens))
+    rows = [
+        LoadRow(i, LoadCode.RATE, peak_rps / k) for i in range(len(items)) for k in REPLICA_LADDER
+    ]
+    pred = _pricer(items, ctx).price(rows, input_tokens=input_tokens, output_tokens=output_tokens)
     series = {"ttft": pred.ttft_ms, "itl": pred.itl_ms, "e2e": pred.e2e_ms}
     ok = ~np.asarray(pred.saturated, dtype=bool)
     for target in slo:

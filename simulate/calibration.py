@@ -11,6 +11,7 @@ This module reads and writes the calibration JSON only through :func:`load_calib
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from importlib import resources
 from pathlib import Path
 from typing import Literal
@@ -19,7 +20,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from domain.catalog import GpuSpec
 from domain.errors import ConfigurationError
-from domain.serving import CalibrationBasis
+from domain.serving import CalibrationBasis, PerformanceEstimate
+from simulate.intervals import IntervalBand, interval
+from simulate.serving_features import VERSION_BANDS
 
 ScopeKind = Literal["gpu", "family", "vendor", "engine"]
 
@@ -90,12 +93,21 @@ class Calibration(BaseModel):
     groups: tuple[RecordGroup, ...] = Field(default=(), description="Record groups fitted on.")
     record_ids: tuple[str, ...] = Field(default=(), description="Ids of the records fitted on.")
     excluded: tuple[str, ...] = Field(default=(), description="Groups left out on request.")
+    intervals: tuple[IntervalBand, ...] = Field(
+        default=(),
+        description="80 % intervals (measured / predicted) per basis from held-out residuals.",
+    )
 
     def lookup(self, engine: str, gpu: GpuSpec) -> tuple[Efficiencies, CalibrationBasis, str]:
         """The efficiencies for ``engine`` on ``gpu``, walking the fallback chain.
 
+        ``engine`` is a calibration key: an engine, or an engine and version band such as
+        "vllm 0.10+" (:func:`simulate.serving_features.version_band`). A band without fitted
+        scopes falls back to the nearest band of the same engine that has them, and the detail
+        says so.
+
         Args:
-            engine: Serving engine (vllm, trtllm ...).
+            engine: Calibration key (vllm, trtllm, "trtllm 1.x" ...).
             gpu: The GPU.
 
         Returns:
@@ -108,16 +120,48 @@ class Calibration(BaseModel):
             ("engine", "", CalibrationBasis.ENGINE),
         ]
         index = {(s.kind, s.engine, s.key): s for s in self.scopes}
-        for kind, key, basis in wanted:
-            scope = index.get((kind, engine, key))
-            if scope is not None:
-                label = f"{engine} × {key} {kind}" if key else f"{engine}, any GPU"
-                return scope.efficiencies, basis, f"{label}: {scope.records} records"
+        fitted = {s.engine for s in self.scopes}
+        for key in nearest_bands(engine, fitted):
+            for kind, scope_key, basis in wanted:
+                scope = index.get((kind, key, scope_key))
+                if scope is None:
+                    continue
+                label = f"{key} × {scope_key} {kind}" if scope_key else f"{key}, any GPU"
+                detail = f"{label}: {scope.records} records"
+                if key != engine:
+                    detail += f" (no {engine} measurements: nearest version band)"
+                return scope.efficiencies, basis, detail
         return (
             self.defaults,
             CalibrationBasis.SPEC_SHEET,
             f"no {engine} records: {gpu.name} datasheet with default efficiencies",
         )
+
+
+def nearest_bands(key: str, fitted: Collection[str]) -> list[str]:
+    """Calibration keys to try for ``key``: itself, then its engine's other fitted bands.
+
+    Nearer bands come first; between two equally near, the newer.
+
+    Args:
+        key: An engine or "engine band" key.
+        fitted: Keys that have fitted scopes.
+
+    Returns:
+        Keys in the order to try them.
+    """
+    engine = key.split(" ")[0]
+    order = [
+        engine if not name else f"{engine} {name}" for name, _ in VERSION_BANDS.get(engine, ())
+    ]
+    if key not in order:
+        return [key]
+    at = order.index(key)
+    others = sorted(
+        (k for k in order if k != key and k in fitted),
+        key=lambda k: (abs(order.index(k) - at), -order.index(k)),
+    )
+    return [key, *others]
 
 
 def default_path() -> Path:
@@ -161,3 +205,37 @@ def save_calibration(calibration: Calibration, path: Path) -> None:
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(calibration.model_dump_json(indent=1) + "\n", encoding="utf-8")
+
+
+def with_intervals(
+    estimate: PerformanceEstimate, calibration: Calibration, engine: str, gpu: GpuSpec
+) -> PerformanceEstimate:
+    """An estimate with its engine version basis and 80 % intervals from the calibration's bands.
+
+    Args:
+        estimate: The estimate.
+        calibration: The calibration whose interval bands apply.
+        engine: The calibration key the estimate was made for.
+        gpu: The GPU.
+
+    Returns:
+        The estimate with ``engine_basis`` and ``intervals`` filled where bands exist (widened
+        when the engine's own band has no measurements and a nearer one is used).
+    """
+    fitted = {s.engine for s in calibration.scopes}
+    used = next((key for key in nearest_bands(engine, fitted) if key in fitted), engine)
+    borrowed = used != engine
+    bounds: dict[str, tuple[float, float]] = {}
+    family = gpu.family.value
+    for name in ("ttft_ms", "itl_ms", "e2e_ms"):
+        found = interval(calibration.intervals, used, family, name, borrowed=borrowed)
+        if found is None:
+            continue
+        values = getattr(estimate, name)
+        for p in (50, 90, 95, 99):
+            bounds[f"{name}_p{p}"] = (values.at(p) * found[0], values.at(p) * found[1])
+    found = interval(calibration.intervals, used, family, "output_tok_per_s", borrowed=borrowed)
+    if found is not None:
+        tput = estimate.output_tok_per_s
+        bounds["output_tok_per_s"] = (tput * found[0], tput * found[1])
+    return estimate.model_copy(update={"engine_basis": used, "intervals": bounds})

@@ -15,15 +15,9 @@ import numpy as np
 from domain.catalog import GpuSpec, ModelSpec
 from domain.requirements import SloMetric, SloTarget
 from domain.serving import LoadKind, ServingConfig, Workload
-from simulate.analytical import (
-    KIND_RATE,
-    BoolArr,
-    Predictions,
-    Shapes,
-    efficiency_arrays,
-    predict_arrays,
-)
+from simulate.analytical import BoolArr, Predictions, efficiency_arrays, predict_arrays
 from simulate.calibration import Calibration
+from simulate.load_terms import LoadCode, Shapes
 from simulate.memory import memory_fit
 from simulate.step_time import Arr, replica_costs
 
@@ -88,7 +82,7 @@ def max_rate_per_replica(
         shapes = Shapes(
             input_tokens=np.full(n, float(probe.input_tokens)),
             output_tokens=np.full(n, float(probe.output_tokens)),
-            kind=np.full(n, KIND_RATE),
+            kind=np.full(n, float(LoadCode.RATE)),
             value=rates,
             max_num_seqs=np.full(n, float(config.max_num_seqs)),
             max_num_batched_tokens=np.full(n, float(config.max_num_batched_tokens)),

@@ -25,7 +25,7 @@ from scipy.optimize import least_squares
 
 from domain.benchmarks import BenchmarkRecord
 from domain.catalog import GpuSpec, ModelSpec
-from simulate.analytical import Shapes, efficiency_arrays, predict_arrays
+from simulate.analytical import efficiency_arrays, predict_arrays
 from simulate.calibration import (
     PARAM_NAMES,
     SPEC_SHEET_DEFAULTS,
@@ -35,8 +35,9 @@ from simulate.calibration import (
     ScopeFit,
     ScopeKind,
 )
-from simulate.rows import METRICS, Case, case_from_record, measured
-from simulate.step_time import Arr, replica_costs, stack_costs
+from simulate.load_terms import Shapes
+from simulate.rows import METRICS, Case, case_costs, case_from_record, measured, technique_shapes
+from simulate.step_time import Arr, stack_costs
 
 # Efficiencies stay physically plausible; software slowness has to show up as overhead,
 # which carries over between GPUs of one engine far better than a tiny efficiency would.
@@ -60,7 +61,7 @@ def predict_cases(cases: Sequence[Case], effs: Sequence[Efficiencies]) -> Arr:
     """
     if not cases:
         return np.zeros((0, len(METRICS)))
-    costs = stack_costs([replica_costs(c.model, c.gpu, c.config) for c in cases])
+    costs = stack_costs([case_costs(c) for c in cases])
     return _predict(cases, costs, effs)
 
 
@@ -68,15 +69,17 @@ def _shapes(cases: Sequence[Case]) -> Shapes:
     def col(values: list[float]) -> Arr:
         return np.array(values, dtype=np.float64)
 
+    techniques = [technique_shapes(c) for c in cases]
     return Shapes(
-        input_tokens=col([c.record.input_tokens or 1.0 for c in cases]),
-        output_tokens=col([c.record.output_tokens or 1.0 for c in cases]),
-        kind=col([c.kind for c in cases]),
+        input_tokens=col([c.input_tokens or 1.0 for c in cases]),
+        output_tokens=col([c.output_tokens or 1.0 for c in cases]),
+        kind=col([float(c.kind) for c in cases]),
         value=col([c.value for c in cases]),
         max_num_seqs=col([float(c.config.max_num_seqs) for c in cases]),
         max_num_batched_tokens=col([float(c.step_tokens) for c in cases]),
         kv_capacity_tokens=col([float(c.kv_capacity_tokens) for c in cases]),
         length_cv=col([0.0 for _ in cases]),
+        **{name: col([t[name] for t in techniques]) for name in techniques[0]},
     )
 
 
@@ -111,7 +114,7 @@ def _fit_data(cases: list[Case]) -> _FitData:
             value = measured(case.record).get(metric)
             if value is not None:
                 targets[row, col] = value
-    costs = stack_costs([replica_costs(c.model, c.gpu, c.config) for c in cases])
+    costs = stack_costs([case_costs(c) for c in cases])
     return _FitData(cases=cases, costs=costs, targets=targets)
 
 
@@ -231,12 +234,12 @@ def fit_calibration(
     scopes: list[ScopeFit] = []
     by_engine: dict[str, list[Case]] = defaultdict(list)
     for case in cases:
-        by_engine[case.config.engine].append(case)
+        by_engine[case.engine_key].append(case)
     for engine, engine_cases in sorted(by_engine.items()):
         if only is not None and engine != only[0]:
             continue
         scopes += _fit_chain(engine, engine_cases, None if only is None else only[1])
-    groups = Counter((c.record.provenance.source_id, c.gpu.name, c.config.engine) for c in cases)
+    groups = Counter((c.record.provenance.source_id, c.gpu.name, c.engine_key) for c in cases)
     used = {s.engine for s in scopes}
     return Calibration(
         scopes=tuple(scopes),
@@ -245,7 +248,7 @@ def fit_calibration(
             for (s, g, e), n in sorted(groups.items())
             if e in used
         ),
-        record_ids=tuple(sorted(c.record.id for c in cases if c.config.engine in used)),
+        record_ids=tuple(sorted(c.record.id for c in cases if c.engine_key in used)),
         excluded=tuple(f"source={s},gpu={g}" for s, g in sorted(exclude)),
     )
 

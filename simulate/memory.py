@@ -135,7 +135,7 @@ def memory_fit(model: ModelSpec, gpu: GpuSpec, config: ServingConfig) -> MemoryF
     overhead = overhead_gib(model, config)
     usable = usable_gib(gpu, config.gpu_memory_utilization)
     kv_gib = usable - weights - overhead
-    if config.engine == "trtllm":
+    if "trtllm" in config.engine:
         # TensorRT-LLM gives the KV cache a fraction of the memory left after the weights and
         # activations (KvCacheConfig.free_gpu_memory_fraction), not of the whole GPU.
         usable = usable_gib(gpu, 1.0)
@@ -146,7 +146,7 @@ def memory_fit(model: ModelSpec, gpu: GpuSpec, config: ServingConfig) -> MemoryF
     fits = kv_gib > 0 and capacity >= max_len
     reason = ""
     budget = f" × {config.gpu_memory_utilization:g}"
-    if config.engine == "trtllm":
+    if "trtllm" in config.engine:
         budget = f", KV gets {config.gpu_memory_utilization:g} of what is left"
     if not fits:
         needs = weights + overhead + one_seq_gib

@@ -16,15 +16,23 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from pydantic import ValidationError
 
 from domain.benchmarks import BenchmarkRecord, LoadType
 from domain.catalog import GpuSpec, ModelSpec
 from domain.serving import Precision, ServingConfig
-from simulate.analytical import KIND_BATCH, KIND_CONCURRENCY, KIND_MAX, KIND_RATE
+from simulate.load_terms import LoadCode
 from simulate.memory import memory_fit
+from simulate.serving_features import (
+    ServingFeatures,
+    accepted_tokens,
+    engine_version,
+    features_of,
+    version_band,
+)
+from simulate.step_time import ReplicaCosts, kv_transfer_s, replica_costs
 
 METRICS: tuple[str, ...] = (
     "ttft_p50",
@@ -47,11 +55,15 @@ class Case:
     model: ModelSpec
     gpu: GpuSpec
     config: ServingConfig
-    kind: float  # analytical KIND_* code
+    kind: LoadCode
     value: float  # batch size, concurrency or req/s per replica (0 when saturated)
     replicas: int
     kv_capacity_tokens: int
     step_tokens: int  # prompt tokens one step carries, as the measured engine ran
+    features: ServingFeatures = field(default_factory=ServingFeatures)
+    engine_key: str = ""  # calibration key: engine and version band (see version_band)
+    input_tokens: float = 0.0  # mean prompt tokens (stated × the features' length share)
+    output_tokens: float = 0.0
 
 
 def _step_tokens(engine: str, static: bool, batch: float, prompt: float, context: int) -> int:
@@ -135,11 +147,14 @@ def _case(
         return f"precision not modelled: {record.precision_raw or 'not stated'}"
     if not record.input_tokens or not record.output_tokens:
         return "no input_tokens" if not record.input_tokens else "no output_tokens"
-    i, o = record.input_tokens, record.output_tokens
-    context = math.ceil(i + o)
+    features = features_of(record)
+    i = record.input_tokens * features.length_share
+    o = record.output_tokens * features.length_share
+    context = math.ceil(record.input_tokens + record.output_tokens)
     tp = _tensor_parallel(record, model, gpu, context)
-    replicas = max(1, record.gpu_count // tp)
-    low_bit = record.precision in ("fp8", "fp4") and record.engine == "trtllm"
+    replicas = features.decode_workers or max(1, record.gpu_count // tp)
+    low_bit = record.precision in ("fp8", "fp4") and "trtllm" in record.engine
+    low_bit = low_bit or "fp8 kv" in record.precision_raw.lower() or "FP8-KV" in record.model
     saturated = record.load_value is None
     if saturated and record.load_type != LoadType.OFFLINE:
         return f"load_value missing for {record.load_type.value} load"
@@ -163,23 +178,74 @@ def _case(
     if not fit.fits:
         return f"does not fit as measured ({fit.reason})"
     kind = {
-        LoadType.OFFLINE: KIND_BATCH,
-        LoadType.CONCURRENCY: KIND_CONCURRENCY,
-        LoadType.RATE: KIND_RATE,
+        LoadType.OFFLINE: LoadCode.BATCH,
+        LoadType.CONCURRENCY: LoadCode.CONCURRENCY,
+        LoadType.RATE: LoadCode.RATE,
     }[record.load_type]
     return Case(
         record=record,
         model=model,
         gpu=gpu,
         config=config,
-        kind=KIND_MAX if saturated else kind,
+        kind=LoadCode.SATURATED if saturated else kind,
         value=value,
         replicas=replicas,
         kv_capacity_tokens=_kv_capacity(
             fit.kv_capacity_tokens, record.engine, static, value, context
         ),
         step_tokens=_step_tokens(record.engine, static, value, i, context),
+        features=features,
+        engine_key=version_band(record.engine, engine_version(record)),
+        input_tokens=i,
+        output_tokens=o,
     )
+
+
+def case_costs(case: Case) -> ReplicaCosts:
+    """Replica constants of a case, with its expert parallelism and data-parallel attention.
+
+    Args:
+        case: The case.
+
+    Returns:
+        The constants (0-d arrays).
+    """
+    return replica_costs(
+        case.model,
+        case.gpu,
+        case.config,
+        expert_parallel=case.features.expert_parallel,
+        dp_attention=case.features.dp_attention,
+    )
+
+
+def technique_shapes(case: Case) -> dict[str, float]:
+    """Per-row serving-technique inputs of :class:`~simulate.load_terms.Shapes` for a case.
+
+    Speculative decoding verifies ``1 + drafted`` tokens per step and emits the accepted length
+    (:func:`~simulate.serving_features.accepted_tokens`); a disaggregated deployment prefills on
+    its prefill pool (decode TP / prefill TP slower or faster than this replica, shared by the
+    prefill workers per decode replica) and ships the prompt's KV cache.
+
+    Args:
+        case: The case.
+
+    Returns:
+        Field name → value.
+    """
+    f = case.features
+    split = f.disaggregated and f.prefill_tp > 0 and f.decode_workers > 0
+    tp = case.config.tensor_parallel
+    return {
+        "verify_tokens": 1.0 + f.draft_tokens if f.speculative else 1.0,
+        "accepted_tokens": accepted_tokens(f),
+        "disaggregated": 1.0 if split else 0.0,
+        "prefill_slowdown": tp / f.prefill_tp if split else 1.0,
+        "prefill_workers": f.prefill_workers / f.decode_workers if split else 1.0,
+        "kv_transfer_s": float(kv_transfer_s(case_costs(case), case.input_tokens))
+        if split
+        else 0.0,
+    }
 
 
 def measured(record: BenchmarkRecord) -> dict[str, float]:

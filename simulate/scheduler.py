@@ -23,7 +23,7 @@ import numpy as np
 from domain.catalog import GpuSpec, ModelSpec
 from domain.serving import LoadKind, Percentiles, PerformanceEstimate, ServingConfig, Workload
 from simulate.analytical import efficiency_arrays
-from simulate.calibration import Calibration
+from simulate.calibration import Calibration, with_intervals
 from simulate.memory import memory_fit
 from simulate.step_scalar import ScalarStep
 from simulate.step_time import Arr, replica_costs
@@ -258,7 +258,7 @@ def simulate_run(
     itl = np.where(output > 1, (state_finish - state_first) / np.maximum(output - 1, 1), 0.0)
     span = float(state_finish.max() - arrival.min()) or 1e-9
     notes = () if fit.fits else (fit.reason,)
-    return PerformanceEstimate(
+    result = PerformanceEstimate(
         ttft_ms=_pct(ttft * 1e3),
         itl_ms=_pct(itl * 1e3),
         e2e_ms=_pct(e2e * 1e3),
@@ -271,3 +271,4 @@ def simulate_run(
         basis_detail=detail,
         notes=notes,
     )
+    return with_intervals(result, calibration, config.engine, gpu)

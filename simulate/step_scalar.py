@@ -16,6 +16,7 @@ from simulate.step_time import (
     ReplicaCosts,
     allreduce_bytes_s,
     allreduce_count,
+    expert_alltoall_s,
     moe_slowdown,
     step_overhead_s,
 )
@@ -53,12 +54,14 @@ class ScalarStep:
         self._expert_s = one(costs.expert_bytes) / (tp * hbm * mem_eff)
         self._experts = one(costs.experts)
         self._miss = 1.0 - one(costs.top_k) / max(self._experts, 1.0)
-        self._kv_s = one(costs.kv_bytes_per_token) / (tp * hbm * one(eff.kv_memory))
+        self._kv_s = one(costs.kv_bytes_per_token) / (
+            one(costs.kv_shards) * hbm * one(eff.kv_memory)
+        )
         matmul = 2.0 * one(costs.active_params) / (tp * flops) * one(moe_slowdown(costs, eff))
         attn = one(costs.attn_flops_per_pair) / (tp * flops)
         self._dec_s, self._ctx_s = matmul / one(eff.decode), attn / one(eff.decode)
         self._pre_s, self._pairs_s = matmul / one(eff.prefill), attn / one(eff.prefill)
-        self._comm_s = one(allreduce_bytes_s(costs, 1.0))
+        self._comm_s = one(allreduce_bytes_s(costs, 1.0)) + one(expert_alltoall_s(costs, 1.0))
         self._seq_s = one(eff.per_seq_s)
         self._fixed_s = one(allreduce_count(costs)) * one(eff.allreduce_latency_s) + one(
             step_overhead_s(costs, eff.overhead_s, eff.per_layer_s)

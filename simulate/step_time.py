@@ -28,6 +28,10 @@ from simulate.memory import kv_bytes_per_token, weight_bytes
 
 Arr = npt.NDArray[np.float64]
 ACT_BYTES = 2.0  # activations cross the interconnect at 16 bit
+GPUS_PER_NODE = 8  # HGX/OAM baseboards: beyond 8 GPUs, tensor parallel crosses nodes
+# One 400 Gb/s NIC per GPU (NVIDIA DGX H100/B200 datasheets: 8x ConnectX-7 400 Gb/s; AMD
+# MI300X platforms likewise pair each GPU with a 400 G NIC): 50 GB/s per direction.
+INTER_NODE_BYTES_PER_S = 50e9
 ROOFLINE_SHARPNESS = 2.0  # p of the smooth roofline max(memory, compute) of the matmuls
 
 
@@ -57,15 +61,67 @@ class ReplicaCosts:
     hbm_bytes_per_s: Arr  # peak memory bandwidth per GPU
     flops_per_s: Arr  # dense matrix FLOP/s per GPU at the compute precision
     link_bytes_per_s: Arr  # GPU-to-GPU bandwidth per direction
+    kv_shards: Arr = field(default_factory=lambda: np.ones(()))  # GPUs the KV cache is split over
+    expert_parallel: Arr = field(default_factory=lambda: np.ones(()))  # GPUs experts spread over
 
 
-def replica_costs(model: ModelSpec, gpu: GpuSpec, config: ServingConfig) -> ReplicaCosts:
+def link_bytes_per_s(gpu: GpuSpec, tensor_parallel: int) -> float:
+    """GPU-to-GPU bandwidth per direction a tensor-parallel group gets.
+
+    Within a node (or an NVL72 rack, whose NVLink spans 72 GPUs) it is the GPU's own link;
+    a group of more than :data:`GPUS_PER_NODE` GPUs elsewhere crosses the network at
+    :data:`INTER_NODE_BYTES_PER_S`.
+
+    Args:
+        gpu: The GPU.
+        tensor_parallel: GPUs in the group.
+
+    Returns:
+        Bytes per second.
+    """
+    rack_scale = "NVL72" in gpu.interconnect
+    if tensor_parallel > GPUS_PER_NODE and not rack_scale:
+        return min(INTER_NODE_BYTES_PER_S, gpu.interconnect_gbps * 1e9)
+    return gpu.interconnect_gbps * 1e9
+
+
+def kv_shards(model: ModelSpec, tensor_parallel: int, dp_attention: bool) -> int:
+    """GPUs one sequence's KV cache is split over.
+
+    GQA/MHA split KV heads over tensor-parallel ranks. MLA keeps one latent per token that
+    every rank needs, so under tensor parallelism each rank holds (and reads) the whole latent
+    cache; with data-parallel attention each rank holds only its own sequences (SGLang
+    ``--enable-dp-attention``, TensorRT-LLM ``enable_attention_dp``).
+
+    Args:
+        model: The architecture.
+        tensor_parallel: GPUs of the replica.
+        dp_attention: Whether attention runs data-parallel across the ranks.
+
+    Returns:
+        The number of shards.
+    """
+    if model.kv_lora_rank and not dp_attention:
+        return 1
+    return tensor_parallel
+
+
+def replica_costs(
+    model: ModelSpec,
+    gpu: GpuSpec,
+    config: ServingConfig,
+    *,
+    expert_parallel: int = 1,
+    dp_attention: bool = False,
+) -> ReplicaCosts:
     """Physical constants of one replica.
 
     Args:
         model: The architecture.
         gpu: The GPU.
         config: Precision, KV dtype and tensor parallel.
+        expert_parallel: GPUs the routed experts are spread over (1: experts sharded by TP).
+        dp_attention: Whether attention runs data-parallel across the replica's GPUs.
 
     Returns:
         The replica's constants (0-d arrays).
@@ -96,7 +152,9 @@ def replica_costs(model: ModelSpec, gpu: GpuSpec, config: ServingConfig) -> Repl
         tp=_arr(config.tensor_parallel),
         hbm_bytes_per_s=_arr(gpu.mem_bandwidth_gbps * 1e9),
         flops_per_s=_arr(gpu.tflops_for(compute_precision) * 1e12),
-        link_bytes_per_s=_arr(gpu.interconnect_gbps * 1e9),
+        link_bytes_per_s=_arr(link_bytes_per_s(gpu, config.tensor_parallel)),
+        kv_shards=_arr(kv_shards(model, config.tensor_parallel, dp_attention)),
+        expert_parallel=_arr(expert_parallel if experts else 1),
     )
 
 
@@ -151,6 +209,8 @@ def weight_read_s(costs: ReplicaCosts, tokens: float | Arr) -> Arr:
 def kv_read_s(costs: ReplicaCosts, context_tokens: float | Arr) -> Arr:
     """Seconds to read ``context_tokens`` cached tokens of KV from HBM, at peak bandwidth.
 
+    The cache is split over :attr:`ReplicaCosts.kv_shards` GPUs (see :func:`kv_shards`).
+
     Args:
         costs: The replica.
         context_tokens: Cached tokens attended to in the step, summed over sequences.
@@ -158,7 +218,9 @@ def kv_read_s(costs: ReplicaCosts, context_tokens: float | Arr) -> Arr:
     Returns:
         Seconds.
     """
-    return costs.kv_bytes_per_token * _arr(context_tokens) / (costs.tp * costs.hbm_bytes_per_s)
+    return (
+        costs.kv_bytes_per_token * _arr(context_tokens) / (costs.kv_shards * costs.hbm_bytes_per_s)
+    )
 
 
 def matmul_flops_s(costs: ReplicaCosts, tokens: float | Arr) -> Arr:
@@ -229,6 +291,27 @@ def allreduce_s(costs: ReplicaCosts, tokens: float | Arr, latency_s: float | Arr
         Seconds.
     """
     return allreduce_bytes_s(costs, tokens) + allreduce_count(costs) * _arr(latency_s)
+
+
+def expert_alltoall_s(costs: ReplicaCosts, tokens: float | Arr) -> Arr:
+    """Seconds of expert-parallel all-to-all: tokens dispatched to their experts and combined.
+
+    With experts spread over ``expert_parallel`` GPUs, each routed token's hidden state goes to
+    ``top_k`` experts and comes back (dispatch + combine, as in DeepEP and SGLang/TensorRT-LLM
+    wide-EP), once per layer; the share ``(ep − 1)/ep`` leaves the GPU. Spread over ``ep``
+    GPUs' links. 0 without expert parallelism.
+
+    Args:
+        costs: The replica.
+        tokens: Tokens in the step.
+
+    Returns:
+        Seconds.
+    """
+    ep = np.maximum(costs.expert_parallel, 1.0)
+    leaving = (ep - 1.0) / ep
+    volume = 2.0 * _arr(tokens) * costs.top_k * costs.hidden * ACT_BYTES * leaving * costs.layers
+    return volume / (ep * costs.link_bytes_per_s)
 
 
 def step_overhead_s(costs: ReplicaCosts, overhead_s: float | Arr, per_layer_s: float | Arr) -> Arr:
@@ -306,21 +389,25 @@ def step_s(
     context_tokens: float | Arr,
     prefill_tokens: float | Arr = 0.0,
     prefill_pairs: float | Arr = 0.0,
+    verify_tokens: float | Arr = 1.0,
 ) -> Arr:
     """Seconds of one step: matmuls + attention (each max of memory, FLOPs) + all-reduce + overhead.
 
     Args:
         costs: The replica.
         eff: Calibrated efficiencies.
-        decode_seqs: Sequences decoding one token.
+        decode_seqs: Sequences decoding.
         context_tokens: Cached tokens the decoding sequences attend to, summed.
         prefill_tokens: Prompt tokens processed in the step.
         prefill_pairs: Causal attention pairs of those prompt tokens.
+        verify_tokens: Tokens each decoding sequence runs through the model per step: 1 for
+            plain decoding, ``1 + drafted`` when speculative decoding verifies drafted tokens
+            (see :func:`speculative_itl_s`).
 
     Returns:
         Seconds.
     """
-    decode = _arr(decode_seqs)
+    decode = _arr(decode_seqs) * _arr(verify_tokens)
     prefill = _arr(prefill_tokens)
     tokens = decode + prefill
     # The matrix multiplications (weights streamed once for all tokens) and the attention
@@ -334,9 +421,47 @@ def step_s(
     ) + ridge_penalty(weights, prompt_flops)
     attention = np.maximum(
         kv_read_s(costs, context_tokens) / eff.kv_memory,
-        attention_flops_s(costs, context_tokens) / eff.decode
+        attention_flops_s(costs, _arr(context_tokens) * _arr(verify_tokens)) / eff.decode
         + attention_flops_s(costs, prefill_pairs) / eff.prefill,
     )
-    comm = allreduce_s(costs, tokens, eff.allreduce_latency_s)
-    host = step_overhead_s(costs, eff.overhead_s, eff.per_layer_s) + decode * eff.per_seq_s
+    comm = allreduce_s(costs, tokens, eff.allreduce_latency_s) + expert_alltoall_s(costs, tokens)
+    host = (
+        step_overhead_s(costs, eff.overhead_s, eff.per_layer_s) + _arr(decode_seqs) * eff.per_seq_s
+    )
     return linear + attention + comm + host
+
+
+def speculative_itl_s(step_time_s: float | Arr, accepted_tokens: float | Arr) -> Arr:
+    """Time per output token when each step emits ``accepted_tokens`` per sequence on average.
+
+    Speculative decoding (MTP, EAGLE, n-gram) verifies drafted tokens in one step of the target
+    model; the accepted length (1 + expected accepted drafts) is an input, e.g. 1.85 for
+    DeepSeek-V3's one MTP module at its reported 85–90 % acceptance of the second token
+    (DeepSeek-V3 Technical Report, arXiv:2412.19437, §5.4.3).
+
+    Args:
+        step_time_s: Seconds of one verify step (priced with ``verify_tokens``).
+        accepted_tokens: Mean tokens emitted per sequence per step (≥ 1).
+
+    Returns:
+        Seconds per output token.
+    """
+    return _arr(step_time_s) / np.maximum(_arr(accepted_tokens), 1.0)
+
+
+def kv_transfer_s(costs: ReplicaCosts, prompt_tokens: float | Arr) -> Arr:
+    """Seconds to ship a prompt's KV cache from a prefill worker to a decode worker.
+
+    Disaggregated serving (Dynamo, llm-d, SGLang PD, MoRI) moves ``kv_bytes_per_token ×
+    prompt`` over the network, spread over the decode replica's GPUs, each on its own
+    :data:`INTER_NODE_BYTES_PER_S` NIC.
+
+    Args:
+        costs: The decode replica.
+        prompt_tokens: Prompt tokens whose KV moves.
+
+    Returns:
+        Seconds.
+    """
+    volume = costs.kv_bytes_per_token * _arr(prompt_tokens)
+    return volume / (costs.kv_shards * INTER_NODE_BYTES_PER_S)

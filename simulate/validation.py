@@ -20,6 +20,7 @@ from domain.benchmarks import BenchmarkRecord
 from domain.catalog import GpuSpec, ModelSpec
 from simulate.calibration import Calibration
 from simulate.fitting import fit_calibration, predict_cases
+from simulate.intervals import Residual, coverage
 from simulate.rows import METRICS, SAME_ARCHITECTURE, Case, case_from_record, measured
 
 
@@ -30,6 +31,8 @@ class RowPrediction:
     record: BenchmarkRecord
     values: dict[str, float] = field(default_factory=dict)
     note: str = ""
+    engine_key: str = ""  # calibration key the prediction rests on (engine and version band)
+    family: str = ""  # GPU family
 
     @property
     def predicted(self) -> bool:
@@ -61,6 +64,11 @@ class ValidationReport(BaseModel):
     groups: dict[str, list[MetricScore]] = Field(description="Per 'source × GPU'.")
     skipped: dict[str, int] = Field(description="Skip reason → rows.")
     method: str = Field(default="", description="How calibration was kept apart from the rows.")
+    interval_coverage_pct: dict[str, float] = Field(
+        default_factory=dict,
+        description="Share of measurements inside their 80 % interval (fitted on the other "
+        "groups' held-out residuals), per metric family and 'all'; target 75-85 %.",
+    )
 
 
 def _fallback_case(
@@ -114,13 +122,39 @@ def predict_records(
     notes = []
     for _, case, note in cases:
         cal = calibration(case) if callable(calibration) else calibration
-        eff, _, detail = cal.lookup(case.config.engine, case.gpu)
+        eff, _, detail = cal.lookup(case.engine_key, case.gpu)
         effs.append(eff)
         notes.append(f"{note}TP={case.config.tensor_parallel} × {case.replicas} replicas; {detail}")
     predictions = predict_cases([c for _, c, _ in cases], effs)
-    for (index, _, _), row, note in zip(cases, predictions, notes, strict=True):
+    for (index, case, _), row, note in zip(cases, predictions, notes, strict=True):
         values = {metric: float(v) for metric, v in zip(METRICS, row, strict=True)}
-        out[index] = RowPrediction(record=records[index], values=values, note=note)
+        out[index] = RowPrediction(
+            record=records[index],
+            values=values,
+            note=note,
+            engine_key=case.engine_key,
+            family=case.gpu.family.value,
+        )
+    return out
+
+
+def residuals(predictions: Sequence[RowPrediction]) -> list[Residual]:
+    """Measured / predicted ratios of every predicted, measured metric.
+
+    Args:
+        predictions: From :func:`predict_records` (held out, for intervals).
+
+    Returns:
+        The residuals with their basis and group.
+    """
+    out = []
+    for pred in predictions:
+        record = pred.record
+        group = (record.provenance.source_id, record.gpu)
+        for metric, value in measured(record).items():
+            predicted = pred.values.get(metric, 0.0)
+            if predicted > 0 and np.isfinite(predicted):
+                out.append(Residual(pred.engine_key, pred.family, group, metric, value / predicted))
     return out
 
 
@@ -147,6 +181,7 @@ def score(
     *,
     method: str = "",
     unreadable: int = 0,
+    held_out: bool = False,
 ) -> ValidationReport:
     """Score predictions against the measurements of their records.
 
@@ -156,6 +191,8 @@ def score(
         gpus: GPU catalog.
         method: How calibration was kept apart, for the report.
         unreadable: Rows of the file that could not be read as records (counted as skipped).
+        held_out: Whether every prediction came from a calibration that never saw its group
+            (then the intervals' coverage is reported).
 
     Returns:
         The report.
@@ -188,6 +225,7 @@ def score(
         groups={g: _scores(p) for g, p in sorted(grouped.items())},
         skipped=dict(sorted(skipped.items(), key=lambda kv: -kv[1])),
         method=method,
+        interval_coverage_pct=coverage(residuals(predictions)) if held_out else {},
     )
 
 
@@ -220,10 +258,10 @@ def leave_one_group_out(
     def calibration_for(case: Case) -> Calibration:
         group = (case.record.provenance.source_id, case.record.gpu)
         exclude = {group} if group in wanted else set()
-        key = (group[0] if exclude else "", case.gpu.name, case.config.engine)
+        key = (group[0] if exclude else "", case.gpu.name, case.engine_key)
         if key not in fitted:
             fitted[key] = fit_calibration(
-                pool, models, gpus, exclude=exclude, only=(case.config.engine, case.gpu)
+                pool, models, gpus, exclude=exclude, only=(case.engine_key, case.gpu)
             )
         return fitted[key]
 

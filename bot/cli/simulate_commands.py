@@ -35,6 +35,7 @@ from simulate.calibration import Calibration, save_calibration
 from simulate.rows import METRICS
 
 if TYPE_CHECKING:
+    from simulate.intervals import IntervalBand
     from simulate.validation import ValidationReport
 
 simulate_app = typer.Typer(help="The serving simulator: estimates, predictions, validation.")
@@ -144,6 +145,17 @@ def _refit_only(only: str, exclude: set[tuple[str, str]]) -> Calibration:
     if not refit.scopes:
         raise InvalidInputError(f"--only {only!r}: no usable {engine} records to fit")
     return merge(current(_data_dir()).calibration, refit)
+
+
+def _held_out_intervals() -> tuple[IntervalBand, ...]:
+    """Interval bands from leave-one-(source, GPU)-group-out residuals of the knowledge base."""
+    from simulate.intervals import fit_intervals
+    from simulate.validation import leave_one_group_out, residuals
+
+    models, gpus = _catalogs()
+    records = _knowledge_records()
+    held_out = leave_one_group_out(records, models, gpus, calibration_records=records)
+    return fit_intervals(residuals(held_out))
 
 
 def _fmt(value: float) -> str:
@@ -313,7 +325,12 @@ def validate(
             )
         unreadable = [item for item in parsed if isinstance(item, str)]
         report = validation.score(
-            predictions, models, gpus, method=method, unreadable=len(unreadable)
+            predictions,
+            models,
+            gpus,
+            method=method,
+            unreadable=len(unreadable),
+            held_out=leave_one_group_out,
         )
     except PreflightError as exc:
         raise fail(exc) from exc
@@ -346,6 +363,9 @@ def _print_report(report: ValidationReport) -> None:
     console.print(groups)
     for reason, count in report.skipped.items():
         console.print(f"skipped {count}: {reason}")
+    if report.interval_coverage_pct:
+        inside = ", ".join(f"{m} {pct}%" for m, pct in report.interval_coverage_pct.items())
+        console.print(f"measured inside their 80% interval (target 75-85%): {inside}")
 
 
 @simulate_app.command("calibrate")
@@ -367,6 +387,13 @@ def calibrate(
             help="ENGINE:GPU — refit only the scopes that GPU's predictions use, keep the rest.",
         ),
     ] = None,
+    intervals: Annotated[
+        bool,
+        typer.Option(
+            "--intervals/--no-intervals",
+            help="Also fit 80% intervals from leave-one-group-out residuals (minutes).",
+        ),
+    ] = False,
 ) -> None:
     """Refit efficiencies on the shipped and ingested records (flagged rows left out).
 
@@ -383,6 +410,8 @@ def calibrate(
         groups.add((parts["source"], parts["gpu"]))
     try:
         calibration = _refit(groups) if only is None else _refit_only(only, groups)
+        if intervals:
+            calibration = calibration.model_copy(update={"intervals": _held_out_intervals()})
         if out is not None:
             save_calibration(calibration, out)
             target, version = out, ""

@@ -6,8 +6,8 @@ import pytest
 
 from domain.benchmarks import BenchmarkRecord, LoadType
 from domain.catalog import GpuSpec, ModelSpec
-from simulate.analytical import KIND_BATCH, KIND_CONCURRENCY, KIND_MAX
 from simulate.benchmark_rows import record_from_row
+from simulate.load_terms import LoadCode
 from simulate.rows import Case, case_from_record, measured
 
 
@@ -53,7 +53,7 @@ def test_static_batch_row(models: dict[str, ModelSpec], gpus: dict[str, GpuSpec]
     record = parse(make_row())
     case = case_from_record(record, models, gpus)
     assert isinstance(case, Case)
-    assert (case.kind, case.value, case.replicas) == (KIND_BATCH, 16.0, 1)
+    assert (case.kind, case.value, case.replicas) == (LoadCode.BATCH, 16.0, 1)
     assert record.load_type == LoadType.OFFLINE and not record.flagged
 
 
@@ -64,7 +64,7 @@ def test_data_parallel_copies_split_the_load(
     case = case_from_record(parse(row), models, gpus)
     assert isinstance(case, Case)
     assert (case.kind, case.value, case.replicas, case.config.tensor_parallel) == (
-        KIND_CONCURRENCY,
+        LoadCode.CONCURRENCY,
         16.0,
         4,
         2,
@@ -76,7 +76,7 @@ def test_unbounded_offline_rate_is_saturated(
 ) -> None:
     row = make_row(load_value="max (infinite rate)", engine="trtllm")
     case = case_from_record(parse(row), models, gpus)
-    assert isinstance(case, Case) and case.kind == KIND_MAX
+    assert isinstance(case, Case) and case.kind == LoadCode.SATURATED
 
 
 def test_llama_1_maps_to_the_llama_2_architecture(

@@ -1,0 +1,112 @@
+"""Serving techniques and engine-version bands read from benchmark records."""
+
+from __future__ import annotations
+
+import pytest
+
+from domain.catalog import GpuSpec, ModelSpec
+from simulate.benchmark_rows import record_from_row
+from simulate.calibration import nearest_bands
+from simulate.rows import Case, case_from_record, technique_shapes
+from simulate.serving_features import (
+    NOMINAL_LENGTH_SHARE,
+    ServingFeatures,
+    accepted_tokens,
+    engine_version,
+    features_of,
+    version_band,
+)
+from tests.unit.simulate.test_rows import make_row
+
+DISAGG_NOTES = (
+    "src=x; closed loop, random prompts, ignore_eos; framework=dynamo-trt; "
+    "image=nvcr.io/nvidia/ai-dynamo/tensorrtllm-runtime:0.8.1.post1; spec=mtp; disagg=True; "
+    "prefill tp4/ep4/dpa=Truex1 + decode tp8/ep8/dpa=Falsex3 (4P+24D GPUs)"
+)
+
+
+def _record(**changes: str):  # type: ignore[no-untyped-def]
+    return record_from_row(make_row(**changes), str.strip, source_id="t")
+
+
+def test_disaggregated_mtp_run_is_read_from_the_notes() -> None:
+    features = features_of(_record(notes=DISAGG_NOTES))
+    assert features == ServingFeatures(
+        speculative="mtp",
+        disaggregated=True,
+        prefill_tp=4,
+        prefill_workers=1,
+        decode_workers=3,
+        expert_parallel=8,
+        dp_attention=False,
+        length_share=NOMINAL_LENGTH_SHARE,
+    )
+
+
+def test_aggregated_ep_and_dp_attention_and_vllm_speculative_config() -> None:
+    agg = features_of(_record(notes="src=x; spec=none; disagg=False; tp8 ep8 dp_attention=True"))
+    assert (agg.expert_parallel, agg.dp_attention, agg.speculative) == (8, True, "")
+    vllm = features_of(
+        _record(
+            notes='speculative decoding on; --speculative-config={"method":"mtp",'
+            '"num_speculative_tokens":2}'
+        )
+    )
+    assert (vllm.speculative, vllm.draft_tokens) == ("mtp", 2)
+    assert accepted_tokens(vllm) == pytest.approx(1 + 0.85 + 0.85**2)
+    assert accepted_tokens(ServingFeatures()) == 1.0
+
+
+@pytest.mark.parametrize(
+    ("engine", "version", "band"),
+    [
+        ("vllm", "0.4.3+rocm614", "vllm"),
+        ("vllm", "0.6.6 (ROCm)", "vllm 0.6-0.9"),
+        ("vllm", "0.17.1", "vllm 0.10+"),
+        ("trtllm", "0.9.0", "trtllm"),
+        ("trtllm", "1.2.0rc6.post2", "trtllm 1.x"),
+        ("sglang", "0.5.12", "sglang"),
+        ("vllm", "", "vllm"),
+    ],
+)
+def test_version_band(engine: str, version: str, band: str) -> None:
+    assert version_band(engine, version) == band
+
+
+def test_version_comes_from_the_image_tag_when_the_row_states_none() -> None:
+    record = _record(engine="sglang", notes="src=x; image=lmsysorg/sglang:v0.5.12-cu130; spec=none")
+    assert engine_version(record) == "0.5.12"
+    assert engine_version(_record(engine_version="dynamo 0.8.1.post1")) == "0.8.1.post1"
+
+
+def test_a_band_without_measurements_falls_back_to_the_nearest_newer_first() -> None:
+    fitted = {"vllm", "vllm 0.6-0.9"}
+    assert nearest_bands("vllm 0.10+", fitted) == ["vllm 0.10+", "vllm 0.6-0.9", "vllm"]
+    assert nearest_bands("sglang", fitted) == ["sglang"]
+
+
+def test_a_disaggregated_case_counts_decode_replicas_and_prices_its_prefill_pool(
+    models: dict[str, ModelSpec], gpus: dict[str, GpuSpec]
+) -> None:
+    record = _record(
+        model="deepseek-ai/DeepSeek-R1",
+        precision="fp4",
+        engine="dynamo+trtllm",
+        gpu="B200-SXM-180GB",
+        gpu_count="28",
+        tensor_parallel="8",
+        input_tokens="8192",
+        output_tokens="1024",
+        load_type="concurrency",
+        load_value="66",
+        notes=DISAGG_NOTES,
+    )
+    case = case_from_record(record, models, gpus)
+    assert isinstance(case, Case)
+    assert case.replicas == 3 and case.value == pytest.approx(22.0)
+    assert case.input_tokens == pytest.approx(8192 * NOMINAL_LENGTH_SHARE)
+    shapes = technique_shapes(case)
+    assert shapes["disaggregated"] == 1.0 and shapes["prefill_slowdown"] == 2.0
+    assert shapes["prefill_workers"] == pytest.approx(1 / 3)
+    assert shapes["verify_tokens"] == 2.0 and shapes["accepted_tokens"] == pytest.approx(1.85)
+    assert shapes["kv_transfer_s"] > 0

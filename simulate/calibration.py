@@ -139,9 +139,11 @@ class Calibration(BaseModel):
 
 
 def nearest_bands(key: str, fitted: Collection[str]) -> list[str]:
-    """Calibration keys to try for ``key``: itself, then its engine's other fitted bands.
+    """Calibration keys to try for ``key``: itself, its engine's other bands, its base engine's.
 
-    Nearer bands come first; between two equally near, the newer.
+    Nearer bands come first; between two equally near, the newer. An engine composed of a
+    front end and an engine ("dynamo+sglang", "sglang+mori") falls back to the engine after
+    the front end ("dynamo+sglang" → "sglang"; "sglang+mori" → "sglang"), newest band first.
 
     Args:
         key: An engine or "engine band" key.
@@ -154,14 +156,19 @@ def nearest_bands(key: str, fitted: Collection[str]) -> list[str]:
     order = [
         engine if not name else f"{engine} {name}" for name, _ in VERSION_BANDS.get(engine, ())
     ]
-    if key not in order:
-        return [key]
-    at = order.index(key)
-    others = sorted(
-        (k for k in order if k != key and k in fitted),
-        key=lambda k: (abs(order.index(k) - at), -order.index(k)),
-    )
-    return [key, *others]
+    out = [key]
+    if key in order:
+        at = order.index(key)
+        out += sorted(
+            (k for k in order if k != key and k in fitted),
+            key=lambda k: (abs(order.index(k) - at), -order.index(k)),
+        )
+    if "+" in engine:
+        parts = engine.split("+")
+        base = parts[1] if parts[0] == "dynamo" else parts[0]
+        bands = [base if not name else f"{base} {name}" for name, _ in VERSION_BANDS.get(base, ())]
+        out += [k for k in reversed(bands or [base]) if k in fitted]
+    return out
 
 
 def default_path() -> Path:

@@ -34,10 +34,11 @@ from simulate.calibration import (
     RecordGroup,
     ScopeFit,
     ScopeKind,
+    nearest_bands,
 )
 from simulate.load_terms import Shapes
 from simulate.rows import METRICS, Case, case_costs, case_from_record, measured, technique_shapes
-from simulate.step_time import Arr, stack_costs
+from simulate.step_time import Arr, stack_costs, weight_read_s
 
 # Efficiencies stay physically plausible; software slowness has to show up as overhead,
 # which carries over between GPUs of one engine far better than a tiny efficiency would.
@@ -107,12 +108,31 @@ class _FitData:
     targets: Arr  # cases × metrics, NaN where not measured
 
 
+def itl_floor_ms(case: Case) -> float:
+    """The physical floor of a case's time per output token: weights one token reads ÷ HBM.
+
+    Args:
+        case: The case.
+
+    Returns:
+        Milliseconds (divided by the accepted length under speculative decoding).
+    """
+    floor_s = float(weight_read_s(case_costs(case), 1.0))
+    return 1e3 * floor_s / technique_shapes(case)["accepted_tokens"]
+
+
 def _fit_data(cases: list[Case]) -> _FitData:
+    """Targets of the cases; an ITL measured below its physical floor is not a decode time.
+
+    Such a figure (e.g. a harness's TPOT that counts tokens differently) cannot be matched by
+    any efficiency ≤ 1, so it is left out of the fit rather than bending it.
+    """
     targets = np.full((len(cases), len(METRICS)), np.nan)
     for row, case in enumerate(cases):
+        floor = itl_floor_ms(case)
         for col, metric in enumerate(METRICS):
             value = measured(case.record).get(metric)
-            if value is not None:
+            if value is not None and not (metric.startswith("itl") and value < floor):
                 targets[row, col] = value
     costs = stack_costs([case_costs(c) for c in cases])
     return _FitData(cases=cases, costs=costs, targets=targets)
@@ -191,6 +211,9 @@ def usable_cases(
 ) -> list[Case]:
     """Cases fit for calibration: unflagged, predictable, with some measurement, not excluded.
 
+    Burst runs (every prompt sent at once) are predicted but not fitted on: their TTFT is
+    mostly the queue a one-off burst builds, which the steady-state path only approximates.
+
     Args:
         records: Measured records.
         models: Model catalog.
@@ -205,7 +228,7 @@ def usable_cases(
         if record.flagged or (record.provenance.source_id, record.gpu) in exclude:
             continue
         case = case_from_record(record, models, gpus)
-        if isinstance(case, Case) and measured(record):
+        if isinstance(case, Case) and measured(record) and not case.features.burst:
             out.append(case)
     return out
 
@@ -225,7 +248,8 @@ def fit_calibration(
         models: Model catalog.
         gpus: GPU catalog.
         exclude: (source, GPU) groups to leave out (for validation on unseen groups).
-        only: (engine, GPU): fit only the scopes that GPU's lookup would use (faster).
+        only: (engine key, GPU): fit only the scopes that GPU's lookup would use (faster): the
+            key's own chain, or the nearest key's when the key has no records.
 
     Returns:
         The calibration, naming the record groups and ids it used.
@@ -235,8 +259,12 @@ def fit_calibration(
     by_engine: dict[str, list[Case]] = defaultdict(list)
     for case in cases:
         by_engine[case.engine_key].append(case)
+    wanted = None
+    if only is not None:  # the key itself, else the one its lookup would fall back to
+        present = set(by_engine)
+        wanted = next((k for k in nearest_bands(only[0], present) if k in present), only[0])
     for engine, engine_cases in sorted(by_engine.items()):
-        if only is not None and engine != only[0]:
+        if wanted is not None and engine != wanted:
             continue
         scopes += _fit_chain(engine, engine_cases, None if only is None else only[1])
     groups = Counter((c.record.provenance.source_id, c.gpu.name, c.engine_key) for c in cases)

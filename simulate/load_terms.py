@@ -341,7 +341,8 @@ def prompt_wait(
     A prompt waits for the running step to end, then queues (M/D/1) for the step budget left
     after the decodes; prompts that fit in one budget share a step. A closed loop of
     fixed-length requests stays in step: its prompts arrive as a burst, and the request at
-    quantile q waits for the prompts ahead of it. Concurrency beyond what fits waits for a
+    quantile q waits for the prompts ahead of it (with a separate prefill pool, at most the
+    M/D/1 wait of the pool). Concurrency beyond what fits waits for a
     slot; a rate beyond capacity builds a backlog, reported after
     :data:`SATURATED_RUN_REQUESTS` requests.
 
@@ -377,6 +378,9 @@ def prompt_wait(
     tail = np.log(np.maximum(rho, 1e-12) / (1.0 - q))
     wait = np.where(rho > 1.0 - q, wait_mean / np.maximum(rho, 1e-9) * tail, 0.0)
     burst = q * np.maximum(n - 1.0, 0.0) * np.maximum(terms.marginal, service / n)
+    # With a separate prefill pool a closed loop does not stay in step: its prompts queue at
+    # the pool as arrivals spread over the decode time (the M/D/1 wait, at most the burst).
+    burst = np.where(split, np.minimum(wait, burst), burst)
     wait = np.where(kind == LoadCode.CONCURRENCY, burst, wait)
     wait = wait + q * terms.pure + slot_wait + np.where(saturated, backlog * q, 0.0)
     return PromptWait(wait=wait, rho=rho, saturated=saturated)

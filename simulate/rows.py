@@ -30,6 +30,7 @@ from simulate.serving_features import (
     accepted_tokens,
     engine_version,
     features_of,
+    measured_on,
     version_band,
 )
 from simulate.step_time import ReplicaCosts, kv_transfer_s, replica_costs
@@ -158,7 +159,7 @@ def _case(
     saturated = record.load_value is None
     if saturated and record.load_type != LoadType.OFFLINE:
         return f"load_value missing for {record.load_type.value} load"
-    value = (record.load_value or 0.0) / replicas
+    value = (record.load_value or 0.0) / (1 if features.load_per_replica else replicas)
     if record.load_type == LoadType.OFFLINE and not saturated:
         value = max(1.0, math.ceil(value))
     static = record.load_type == LoadType.OFFLINE and not saturated
@@ -182,6 +183,8 @@ def _case(
         LoadType.CONCURRENCY: LoadCode.CONCURRENCY,
         LoadType.RATE: LoadCode.RATE,
     }[record.load_type]
+    if features.burst:  # every prompt at once, then nothing: a static batch through the server
+        kind = LoadCode.BATCH
     return Case(
         record=record,
         model=model,
@@ -195,7 +198,7 @@ def _case(
         ),
         step_tokens=_step_tokens(record.engine, static, value, i, context),
         features=features,
-        engine_key=version_band(record.engine, engine_version(record)),
+        engine_key=version_band(record.engine, engine_version(record), measured_on(record)),
         input_tokens=i,
         output_tokens=o,
     )

@@ -24,6 +24,11 @@ VERSION_BANDS: dict[str, tuple[tuple[str, tuple[int, int]], ...]] = {
     "vllm": (("", (0, 0)), ("0.6-0.9", (0, 6)), ("0.10+", (0, 10))),
     "trtllm": (("", (0, 0)), ("1.x", (1, 0))),
 }
+# A run that names no version but its date ran the newest band when it was measured after that
+# band's first release was out for a month (GitHub releases: vLLM v0.10.0 2025-07-24,
+# TensorRT-LLM v1.0.0 2025-09); InferenceX records no image before 2025-12-08.
+NEWEST_BAND_AFTER = {"vllm": "2025-08", "trtllm": "2025-10"}
+_DATE = re.compile(r"date=(\d{4}-\d{2})")
 # InferenceX draws each prompt's input and output length below the stated one; the shipped
 # data README (knowledge/data/README.md) measures the mean output at 0.87x nominal by Little's law.
 NOMINAL_LENGTH_SHARE = 0.87
@@ -54,6 +59,7 @@ class ServingFeatures:
     dp_attention: bool = False
     length_share: float = 1.0  # mean / stated token lengths
     burst: bool = False  # every prompt sent at once
+    load_per_replica: bool = False  # the stated concurrency is each replica's, not the total
 
 
 def accepted_tokens(features: ServingFeatures, acceptance: float = DRAFT_ACCEPTANCE) -> float:
@@ -95,6 +101,10 @@ def features_of(record: BenchmarkRecord) -> ServingFeatures:
         "draft_tokens": int(draft.group(1)) if draft else 1,
         "length_share": NOMINAL_LENGTH_SHARE if "random prompts" in notes else 1.0,
         "burst": "burst" in notes,
+        # InferenceX states an aggregated run's concurrency per engine replica: over the shipped
+        # rows its output tokens/s is replicas x concurrency / end-to-end x output tokens
+        # (Little's law; median ratio 1.0 for one replica, 4.0 for four, 8.0 for eight).
+        "load_per_replica": "InferenceX" in notes and "disagg=True" not in notes,
     }
     split = _DISAGG.search(notes) if "disagg=True" in notes else None
     if split:
@@ -131,21 +141,38 @@ def engine_version(record: BenchmarkRecord) -> str:
     return tag.group(1) if tag else ""
 
 
-def version_band(engine: str, version: str) -> str:
+def measured_on(record: BenchmarkRecord) -> str:
+    """The month a record was measured, when its notes say (``date=YYYY-MM-DD``).
+
+    Args:
+        record: The measured run.
+
+    Returns:
+        "YYYY-MM" or "".
+    """
+    found = _DATE.search(record.notes)
+    return found.group(1) if found else ""
+
+
+def version_band(engine: str, version: str, month: str = "") -> str:
     """The calibration key of an engine at a version: the engine, plus its band when it has one.
 
     The oldest band keeps the bare engine name (the 2023–2024 calibration), so an estimate that
-    names no version rests on the engine's longest-measured band.
+    names no version rests on the engine's longest-measured band. A run with no version but a
+    date after :data:`NEWEST_BAND_AFTER` belongs to the newest band.
 
     Args:
         engine: Normalised engine name.
         version: Version text ("0.11.0", "1.2.0rc6.post2"); "" for unknown.
+        month: "YYYY-MM" the run was measured in, "" when unknown.
 
     Returns:
         For example "vllm 0.10+", "trtllm 1.x" or "sglang".
     """
     bands = VERSION_BANDS.get(engine)
     found = _VERSION.search(version)
+    if bands and not found and month and month > NEWEST_BAND_AFTER.get(engine, "9999"):
+        return f"{engine} {bands[-1][0]}"
     if not bands or not found:
         return engine
     wanted = (int(found.group(1)), int(found.group(2)))

@@ -7,7 +7,10 @@ import pytest
 
 from domain.catalog import GpuSpec, ModelSpec
 from domain.serving import Precision
+from knowledge.records import load_records
+from simulate.calibration import Calibration
 from simulate.load_terms import LoadCode, Shapes, disaggregated_terms, served_step_terms
+from simulate.rows import Case, case_costs, case_from_record, technique_shapes
 from simulate.step_time import (
     INTER_NODE_BYTES_PER_S,
     Efficiency,
@@ -16,14 +19,23 @@ from simulate.step_time import (
     kv_shards,
     kv_transfer_s,
     link_bytes_per_s,
+    matmul_flops_s,
     replica_costs,
     speculative_itl_s,
     step_s,
+    weight_read_s,
 )
+from simulate.validation import predict_records
 from tests.unit.simulate.factories import make_config
 from tests.unit.simulate.test_step_time import _eff
 
 R1 = "deepseek-ai/DeepSeek-R1"
+MODERN_SOURCES = {
+    "inferencex_api_fixture",
+    "gpustack_perf_lab",
+    "rocm_vllm_devdocker",
+    "blis_training_vllm_h100",
+}
 
 
 def _shapes(**changes: float) -> Shapes:
@@ -128,3 +140,25 @@ def test_disaggregated_decode_steps_carry_no_prompts(
     narrow = disaggregated_terms(costs, eff, n, _shapes(disaggregated=1.0), chunk)
     assert float(wide.ttft - wide.pure) == pytest.approx(0.5 * float(narrow.ttft - narrow.pure))
     assert float(split.ttft - narrow.ttft) == pytest.approx(0.004)
+
+
+def test_every_modern_prediction_is_above_its_physical_floor(
+    models: dict[str, ModelSpec], gpus: dict[str, GpuSpec], calibration: Calibration
+) -> None:
+    """ITL ≥ weights one token touches ÷ HBM bandwidth; TTFT ≥ 2·active params·prompt ÷ FLOP/s."""
+    records = [r for r in load_records() if r.provenance.source_id in MODERN_SOURCES]
+    predictions = predict_records(records, models, gpus, calibration)
+    checked = 0
+    for pred in predictions:
+        case = case_from_record(pred.record, models, gpus)
+        if not pred.predicted or not isinstance(case, Case):
+            continue
+        costs = case_costs(case)
+        accepted = technique_shapes(case)["accepted_tokens"]
+        itl_floor = float(weight_read_s(costs, 1.0)) / accepted
+        assert pred.values["itl_p50"] >= 1e3 * itl_floor * 0.999, pred.record.id
+        if case.kind != LoadCode.SATURATED and not technique_shapes(case)["disaggregated"]:
+            ttft_floor = float(matmul_flops_s(costs, case.input_tokens))
+            assert pred.values["ttft_p50"] >= 1e3 * ttft_floor * 0.999, pred.record.id
+        checked += 1
+    assert checked > 1500

@@ -44,8 +44,11 @@ def test_disaggregated_mtp_run_is_read_from_the_notes() -> None:
 
 
 def test_aggregated_ep_and_dp_attention_and_vllm_speculative_config() -> None:
-    agg = features_of(_record(notes="src=x; spec=none; disagg=False; tp8 ep8 dp_attention=True"))
+    agg = features_of(
+        _record(notes="src=x; InferenceX; spec=none; disagg=False; tp8 ep8 dp_attention=True")
+    )
     assert (agg.expert_parallel, agg.dp_attention, agg.speculative) == (8, True, "")
+    assert agg.load_per_replica and not features_of(_record(notes=DISAGG_NOTES)).load_per_replica
     vllm = features_of(
         _record(
             notes='speculative decoding on; --speculative-config={"method":"mtp",'
@@ -73,6 +76,12 @@ def test_version_band(engine: str, version: str, band: str) -> None:
     assert version_band(engine, version) == band
 
 
+def test_a_dated_run_without_a_version_belongs_to_the_band_of_its_time() -> None:
+    assert version_band("trtllm", "", "2025-12") == "trtllm 1.x"
+    assert version_band("trtllm", "", "2024-05") == "trtllm"
+    assert version_band("sglang", "", "2026-01") == "sglang"
+
+
 def test_version_comes_from_the_image_tag_when_the_row_states_none() -> None:
     record = _record(engine="sglang", notes="src=x; image=lmsysorg/sglang:v0.5.12-cu130; spec=none")
     assert engine_version(record) == "0.5.12"
@@ -83,6 +92,12 @@ def test_a_band_without_measurements_falls_back_to_the_nearest_newer_first() -> 
     fitted = {"vllm", "vllm 0.6-0.9"}
     assert nearest_bands("vllm 0.10+", fitted) == ["vllm 0.10+", "vllm 0.6-0.9", "vllm"]
     assert nearest_bands("sglang", fitted) == ["sglang"]
+    assert nearest_bands("dynamo+trtllm", {"trtllm", "trtllm 1.x"}) == [
+        "dynamo+trtllm",
+        "trtllm 1.x",
+        "trtllm",
+    ]
+    assert nearest_bands("sglang+mori", {"sglang"}) == ["sglang+mori", "sglang"]
 
 
 def test_a_disaggregated_case_counts_decode_replicas_and_prices_its_prefill_pool(

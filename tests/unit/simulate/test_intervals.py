@@ -1,0 +1,73 @@
+"""80 % intervals from held-out residuals: fitting, fallbacks, coverage and estimates."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from domain.catalog import GpuSpec, ModelSpec
+from domain.recommendation import PredictedMetrics
+from simulate.analytical import estimate
+from simulate.calibration import Calibration
+from simulate.intervals import (
+    FALLBACK_WIDENING,
+    IntervalBand,
+    Residual,
+    coverage,
+    fit_intervals,
+    interval,
+)
+from tests.unit.simulate.factories import make_config, make_workload
+
+
+def _residuals(seed: int = 0, groups: int = 10, per_group: int = 40) -> list[Residual]:
+    rng = np.random.default_rng(seed)
+    out = []
+    for g in range(groups):
+        for ratio in rng.lognormal(0.0, 0.2, per_group):
+            out.append(Residual("sglang", "H200", ("src", f"gpu{g}"), "itl_p50", float(ratio)))
+    return out
+
+
+def test_bands_are_the_10th_and_90th_percentiles_of_each_basis() -> None:
+    residuals = _residuals()
+    bands = {(b.basis, b.metric): b for b in fit_intervals(residuals)}
+    ratios = [r.ratio for r in residuals]
+    band = bands[("sglang × H200", "itl")]
+    assert (band.low, band.high) == pytest.approx(tuple(np.percentile(ratios, [10, 90])))
+    assert band.rows == len(ratios)
+    assert ("", "itl") in bands  # the all-engines band always exists
+
+
+def test_a_basis_without_its_own_band_falls_back_and_a_borrowed_band_is_wider() -> None:
+    bands = (IntervalBand(basis="vllm", metric="ttft", low=0.8, high=1.3, rows=50),)
+    assert interval(bands, "vllm", "B200", "ttft_p95") == (0.8, 1.3, "vllm")
+    low, high, _ = interval(bands, "vllm", "B200", "ttft_p95", borrowed=True) or (0, 0, "")
+    assert (low, high) == pytest.approx((0.8 / FALLBACK_WIDENING, 1.3 * FALLBACK_WIDENING))
+    assert interval(bands, "sglang", "B200", "ttft_p95") is None
+
+
+def test_held_out_coverage_of_well_behaved_residuals_is_near_80_percent() -> None:
+    inside = coverage(_residuals(seed=1))
+    assert 70.0 <= inside["all"] <= 90.0
+    assert inside["itl"] == inside["all"]
+
+
+def test_an_estimate_carries_its_interval_and_engine_basis(
+    models: dict[str, ModelSpec], gpus: dict[str, GpuSpec], calibration: Calibration
+) -> None:
+    bands = (
+        IntervalBand(basis="", metric="itl", low=0.9, high=1.2, rows=100),
+        IntervalBand(basis="", metric="output_tok_per_s", low=0.8, high=1.1, rows=100),
+    )
+    widened = calibration.model_copy(update={"intervals": bands})
+    model, gpu = models["meta-llama/Llama-3.1-8B"], gpus["H100-SXM-80GB"]
+    result = estimate(model, gpu, make_config(), make_workload(), widened)
+    low, high = result.intervals["itl_ms_p95"]
+    assert (low, high) == pytest.approx((0.9 * result.itl_ms.p95, 1.2 * result.itl_ms.p95))
+    assert "ttft_ms_p95" not in result.intervals
+    assert result.engine_basis == "vllm"
+    metrics = PredictedMetrics.from_estimate(result, output_tok_per_s=3 * result.output_tok_per_s)
+    tput_low, _ = metrics.intervals["output_tok_per_s"]
+    assert tput_low == pytest.approx(0.8 * 3 * result.output_tok_per_s)
+    assert metrics.engine_basis == "vllm"

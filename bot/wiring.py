@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from bot.conversation.flow import ConversationFlow
-from bot.conversation.ports import FlowDependencies, Recommender, Understander
+from bot.conversation.ports import FlowDependencies, FlowMetrics, Recommender, Understander
 from bot.conversation.state_store import StateStore
 from bot.settings import Settings
 from domain.catalog import ModelSpec
@@ -32,6 +32,7 @@ def build_flow(
     context: RecommendContext | None = None,
     store: StateStore | None = None,
     recommender: Recommender | None = None,
+    metrics: FlowMetrics | None = None,
 ) -> ConversationFlow:
     """The conversation flow with every dependency the settings ask for.
 
@@ -41,6 +42,7 @@ def build_flow(
             built from the settings when None.
         store: A state store already built; from the settings when None.
         recommender: A recommender already built (it caches answers; tests share one).
+        metrics: Where the flow reports each message (Prometheus in ``preflight serve``).
 
     Returns:
         A ready flow.
@@ -69,6 +71,7 @@ def build_flow(
         deployer=ServiceDeployer(deployment_service(settings), settings=settings),
         chart=cost_latency_png,
         task_defaults=context.task_defaults.get,
+        metrics=metrics,
     )
     return ConversationFlow(store=store or build_store(settings), deps=deps)
 

@@ -5,6 +5,7 @@ Routes:
 * ``POST /slack/events`` — Slack's Events API and interactivity (``bot.channels.slack.app``);
 * ``POST /api/messages`` — Bot Framework activities from Teams (``bot.channels.teams.app``);
 * ``GET /healthz`` — the process answers (liveness; touches no backend);
+* ``GET /metrics`` — Preflight's own metrics (Prometheus text format), when handed in;
 * ``GET /readyz`` — every readiness check passes (the state store, the knowledge base), else
   503 with one line per backend saying what is down.
 
@@ -37,6 +38,7 @@ def build_http_app(
     slack: Endpoint | None = None,
     teams: Endpoint | None = None,
     checks: Mapping[str, ReadinessCheck] | None = None,
+    metrics: Callable[[], tuple[bytes, str]] | None = None,
 ) -> web.Application:
     """The aiohttp application.
 
@@ -44,6 +46,7 @@ def build_http_app(
         slack: The Slack endpoint; None leaves ``/slack/events`` unmounted.
         teams: The Teams endpoint; None leaves ``/api/messages`` unmounted.
         checks: Readiness checks by backend name (e.g. ``{"state store": …}``).
+        metrics: Returns the metrics body and its content type; None leaves ``/metrics`` off.
 
     Returns:
         The application, ready for ``web.run_app`` or a test client.
@@ -51,6 +54,8 @@ def build_http_app(
     app = web.Application(client_max_size=1024**2)
     app.router.add_get("/healthz", _healthz)
     app.router.add_get("/readyz", _Readiness(dict(checks or {})))
+    if metrics is not None:
+        app.router.add_get("/metrics", _Metrics(metrics))
     if slack is not None:
         app.router.add_post(SLACK_PATH, slack)
     if teams is not None:
@@ -60,6 +65,17 @@ def build_http_app(
 
 async def _healthz(request: web.Request) -> web.Response:
     return web.json_response({"status": "ok"})
+
+
+class _Metrics:
+    def __init__(self, render: Callable[[], tuple[bytes, str]]) -> None:
+        self._render = render
+
+    async def __call__(self, request: web.Request) -> web.Response:
+        body, content_type = self._render()
+        response = web.Response(body=body)
+        response.headers["Content-Type"] = content_type
+        return response
 
 
 class _Readiness:

@@ -10,6 +10,7 @@ mode) or built (local mode). Heavy modules are imported inside the command.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 from pathlib import Path
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
     from bot.settings import Settings
 
 SECRETS_DIR_ENV = "PREFLIGHT_SECRETS_DIR"
+LOG_FORMAT_ENV = "PREFLIGHT_LOG_FORMAT"  # "json": one JSON object per line (the Helm chart sets it)
 _log = logging.getLogger("preflight.serve")
 
 
@@ -48,7 +50,7 @@ def serve(
     from bot.settings import load_settings
     from domain.errors import ConfigurationError
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    configure_logging(json_lines=os.environ.get(LOG_FORMAT_ENV) == "json")
     secrets = os.environ.get(SECRETS_DIR_ENV)
     try:
         settings = load_settings(Path(secrets) if secrets else None)
@@ -58,6 +60,44 @@ def serve(
         raise typer.Exit(2) from exc
     _log.info("Preflight serving on http://%s:%d", host, port)
     web.run_app(app, host=host, port=port, print=None)
+
+
+class JsonLogFormatter(logging.Formatter):
+    """One JSON object per record: time, level, logger, message (never a request body; the
+    channels log sizes and kinds only), and the exception type when there is one."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        """Format one record.
+
+        Args:
+            record: The log record.
+
+        Returns:
+            A JSON line.
+        """
+        entry = {
+            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S%z"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        if record.exc_info and record.exc_info[0] is not None:
+            entry["error"] = record.exc_info[0].__name__
+        return json.dumps(entry, ensure_ascii=False)
+
+
+def configure_logging(*, json_lines: bool) -> None:
+    """Log at INFO to stderr, as JSON lines or as plain text.
+
+    Args:
+        json_lines: One JSON object per line (for log collectors).
+    """
+    handler = logging.StreamHandler()
+    if json_lines:
+        handler.setFormatter(JsonLogFormatter())
+    else:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    logging.basicConfig(level=logging.INFO, handlers=[handler], force=True)
 
 
 def build_server(settings: Settings) -> web.Application:
@@ -72,11 +112,13 @@ def build_server(settings: Settings) -> web.Application:
     Raises:
         ConfigurationError: When a configured channel cannot start.
     """
+    from bot.adapters.metrics import PrometheusMetrics
     from bot.channels.http_server import build_http_app
     from bot.wiring import build_flow, build_store
 
     store = build_store(settings)
-    flow = build_flow(settings, store=store)
+    metrics = PrometheusMetrics()
+    flow = build_flow(settings, store=store, metrics=metrics)
     slack = _slack_endpoint(settings, flow)
     teams = None
     if settings.teams.app_id:
@@ -85,7 +127,12 @@ def build_server(settings: Settings) -> web.Application:
         teams = TeamsEndpoint(settings.teams, flow)
     else:
         _log.info("Teams is off: PREFLIGHT_TEAMS__APP_ID is not set")
-    return build_http_app(slack=slack, teams=teams, checks=readiness_checks(settings, store))
+    return build_http_app(
+        slack=slack,
+        teams=teams,
+        checks=readiness_checks(settings, store),
+        metrics=lambda: (metrics.exposition(), metrics.content_type),
+    )
 
 
 def _slack_endpoint(settings: Settings, flow: ConversationFlow) -> Endpoint | None:

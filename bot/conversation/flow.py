@@ -16,6 +16,7 @@ list.
 from __future__ import annotations
 
 import re
+import time
 
 from bot.conversation import cards, deploy_cards, deploy_steps, steps
 from bot.conversation.ports import FlowDependencies
@@ -65,13 +66,15 @@ class ConversationFlow:
         Returns:
             The replies, in order; empty for a repeated delivery.
         """
+        started = time.perf_counter()
         try:
             if message.event_id and self._store.seen_event(event_id=message.event_id):
                 return []
-            return self._apply_with_retry(message)
+            return self._apply_with_retry(message, started)
         except DuplicateEventError:
             return []
         except BackendUnavailableError as exc:
+            self._observe(started, None, None, "unavailable")
             return [_unavailable(exc)]
 
     def knows(self, *, thread: str) -> bool:
@@ -116,13 +119,35 @@ class ConversationFlow:
         """
         return self._store.load(thread=thread)[0]
 
-    def _apply_with_retry(self, message: Incoming) -> list[Reply]:
+    def _observe(
+        self,
+        started: float,
+        before: ConversationState | None,
+        after: ConversationState | None,
+        outcome: str,
+    ) -> None:
+        if self._deps.metrics is None:
+            return
+        first = after.started_at if after is not None else None
+        self._deps.metrics.turn(
+            seconds=time.perf_counter() - started,
+            before=before.stage.value if before is not None else "unknown",
+            after=after.stage.value if after is not None else "unknown",
+            outcome=outcome,
+            since_start_s=time.time() - first if first is not None else None,
+        )
+
+    def _apply_with_retry(self, message: Incoming, started: float) -> list[Reply]:
         for _ in range(MAX_ATTEMPTS):
             state, version = self._store.load(thread=message.thread)
+            outcome = "ok"
             try:
                 new_state, replies = self._step(state, message)
             except UserFacingError as exc:
                 new_state, replies = state, [_refusal(exc)]  # saved too: the event is recorded
+                outcome = "refused"
+            if new_state.started_at is None:
+                new_state = new_state.model_copy(update={"started_at": time.time()})
             try:
                 self._store.save(
                     thread=message.thread,
@@ -134,7 +159,9 @@ class ConversationFlow:
                 raise
             except StateConflictError:
                 continue
+            self._observe(started, state, new_state, outcome)
             return replies
+        self._observe(started, None, None, "busy")
         return [
             Reply(
                 kind=ReplyKind.ERROR,

@@ -158,6 +158,24 @@ class Deployer(Protocol):
         ...
 
 
+class FlowMetrics(Protocol):
+    """Where the flow reports each handled message (``bot.adapters.metrics`` for Prometheus)."""
+
+    def turn(
+        self, *, seconds: float, before: str, after: str, outcome: str, since_start_s: float | None
+    ) -> None:
+        """Record one handled message.
+
+        Args:
+            seconds: How long the flow took.
+            before: The thread's stage before it.
+            after: The stage after it.
+            outcome: ok, refused (a user-facing error), unavailable (a backend) or busy.
+            since_start_s: Seconds since the thread's first message, when known.
+        """
+        ...
+
+
 @dataclass(frozen=True)
 class FlowDependencies:
     """Everything the flow needs besides its state store."""
@@ -167,3 +185,4 @@ class FlowDependencies:
     deployer: Deployer
     chart: ChartMaker | None = None
     task_defaults: Callable[[Task], TaskDefaults | None] | None = None
+    metrics: FlowMetrics | None = None

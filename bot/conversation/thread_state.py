@@ -68,3 +68,6 @@ class ConversationState(Frozen):
     chosen: int | None = Field(default=None, ge=0, description="Option picked for deployment.")
     deployment: Deployment | None = None
     turns: int = Field(default=0, ge=0, description="Messages handled in this thread.")
+    started_at: float | None = Field(
+        default=None, description="Unix time of the thread's first message (for metrics)."
+    )

@@ -10,7 +10,9 @@ export TOKENIZERS_PARALLELISM := false
 
 .PHONY: setup run test check lint typecheck bench clean lock
 
-setup: $(STAMP)
+GUIDELLM_STAMP := .venv-guidellm/.installed
+
+setup: $(STAMP) $(GUIDELLM_STAMP)
 
 # CPU torch first: a plain torch requirement would pull a multi-GB CUDA build.
 # constraints.txt holds the versions CI tested, so a fresh machine gets the same ones.
@@ -20,6 +22,14 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/pip install --quiet torch==2.13.0
 	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev]'
 	touch $(STAMP)
+
+# GuideLLM (post-deployment measurement, its end-to-end test) pins click 8.4, which Preflight's
+# typer cannot use, so it gets its own environment; CPU torch first, as above.
+$(GUIDELLM_STAMP):
+	test -x .venv-guidellm/bin/python || $(PYTHON) -m venv .venv-guidellm
+	.venv-guidellm/bin/pip install --quiet torch==2.13.0
+	.venv-guidellm/bin/pip install --quiet torch==2.13.0 guidellm==0.8.1
+	touch $(GUIDELLM_STAMP)
 
 # Refresh constraints.txt from a clean resolve of pyproject.toml (newest allowed versions).
 lock:

@@ -109,6 +109,10 @@ def ingest(
     precision: Annotated[str, typer.Option(help="Weight precision of JSON reports.")] = "bf16",
     engine: Annotated[str, typer.Option(help="Serving engine of JSON reports.")] = "vllm",
     model: Annotated[str | None, typer.Option(help="Model id overriding the report's.")] = None,
+    observed: Annotated[
+        str | None,
+        typer.Option(help="A run of a live deployment: CLUSTER/NAMESPACE/DEPLOYMENT/TIME."),
+    ] = None,
     data_dir: Annotated[Path, typer.Option(envvar="PREFLIGHT_DATA_DIR")] = Path(".preflight"),
     qdrant_url: Annotated[
         str | None, typer.Option(envvar="PREFLIGHT_KNOWLEDGE__QDRANT_URL")
@@ -130,6 +134,7 @@ def ingest(
         engine=engine,
         model=model,
         source_id=source_id,
+        observed=observed,
     )
     total = ReadResult()
     try:

@@ -114,9 +114,10 @@ def add_entry(
         fields: Record fields without id/provenance.
         context: The run context (source id).
     """
-    source = context.source_id or path.stem
+    source = context.source_id or ("observed" if context.observed else path.stem)
     fields.setdefault("notes", f"src={path.name} (entry {entry})")
-    provenance = Provenance(source_id=source, source_path=path.name, commit=None)
+    where = f"observed: {context.observed}" if context.observed else path.name
+    provenance = Provenance(source_id=source, source_path=where, commit=None)
     try:
         result.add(build_record(fields, source_id=source, provenance=provenance), seen)
     except InvalidInputError as exc:

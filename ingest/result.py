@@ -79,6 +79,8 @@ class RunContext:
         engine_version: Engine version.
         model: Model id overriding the report's.
         source_id: Source id for the records; the file stem when None.
+        observed: Where a run measured a live deployment ("cluster/namespace/deployment/time");
+            the records' provenance then reads "observed: …".
     """
 
     gpu: str | None = None
@@ -89,3 +91,4 @@ class RunContext:
     engine_version: str = ""
     model: str | None = None
     source_id: str | None = None
+    observed: str | None = None

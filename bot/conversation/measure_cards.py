@@ -1,0 +1,65 @@
+"""The cards of the learning loop: predicted against measured, and drift of a running deployment.
+
+Pure functions from domain values to :class:`~bot.conversation.replies.Reply`; wording and
+layout only. They must not measure, ingest or query anything.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from bot.conversation.replies import Field, Reply, ReplyKind, Table
+from deploy.measure_job import BAND, MetricComparison
+from domain.benchmarks import BenchmarkRecord
+from domain.recommendation import RecommendedOption
+
+
+def measurement_card(
+    option: RecommendedOption,
+    record: BenchmarkRecord,
+    comparisons: Sequence[MetricComparison],
+) -> Reply:
+    """Predicted against measured for a deployment just measured with GuideLLM.
+
+    Args:
+        option: The recommended option that was deployed (its prediction).
+        record: The measured run, as ingested (its id and provenance are cited).
+        comparisons: One per metric (see :func:`deploy.measure_job.compare`).
+
+    Returns:
+        The card.
+    """
+    outside = [c for c in comparisons if c.verdict != "inside"]
+    verdict = (
+        f"every measured percentile inside the predicted band (±{BAND:.0%})"
+        if not outside
+        else ", ".join(f"{c.metric} {c.verdict} than predicted" for c in outside)
+    )
+    rows = tuple(
+        (c.metric, f"{c.predicted:,.1f} ms", f"{c.measured:,.1f} ms", c.verdict)
+        for c in comparisons
+    )
+    throughput = (
+        f"{record.output_tok_per_s:,.0f} output tok/s at {record.load_value:g} in flight"
+        if record.output_tok_per_s is not None and record.load_value is not None
+        else "not reported"
+    )
+    return Reply(
+        kind=ReplyKind.COMPARISON,
+        text=f"Measured {option.model} on {option.total_gpus}× {option.gpu}: {verdict}.",
+        fields=(
+            Field(label="Measured throughput", value=throughput),
+            Field(
+                label="Recorded as",
+                value=f"{record.id} [{record.provenance.source_id}: "
+                f"{record.provenance.source_path}]; the next calibration includes it",
+            ),
+        ),
+        tables=(
+            Table(
+                title="Predicted vs measured",
+                columns=("metric", "predicted", "measured", "verdict"),
+                rows=rows,
+            ),
+        ),
+    )

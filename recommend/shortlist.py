@@ -99,7 +99,10 @@ def dominates(a: Profile, b: Profile, floor: float) -> bool:
         and all(max(x, floor * t) <= max(y, floor * t) for (x, t), (y, _) in pairs)
     )
     cheaper = cost_a < cost_b * (1 - _BETTER)
-    faster = any(x < y * (1 - _BETTER) for (x, _), (y, _) in pairs)
+    # Faster counts only where latency counts (above the floor), as no_worse does: otherwise
+    # two options each faster on a different latency under the floor dominate each other and
+    # both are pruned.
+    faster = any(max(x, floor * t) < max(y, floor * t) * (1 - _BETTER) for (x, t), (y, _) in pairs)
     return no_worse and (cheaper or faster)
 
 

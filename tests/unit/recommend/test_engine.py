@@ -179,3 +179,19 @@ def test_any_requirements_get_an_answer_that_keeps_them(
         assert option.evidence
     if ttft:
         assert answer.options[0].predicted.ttft_ms_p95 <= ttft
+
+
+def test_code_completion_on_h100_keeps_an_option_when_small_models_trade_latencies(
+    context: RecommendContext,
+) -> None:
+    # Three 7B code models on one H100 cost the same and each is faster on a different target,
+    # all far under it: once they pruned each other and recommend raised IndexError.
+    requirements = Requirements(
+        task="code_completion",
+        user_population=300,
+        gpu_families=[GpuFamily.H100],
+        slo=[SloTarget(metric="ttft", ms=300)],
+    )
+    answer = recommend(requirements, context=context)
+    assert answer.options
+    assert answer.options[0].meets_slo

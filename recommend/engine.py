@@ -1,10 +1,11 @@
 """From requirements to a ranked, explained recommendation — or a plain "nothing fits".
 
 :func:`recommend` resolves named models, plans the demand (task defaults fill gaps, each an
-assumption), searches (:mod:`recommend.search`), ranks by the stated priority, re-predicts the
-top options with the discrete-event simulator, and explains each. When nothing survives it
-says which rule ruled out what, and the closest options with the one change that would make
-each work (:mod:`recommend.near_miss`). It never raises for contradictory requirements.
+assumption), searches (:mod:`recommend.search`: rules, screen, size), ranks (:func:`_rank`: the
+best per model, GPU and precision by the stated priority, the top options re-predicted with the
+discrete-event simulator, the shortlist), and explains each. When nothing survives it says
+which rule ruled out what, and the closest options with the one change that would make each
+work (:mod:`recommend.near_miss`). It never raises for contradictory requirements.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from collections.abc import Sequence
 from typing import Literal
 
 from domain.recommendation import (
+    Exclusion,
     PredictedMetrics,
     Recommendation,
     RecommendedOption,
@@ -27,11 +29,12 @@ from recommend.demand import Demand, describe_slo, plan_demand
 from recommend.named_models import lookup_notes, noted, resolve_named
 from recommend.near_miss import closest, why_nothing_fits
 from recommend.pins import NO_PINS, Pins
+from recommend.predictions import DES_REQUESTS
 from recommend.ranking import Scorable, describe_weights, pareto_front, rank
 from recommend.refinement import refine
 from recommend.search import MAX_SIZED, search
 from recommend.shortlist import Ranked, rank_reason, shortlist
-from recommend.sizing import DES_REQUESTS, HEADROOM, Sized, predicted_ms
+from recommend.sizing import HEADROOM, Sized, predicted_ms
 from simulate.capacity import replicas_for
 from simulate.cost import cost_per_million_tokens
 
@@ -216,10 +219,7 @@ def recommend(
             pins=pins.words(),
             binding=near[0].change if near else None,
         )
-    chosen = _distinct(_ranked(found.sized, priority), limit * 3)
-    refined = [refine(o, demand, requirements, context) for o in chosen[:REFINED]]
-    ranked = [Ranked(o, s) for o, s in _ranked([*refined, *chosen[REFINED:]], priority)]
-    kept, dominated = shortlist(ranked, demand, named, limit, priority)
+    kept, dominated = _rank(found.sized, demand, requirements, named, limit=limit, context=context)
     final = [(item.option, item.score) for item in kept]
     options = [
         _labelled(
@@ -250,6 +250,23 @@ def recommend(
         basis=context.basis,
         retrieved=cited,
     )
+
+
+def _rank(
+    sized: Sequence[Sized],
+    demand: Demand,
+    requirements: Requirements,
+    named: Sequence[str],
+    *,
+    limit: int,
+    context: RecommendContext,
+) -> tuple[list[Ranked], list[Exclusion]]:
+    """The rank stage: best per (family, GPU, precision), the top re-checked, the shortlist."""
+    priority = requirements.priority or Priority.BALANCED
+    chosen = _distinct(_ranked(sized, priority), limit * 3)
+    refined = [refine(o, demand, requirements, context) for o in chosen[:REFINED]]
+    ranked = [Ranked(o, s) for o, s in _ranked([*refined, *chosen[REFINED:]], priority)]
+    return shortlist(ranked, demand, named, limit, priority)
 
 
 def _labelled(option: RecommendedOption, why_rank: str, named: Sequence[str]) -> RecommendedOption:

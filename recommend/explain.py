@@ -81,29 +81,16 @@ def _comparable(record: BenchmarkRecord, option: Sized, ctx: RecommendContext) -
     return size is not None and 1 / _SIZE_RATIO <= size / model.params_b <= _SIZE_RATIO
 
 
-def _nearest(option: Sized, demand: Demand, ctx: RecommendContext) -> tuple[BenchmarkRecord, ...]:
-    """The most similar measured records (remembered per configuration and token shape)."""
+def _nearest(option: Sized, demand: Demand, ctx: RecommendContext) -> list[BenchmarkRecord]:
+    """The most similar measured records."""
     cand = option.candidate
-    key = (
-        "nearest",
-        cand.model.hf_id,
-        cand.gpu.family.value,
-        cand.precision.value,
-        demand.input_tokens,
-        demand.output_tokens,
-    )
-    return ctx.memo.get(
-        key,
-        lambda: tuple(
-            ctx.records.nearest(
-                model=cand.model.hf_id,
-                gpu_family=cand.gpu.family,
-                precision=cand.precision.value,
-                input_tokens=demand.input_tokens,
-                output_tokens=demand.output_tokens,
-                k=_RECORDS_CITED,
-            )
-        ),
+    return ctx.records.nearest(
+        model=cand.model.hf_id,
+        gpu_family=cand.gpu.family,
+        precision=cand.precision.value,
+        input_tokens=demand.input_tokens,
+        output_tokens=demand.output_tokens,
+        k=_RECORDS_CITED,
     )
 
 

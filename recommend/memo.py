@@ -1,142 +1,94 @@
-"""A bounded, thread-safe memory of simulator answers, shared by every recommendation.
+"""A bounded, thread-safe least-recently-used memory of answers, one per context.
 
-A :class:`~recommend.context.RecommendContext` is read-only, so the simulator's answer for one
-configuration (the capacity search, a first look, a discrete-event run) and the search's
-catalog-derived lists (candidates, the configuration rules' outcome) depend only on immutable
-inputs: catalog names, the frozen serving configuration, the token shape, the SLO targets.
-:class:`Memo` keeps recent answers under such keys, least recently used out first, within a
-budget of roughly kilobytes (each answer states its weight), so a conversation's follow-up
-questions do not redo the same searches and a long-running server stays bounded. Keys must hold
-every input the answer depends on; this module never decides what they are.
+A :class:`~recommend.context.RecommendContext` is read-only and owns its :class:`Memo`, so an
+answer computed from it depends only on the key its caller names: catalog names (a name means
+one spec within one context), the frozen serving configuration, the token shape, the targets.
+Only the two seams around pure functions use it — :mod:`recommend.predictions` (the simulator)
+and :mod:`recommend.ruling` (the rules stage) — and each builds its keys from every input the
+answer depends on; this module never decides what they are. Entries are counted, not weighed:
+the oldest goes when :data:`ENTRIES` are kept.
 """
 
 from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
-from dataclasses import dataclass
+from collections.abc import Callable, Hashable, Sequence
 from typing import Any, TypeVar
 
-from domain.serving import ServingConfig
-
 T = TypeVar("T")
-BUDGET = 64_000  # total weight kept, in about-a-kilobyte units (measured ≈ 1.3 kB: ≈ 85 MB)
-
-
-def config_key(config: ServingConfig) -> tuple[object, ...]:
-    """A serving configuration as a plain tuple (cheaper to hash and compare as a key).
-
-    Args:
-        config: The configuration.
-
-    Returns:
-        Its field values, in field order.
-    """
-    return tuple(config.__dict__.values())
-
-
-@dataclass(frozen=True)
-class _Entry:
-    owners: tuple[object, ...]
-    answer: Any
-    weight: int
-
-
-def _same(kept: tuple[object, ...], asked: tuple[object, ...]) -> bool:
-    return len(kept) == len(asked) and all(
-        a is b or a == b for a, b in zip(kept, asked, strict=True)
-    )
+# Measured with tracemalloc over nine recommendations (the three requirement sets of
+# tests/unit/recommend/test_memo.py at 1, 4 and 9 requests/s): 1,165 entries held 5.3 MB, about
+# 4.6 kB each (mostly first looks; one rules-stage answer per search is the largest), so 20,000
+# entries stay near 90 MB in a long-running server, as the weight budget before them did.
+ENTRIES = 20_000
 
 
 class Memo:
-    """Recent answers by key, least recently used dropped first, within a weight budget.
+    """Recent answers by key, least recently used dropped first, at most ``entries`` of them.
+
+    Two threads asking at once may both compute; the answers are equal, so either is kept.
 
     Args:
-        budget: Total weight to keep at most (an answer heavier than this is not kept).
+        entries: How many answers to keep at most.
     """
 
-    def __init__(self, budget: int = BUDGET) -> None:
-        self._budget = budget
-        self._weight = 0
+    def __init__(self, entries: int = ENTRIES) -> None:
+        self._entries = entries
         self._lock = threading.Lock()
-        self._answers: OrderedDict[Hashable, _Entry] = OrderedDict()
+        self._answers: OrderedDict[Hashable, Any] = OrderedDict()
 
-    def get(
-        self,
-        key: Hashable,
-        compute: Callable[[], T],
-        *,
-        owners: tuple[object, ...] = (),
-        weight: Callable[[T], int] | int = 1,
-    ) -> T:
+    def get(self, key: Hashable, compute: Callable[[], T]) -> T:
         """The remembered answer for ``key``, computing and keeping it when there is none.
 
-        ``owners`` are inputs that are not hashable (catalog specs, named in ``key`` by their
-        catalog name): a remembered answer counts only when they are the same objects (or
-        equal), so a spec altered under the same name is never answered from memory. Two
-        threads asking at once may both compute; the answers are equal, so either is kept.
-
         Args:
-            key: Every hashable input the answer depends on.
+            key: Every input the answer depends on.
             compute: Computes the answer.
-            owners: The unhashable inputs.
-            weight: The answer's size in about-a-kilobyte units, or how to tell from it.
 
         Returns:
             The answer.
         """
         with self._lock:
-            entry = self._answers.get(key)
-            if entry is not None and _same(entry.owners, owners):
+            if key in self._answers:
                 self._answers.move_to_end(key)
-                return entry.answer  # type: ignore[no-any-return]
+                kept: T = self._answers[key]
+                return kept
         answer = compute()
-        size = weight(answer) if callable(weight) else weight
-        self._put(key, _Entry(owners, answer, max(1, size)))
+        self._keep([(key, answer)])
         return answer
 
-    def peek(self, key: Hashable, *, owners: tuple[object, ...] = ()) -> object | None:
-        """The remembered answer for ``key`` (for the same owners), or None; computes nothing.
+    def get_many(
+        self, keys: Sequence[Hashable], compute: Callable[[list[int]], Sequence[T]]
+    ) -> list[T]:
+        """The answers for many keys, computing the missing ones in one call.
 
         Args:
-            key: Every hashable input the answer depends on.
-            owners: The unhashable inputs.
+            keys: Every input each answer depends on, one key per answer.
+            compute: Computes the answers for the positions (in ``keys``) it is given, in order.
 
         Returns:
-            The answer, or None when there is none.
+            One answer per key, in order.
         """
+        found: dict[int, T] = {}
         with self._lock:
-            entry = self._answers.get(key)
-            if entry is None or not _same(entry.owners, owners):
-                return None
-            self._answers.move_to_end(key)
-            answer: object = entry.answer
-            return answer
+            for i, key in enumerate(keys):
+                if key in self._answers:
+                    self._answers.move_to_end(key)
+                    found[i] = self._answers[key]
+        missing = [i for i in range(len(keys)) if i not in found]
+        if missing:
+            computed = compute(missing)
+            found.update(zip(missing, computed, strict=True))
+            self._keep([(keys[i], answer) for i, answer in zip(missing, computed, strict=True)])
+        return [found[i] for i in range(len(keys))]
 
-    def put(
-        self, key: Hashable, answer: object, *, owners: tuple[object, ...] = (), weight: int = 1
-    ) -> None:
-        """Remember an answer computed elsewhere (e.g. many at once).
-
-        Args:
-            key: Every hashable input the answer depends on.
-            answer: The answer.
-            owners: The unhashable inputs.
-            weight: Its size in about-a-kilobyte units.
-        """
-        self._put(key, _Entry(owners, answer, max(1, weight)))
-
-    def _put(self, key: Hashable, entry: _Entry) -> None:
-        if entry.weight > self._budget:
-            return
+    def _keep(self, answers: Sequence[tuple[Hashable, object]]) -> None:
         with self._lock:
-            old = self._answers.pop(key, None)
-            self._weight += entry.weight - (old.weight if old else 0)
-            self._answers[key] = entry
-            while self._weight > self._budget:
-                _, dropped = self._answers.popitem(last=False)
-                self._weight -= dropped.weight
+            for key, answer in answers:
+                self._answers[key] = answer
+                self._answers.move_to_end(key)
+            while len(self._answers) > self._entries:
+                self._answers.popitem(last=False)
 
     def __len__(self) -> int:
         """How many answers are remembered.
@@ -146,13 +98,3 @@ class Memo:
         """
         with self._lock:
             return len(self._answers)
-
-    @property
-    def weight(self) -> int:
-        """The total weight of what is remembered.
-
-        Returns:
-            The sum of the entries' weights.
-        """
-        with self._lock:
-            return self._weight

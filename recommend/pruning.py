@@ -1,18 +1,16 @@
-"""Pruning: configuration rules, a vectorised first look, and a lower bound for each survivor.
+"""The screen stage: a vectorised first look at what the rules left, and a bound for each survivor.
 
-Per configuration, cheapest first: the quantization stance, the inventory for one replica, the
-memory fit (only the two smallest tensor-parallel sizes that fit go on), then the simulator's
-first look (:mod:`recommend.screening`) drops what misses an SLO even idle and floors the
-replicas the peak needs, so the GPU ceiling, inventory and budget can rule out early. What
-survives carries a lower bound on its ranking key for the best-first search. Every ruled-out
-configuration leaves its reason in :class:`Failures`. This module never sizes or ranks.
+The simulator's first look (:mod:`recommend.screening`, remembered by
+:mod:`recommend.predictions`) drops what misses an SLO even idle and floors the replicas the
+peak needs, so the GPU ceiling, inventory and budget can rule out before anything is sized.
+What survives carries a lower bound on its ranking key for the best-first search. Every
+ruled-out configuration leaves its reason in :class:`Failures`. This module never sizes or ranks.
 """
 
 from __future__ import annotations
 
 import math
-from collections import Counter
-from collections.abc import Hashable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from domain.recommendation import Exclusion
@@ -23,13 +21,12 @@ from recommend.candidates import Candidate, option_quality
 from recommend.context import RecommendContext
 from recommend.costing import cost_usd
 from recommend.demand import Demand
+from recommend.predictions import first_looks
 from recommend.ranking import SLO_USE_FLOOR, rank_key
-from recommend.screening import FirstLook, first_look, replica_floors
-from recommend.sizing import GPU_MEMORY_UTILIZATION, serving_config
-from simulate.memory import GIB, memory_fit, usable_gib, weight_bytes
+from recommend.ruling import Fitting
+from recommend.screening import FirstLook, replica_floors
 
 MAX_PAIR_EXCLUSIONS = 60  # (model, GPU) pairs whose exclusion is reported
-TP_PER_GROUP = 2  # tensor-parallel sizes per (model, GPU, precision) worth sizing
 _TIGHTEN_ROUNDS = 3
 _TIGHTEN_BATCH = 48
 _STAGE = {"quantization": 1, "inventory": 2, "memory": 3, "slo": 4}
@@ -88,109 +85,31 @@ class Failures:
         return [Exclusion(what=label, why=reason, rule=rule) for _, _, rule, reason, label in kept]
 
 
-Fitting = tuple[tuple[int, Candidate, ServingConfig, MemoryFit], ...]
-Notes = tuple[tuple[Candidate, int, str, str], ...]
-
-
 def screen(
-    candidates: Sequence[Candidate],
+    fitting: Sequence[Fitting],
     requirements: Requirements,
     demand: Demand,
     ctx: RecommendContext,
     failures: Failures,
-    *,
-    memo_key: Hashable | None = None,
 ) -> list[Viable]:
-    """Apply the configuration rules and bound what survives.
+    """Drop what misses an SLO even idle or needs too many GPUs; bound the rest.
 
-    Quantization stance, inventory for one replica, memory fit; then the first look (SLO at
-    light load, replica floors against the GPU ceiling, inventory and budget). Candidates come
-    smallest TP first within each (model, GPU, precision); only the two smallest TP sizes that
-    fit go on.
+    The simulator's first look (:func:`recommend.predictions.first_looks`) gives each
+    configuration's SLO use at light load and a replica floor for the peak; the GPU ceiling,
+    inventory and budget apply to the floor; the most promising floors are then raised from a
+    rate ladder.
 
     Args:
-        candidates: Every configuration to check.
+        fitting: The configurations the rules stage left (:mod:`recommend.ruling`).
         requirements: The requirements.
         demand: Token shapes, SLOs and peak rate.
-        ctx: Catalogs, calibration, inventory.
+        ctx: Calibration, inventory and the memo.
         failures: Where ruled-out configurations leave their reason.
-        memo_key: Names ``candidates`` exactly (everything they were enumerated from); when
-            given, the configuration rules' outcome is remembered in the context's memo.
 
     Returns:
         The survivors, lowest bound first.
     """
-    if memo_key is None:
-        fitting, notes = _fitting(candidates, requirements, demand, ctx)
-    else:
-        key = ("screen", memo_key, requirements.quantization, demand.context_tokens)
-        fitting, notes = ctx.memo.get(
-            key,
-            lambda: _fitting(candidates, requirements, demand, ctx),
-            weight=lambda answer: len(answer[0]) + len(answer[1]),  # ≈ kB
-        )
-    for cand, order, rule, why in notes:
-        failures.note(cand, order, rule, why)
-    return _bound_by_first_look(list(fitting), requirements, demand, ctx, failures)
-
-
-def _fitting(
-    candidates: Sequence[Candidate],
-    requirements: Requirements,
-    demand: Demand,
-    ctx: RecommendContext,
-) -> tuple[Fitting, Notes]:
-    """What passes quantization, inventory and memory, and why the rest did not."""
-    fitting: list[tuple[int, Candidate, ServingConfig, MemoryFit]] = []
-    notes: list[tuple[Candidate, int, str, str]] = []
-    fitted: Counter[tuple[str, str, str]] = Counter()
-    for order, cand in enumerate(candidates):
-        group = (cand.family.key, cand.gpu.name, cand.precision.value)
-        if fitted[group] >= TP_PER_GROUP:
-            continue  # larger TP sizes than the two smallest that fit are not worth sizing
-        ruled = _configuration_rule(cand, requirements, ctx)
-        if ruled:
-            notes.append((cand, order, ruled[0], ruled[1]))
-            continue
-        config = serving_config(cand, demand)
-        fit = memory_fit(cand.model, cand.gpu, config)
-        if not fit.fits:
-            notes.append((cand, order, "memory", rules.memory(fit) or ""))
-            continue
-        fitting.append((order, cand, config, fit))
-        fitted[group] += 1
-    return tuple(fitting), tuple(notes)
-
-
-def _configuration_rule(
-    cand: Candidate, requirements: Requirements, ctx: RecommendContext
-) -> tuple[str, str] | None:
-    """Quantization stance, inventory for one replica, weights against GPU memory."""
-    why = rules.quantization_allowed(cand.model, cand.precision, requirements.quantization)
-    if why:
-        return "quantization", why
-    why = rules.in_inventory(cand.gpu, ctx.inventory, cand.tensor_parallel)
-    if why:
-        return "inventory", why
-    weights = weight_bytes(cand.model, cand.precision) / cand.tensor_parallel / GIB
-    usable = usable_gib(cand.gpu, GPU_MEMORY_UTILIZATION)
-    if weights > usable:
-        return "memory", (
-            f"does not fit: weights alone take {weights:.1f} GiB per GPU, "
-            f"{cand.tensor_parallel} × {cand.gpu.name} offer {usable:.1f} GiB each"
-        )
-    return None
-
-
-def _bound_by_first_look(
-    fitting: list[tuple[int, Candidate, ServingConfig, MemoryFit]],
-    requirements: Requirements,
-    demand: Demand,
-    ctx: RecommendContext,
-    failures: Failures,
-) -> list[Viable]:
-    """Drop what misses an SLO even idle or needs too many GPUs; bound the rest."""
-    looks = first_look(
+    looks = first_looks(
         [(cand, config, fit) for _, cand, config, fit in fitting],
         input_tokens=demand.input_tokens,
         output_tokens=demand.output_tokens,

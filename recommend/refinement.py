@@ -1,8 +1,8 @@
 """Re-checking the best options in discrete-event simulation, adding replicas while one misses.
 
 The fast path sizes every option analytically; the few that rank first are re-predicted with
-the discrete-event simulator (:data:`recommend.sizing.DES_REQUESTS` requests) and, unless the
-replica count is pinned, get up to :data:`DES_EXTRA_REPLICAS` more replicas while an SLO is
+the discrete-event simulator (:data:`recommend.predictions.DES_REQUESTS` requests) and, unless
+the replica count is pinned, get up to :data:`DES_EXTRA_REPLICAS` more replicas while an SLO is
 missed and the GPU ceiling, inventory and budget still allow. It never ranks or explains.
 """
 
@@ -15,7 +15,8 @@ from recommend import rules
 from recommend.context import RecommendContext
 from recommend.costing import cost_usd
 from recommend.demand import Demand
-from recommend.sizing import Sized, predict, slo_use, workload
+from recommend.predictions import predict
+from recommend.sizing import Sized, slo_use, workload
 
 DES_EXTRA_REPLICAS = 3
 
@@ -61,11 +62,11 @@ def refine(
     extra = 0 if demand.pins.replicas is not None else DES_EXTRA_REPLICAS
     for _ in range(extra + 1):
         share = demand.peak_rps / current.replicas
-        simulated = predict(
+        predicted = predict(
             current.candidate, current.config, workload(demand, share), ctx, simulated=True
         )
-        use = slo_use(simulated, demand.slo)
-        current = replace(current, estimate=simulated, meets_slo=use <= 1.0, slo_use=use)
+        use = slo_use(predicted, demand.slo)
+        current = replace(current, estimate=predicted, meets_slo=use <= 1.0, slo_use=use)
         if current.meets_slo or extra == 0:
             return current
         more = replace(

@@ -19,7 +19,6 @@ from domain.requirements import SloTarget
 from domain.serving import MemoryFit, ServingConfig
 from recommend.candidates import Candidate
 from recommend.context import RecommendContext
-from recommend.memo import config_key
 from simulate.batch import BatchPricer, LoadRow, Replica
 from simulate.load_terms import LoadCode
 
@@ -67,8 +66,7 @@ def first_look(
 ) -> list[FirstLook]:
     """Light-load percentiles and saturated throughput of many configurations in one pass.
 
-    Looks depend only on the configuration and the token shape, so they are remembered in the
-    context's memo; only configurations not seen with this shape are priced.
+    The search asks through :func:`recommend.predictions.first_looks`, which remembers them.
 
     Args:
         items: (candidate, serving configuration, memory fit) per configuration.
@@ -79,41 +77,12 @@ def first_look(
     Returns:
         One look per item, in order.
     """
-    keys = [
-        (
-            "first_look",
-            cand.model.hf_id,
-            cand.gpu.name,
-            config_key(config),
-            input_tokens,
-            output_tokens,
-        )
-        for cand, config, _ in items
-    ]
-    looks: list[FirstLook | None] = []
-    for (cand, _, _), key in zip(items, keys, strict=True):
-        kept = ctx.memo.peek(key, owners=(cand.model, cand.gpu))
-        looks.append(kept if isinstance(kept, FirstLook) else None)
-    missing = [i for i, look in enumerate(looks) if look is None]
-    priced = _looks([items[i] for i in missing], (input_tokens, output_tokens), ctx)
-    for i, look in zip(missing, priced, strict=True):
-        looks[i] = look
-        cand = items[i][0]
-        ctx.memo.put(keys[i], look, owners=(cand.model, cand.gpu))
-    return [look for look in looks if look is not None]
-
-
-def _looks(
-    items: Sequence[tuple[Candidate, ServingConfig, MemoryFit]],
-    tokens: tuple[int, int],
-    ctx: RecommendContext,
-) -> list[FirstLook]:
     if not items:
         return []
     count = len(items)
     rows = [LoadRow(i, LoadCode.RATE, LIGHT_LOAD_RPS) for i in range(count)]
     rows += [LoadRow(i, LoadCode.SATURATED, 1.0) for i in range(count)]
-    pred = _pricer(items, ctx).price(rows, input_tokens=tokens[0], output_tokens=tokens[1])
+    pred = _pricer(items, ctx).price(rows, input_tokens=input_tokens, output_tokens=output_tokens)
     series = {"ttft": pred.ttft_ms, "itl": pred.itl_ms, "e2e": pred.e2e_ms}
     light = {
         (metric, p): np.asarray(values[p][:count]).tolist()

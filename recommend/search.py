@@ -1,11 +1,14 @@
-"""The search: rule out what cannot work, then size the most promising survivors best-first.
+"""The search, in stages: rules, then screen, then size (the engine ranks what it sizes).
 
-Model families and GPUs are ruled out first (licence, context, size, task, allowed families,
-inventory, price; families another one beats on size, speed and quality at once); the
-configurations left are pruned and bounded (:mod:`recommend.pruning`) and sized in bound order
-(:func:`recommend.sizing.size`). The search stops once no unsized configuration can beat the
-``limit``-th best found, which keeps a full-catalog recommendation fast. This module never
-explains and never builds the final answer.
+1. **Rules** (:mod:`recommend.ruling`): model families, GPUs and configurations the
+   requirements rule out, each with its reason; remembered per rule inputs.
+2. **Screen** (:mod:`recommend.pruning`): the simulator's first look drops what misses an SLO
+   even idle or needs too many GPUs, and bounds the ranking key of the rest.
+3. **Size** (:func:`recommend.sizing.size`): in bound order, replicas for the peak; the search
+   stops once no unsized configuration can beat the ``limit``-th best found, which keeps a
+   full-catalog recommendation fast.
+
+This module never explains and never builds the final answer.
 """
 
 from __future__ import annotations
@@ -15,21 +18,14 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from domain.catalog import GpuSpec
 from domain.recommendation import Exclusion
-from domain.requirements import Priority, Requirements, Task
-from recommend import rules
-from recommend.candidates import (
-    ModelFamily,
-    enumerate_candidates,
-    family_profile,
-    model_families,
-    option_quality,
-)
+from domain.requirements import Priority, Requirements
+from recommend.candidates import option_quality
 from recommend.context import RecommendContext
 from recommend.demand import Demand
-from recommend.pruning import TP_PER_GROUP, Failures, Viable, screen
+from recommend.pruning import Failures, Viable, screen
 from recommend.ranking import rank_key
+from recommend.ruling import TP_PER_GROUP, RuleInputs, apply_rules
 from recommend.sizing import Rejected, Sized, size
 
 MAX_SIZED = 80  # configurations sized at most per search
@@ -61,92 +57,6 @@ def sized_key(option: Sized, priority: Priority) -> float:
     )
 
 
-def _family_rule(
-    family: ModelFamily, requirements: Requirements, demand: Demand
-) -> tuple[str, str] | None:
-    model = family.members[0]
-    checks = [
-        ("params", rules.params_bounds(model, requirements)),
-        ("license", rules.license_allowed(model, requirements)),
-        ("context", rules.context_length(model, demand.context_tokens)),
-    ]
-    if not family.named:
-        checks.append(("task", rules.task_fit(family, demand.task)))
-    return next(((name, why) for name, why in checks if why), None)
-
-
-def _names(family: ModelFamily) -> str:
-    return ", ".join(m.hf_id for m in family.members[:3])
-
-
-def _undominated(
-    families: list[ModelFamily], task: Task
-) -> tuple[tuple[ModelFamily, ...], tuple[Exclusion, ...]]:
-    """Drop families another one beats on size, speed and quality at once (none named)."""
-    profiles = [family_profile(family, task) for family in families]
-    kept = []
-    dominated = []
-    for family, mine in zip(families, profiles, strict=True):
-        better = next(
-            (
-                other
-                for other, theirs in zip(families, profiles, strict=True)
-                if theirs != mine and all(t <= m for t, m in zip(theirs, mine, strict=True))
-            ),
-            None,
-        )
-        if better is None:
-            kept.append(family)
-            continue
-        why = (
-            f"{better.members[0].hf_id} is no larger, no slower and scores at least as well "
-            f"({-family_profile(better, task)[-1]:.0f} vs {-mine[-1]:.0f} MMLU-scale)"
-        )
-        dominated.append(Exclusion(what=_names(family), why=why, rule="dominated"))
-    return tuple(kept), tuple(dominated)
-
-
-def _gpu_rule(
-    gpu: GpuSpec, requirements: Requirements, demand: Demand, ctx: RecommendContext
-) -> tuple[str, str] | None:
-    pinned = demand.pins.gpu
-    checks = [
-        ("pinned_gpu", f"the GPU is pinned to {pinned}" if pinned and gpu.name != pinned else None),
-        ("gpu_family", rules.gpu_family_allowed(gpu, requirements)),
-        ("exact_gpu", rules.exact_gpu_allowed(gpu, rules.exact_families(requirements, ctx.gpus))),
-        ("inventory", rules.in_inventory(gpu, ctx.inventory)),
-        ("price", rules.priced(gpu, requirements, ctx.inventory, _family_priced(gpu, ctx))),
-    ]
-    return next(((name, why) for name, why in checks if why), None)
-
-
-def _gpu_rule_words(rule: str, requirements: Requirements) -> str:
-    """One reason for every GPU a catalog-level rule ruled out."""
-    if rule == "gpu_family":
-        allowed = ", ".join(family.value for family in requirements.gpu_families)
-        return f"not among the allowed GPU families ({allowed})"
-    if rule == "inventory":
-        return "not in the GPU inventory"
-    if rule == "pinned_gpu":
-        return "not the pinned GPU"
-    if rule == "exact_gpu":
-        return "other models of a family whose exact GPUs the requirements name (" + (
-            ", ".join(requirements.gpus) + ")"
-        )
-    budget = ", so the budget cannot be checked" if requirements.budget_usd_month else ""
-    return (
-        f"no price on the price basis{budget}; choose another basis "
-        "(PREFLIGHT_KNOWLEDGE__PRICE_BASIS) or a price file to consider them"
-    )
-
-
-def _family_priced(gpu: GpuSpec, ctx: RecommendContext) -> bool:
-    return any(
-        other.family == gpu.family and other.price_usd_per_gpu_hr is not None
-        for other in ctx.gpus.values()
-    )
-
-
 def _kth_best(best: dict[tuple[str, str, str], float], k: int) -> float:
     if len(best) < k:
         return math.inf
@@ -162,7 +72,7 @@ def search(
     limit: int,
     max_sized: int = MAX_SIZED,
 ) -> SearchResult:
-    """Rule out what cannot work and size the most promising of the rest.
+    """Rule out what cannot work, screen the rest, and size the most promising.
 
     Args:
         requirements: The requirements.
@@ -175,60 +85,12 @@ def search(
     Returns:
         Sized options (each holds the SLOs at its share of the peak) and exclusions.
     """
-    result = SearchResult()
-    families = []
-    for family in model_families(ctx.models, named):
-        ruled = _family_rule(family, requirements, demand)
-        if ruled:
-            result.exclusions.append(Exclusion(what=_names(family), why=ruled[1], rule=ruled[0]))
-        else:
-            families.append(family)
-    if not named:
-        kept, dominated = ctx.memo.get(
-            ("undominated", tuple(family.key for family in families), demand.task),
-            lambda: _undominated(families, demand.task),
-            weight=150,  # ≈ kB with the family profiles' exclusions
-        )
-        families = list(kept)
-        result.exclusions += dominated
-    gpus = []
-    ruled_gpus: dict[str, list[str]] = {}
-    for gpu in ctx.gpus.values():
-        ruled = _gpu_rule(gpu, requirements, demand, ctx)
-        if ruled:
-            ruled_gpus.setdefault(ruled[0], []).append(gpu.name)
-        else:
-            gpus.append(gpu)
-    result.exclusions += [
-        Exclusion(what=", ".join(names), why=_gpu_rule_words(rule, requirements), rule=rule)
-        for rule, names in ruled_gpus.items()
-    ]
+    ruled = apply_rules(RuleInputs.of(requirements, demand, named), ctx)
+    result = SearchResult(exclusions=list(ruled.exclusions))
     failures = Failures()
-    key = (
-        tuple((family.key, family.named) for family in families),
-        tuple(gpu.name for gpu in gpus),
-        frozenset(requirements.models),
-        demand.task,
-        requirements.max_gpus,
-    )
-    candidates = ctx.memo.get(
-        ("candidates", key),
-        lambda: tuple(enumerate_candidates(families, gpus, requirements, demand.task)),
-        weight=lambda found: len(found) // 25,  # ≈ kB
-    )
-    precision = demand.pins.precision
-    if precision is not None:
-        others = {c.precision.value for c in candidates if c.precision.value != precision}
-        candidates = tuple(c for c in candidates if c.precision.value == precision)
-        if others:
-            result.exclusions.append(
-                Exclusion(
-                    what=f"{', '.join(sorted(others))} configurations",
-                    why=f"the precision is pinned to {precision}",
-                    rule="pinned_precision",
-                )
-            )
-    viable = screen(candidates, requirements, demand, ctx, failures, memo_key=(key, precision))
+    for cand, order, rule, why in ruled.notes:
+        failures.note(cand, order, rule, why)
+    viable = screen(ruled.fitting, requirements, demand, ctx, failures)
     tried = _size_best_first(
         viable, requirements, demand, ctx, failures, result, (limit, max_sized)
     )

@@ -20,16 +20,14 @@ from recommend.candidates import Candidate
 from recommend.context import RecommendContext
 from recommend.costing import affordable_replicas, cost_usd
 from recommend.demand import Demand, describe_slo
-from recommend.memo import config_key
+from recommend.predictions import capacity, predict
 from simulate.analytical import estimate
-from simulate.capacity import max_rate_per_replica, replicas_for
-from simulate.scheduler import simulate_run
+from simulate.capacity import replicas_for
 
 HEADROOM = 0.2
 GPU_MEMORY_UTILIZATION = 0.9
 _MIN_MODEL_LEN = 8192
 _LIGHT_LOAD_RPS = 0.01
-DES_REQUESTS = 300
 
 
 @dataclass(frozen=True)
@@ -66,18 +64,18 @@ class Rejected:
     reason: str
 
 
-def serving_config(candidate: Candidate, demand: Demand) -> ServingConfig:
+def serving_config(candidate: Candidate, context_tokens: int) -> ServingConfig:
     """The vLLM configuration a candidate is sized with.
 
     Args:
         candidate: The configuration.
-        demand: The demand (context needed).
+        context_tokens: The longest request, in tokens.
 
     Returns:
         A serving configuration whose max_model_len covers the longest request (at least 8k
         tokens where the model allows).
     """
-    wanted = max(demand.context_tokens, _MIN_MODEL_LEN)
+    wanted = max(context_tokens, _MIN_MODEL_LEN)
     return ServingConfig(
         model=candidate.model.hf_id,
         gpu=candidate.gpu.name,
@@ -203,75 +201,6 @@ def _replicas(count: int) -> str:
     return f"{count} replica" + ("" if count == 1 else "s")
 
 
-def _capacity(
-    candidate: Candidate, config: ServingConfig, demand: Demand, ctx: RecommendContext
-) -> float:
-    """The simulator's capacity search, remembered per configuration, shape and SLOs."""
-    model, gpu = candidate.model, candidate.gpu
-    key = (
-        "capacity",
-        model.hf_id,
-        gpu.name,
-        config_key(config),
-        demand.input_tokens,
-        demand.output_tokens,
-        tuple(demand.slo),
-    )
-    return ctx.memo.get(
-        key,
-        lambda: max_rate_per_replica(
-            model,
-            gpu,
-            config,
-            input_tokens=demand.input_tokens,
-            output_tokens=demand.output_tokens,
-            slo=list(demand.slo),
-            calibration=ctx.calibration,
-        ),
-        owners=(model, gpu, ctx.calibration),
-    )
-
-
-def predict(
-    candidate: Candidate,
-    config: ServingConfig,
-    workload: Workload,
-    ctx: RecommendContext,
-    *,
-    simulated: bool = False,
-) -> PerformanceEstimate:
-    """The simulator's prediction for a configuration under a workload, remembered.
-
-    Args:
-        candidate: The configuration.
-        config: Its serving configuration.
-        workload: The offered load.
-        ctx: Calibration and the memo.
-        simulated: Use the discrete-event simulator (:data:`DES_REQUESTS` requests, seed 0)
-            instead of the analytical fast path.
-
-    Returns:
-        The prediction.
-    """
-    model, gpu = candidate.model, candidate.gpu
-    key = ("des" if simulated else "estimate", model.hf_id, gpu.name, config_key(config), workload)
-    if simulated:
-        return ctx.memo.get(
-            key,
-            lambda: simulate_run(
-                model, gpu, config, workload, ctx.calibration, requests=DES_REQUESTS, seed=0
-            ),
-            owners=(model, gpu, ctx.calibration),
-            weight=4,
-        )
-    return ctx.memo.get(
-        key,
-        lambda: estimate(model, gpu, config, workload, ctx.calibration),
-        owners=(model, gpu, ctx.calibration),
-        weight=4,
-    )
-
-
 def size(
     candidate: Candidate,
     config: ServingConfig,
@@ -293,7 +222,14 @@ def size(
     Returns:
         The sized option, or why it cannot work.
     """
-    per_replica = _capacity(candidate, config, demand, ctx)
+    per_replica = capacity(
+        candidate,
+        config,
+        input_tokens=demand.input_tokens,
+        output_tokens=demand.output_tokens,
+        slo=demand.slo,
+        ctx=ctx,
+    )
     if demand.pins.replicas is not None:
         return _pinned(candidate, config, fit, per_replica, demand, requirements, ctx)
     if per_replica <= 0:

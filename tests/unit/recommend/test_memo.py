@@ -13,7 +13,7 @@ from recommend.memo import Memo
 
 
 def test_memo_computes_once_per_key_and_drops_the_least_recent() -> None:
-    memo = Memo(budget=2)
+    memo = Memo(entries=2)
     calls: list[str] = []
 
     def compute(value: str) -> str:
@@ -30,35 +30,23 @@ def test_memo_computes_once_per_key_and_drops_the_least_recent() -> None:
     assert len(memo) == 2
 
 
-def test_memo_keeps_within_its_weight_budget() -> None:
-    memo = Memo(budget=10)
-    for number in range(5):
-        memo.get(number, lambda: "small", weight=3)
-    assert memo.weight <= 10
+def test_get_many_computes_only_the_missing_in_one_call() -> None:
+    memo = Memo(entries=3)
+    asked: list[list[int]] = []
+
+    def compute(positions: list[int]) -> list[str]:
+        asked.append(positions)
+        return [f"answer {i}" for i in positions]
+
+    memo.get("b", lambda: "kept b")
+    answers = memo.get_many(["a", "b", "c"], lambda missing: compute(missing))
+    assert answers == ["answer 0", "kept b", "answer 2"]
+    assert asked == [[0, 2]]
+    assert memo.get_many(["c", "a"], compute) == ["answer 2", "answer 0"]
+    assert asked == [[0, 2]]  # nothing computed the second time
+    memo.get_many(["d", "e"], compute)  # two more: only the three most recent stay
     assert len(memo) == 3
-    memo.get("heavy", lambda: [1] * 8, weight=len)  # weight told from the answer
-    assert memo.weight == 8
-    assert len(memo) == 1
-    memo.get("too heavy", lambda: "x", weight=11)  # heavier than the budget: not kept
-    assert memo.peek("too heavy") is None
-    assert memo.peek("heavy") == [1] * 8
-
-
-def test_put_and_peek_respect_owners() -> None:
-    memo = Memo()
-    owner = {"spec": 1}
-    memo.put("k", 42, owners=(owner,), weight=2)
-    assert memo.peek("k", owners=(owner,)) == 42
-    assert memo.peek("k", owners=({"spec": 2},)) is None
-    assert memo.weight == 2
-
-
-def test_memo_answers_only_for_the_same_owners() -> None:
-    memo = Memo()
-    first, altered = {"spec": 1}, {"spec": 2}
-    assert memo.get("k", lambda: "one", owners=(first,)) == "one"
-    assert memo.get("k", lambda: "again", owners=({"spec": 1},)) == "one"  # equal owners
-    assert memo.get("k", lambda: "two", owners=(altered,)) == "two"
+    assert memo.get("b", lambda: "again") == "again"  # "b" was the least recent
 
 
 def test_a_copied_context_starts_with_an_empty_memo(context: RecommendContext) -> None:

@@ -1,4 +1,4 @@
-"""Tests of recommend.pruning: configuration rules, TP pruning, bounds and kept reasons."""
+"""Tests of recommend.pruning (the screen stage): TP pruning, bounds and kept reasons."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from domain.requirements import GpuFamily, Requirements, SloTarget, Task
 from recommend.candidates import enumerate_candidates, model_families
 from recommend.context import RecommendContext
 from recommend.demand import plan_demand
-from recommend.pruning import TP_PER_GROUP, Failures, screen
+from recommend.pruning import Failures, screen
+from recommend.ruling import TP_PER_GROUP, configuration_rules
 
 
 def test_failures_keep_the_reason_that_reached_furthest(context: RecommendContext) -> None:
@@ -34,7 +35,10 @@ def test_screen_keeps_two_tp_sizes_and_bounds_in_order(context: RecommendContext
     families = model_families(context.models, requirements.models)
     gpus = [g for g in context.gpus.values() if g.family in requirements.gpu_families]
     candidates = enumerate_candidates(families, gpus, requirements, Task.CHATBOT)
-    viable = screen(candidates, requirements, demand, context, Failures())
+    fitting, _ = configuration_rules(
+        candidates, requirements, context_tokens=demand.context_tokens, inventory=None
+    )
+    viable = screen(fitting, requirements, demand, context, Failures())
     groups = Counter((v.candidate.gpu.name, v.candidate.precision.value) for v in viable)
     assert viable and max(groups.values()) <= TP_PER_GROUP
     bounds = [v.bound for v in viable]
@@ -53,8 +57,11 @@ def test_screen_rules_out_by_ceiling_from_the_replica_floor(context: RecommendCo
     demand = plan_demand(requirements, context.task_defaults)
     families = model_families(context.models, requirements.models)
     candidates = enumerate_candidates(families, [context.gpus["L4"]], requirements, Task.CHATBOT)
+    fitting, _ = configuration_rules(
+        candidates, requirements, context_tokens=demand.context_tokens, inventory=None
+    )
     failures = Failures()
-    assert screen(candidates, requirements, demand, context, failures) == []
+    assert screen(fitting, requirements, demand, context, failures) == []
     (exclusion,) = failures.exclusions(set())
     assert exclusion.rule == "max_gpus"
     assert exclusion.why.startswith("at least ") and "the ceiling is 1" in exclusion.why

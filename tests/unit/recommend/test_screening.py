@@ -29,7 +29,7 @@ def items(context: RecommendContext) -> list[Item]:
     gpus = [context.gpus[name] for name in ("L4", "L40S", "A100-PCIe-80GB", "H100-SXM-80GB")]
     result: list[Item] = []
     for cand in enumerate_candidates(families, gpus, requirements, Task.CHATBOT):
-        config = serving_config(cand, demand)
+        config = serving_config(cand, demand.context_tokens)
         fit = memory_fit(cand.model, cand.gpu, config)
         if fit.fits and cand.tensor_parallel == 1 and cand.precision.value == "fp8":
             result.append((cand, config, fit))

@@ -70,7 +70,7 @@ def test_serving_config_covers_the_longest_request(context: RecommendContext) ->
     demand = plan_demand(requirements, context.task_defaults)
     family = model_families(context.models, ["Qwen/Qwen3-8B"])
     candidate = enumerate_candidates(family, [context.gpus["L40S"]], requirements, Task.CHATBOT)[0]
-    config = serving_config(candidate, demand)
+    config = serving_config(candidate, demand.context_tokens)
     assert config.max_model_len is not None and config.max_model_len >= 20_000
     assert config.max_model_len <= candidate.model.max_context
 

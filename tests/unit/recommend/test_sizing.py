@@ -21,7 +21,7 @@ def _size(
         for c in enumerate_candidates(families, [context.gpus[gpu]], requirements, Task.CHATBOT)
         if c.tensor_parallel == tp and c.precision.value in ("bf16", "fp16")
     )
-    config = serving_config(candidate, demand)
+    config = serving_config(candidate, demand.context_tokens)
     fit = memory_fit(candidate.model, candidate.gpu, config)
     return size(candidate, config, fit, demand, requirements, context), demand
 

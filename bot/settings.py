@@ -159,6 +159,24 @@ class ClusterSettings(BaseModel):
         description="Prometheus the KEDA triggers query.",
     )
     grafana_url: str | None = Field(default=None, description="Grafana base URL for links.")
+    name: str = Field(
+        default="",
+        description="The cluster's name in measured runs' provenance ('observed: <name>/…'); "
+        "empty = the kubeconfig context, else the mode.",
+    )
+    guidellm_image: str = Field(
+        default="ghcr.io/vllm-project/guidellm:v0.8.1",
+        description="GuideLLM's image for the measuring Job (github.com/vllm-project/guidellm).",
+    )
+    watch_interval_s: float = Field(
+        default=0,
+        ge=0,
+        description="Seconds between Day-2 watch polls in `preflight serve` (vLLM's metrics read "
+        "from prometheus_url); 0 = no watch.",
+    )
+    watch_sustain: int = Field(
+        default=3, ge=1, le=100, description="Polls in a row a drift (or recovery) must last."
+    )
     hf_token_secret: str = Field(
         default="", description="Secret with key HF_TOKEN for gated models; empty = none."
     )

@@ -52,6 +52,7 @@ def build_flow(
     """
     from bot.adapters.chart import cost_latency_png
     from bot.adapters.deployer import ServiceDeployer
+    from bot.adapters.measurer import ServiceMeasurer
     from bot.adapters.recommender import EngineRecommender
     from bot.deploy_wiring import deployment_service
     from recommend.context import default_context
@@ -65,13 +66,15 @@ def build_flow(
             retriever=build_retriever(settings),
             model_lookup=build_model_lookup(settings),
         )
+    service = deployment_service(settings)
     deps = FlowDependencies(
         understander=build_understander(settings, context.models),
         recommender=recommender or EngineRecommender(context),
-        deployer=ServiceDeployer(deployment_service(settings), settings=settings),
+        deployer=ServiceDeployer(service, settings=settings),
         chart=cost_latency_png,
         task_defaults=context.task_defaults.get,
         metrics=metrics,
+        measurer=ServiceMeasurer(service, settings=settings),
     )
     return ConversationFlow(store=store or build_store(settings), deps=deps)
 

@@ -36,6 +36,7 @@ class AuditAction(StrEnum):
     DUPLICATE = "duplicate"
     READY = "ready"
     ROLLBACK = "rollback"
+    MEASURE = "measure"
 
 
 class AuditEvent(Frozen):

@@ -1,6 +1,7 @@
 """The cluster port: what the deployment service needs from a Kubernetes cluster.
 
-Four keyword-only methods — check access, apply (dry-run or for real), read status, delete —
+Five keyword-only methods — check access, apply (dry-run or for real), read status, delete, and
+read a Job's outcome (the GuideLLM measuring Job) —
 implemented by :mod:`deploy.dryrun_cluster` (the embedded default: a folder) and
 :mod:`deploy.k8s_cluster` (the kubernetes client). The value types they exchange, and
 :func:`permissions_needed` (which verbs on which resources a set of objects needs), live here.
@@ -13,7 +14,7 @@ refuses, ``InvalidInputError`` when it rejects an object. This module must not i
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol
+from typing import Literal, Protocol
 
 from pydantic import Field
 
@@ -31,6 +32,7 @@ RESOURCES: dict[str, tuple[str, str, str]] = {
     "ServiceMonitor": ("monitoring.coreos.com", "v1", "servicemonitors"),
     "ConfigMap": ("", "v1", "configmaps"),
     "PodDisruptionBudget": ("policy", "v1", "poddisruptionbudgets"),
+    "Job": ("batch", "v1", "jobs"),  # the GuideLLM measuring Job (deploy.measure_job)
 }
 APPLY_VERBS = ("get", "create", "patch")
 
@@ -81,6 +83,14 @@ class DeploymentStatus(Frozen):
     events: tuple[str, ...] = Field(default=(), description="Recent warning events.")
 
 
+class JobOutcome(Frozen):
+    """How a Job Preflight started is doing; once it has ended, its pod's log."""
+
+    state: Literal["absent", "running", "succeeded", "failed"]
+    log: str = Field(default="", description="The pod's log (empty while it runs).")
+    detail: str = Field(default="", description="One line: active pods, a condition, a path.")
+
+
 class Cluster(Protocol):
     """Where deployments go."""
 
@@ -109,6 +119,10 @@ class Cluster(Protocol):
 
     def delete(self, *, manifests: Sequence[Manifest]) -> None:  # pragma: no cover - protocol
         """Delete the objects (missing ones are not an error)."""
+        ...
+
+    def job_outcome(self, *, namespace: str, name: str) -> JobOutcome:  # pragma: no cover
+        """Read whether a Job runs, succeeded or failed, with its pod's log once it ended."""
         ...
 
 

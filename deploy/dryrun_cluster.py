@@ -4,6 +4,10 @@ Nothing runs; the folder is what a person reviews, or what Argo CD / Flux syncs 
 export, ``preflight deploy export --dir``). Layout: ``<dir>/<namespace>/<app>/`` holding one file
 per object (``<kind>-<name>.yaml``) and a ``kustomization.yaml`` listing them.
 
+A Job (the GuideLLM measuring Job) is written like any object; nothing runs it. Whoever runs it
+(``kubectl apply -f``) saves its pod's log beside it as ``job-<name>.log``, and from then on
+:meth:`DryRunCluster.job_outcome` reports it ended with that log.
+
 Access checks have no cluster to ask: by default every permission is granted (writing a folder
 harms nothing); an explicit grant table makes it answer like an RBAC-enforcing cluster.
 This module must not import the kubernetes client.
@@ -16,7 +20,14 @@ from pathlib import Path
 
 import yaml
 
-from deploy.cluster import AccessResult, ApplyResult, DeploymentStatus, Identity, Permission
+from deploy.cluster import (
+    AccessResult,
+    ApplyResult,
+    DeploymentStatus,
+    Identity,
+    JobOutcome,
+    Permission,
+)
 from deploy.render import Manifest, to_yaml
 from deploy.validate import validate_objects
 
@@ -153,7 +164,8 @@ class DryRunCluster:
         return DeploymentStatus(exists=True, ready=True, conditions=(f"Written=True: {path}",))
 
     def delete(self, *, manifests: Sequence[Manifest]) -> None:
-        """Remove the objects' files, and the kustomization when its folder empties.
+        """Remove the objects' files (a Job's saved log too), and the kustomization when its
+        folder empties.
 
         Args:
             manifests: The objects to delete.
@@ -161,7 +173,31 @@ class DryRunCluster:
         for manifest in manifests:
             folder = self.directory / manifest["metadata"]["namespace"] / app_of(manifest)
             (folder / file_name(manifest)).unlink(missing_ok=True)
+            (folder / file_name(manifest)).with_suffix(".log").unlink(missing_ok=True)
             remaining = [p for p in folder.glob("*.yaml") if p.name != "kustomization.yaml"]
             if folder.is_dir() and not remaining:
                 (folder / "kustomization.yaml").unlink(missing_ok=True)
                 folder.rmdir()
+
+    def job_outcome(self, *, namespace: str, name: str) -> JobOutcome:
+        """A written Job runs until its log is saved beside it (nothing here runs it).
+
+        Args:
+            namespace: The Job's namespace.
+            name: Its name.
+
+        Returns:
+            absent (no file), running (written, no log yet: the detail says where the log
+            goes) or succeeded with the saved log.
+        """
+        found = sorted((self.directory / namespace).glob(f"*/job-{name}.yaml"))
+        if not found:
+            return JobOutcome(state="absent")
+        log = found[0].with_suffix(".log")
+        if not log.is_file():
+            detail = (
+                f"written to {found[0]}; in dry-run mode nothing runs it: apply it with kubectl "
+                f"and save its pod's log as {log}"
+            )
+            return JobOutcome(state="running", detail=detail)
+        return JobOutcome(state="succeeded", log=log.read_text(), detail=str(log))

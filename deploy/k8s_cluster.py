@@ -6,7 +6,8 @@
   with ``dryRun=All``; optionally impersonating the approver (``Impersonate-User``/``-Group``);
 - status: the InferenceService's ``Ready`` condition and ``status.url``, its pods, and recent
   warning events;
-- delete: each object, a missing one being no error.
+- delete: each object, a missing one being no error;
+- job outcome: a Job's status and, once it ended, its pod's log (the GuideLLM report).
 
 Requests go through ``ApiClient.param_serialize``/``call_api`` (auth, TLS and proxies from the
 kubeconfig) with a static table of resources, so no discovery round-trips are needed.
@@ -34,6 +35,7 @@ from deploy.cluster import (
     ApplyResult,
     DeploymentStatus,
     Identity,
+    JobOutcome,
     Permission,
     object_ref,
 )
@@ -129,7 +131,7 @@ class KubernetesCluster:
         configuration.retries = 0
         return cls(k8s.ApiClient(configuration), timeout_s=timeout_s)
 
-    def _call(
+    def _send(
         self,
         method: str,
         path: str,
@@ -137,13 +139,14 @@ class KubernetesCluster:
         query: Sequence[tuple[str, str]] = (),
         body: object = None,
         content_type: str = "application/json",
+        accept: str = "application/json",
         impersonate: Identity | None = None,
-    ) -> ApiReply:
+    ) -> tuple[int, bytes]:
         request = self.api.param_serialize(
             method=method,
             resource_path=path,
             query_params=list(query),
-            header_params={"Accept": "application/json", "Content-Type": content_type},
+            header_params={"Accept": accept, "Content-Type": content_type},
             body=body,
             auth_settings=["BearerToken"],
         )
@@ -157,16 +160,31 @@ class KubernetesCluster:
             response = self.api.call_api(
                 method_, url, headers, payload, post, _request_timeout=self.timeout_s
             )
-            data = response.read()  # type: ignore[no-untyped-call]
+            data: bytes = response.read()  # type: ignore[no-untyped-call]
         except (urllib3.exceptions.HTTPError, OSError) as exc:
             raise BackendUnavailableError(SERVICE, type(exc).__name__) from exc
         except k8s.ApiException as exc:
             raise BackendUnavailableError(SERVICE, f"status {exc.status}") from exc
+        return int(response.status), data
+
+    def _call(
+        self,
+        method: str,
+        path: str,
+        *,
+        query: Sequence[tuple[str, str]] = (),
+        body: object = None,
+        content_type: str = "application/json",
+        impersonate: Identity | None = None,
+    ) -> ApiReply:
+        status, data = self._send(
+            method, path, query=query, body=body, content_type=content_type, impersonate=impersonate
+        )
         try:
             parsed = json.loads(data) if data else {}
         except ValueError:
             parsed = {"message": data[:300].decode(errors="replace")}
-        return ApiReply(response.status, parsed if isinstance(parsed, dict) else {})
+        return ApiReply(status, parsed if isinstance(parsed, dict) else {})
 
     def check_access(self, *, identity: Identity, needs: Sequence[Permission]) -> AccessResult:
         """Ask the API server, one SubjectAccessReview per permission.
@@ -323,6 +341,55 @@ class KubernetesCluster:
             if str(e.get("involvedObject", {}).get("name", "")).startswith(name)
         ]
         return tuple(events[-10:])
+
+    def job_outcome(self, *, namespace: str, name: str) -> JobOutcome:
+        """Read a Job's status (batch/v1) and, once it ended, its newest pod's log.
+
+        Pods of a Job carry the label ``job-name=<name>`` (Kubernetes docs, "Jobs": the
+        ``batch.kubernetes.io/job-name`` label and its older ``job-name`` twin, both set).
+
+        Args:
+            namespace: The Job's namespace.
+            name: Its name.
+
+        Returns:
+            absent (404), running, succeeded or failed (with the log).
+
+        Raises:
+            BackendUnavailableError: No answer, or an unexpected status code.
+        """
+        job = {"kind": "Job", "metadata": {"namespace": namespace, "name": name}}
+        reply = self._call("GET", object_path(job))
+        if reply.status == 404:
+            return JobOutcome(state="absent")
+        _raise_for(reply, job, verb="get")
+        status = reply.body.get("status", {})
+        if not status.get("succeeded") and not status.get("failed"):
+            return JobOutcome(state="running", detail=f"{status.get('active', 0)} pod(s) active")
+        conditions = [
+            f"{c.get('type')}: {c.get('message') or c.get('reason') or ''}".rstrip(": ")
+            for c in status.get("conditions", [])
+        ]
+        return JobOutcome(
+            state="succeeded" if status.get("succeeded") else "failed",
+            log=self._job_log(namespace, name),
+            detail="; ".join(conditions)[:300],
+        )
+
+    def _job_log(self, namespace: str, name: str) -> str:
+        pods = self._call(
+            "GET",
+            f"/api/v1/namespaces/{namespace}/pods",
+            query=[("labelSelector", f"job-name={name}")],
+        )
+        items = pods.body.get("items", []) if pods.status == 200 else []
+        if not items:
+            return ""
+        pod = items[-1]["metadata"]["name"]
+        status, data = self._send(
+            "GET", f"/api/v1/namespaces/{namespace}/pods/{pod}/log", accept="text/plain, */*"
+        )
+        return data.decode(errors="replace") if status == 200 else ""
 
     def delete(self, *, manifests: Sequence[Manifest]) -> None:
         """Delete each object, last first; objects already gone are skipped.

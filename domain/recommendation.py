@@ -175,6 +175,14 @@ class RecommendationBasis(Frozen):
     measured_records: int = Field(ge=0, description="Measured records read.")
 
 
+class PlannedLoad(Frozen):
+    """The load a recommendation was sized for: what a measurement offers, what a watch expects."""
+
+    input_tokens: int = Field(ge=1, description="Prompt tokens per request.")
+    output_tokens: int = Field(ge=1, description="Output tokens per request.")
+    peak_rps: float = Field(gt=0, description="Peak requests per second over all replicas.")
+
+
 class Recommendation(Frozen):
     """The answer to a set of requirements."""
 
@@ -205,4 +213,7 @@ class Recommendation(Frozen):
         default_factory=list,
         description="Similar deployment patterns and closest measured runs from the knowledge "
         "base, each with its id and source.",
+    )
+    planned: PlannedLoad | None = Field(
+        default=None, description="Token shape and peak rate the options were sized for."
     )

@@ -15,6 +15,7 @@ from typing import Literal
 
 from domain.recommendation import (
     Exclusion,
+    PlannedLoad,
     PredictedMetrics,
     Recommendation,
     RecommendedOption,
@@ -249,6 +250,11 @@ def recommend(
         ),
         basis=context.basis,
         retrieved=cited,
+        planned=PlannedLoad(
+            input_tokens=demand.input_tokens,
+            output_tokens=demand.output_tokens,
+            peak_rps=demand.peak_rps,
+        ),
     )
 
 

@@ -150,6 +150,23 @@ def approval_choices(
     )
 
 
+def measure_choice() -> Choice:
+    """The ready card's Measure it button, behind a dialog (it loads the endpoint).
+
+    Returns:
+        The choice.
+    """
+    dialog = Confirm(
+        title="Measure it?",
+        text=(
+            "A Kubernetes Job runs GuideLLM against the endpoint with the load it was sized for, "
+            "then I post predicted against measured here and keep the run for calibration."
+        ),
+        confirm="Measure",
+    )
+    return Choice(label="Measure it", value="measure", confirm=dialog)
+
+
 def rollback_choice(target: str = "") -> Choice:
     """The danger-styled Roll back button, behind a dialog.
 
@@ -267,6 +284,8 @@ def status_card(result: DeployResult, *, option: RecommendedOption | None = None
     choices: tuple[Choice, ...] = ()
     if result.status in (DeployStatus.DEPLOYED, DeployStatus.DEPLOYING):
         choices = (Choice(label="Status", value="status"), rollback_choice(result.target))
+    if result.status is DeployStatus.DEPLOYED:
+        choices = (measure_choice(), *choices)
     return Reply(
         kind=ReplyKind.ERROR if result.status is DeployStatus.FAILED else ReplyKind.STATUS,
         tone=_TONE[result.status],

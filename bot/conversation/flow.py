@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 import time
 
-from bot.conversation import cards, deploy_cards, deploy_steps, steps
+from bot.conversation import cards, deploy_cards, deploy_steps, measure_steps, steps
 from bot.conversation.ports import FlowDependencies
 from bot.conversation.questions import question
 from bot.conversation.replies import Field, Reply, ReplyKind
@@ -180,6 +180,10 @@ class ConversationFlow:
             return state, [steps.chart(state, self._deps)]
         if _DETAILS.match(text):
             return state, [cards.details_card(state.recommendation)]
+        if measure_steps.MEASURE_STATUS.match(text):
+            return measure_steps.status(state, self._deps)
+        if measure_steps.MEASURE.match(text):
+            return measure_steps.start(state, message, self._deps)
         if deploy_steps.STATUS.match(text):
             return deploy_steps.status(state, self._deps)
         approval = deploy_steps.APPROVE.match(text)
@@ -215,7 +219,8 @@ def _help(state: ConversationState) -> Reply:
             "anything essential that is missing and recommend model, GPU and vLLM settings with "
             "predicted latency and cost. Then ask what-ifs (“double the traffic”, “what about "
             "L40S”, “fp8?”, “budget 5k”, “p99 instead”, “3 replicas”), “chart”, “deploy option "
-            "1”, “status”, “rollback” or “start over”."
+            "1”, “status”, “measure” (GuideLLM against a ready deployment), “measure status”, "
+            "“rollback” or “start over”."
         ),
         fields=(Field(label="Where we are", value=deploy_cards.stage_words(state.stage)),),
     )

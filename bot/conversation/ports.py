@@ -11,13 +11,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Protocol
+from typing import Literal, Protocol
 
 from pydantic import Field
 
 from bot.conversation.thread_state import Pin
+from deploy.measure_job import MetricComparison
 from domain.base import Frozen
-from domain.recommendation import Recommendation, RecommendedOption
+from domain.benchmarks import BenchmarkRecord
+from domain.recommendation import PlannedLoad, Recommendation, RecommendedOption
 from domain.requirements import Requirements, SloTarget, Task, TaskDefaults
 
 
@@ -158,6 +160,37 @@ class Deployer(Protocol):
         ...
 
 
+class MeasureResult(Frozen):
+    """Where measuring a deployment stands: started, running, measured (with the run), failed."""
+
+    state: Literal["started", "running", "measured", "failed", "none"]
+    message: str = Field(description="One line for the thread.")
+    record: BenchmarkRecord | None = Field(
+        default=None, description="The measured run as ingested (provenance 'observed: …')."
+    )
+    comparisons: tuple[MetricComparison, ...] = ()
+
+
+class Measurer(Protocol):
+    """Measures a ready deployment with GuideLLM and records the run (post-deployment check)."""
+
+    def start(
+        self,
+        *,
+        request_id: str,
+        actor: str,
+        thread: str,
+        option: RecommendedOption,
+        planned: PlannedLoad,
+    ) -> MeasureResult:
+        """Start a measuring run of the request's deployment (none twice at once)."""
+        ...
+
+    def outcome(self, *, request_id: str, option: RecommendedOption) -> MeasureResult:
+        """How the latest run ended; once it succeeded, the ingested run and its comparison."""
+        ...
+
+
 class FlowMetrics(Protocol):
     """Where the flow reports each handled message (``bot.adapters.metrics`` for Prometheus)."""
 
@@ -186,3 +219,4 @@ class FlowDependencies:
     chart: ChartMaker | None = None
     task_defaults: Callable[[Task], TaskDefaults | None] | None = None
     metrics: FlowMetrics | None = None
+    measurer: Measurer | None = None

@@ -24,6 +24,7 @@ from deploy.audit import JsonlAuditLog
 from deploy.cluster import Cluster, Identity, Permission, permissions_needed
 from deploy.dryrun_cluster import DryRunCluster
 from deploy.k8s_cluster import KubernetesCluster
+from deploy.measure_job import REPORT_MARKER, MeasureWorkload, guidellm_job
 from deploy.plan import Target as ServingApi
 from deploy.records import MemoryRecords
 from deploy.render import render
@@ -60,6 +61,19 @@ class ClusterUnderTest:
             }
         config = self.emulator.write_kubeconfig(self.tmp_path / "kubeconfig")
         return KubernetesCluster.from_kubeconfig(config)
+
+    def finish_job(self, *, namespace: str, name: str, log: str) -> None:
+        """End a Job as its runner would: the API marks it succeeded with a pod's log; for the
+        folder, whoever ran it saves the log beside it."""
+        if self.emulator is None:
+            (found,) = (self.tmp_path / "out" / namespace).glob(f"*/job-{name}.yaml")
+            found.with_suffix(".log").write_text(log)
+            return
+        self.emulator.state.job_status[name] = {
+            "succeeded": 1,
+            "conditions": [{"type": "Complete"}],
+        }
+        self.emulator.state.logs[f"{name}-x7k2p"] = log
 
 
 @pytest.fixture
@@ -105,6 +119,50 @@ def test_access_review_lists_exactly_the_missing_permissions(target: ClusterUnde
     assert set(denied.missing) == {p for p in needs if p.verb == "patch"}
     allowed = cluster.check_access(identity=Identity(user="bob", groups=("sre",)), needs=needs)
     assert allowed.allowed and allowed.missing == ()
+
+
+def test_a_job_runs_until_it_ends_then_its_log_is_read_and_delete_removes_it(
+    target: ClusterUnderTest,
+) -> None:
+    cluster = target.cluster()
+    workload = MeasureWorkload(
+        target="http://llama-predictor.llm-serving.svc.cluster.local",
+        model="meta-llama/Llama-3.1-8B-Instruct",
+        input_tokens=512,
+        output_tokens=128,
+        concurrency=4,
+        max_requests=80,
+    )
+    job = guidellm_job(name=NAME, namespace=NS, workload=workload)
+    job_name = f"{NAME}-measure"
+    assert cluster.job_outcome(namespace=NS, name=job_name).state == "absent"
+    cluster.apply(manifests=[job], dry_run=False)
+    running = cluster.job_outcome(namespace=NS, name=job_name)
+    assert (running.state, running.log) == ("running", "")
+    log = f'done\n{REPORT_MARKER}\n{{"benchmarks": []}}\n'
+    target.finish_job(namespace=NS, name=job_name, log=log)
+    ended = cluster.job_outcome(namespace=NS, name=job_name)
+    assert (ended.state, ended.log) == ("succeeded", log)
+    cluster.delete(manifests=[job])
+    assert cluster.job_outcome(namespace=NS, name=job_name).state == "absent"
+
+
+def test_a_failed_job_is_read_as_failed_with_its_condition(
+    emulator: KubeApiEmulator, tmp_path: Path
+) -> None:
+    cluster = _cluster(emulator, tmp_path)
+    path = f"/apis/batch/v1/namespaces/{NS}/jobs/m"
+    emulator.state.objects[path] = {"kind": "Job", "metadata": {"name": "m", "namespace": NS}}
+    emulator.state.job_status["m"] = {
+        "failed": 1,
+        "conditions": [{"type": "Failed", "reason": "BackoffLimitExceeded"}],
+    }
+    emulator.state.logs["m-abcde"] = "connection refused"
+    outcome = cluster.job_outcome(namespace=NS, name="m")
+    assert (outcome.state, outcome.log) == ("failed", "connection refused")
+    assert outcome.detail == "Failed: BackoffLimitExceeded"
+    (logs,) = emulator.state.of("GET", "/pods/m-abcde/log")
+    assert logs.headers["accept"] == ["text/plain, */*"]
 
 
 def _cluster(emulator: KubeApiEmulator, tmp_path: Path) -> KubernetesCluster:

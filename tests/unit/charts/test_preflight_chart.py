@@ -152,3 +152,22 @@ def test_notes_say_where_to_point_slack_and_teams(chart: helm.Chart) -> None:
     notes = render(chart, PRODUCTION)["preflight/templates/NOTES.txt"]
     assert "/slack/events" in notes and "/api/messages" in notes
     assert "bob@example.com, carol@example.com" in notes
+
+
+def test_the_deployer_role_lets_preflight_run_and_read_the_measuring_job(chart: helm.Chart) -> None:
+    from deploy.cluster import RESOURCES
+
+    roles = of_kind(objects(chart), "Role")
+    assert roles
+    group, _, plural = RESOURCES["Job"]  # what deploy.k8s_cluster applies and reads
+    for role in roles:
+        granted = {
+            (g, resource, verb)
+            for rule in role["rules"]
+            for g in rule["apiGroups"]
+            for resource in rule["resources"]
+            for verb in rule["verbs"]
+        }
+        for verb in ("get", "create", "patch", "delete"):
+            assert (group, plural, verb) in granted
+        assert {("", "pods", "list"), ("", "pods/log", "get")} <= granted

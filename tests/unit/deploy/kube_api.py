@@ -3,9 +3,10 @@
 It speaks just enough of the API over HTTP on 127.0.0.1 (a random port, in a thread):
 SubjectAccessReview (answered from a grant table), server-side apply (PATCH with
 ``application/apply-patch+yaml``; checks ``fieldManager`` and ``dryRun`` and persists only without
-a dry run), GET/DELETE of objects, pods and events lists. Every request is recorded so tests can
-assert on dry-run parameters, field managers, impersonation headers and review bodies. It also
-writes a kubeconfig pointing at itself.
+a dry run), GET/DELETE of objects, pods and events lists, Jobs with a status the test sets
+and their pods' logs (text/plain). Every request is recorded so tests can assert on dry-run
+parameters, field managers, impersonation headers and review bodies. It also writes a
+kubeconfig pointing at itself.
 """
 
 from __future__ import annotations
@@ -48,6 +49,8 @@ class KubeState:
     pods: list[dict[str, Any]] = field(default_factory=list)
     events: list[dict[str, Any]] = field(default_factory=list)
     gets: dict[str, int] = field(default_factory=dict)
+    job_status: dict[str, dict[str, Any]] = field(default_factory=dict)  # Job name -> .status
+    logs: dict[str, str] = field(default_factory=dict)  # pod name -> log (a Job's pods)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def of(self, method: str, contains: str = "") -> list[Recorded]:
@@ -65,6 +68,15 @@ class _Handler(BaseHTTPRequestHandler):
         data = json.dumps(body).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _text(self, pod: str) -> None:
+        log = self.state.logs.get(pod)
+        data = (log or "pods not found").encode()
+        self.send_response(200 if log is not None else 404)
+        self.send_header("Content-Type", "text/plain")
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         self.wfile.write(data)
@@ -131,8 +143,16 @@ class _Handler(BaseHTTPRequestHandler):
         record = self._record()
         if not self._authorised(record):
             return
+        if record.path.endswith("/log"):
+            self._text(record.path.split("/")[-2])
+            return
         if record.path.endswith("/pods"):
-            self._reply(200, {"kind": "PodList", "items": self.state.pods})
+            selector = record.query.get("labelSelector", [""])[0]
+            items = self.state.pods
+            if selector.startswith("job-name="):  # a Job's pods: those it has logs for
+                job = selector.removeprefix("job-name=")
+                items = [{"metadata": {"name": p}} for p in self.state.logs if p.startswith(job)]
+            self._reply(200, {"kind": "PodList", "items": items})
             return
         if record.path.endswith("/events"):
             self._reply(200, {"kind": "EventList", "items": self.state.events})
@@ -143,6 +163,9 @@ class _Handler(BaseHTTPRequestHandler):
             return
         with self.state.lock:
             count = self.state.gets[record.path] = self.state.gets.get(record.path, 0) + 1
+        if obj.get("kind") == "Job":
+            status = self.state.job_status.get(obj["metadata"]["name"], {"active": 1})
+            obj = {**obj, "status": status}
         if obj.get("kind") in ("InferenceService", "LLMInferenceService"):
             ready = count >= self.state.ready_after_gets
             name, ns = obj["metadata"]["name"], obj["metadata"]["namespace"]

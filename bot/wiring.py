@@ -21,7 +21,7 @@ from bot.settings import Settings
 from domain.catalog import ModelSpec
 
 if TYPE_CHECKING:
-    from knowledge.model_registry import ModelRegistry, RegistryCatalog
+    from knowledge.model_registry import ModelLookup, ModelRegistry, RegistryCatalog
     from recommend.context import RecommendContext
     from recommend.retrieval import Retriever
 
@@ -53,23 +53,22 @@ def build_flow(
     from bot.adapters.chart import cost_latency_png
     from bot.adapters.deployer import ServiceDeployer
     from bot.adapters.measurer import ServiceMeasurer
-    from bot.adapters.recommender import EngineRecommender
+    from bot.adapters.recommender import ReloadingRecommender
     from bot.deploy_wiring import deployment_service
-    from recommend.context import default_context
 
     if context is None:
-        context = default_context(
-            price_file=settings.knowledge.price_file,
-            inventory_file=settings.knowledge.inventory_file,
-            price_basis=settings.knowledge.price_basis,
-            data_dir=settings.data_dir,
-            retriever=build_retriever(settings),
-            model_lookup=build_model_lookup(settings),
-        )
+        context = build_context(settings)
+    if recommender is None:
+        retriever, lookup = context.retriever, context.model_lookup
+
+        def fresh() -> RecommendContext:
+            return build_context(settings, retriever=retriever, model_lookup=lookup)
+
+        recommender = ReloadingRecommender(fresh, data_dir=settings.data_dir, context=context)
     service = deployment_service(settings)
     deps = FlowDependencies(
         understander=build_understander(settings, context.models),
-        recommender=recommender or EngineRecommender(context),
+        recommender=recommender,
         deployer=ServiceDeployer(service, settings=settings),
         chart=cost_latency_png,
         task_defaults=context.task_defaults.get,
@@ -77,6 +76,34 @@ def build_flow(
         measurer=ServiceMeasurer(service, settings=settings),
     )
     return ConversationFlow(store=store or build_store(settings), deps=deps)
+
+
+def build_context(
+    settings: Settings,
+    *,
+    retriever: Retriever | None = None,
+    model_lookup: RegistryCatalog | ModelLookup | None = None,
+) -> RecommendContext:
+    """The recommendation context of the settings, from the data as it is now.
+
+    Args:
+        settings: Preflight's settings.
+        retriever: A knowledge-base retriever already open (opened from the settings if None).
+        model_lookup: A model lookup already built (built from the settings if None).
+
+    Returns:
+        The context.
+    """
+    from recommend.context import default_context
+
+    return default_context(
+        price_file=settings.knowledge.price_file,
+        inventory_file=settings.knowledge.inventory_file,
+        price_basis=settings.knowledge.price_basis,
+        data_dir=settings.data_dir,
+        retriever=retriever if retriever is not None else build_retriever(settings),
+        model_lookup=model_lookup if model_lookup is not None else build_model_lookup(settings),
+    )
 
 
 def build_retriever(settings: Settings) -> Retriever | None:

@@ -30,13 +30,14 @@ from knowledge.catalog import closest_names, load_gpus, load_models
 from knowledge.model_registry import ModelLookup
 from knowledge.patterns import load_patterns
 from knowledge.prices import describe_basis, parse_price_basis
-from knowledge.records import load_records, records_version
+from knowledge.records import ingested_path, load_records, records_version
 from knowledge.records_index import RecordIndex
 from knowledge.task_defaults import task_defaults
 from recommend.memo import Memo
 from recommend.retrieval import Retriever
 from simulate.calibration import Calibration
-from simulate.calibration_store import current
+from simulate.calibration_store import CURRENT, current
+from simulate.calibration_store import folder as calibration_folder
 
 
 @dataclass(frozen=True)
@@ -167,3 +168,29 @@ def default_context(
         retriever=retriever,
         model_lookup=model_lookup,
     )
+
+
+def data_stamp(data_dir: Path | None) -> str:
+    """What a context read from the data directory, cheaply: ingested records and calibration.
+
+    Two stamps differ when ``preflight ingest`` added records (the file's size and time) or
+    ``simulate calibrate`` made another calibration current, so a long-running process can tell
+    when to load its data again without reading it.
+
+    Args:
+        data_dir: Preflight's data directory (None: shipped data only).
+
+    Returns:
+        A short string; equal for unchanged data.
+    """
+    if data_dir is None:
+        return "shipped"
+    parts = []
+    for path in (ingested_path(data_dir), calibration_folder(data_dir) / CURRENT):
+        try:
+            stat = path.stat()
+        except FileNotFoundError:
+            parts.append("-")
+            continue
+        parts.append(f"{stat.st_size}:{stat.st_mtime_ns}")
+    return "|".join(parts)

@@ -3,7 +3,10 @@
 :class:`EngineRecommender` hands the thread's what-if pins (a precision, a replica count, a GPU)
 to ``recommend.engine.recommend`` as inputs — the engine searches only the pinned precision or
 GPU and sizes a pinned replica count as given — and remembers recent answers, since the context
-is read-only and the same requirements and pins give the same answer. It must not hold
+is read-only and the same requirements and pins give the same answer. :class:`ReloadingRecommender`
+(what ``preflight serve`` and ``chat`` use) loads the data directory again once ``preflight
+ingest`` or ``simulate calibrate`` changed it, so a running Preflight answers — and "recheck"
+compares — on the data as it is now. It must not hold
 conversation logic, re-size options itself, talk to a service or know a channel.
 """
 
@@ -11,11 +14,13 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
+from pathlib import Path
 
 from bot.conversation.thread_state import Pin
 from domain.recommendation import Recommendation
 from domain.requirements import Requirements, Task, TaskDefaults
-from recommend.context import RecommendContext
+from recommend.context import RecommendContext, data_stamp
 from recommend.engine import recommend
 from recommend.pins import Pins
 
@@ -79,3 +84,50 @@ class EngineRecommender:
             Its defaults, if known.
         """
         return self._context.task_defaults.get(task)
+
+
+class ReloadingRecommender:
+    """An :class:`EngineRecommender` built again whenever the data directory changed.
+
+    Each call compares the directory's stamp (:func:`recommend.context.data_stamp`: two
+    ``stat`` calls) with the one the engine was built at; when it moved, ``build`` makes a new
+    context (records and calibration read again) and the remembered answers go with the old one.
+
+    Args:
+        build: Makes a context from the data as it is now.
+        data_dir: The data directory watched.
+        context: A context already built from the data as it is now (built on first use if None).
+        limit: Options shown.
+    """
+
+    def __init__(
+        self,
+        build: Callable[[], RecommendContext],
+        *,
+        data_dir: Path,
+        context: RecommendContext | None = None,
+        limit: int = 5,
+    ) -> None:
+        self._build = build
+        self._data_dir = data_dir
+        self._limit = limit
+        self._lock = threading.Lock()
+        self._stamp = data_stamp(data_dir)
+        self._engine = EngineRecommender(context or build(), limit=limit)
+
+    def _current(self) -> EngineRecommender:
+        stamp = data_stamp(self._data_dir)
+        with self._lock:
+            if stamp != self._stamp:
+                self._engine = EngineRecommender(self._build(), limit=self._limit)
+                self._stamp = stamp
+            return self._engine
+
+    def __call__(self, requirements: Requirements, *, pin: Pin) -> Recommendation:
+        """Recommend on the data as it is now (see the port)."""
+        return self._current()(requirements, pin=pin)
+
+    @property
+    def context(self) -> RecommendContext:
+        """The engine's context (read again if the data changed)."""
+        return self._current().context

@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 import time
 
-from bot.conversation import cards, deploy_cards, deploy_steps, measure_steps, steps
+from bot.conversation import cards, deploy_cards, deploy_steps, measure_steps, recheck, steps
 from bot.conversation.ports import FlowDependencies
 from bot.conversation.questions import question
 from bot.conversation.replies import Field, Reply, ReplyKind
@@ -180,6 +180,8 @@ class ConversationFlow:
             return state, [steps.chart(state, self._deps)]
         if _DETAILS.match(text):
             return state, [cards.details_card(state.recommendation)]
+        if recheck.RECHECK.match(text):
+            return recheck.recheck(state, self._deps)
         if measure_steps.MEASURE_STATUS.match(text):
             return measure_steps.status(state, self._deps)
         if measure_steps.MEASURE.match(text):
@@ -220,7 +222,7 @@ def _help(state: ConversationState) -> Reply:
             "predicted latency and cost. Then ask what-ifs (“double the traffic”, “what about "
             "L40S”, “fp8?”, “budget 5k”, “p99 instead”, “3 replicas”), “chart”, “deploy option "
             "1”, “status”, “measure” (GuideLLM against a ready deployment), “measure status”, "
-            "“rollback” or “start over”."
+            "“recheck” (the same question on today's data), “rollback” or “start over”."
         ),
         fields=(Field(label="Where we are", value=deploy_cards.stage_words(state.stage)),),
     )

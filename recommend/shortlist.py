@@ -25,6 +25,11 @@ _BETTER = 0.03  # a 3% lower cost or latency counts as better, less is noise
 # Unless latency is the priority, a latency under 80% of its target buys nothing the SLO asks
 # for: an option twice the cost that is only faster than a comfortable one is not worth listing.
 COMFORT = 0.8
+# A team rule, not a measurement: an option costing more than this many times the cheapest
+# option that holds every SLO needs more than a quality edge to be worth a look (an issue
+# review found 296 L4s at $174k/month listed beside 10 L4s at $5.9k for the same load). It
+# applies unless accuracy is the stated priority or the model was named.
+COST_CEILING = 4.0
 
 
 @dataclass(frozen=True)
@@ -171,7 +176,38 @@ def shortlist(
             continue
         if len(kept) < limit:
             kept.append(item)
-    return kept, pruned
+    return _within_reason(kept, pruned, named, priority)
+
+
+def _within_reason(
+    kept: list[Ranked], pruned: list[Exclusion], named: Sequence[str], priority: Priority
+) -> tuple[list[Ranked], list[Exclusion]]:
+    """Drop options costing over :data:`COST_CEILING` × the cheapest one that holds every SLO."""
+    costs = [
+        r.option.monthly_cost_usd
+        for r in kept
+        if r.option.meets_slo and r.option.monthly_cost_usd is not None
+    ]
+    if priority == Priority.ACCURACY or not costs:
+        return kept, pruned
+    ceiling = COST_CEILING * min(costs)
+    within: list[Ranked] = []
+    for index, item in enumerate(kept):
+        cost = item.option.monthly_cost_usd
+        if (
+            index == 0
+            or cost is None
+            or cost <= ceiling
+            or is_named(item.option.candidate.model, named)
+        ):
+            within.append(item)
+            continue
+        why = (
+            f"costs ${cost:,.0f}/month, over {COST_CEILING:g}× the ${min(costs):,.0f} of the "
+            "cheapest option that holds every SLO (say 'quality first' to list it)"
+        )
+        pruned.append(Exclusion(what=_label(item.option), why=why, rule="disproportionate cost"))
+    return within, pruned
 
 
 def _named_first(ranked: Sequence[Ranked], named: Sequence[str]) -> list[Ranked]:

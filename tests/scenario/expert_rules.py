@@ -15,6 +15,8 @@ Each rule is a function returning the ways a recommendation breaks it (empty whe
    through a stated active share and think time, said in the assumptions.
 7. Every target bounds the answer at the percentile asked: options marked as meeting the SLOs
    predict within every target, the task's defaults included, at each target's percentile.
+8. No option is out of proportion: unless accuracy is the priority or the model was named,
+   none costs more than four times the cheapest listed option that holds every SLO.
 
 :func:`violations` runs all of them. It reads only the public recommendation and the catalog.
 """
@@ -24,7 +26,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from domain.recommendation import Recommendation, RecommendedOption
-from domain.requirements import Requirements, SloTarget, Task
+from domain.requirements import Priority, Requirements, SloTarget, Task
 from knowledge.catalog import gpu_family_of
 from recommend.context import RecommendContext
 from recommend.demand import plan_demand
@@ -158,6 +160,25 @@ def targets_held_at_their_percentile(
     return found
 
 
+def in_proportion(
+    rec: Recommendation, requirements: Requirements, _: RecommendContext
+) -> list[str]:
+    """Rule 8."""
+    if requirements.priority == Priority.ACCURACY:
+        return []
+    costs = [o.monthly_cost_usd for o in rec.options if o.meets_slo and o.monthly_cost_usd]
+    if not costs:
+        return []
+    return [
+        f"option {n} costs ${o.monthly_cost_usd:,.0f}, over 4× the cheapest ${min(costs):,.0f}"
+        for n, o in enumerate(rec.options, 1)
+        if n > 1
+        and o.monthly_cost_usd is not None
+        and o.monthly_cost_usd > 4 * min(costs) * 1.0001
+        and not (requirements.models and not o.alternative)
+    ]
+
+
 RULES: tuple[Rule, ...] = (
     no_zero_cost,
     no_dominated,
@@ -166,6 +187,7 @@ RULES: tuple[Rule, ...] = (
     task_fit_for_code_completion,
     load_derived_as_stated,
     targets_held_at_their_percentile,
+    in_proportion,
 )
 
 

@@ -195,3 +195,20 @@ def test_code_completion_on_h100_keeps_an_option_when_small_models_trade_latenci
     answer = recommend(requirements, context=context)
     assert answer.options
     assert answer.options[0].meets_slo
+
+
+def test_no_option_is_listed_at_over_four_times_the_cheapest_that_holds_the_slos(
+    context: RecommendContext,
+) -> None:
+    # A translation service on L4 once listed 296 L4s ($174k/month) beside 10 ($5.9k).
+    requirements = Requirements(
+        task="translation",
+        requests_per_second=30,
+        gpu_families=[GpuFamily.L4],
+        slo=[SloTarget(metric="itl", ms=50, percentile=99)],
+    )
+    answer = recommend(requirements, context=context)
+    costs = [o.monthly_cost_usd for o in answer.options if o.monthly_cost_usd is not None]
+    cheapest = min(o.monthly_cost_usd or 1e12 for o in answer.options if o.meets_slo)
+    assert costs and max(costs) <= 4 * cheapest
+    assert any(e.rule == "disproportionate cost" for e in answer.excluded)

@@ -232,3 +232,25 @@ def test_no_fp8_what_if_when_option_1_is_fp8_already() -> None:
     )
     assert "fp8?" not in [choice.value for choice in fp8.choices]
     assert "fp8?" in [choice.value for choice in bf16.choices]
+
+
+def test_a_stated_target_leads_the_headline_and_the_table_before_assumed_ones() -> None:
+    # Only "ITL p99 ≤ 50 ms" was stated; the task's TTFT default must not take the headline.
+    requirements = Requirements(
+        task=Task.TRANSLATION, slo=[SloTarget(metric=SloMetric.ITL, ms=50, percentile=99)]
+    )
+    defaults = TaskDefaults(
+        task=Task.TRANSLATION,
+        input_tokens=256,
+        output_tokens=256,
+        slo=[SloTarget(metric=SloMetric.TTFT, ms=1000), SloTarget(metric=SloMetric.ITL, ms=100)],
+        requests_per_user_per_min=1,
+        source="test",
+    )
+    predicted = make_option().predicted.model_copy(update={"itl_ms_p99": 47.0})
+    option = make_option(predicted=predicted)
+    card = recommendation_card(make_recommendation(option), requirements, defaults=defaults)
+    assert "ITL p99 47 ms" in card.text and "target ≤ 50 ms" in card.text
+    assert "TTFT" not in card.text
+    assert "ITL p99" in card.tables[0].title
+    assert card.tables[0].columns[4] == "ITL"

@@ -62,6 +62,17 @@ class StateSettings(BaseModel):
 
     redis_url: SecretStr | None = Field(default=None, description="None = in-process store.")
     ttl_s: int = Field(default=30 * 24 * 3600, ge=60, description="How long a thread is kept.")
+    lease_s: float = Field(
+        default=60.0,
+        gt=0,
+        description=(
+            "Seconds a worker holds a message from the inbox before another worker may take it "
+            "(its replica died); longer than the slowest turn."
+        ),
+    )
+    workers: int = Field(
+        default=4, ge=1, le=64, description="Worker threads per replica answering the inbox."
+    )
 
 
 class LlmSettings(BaseModel):

@@ -1,6 +1,6 @@
 """Builds the conversation flow's dependencies from :class:`~bot.settings.Settings`.
 
-The one place that knows concrete implementations: the state store (Redis when
+The one place that knows concrete implementations: the state store and the inbox (Redis when
 ``PREFLIGHT_STATE__REDIS_URL`` is set, else in-process), understanding (with the LLM client when
 ``PREFLIGHT_LLM__URL`` is set), the recommendation engine and its context (with the model registry
 of ``PREFLIGHT_KNOWLEDGE__HF_ENDPOINT`` for models outside the catalog), the chart, and the
@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from bot.conversation.flow import ConversationFlow
+from bot.conversation.inbox import Inbox
 from bot.conversation.ports import FlowDependencies, FlowMetrics, Recommender, Understander
 from bot.conversation.state_store import StateStore
 from bot.settings import Settings
@@ -213,6 +214,26 @@ def build_store(settings: Settings) -> StateStore:
 
     return RedisStateStore(
         url=settings.state.redis_url.get_secret_value(), ttl_s=settings.state.ttl_s
+    )
+
+
+def build_inbox(settings: Settings) -> Inbox:
+    """The durable inbox: a Redis stream beside the state when a URL is configured, else in-process.
+
+    Args:
+        settings: Preflight's settings.
+
+    Returns:
+        The inbox.
+    """
+    if settings.state.redis_url is None:
+        from bot.adapters.memory_inbox import InMemoryInbox
+
+        return InMemoryInbox(lease_s=settings.state.lease_s)
+    from bot.adapters.redis_inbox import RedisInbox
+
+    return RedisInbox(
+        url=settings.state.redis_url.get_secret_value(), lease_s=settings.state.lease_s
     )
 
 

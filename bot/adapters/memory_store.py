@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
+from bot.conversation.replies import Reply
 from bot.conversation.thread_state import ConversationState
 from domain.errors import DuplicateEventError, StateConflictError
 
@@ -31,6 +32,7 @@ class InMemoryStateStore:
         self._lock = threading.Lock()
         self._threads: dict[str, tuple[ConversationState, int, float]] = {}
         self._events: dict[str, float] = {}
+        self._outbox: dict[str, tuple[Reply, ...]] = {}
 
     def load(self, *, thread: str) -> tuple[ConversationState, int]:
         """Read a thread (see :meth:`bot.conversation.state_store.StateStore.load`)."""
@@ -47,6 +49,7 @@ class InMemoryStateStore:
         state: ConversationState,
         expected_version: int,
         event_id: str | None = None,
+        replies: Sequence[Reply] = (),
     ) -> int:
         """Write a thread if unchanged since ``expected_version``, recording ``event_id``."""
         with self._lock:
@@ -61,10 +64,23 @@ class InMemoryStateStore:
             if event_id is not None:
                 if len(self._events) > _PRUNE_AT:
                     self._events = {key: t for key, t in self._events.items() if t > now}
+                    self._outbox = {k: r for k, r in self._outbox.items() if k in self._events}
                 self._events[event_id] = now + self._ttl_s
+                if replies:
+                    self._outbox[event_id] = tuple(replies)
             return current + 1
 
     def seen_event(self, *, event_id: str) -> bool:
         """Whether a save recorded ``event_id`` (see the port)."""
         with self._lock:
             return self._events.get(event_id, 0.0) > self._clock()
+
+    def undelivered(self, *, event_id: str) -> list[Reply]:
+        """The replies kept for ``event_id`` and not yet delivered (see the port)."""
+        with self._lock:
+            return list(self._outbox.get(event_id, ()))
+
+    def delivered(self, *, event_id: str) -> None:
+        """Forget the replies kept for ``event_id`` (see the port)."""
+        with self._lock:
+            self._outbox.pop(event_id, None)

@@ -4,18 +4,22 @@ Each thread is one hash (``v`` = version, ``s`` = state JSON) written by a Lua c
 so a writer that read version *n* only succeeds while the stored version is still *n*; every
 write refreshes the TTL. The same script records the event id that produced the write (a key
 with its own TTL) and refuses a write whose event is recorded already, so an event is processed
-exactly once: never recorded without its state, never applied twice. Redis errors become
+exactly once: never recorded without its state, never applied twice; the replies it produced
+are kept by the same script under ``outbox:<event>`` until the channel marks them delivered.
+Redis errors become
 :class:`~domain.errors.BackendUnavailableError`; the client reconnects on the next call, so the
 store recovers by itself when Redis is back. This is the only bot module that imports redis.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import redis
 from pydantic import ValidationError
 
+from bot.conversation.replies import Reply, replies_from_json, replies_to_json
 from bot.conversation.thread_state import ConversationState
 from domain.errors import BackendUnavailableError, DuplicateEventError, StateConflictError
 
@@ -27,6 +31,7 @@ local next_version = tonumber(ARGV[1]) + 1
 redis.call('HSET', KEYS[1], 'v', next_version, 's', ARGV[2])
 redis.call('EXPIRE', KEYS[1], ARGV[3])
 if ARGV[4] ~= '' then redis.call('SET', KEYS[2], '1', 'EX', ARGV[4]) end
+if ARGV[4] ~= '' and ARGV[5] ~= '' then redis.call('SET', KEYS[3], ARGV[5], 'EX', ARGV[4]) end
 return next_version
 """
 
@@ -80,18 +85,25 @@ class RedisStateStore:
         state: ConversationState,
         expected_version: int,
         event_id: str | None = None,
+        replies: Sequence[Reply] = (),
     ) -> int:
         """Write a thread if unchanged since ``expected_version``, recording ``event_id``."""
         document = state.model_dump_json()
+        event = event_id or ""
         try:
             result = int(
                 self._cas(
-                    keys=[self._thread_key(thread), self._event_key(event_id or "")],
+                    keys=[
+                        self._thread_key(thread),
+                        self._event_key(event),
+                        self._outbox_key(event),
+                    ],
                     args=[
                         str(expected_version),
                         document,
                         str(self._ttl_s),
                         str(self._event_ttl_s) if event_id else "",
+                        replies_to_json(replies) if replies else "",
                     ],
                 )
             )
@@ -110,12 +122,30 @@ class RedisStateStore:
         except redis.RedisError as exc:
             raise _unavailable(exc) from exc
 
+    def undelivered(self, *, event_id: str) -> list[Reply]:
+        """The replies kept for ``event_id`` and not yet delivered (see the port)."""
+        try:
+            document = self._client.get(self._outbox_key(event_id))
+        except redis.RedisError as exc:
+            raise _unavailable(exc) from exc
+        return replies_from_json(document) if document else []
+
+    def delivered(self, *, event_id: str) -> None:
+        """Forget the replies kept for ``event_id`` (see the port)."""
+        try:
+            self._client.delete(self._outbox_key(event_id))
+        except redis.RedisError as exc:
+            raise _unavailable(exc) from exc
+
     def close(self) -> None:
         """Close the connection pool."""
         self._client.close()
 
     def _event_key(self, event_id: str) -> str:
         return f"{self._prefix}event:{event_id}"
+
+    def _outbox_key(self, event_id: str) -> str:
+        return f"{self._prefix}outbox:{event_id}"
 
     def _thread_key(self, thread: str) -> str:
         return f"{self._prefix}thread:{thread}"

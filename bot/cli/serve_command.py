@@ -10,9 +10,11 @@ mode) or built (local mode). Heavy modules are imported inside the command.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import os
+import socket
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -22,6 +24,7 @@ if TYPE_CHECKING:
     from aiohttp import web
 
     from bot.channels.http_server import Endpoint, ReadinessCheck
+    from bot.channels.inbox_workers import InboxWorkers
     from bot.conversation.flow import ConversationFlow
     from bot.conversation.state_store import StateStore
     from bot.settings import Settings
@@ -119,7 +122,7 @@ def build_server(settings: Settings) -> web.Application:
     store = build_store(settings)
     metrics = PrometheusMetrics()
     flow = build_flow(settings, store=store, metrics=metrics)
-    slack = _slack_endpoint(settings, flow)
+    slack, workers = _slack_endpoint(settings, flow)
     teams = None
     if settings.teams.app_id:
         from bot.channels.teams.app import TeamsEndpoint
@@ -127,26 +130,70 @@ def build_server(settings: Settings) -> web.Application:
         teams = TeamsEndpoint(settings.teams, flow)
     else:
         _log.info("Teams is off: PREFLIGHT_TEAMS__APP_ID is not set")
-    return build_http_app(
+    app = build_http_app(
         slack=slack,
         teams=teams,
         checks=readiness_checks(settings, store),
         metrics=lambda: (metrics.exposition(), metrics.content_type),
     )
+    if workers is not None:
+        run_in_background(app, workers)
+    return app
 
 
-def _slack_endpoint(settings: Settings, flow: ConversationFlow) -> Endpoint | None:
+def _slack_endpoint(
+    settings: Settings, flow: ConversationFlow
+) -> tuple[Endpoint | None, InboxWorkers | None]:
     slack = settings.slack
     if slack.bot_token is None or slack.signing_secret is None:
         _log.info("Slack is off: PREFLIGHT_SLACK__BOT_TOKEN or __SIGNING_SECRET is not set")
-        return None
-    from bot.channels.slack.app import SlackEndpoint, build_slack_app, connect_socket_mode
+        return None, None
+    from bot.channels.slack.app import (
+        SlackEndpoint,
+        build_slack_app,
+        build_slack_workers,
+        connect_socket_mode,
+    )
+    from bot.wiring import build_inbox
 
-    bolt = build_slack_app(slack, flow)
+    inbox = build_inbox(settings)
+    bolt = build_slack_app(slack, flow, inbox)
+    state = settings.state
+    workers = build_slack_workers(
+        bolt, flow, inbox, workers=state.workers, name=replica_name(), lease_s=state.lease_s
+    )
     if slack.app_token is not None:
         connect_socket_mode(bolt, slack)
         _log.info("Slack Socket Mode connected")
-    return SlackEndpoint(bolt, signing_secret=slack.signing_secret.get_secret_value())
+    endpoint = SlackEndpoint(bolt, signing_secret=slack.signing_secret.get_secret_value())
+    return endpoint, workers
+
+
+def replica_name() -> str:
+    """This process's name among the replicas sharing an inbox: host and process id.
+
+    Returns:
+        ``<hostname>-<pid>``.
+    """
+    return f"{socket.gethostname()}-{os.getpid()}"
+
+
+def run_in_background(app: web.Application, workers: InboxWorkers) -> None:
+    """Start the inbox workers with the server and stop them when it stops.
+
+    Args:
+        app: The aiohttp application.
+        workers: The worker pool.
+    """
+
+    async def start(_: web.Application) -> None:
+        workers.start()
+
+    async def stop(_: web.Application) -> None:
+        await asyncio.to_thread(workers.stop)
+
+    app.on_startup.append(start)
+    app.on_cleanup.append(stop)
 
 
 def readiness_checks(settings: Settings, store: StateStore) -> dict[str, ReadinessCheck]:

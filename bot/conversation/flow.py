@@ -8,6 +8,11 @@ fresh state, so no update is lost. A message is processed exactly once: its even
 by the same atomic save as the state it produced (so a crash before the save lets a redelivery
 through), and a delivery whose id is already recorded gets no reply.
 
+Channels with a durable inbox use :meth:`ConversationFlow.process`: the replies are kept by the
+same save until :meth:`ConversationFlow.delivered`, so a redelivery after a crash between the save
+and the post gets the kept replies instead of nothing, and a store outage is raised (the message
+stays in the inbox and is retried) instead of answered.
+
 This module must never import a channel or a chat SDK (an import-linter contract checks it):
 channels hand it :class:`Incoming` messages and render the :class:`~bot.conversation.replies.Reply`
 list.
@@ -77,6 +82,43 @@ class ConversationFlow:
             self._observe(started, None, None, "unavailable")
             return [_unavailable(exc)]
 
+    def process(self, message: Incoming, *, resume: bool = False) -> list[Reply]:
+        """Apply one message from a durable inbox, keeping its replies until they are delivered.
+
+        Args:
+            message: The incoming message; its ``event_id`` is required.
+            resume: The job was handed on from a worker whose lease ran out: when that worker
+                saved the message, return its kept replies (it may have died before posting).
+                A fresh copy of a processed message (a platform's redelivery) returns nothing.
+
+        Returns:
+            The replies to post, then confirm with :meth:`delivered`: the new ones, or (when
+            resuming) the kept ones of a delivery that was processed but not posted.
+
+        Raises:
+            ValueError: When the message has no event id.
+            BackendUnavailableError: When the store cannot be reached (nothing was recorded).
+        """
+        if message.event_id is None:
+            raise ValueError("a message from an inbox needs its event id")
+        if self._store.seen_event(event_id=message.event_id):
+            return self._store.undelivered(event_id=message.event_id) if resume else []
+        try:
+            return self._apply_with_retry(message, time.perf_counter(), keep=True)
+        except DuplicateEventError:
+            return []  # another worker holds it and posts its replies
+
+    def delivered(self, *, event_id: str) -> None:
+        """Forget the kept replies of a delivery: the channel posted them.
+
+        Args:
+            event_id: The delivery's id.
+
+        Raises:
+            BackendUnavailableError: When the store cannot be reached.
+        """
+        self._store.delivered(event_id=event_id)
+
     def knows(self, *, thread: str) -> bool:
         """Whether Preflight talks in a thread (it was opened or has state).
 
@@ -137,7 +179,9 @@ class ConversationFlow:
             since_start_s=time.time() - first if first is not None else None,
         )
 
-    def _apply_with_retry(self, message: Incoming, started: float) -> list[Reply]:
+    def _apply_with_retry(
+        self, message: Incoming, started: float, *, keep: bool = False
+    ) -> list[Reply]:
         for _ in range(MAX_ATTEMPTS):
             state, version = self._store.load(thread=message.thread)
             outcome = "ok"
@@ -154,6 +198,7 @@ class ConversationFlow:
                     state=new_state,
                     expected_version=version,
                     event_id=message.event_id,
+                    replies=replies if keep else (),
                 )
             except DuplicateEventError:
                 raise

@@ -14,10 +14,11 @@ import a channel, a chat SDK or a plotting library.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from enum import StrEnum
 
+from pydantic import ConfigDict, TypeAdapter, model_validator
 from pydantic import Field as PydanticField
-from pydantic import model_validator
 
 from domain.base import Frozen
 
@@ -128,8 +129,10 @@ class Choice(Frozen):
 
 
 class Image(Frozen):
-    """A picture, as PNG bytes, with the text a screen reader reads instead."""
+    """A picture, as PNG bytes, with the text a screen reader reads instead (base64 in JSON, so a
+    reply kept in the store until it is posted survives a round trip)."""
 
+    model_config = ConfigDict(ser_json_bytes="base64", val_json_bytes="base64")
     title: str
     alt_text: str
     png: bytes = PydanticField(repr=False)
@@ -194,3 +197,30 @@ class Reply(Frozen):
         lines += [f"[{number}] {choice.label}" for number, choice in enumerate(self.choices, 1)]
         lines += [f"(image: {image.title})" for image in self.images]
         return "\n".join(lines)
+
+
+_REPLY_LIST = TypeAdapter(tuple[Reply, ...])
+
+
+def replies_to_json(replies: Sequence[Reply]) -> str:
+    """Replies as one JSON document (images base64), for keeping them until they are posted.
+
+    Args:
+        replies: The replies.
+
+    Returns:
+        A JSON array.
+    """
+    return _REPLY_LIST.dump_json(tuple(replies)).decode()
+
+
+def replies_from_json(document: str | bytes) -> list[Reply]:
+    """Replies read back from :func:`replies_to_json`.
+
+    Args:
+        document: The JSON array.
+
+    Returns:
+        The replies, in order.
+    """
+    return list(_REPLY_LIST.validate_json(document))

@@ -12,12 +12,19 @@ An event (a chat delivery) is processed exactly once: its id is recorded by the 
 write that saves the state it produced, so a crash before the save leaves it unrecorded (a
 redelivery processes it) and a save of an event already recorded raises
 :class:`~domain.errors.DuplicateEventError` and writes nothing.
+
+The replies an event produced can be kept by the same write (``replies``) until the channel says
+they were posted (:meth:`StateStore.delivered`): a worker that died between the save and the post
+leaves them :meth:`StateStore.undelivered`, and the redelivery posts them instead of processing the
+event again.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Protocol
 
+from bot.conversation.replies import Reply
 from bot.conversation.thread_state import ConversationState
 
 
@@ -45,6 +52,7 @@ class StateStore(Protocol):
         state: ConversationState,
         expected_version: int,
         event_id: str | None = None,
+        replies: Sequence[Reply] = (),
     ) -> int:
         """Write a thread if nobody wrote it since ``expected_version``, recording ``event_id``.
 
@@ -53,6 +61,8 @@ class StateStore(Protocol):
             state: The new state.
             expected_version: The version :meth:`load` returned.
             event_id: The delivery that produced the state; recorded in the same atomic write.
+            replies: What the event answered, kept undelivered under ``event_id`` by the same
+                write (ignored without an event id).
 
         Returns:
             The new version.
@@ -72,6 +82,31 @@ class StateStore(Protocol):
 
         Returns:
             True when a save recorded it.
+
+        Raises:
+            BackendUnavailableError: When the store cannot be reached.
+        """
+        ...
+
+    def undelivered(self, *, event_id: str) -> list[Reply]:
+        """The replies a save kept for ``event_id`` and nobody marked delivered yet.
+
+        Args:
+            event_id: The channel's delivery id.
+
+        Returns:
+            The replies in order; empty when none are waiting.
+
+        Raises:
+            BackendUnavailableError: When the store cannot be reached.
+        """
+        ...
+
+    def delivered(self, *, event_id: str) -> None:
+        """Forget the replies kept for ``event_id``: the channel posted them.
+
+        Args:
+            event_id: The channel's delivery id.
 
         Raises:
             BackendUnavailableError: When the store cannot be reached.

@@ -25,10 +25,11 @@ from pathlib import Path
 from aiohttp.test_utils import TestClient, TestServer
 from pydantic import SecretStr
 
+from bot.adapters.memory_inbox import InMemoryInbox
 from bot.adapters.memory_store import InMemoryStateStore
 from bot.adapters.recommender import EngineRecommender
 from bot.channels.http_server import build_http_app
-from bot.channels.slack.app import SlackEndpoint, build_slack_app
+from bot.channels.slack.app import SlackEndpoint, build_slack_app, build_slack_workers
 from bot.channels.teams.app import TeamsEndpoint
 from bot.settings import SlackSettings, TeamsSettings
 from recommend.context import default_context
@@ -57,6 +58,7 @@ async def _run(folder: Path) -> None:
     slack_standin, connector = SlackStandIn(token=test_slack.TOKEN), ConnectorStandIn()
     with slack_standin.running(), connector.running():
         flow = make_flow(folder, recommender, InMemoryStateStore())
+        inbox = InMemoryInbox()
         bolt = build_slack_app(
             SlackSettings(
                 bot_token=SecretStr(test_slack.TOKEN),
@@ -64,10 +66,14 @@ async def _run(folder: Path) -> None:
                 api_url=slack_standin.api_url,
             ),
             flow,
+            inbox,
         )
-        app = build_http_app(slack=SlackEndpoint(bolt), teams=TeamsEndpoint(TeamsSettings(), flow))
+        workers = build_slack_workers(bolt, flow, inbox, workers=4, name="bench", lease_s=60)
+        endpoint = SlackEndpoint(bolt, signing_secret=test_slack.SECRET)
+        app = build_http_app(slack=endpoint, teams=TeamsEndpoint(TeamsSettings(), flow))
+        workers.start()
         async with TestClient(TestServer(app)) as client:
-            slack = test_slack.SlackSide(client, slack_standin, flow)
+            slack = test_slack.SlackSide(client, slack_standin, flow, inbox)
             teams = test_teams.TeamsSide(client, connector, flow)
             acks, answers, turns = [], [], []
             for number in range(ROUNDS):
@@ -79,6 +85,7 @@ async def _run(folder: Path) -> None:
                 start = time.perf_counter()
                 await teams.post(teams.activity(text=_text(ROUNDS + number)))
                 turns.append(1000 * (time.perf_counter() - start))
+        await asyncio.to_thread(workers.stop)
     _summary("Slack ack", acks)
     _summary("Slack answer", answers)
     _summary("Teams turn", turns)

@@ -11,6 +11,7 @@ import redis
 
 from bot.adapters.memory_store import InMemoryStateStore
 from bot.adapters.redis_store import RedisStateStore
+from bot.conversation.replies import Image, Reply, ReplyKind
 from bot.conversation.state_store import StateStore
 from bot.conversation.thread_state import ConversationState, Stage
 from domain.errors import BackendUnavailableError, DuplicateEventError, StateConflictError
@@ -116,6 +117,38 @@ def test_a_conflicting_save_does_not_record_its_event(store: StateStore) -> None
     assert store.seen_event(event_id="e1") is True
 
 
+def test_replies_are_kept_with_their_event_until_delivered(store: StateStore) -> None:
+    chart = Image(title="chart", alt_text="cost vs latency", png=b"\x89PNG\r\n\x1a\n\xff")
+    replies = [Reply(text="first", images=(chart,)), Reply(kind=ReplyKind.ERROR, text="second")]
+    store.save(thread="t", state=_state(1), expected_version=0, event_id="e1", replies=replies)
+    store.save(thread="t", state=_state(2), expected_version=1, event_id="e2")
+    assert store.undelivered(event_id="e1") == replies
+    assert store.undelivered(event_id="e2") == []
+    store.delivered(event_id="e1")
+    assert store.undelivered(event_id="e1") == []
+
+
+def test_replies_of_a_refused_save_are_not_kept(store: StateStore) -> None:
+    store.save(thread="t", state=_state(1), expected_version=0, event_id="e1")
+    with pytest.raises(DuplicateEventError):
+        store.save(
+            thread="t",
+            state=_state(2),
+            expected_version=1,
+            event_id="e1",
+            replies=[Reply(text="x")],
+        )
+    with pytest.raises(StateConflictError):
+        store.save(
+            thread="t",
+            state=_state(2),
+            expected_version=0,
+            event_id="e2",
+            replies=[Reply(text="y")],
+        )
+    assert store.undelivered(event_id="e1") == store.undelivered(event_id="e2") == []
+
+
 def test_memory_store_forgets_after_ttl() -> None:
     now = [0.0]
     store = InMemoryStateStore(ttl_s=10, clock=lambda: now[0])
@@ -141,6 +174,8 @@ def test_redis_store_sets_a_ttl_on_threads() -> None:
         pytest.param(lambda s: s.load(thread="t"), id="load"),
         pytest.param(lambda s: s.save(thread="t", state=_state(1), expected_version=0), id="save"),
         pytest.param(lambda s: s.seen_event(event_id="e"), id="seen_event"),
+        pytest.param(lambda s: s.undelivered(event_id="e"), id="undelivered"),
+        pytest.param(lambda s: s.delivered(event_id="e"), id="delivered"),
     ],
 )
 def test_redis_down_is_a_backend_unavailable_error(call: object) -> None:

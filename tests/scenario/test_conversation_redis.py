@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from pathlib import Path
 
 from bot.adapters.recommender import EngineRecommender
 from bot.adapters.redis_store import RedisStateStore
-from bot.conversation.replies import ReplyKind
+from bot.conversation.replies import Reply, ReplyKind
 from bot.conversation.state_store import StateStore
 from bot.conversation.thread_state import ConversationState, Stage
 from domain.requirements import GpuFamily
@@ -57,13 +58,24 @@ class RacingStore:
         state: ConversationState,
         expected_version: int,
         event_id: str | None = None,
+        replies: Sequence[Reply] = (),
     ) -> int:
         return self.inner.save(
-            thread=thread, state=state, expected_version=expected_version, event_id=event_id
+            thread=thread,
+            state=state,
+            expected_version=expected_version,
+            event_id=event_id,
+            replies=replies,
         )
 
     def seen_event(self, *, event_id: str) -> bool:
         return self.inner.seen_event(event_id=event_id)
+
+    def undelivered(self, *, event_id: str) -> list[Reply]:
+        return self.inner.undelivered(event_id=event_id)
+
+    def delivered(self, *, event_id: str) -> None:
+        self.inner.delivered(event_id=event_id)
 
 
 def test_two_concurrent_messages_in_one_thread_keep_both_updates(

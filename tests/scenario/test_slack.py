@@ -10,13 +10,13 @@ tests wait for the posts to arrive.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import hmac
 import json
 import time
 import uuid
 from collections.abc import AsyncIterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -26,11 +26,18 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from pydantic import SecretStr
 
+from bot.adapters.memory_inbox import InMemoryInbox
 from bot.adapters.memory_store import InMemoryStateStore
 from bot.adapters.recommender import EngineRecommender
 from bot.channels.http_server import SLACK_PATH, build_http_app
-from bot.channels.slack.app import SlackEndpoint, build_slack_app, thread_id
+from bot.channels.slack.app import (
+    SlackEndpoint,
+    build_slack_app,
+    build_slack_workers,
+    thread_id,
+)
 from bot.conversation.flow import ConversationFlow
+from bot.conversation.inbox import Inbox
 from bot.conversation.state_store import StateStore
 from bot.conversation.thread_state import Stage
 from bot.settings import SlackSettings
@@ -44,15 +51,23 @@ recommender = conversation_harness.recommender
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 TOKEN = "xoxb-test-token"
 CHANNEL = "C0PREFLIGHT"
+LEASE_S = 0.6  # short, so a dead worker's job moves on quickly; live workers renew theirs
 
 
 class SlackSide:
     """Slack as the app sees it: sends signed requests, and reads what the app posted."""
 
-    def __init__(self, client: TestClient[Any, Any], standin: SlackStandIn, flow: ConversationFlow):
+    def __init__(
+        self,
+        client: TestClient[Any, Any],
+        standin: SlackStandIn,
+        flow: ConversationFlow,
+        inbox: Inbox,
+    ):
         self.client = client
         self.standin = standin
         self.flow = flow
+        self.inbox = inbox
 
     async def send(
         self, body: str, *, content_type: str, secret: str = SECRET, **headers: str
@@ -122,6 +137,14 @@ class SlackSide:
         status, _ = await self.send(body, content_type="application/x-www-form-urlencoded")
         return status
 
+    async def settled(self, timeout_s: float = 30.0) -> list[dict[str, Any]]:
+        """Wait until the inbox is empty (every acknowledged delivery finished); all posts."""
+        deadline = time.monotonic() + timeout_s
+        while self.inbox.depth() and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        assert self.inbox.depth() == 0, f"{self.inbox.depth()} jobs still in the inbox"
+        return list(self.standin.recorded.posts)
+
     async def posts(self, count: int) -> list[dict[str, Any]]:
         """Wait until ``count`` messages were posted; all posts so far."""
         return await asyncio.to_thread(self.standin.wait_for_posts, count)
@@ -160,22 +183,33 @@ async def running_slack(
     tmp_path: Path,
     recommender: EngineRecommender,
     store: StateStore,
-    executor: ThreadPoolExecutor | None = None,
+    *,
+    workers: int = 4,
+    inbox: Inbox | None = None,
+    standin: SlackStandIn | None = None,
+    name: str = "replica",
 ) -> AsyncIterator[SlackSide]:
-    """The real server with the Bolt app mounted over ``store``, Slack's Web API at the stand-in."""
-    standin = SlackStandIn(token=TOKEN)
-    with standin.running():
+    """The real server with the Bolt app mounted over ``store`` and ``inbox`` (in-process by
+    default) and ``workers`` inbox workers (none: acknowledges only), Slack's Web API at the
+    stand-in (a fresh one unless handed in, shared by replicas)."""
+    own_standin = standin is None
+    standin = standin or SlackStandIn(token=TOKEN)
+    inbox = inbox or InMemoryInbox(lease_s=LEASE_S)
+    with standin.running() if own_standin else contextlib.nullcontext():
         flow = conversation_harness.make_flow(tmp_path, recommender, store)
         settings = SlackSettings(
             bot_token=SecretStr(TOKEN), signing_secret=SecretStr(SECRET), api_url=standin.api_url
         )
-        bolt = build_slack_app(settings, flow, executor=executor)
+        bolt = build_slack_app(settings, flow, inbox)
+        pool = build_slack_workers(bolt, flow, inbox, workers=workers, name=name, lease_s=LEASE_S)
         endpoint = SlackEndpoint(bolt, signing_secret=SECRET)
         client = TestClient(TestServer(build_http_app(slack=endpoint)))
         await client.start_server()
+        pool.start()
         try:
-            yield SlackSide(client, standin, flow)
+            yield SlackSide(client, standin, flow, inbox)
         finally:
+            await asyncio.to_thread(pool.stop)
             await client.close()
     assert standin.recorded.violations == []
 
@@ -199,7 +233,7 @@ def test_a_token_slack_refuses_stops_start_up(
             api_url=standin.api_url,
         )
         with pytest.raises(ConfigurationError, match="invalid_auth"):
-            build_slack_app(settings, flow)
+            build_slack_app(settings, flow, InMemoryInbox())
 
 
 @pytest.mark.parametrize(

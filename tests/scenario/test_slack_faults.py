@@ -17,22 +17,31 @@ import json
 import logging
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from bot.adapters.memory_inbox import InMemoryInbox
 from bot.adapters.memory_store import InMemoryStateStore
 from bot.adapters.recommender import EngineRecommender
+from bot.adapters.redis_inbox import RedisInbox
 from bot.channels.http_server import SLACK_PATH
+from bot.channels.slack import blocks
 from bot.channels.slack.app import thread_id
+from bot.conversation.flow import Incoming
+from bot.conversation.replies import Reply
 from bot.conversation.thread_state import ConversationState
 from domain.errors import BackendUnavailableError
 from tests.scenario import conversation_harness
+from tests.scenario.conversation_harness import REDIS_URL, redis_store
+from tests.scenario.slack_standin import SlackStandIn
 from tests.scenario.test_slack import (
     CHANNEL,
+    LEASE_S,
     SECRET,
+    TOKEN,
     SlackSide,
     mention,
     reply_in_thread,
@@ -42,6 +51,7 @@ from tests.scenario.test_slack import (
 )
 
 recommender = conversation_harness.recommender
+redis_prefix = conversation_harness.redis_prefix
 slack = slack  # the fixture, shared with test_slack
 ASK = "Support chatbot for about 500 employees, first token within a second"
 
@@ -75,13 +85,18 @@ class ControlledStore(InMemoryStateStore):
         state: ConversationState,
         expected_version: int,
         event_id: str | None = None,
+        replies: Sequence[Reply] = (),
     ) -> int:
         self._check()
         if self.failing_saves and event_id:
             self.failing_saves -= 1
             raise BackendUnavailableError("Redis", "connection reset mid-write")
         return super().save(
-            thread=thread, state=state, expected_version=expected_version, event_id=event_id
+            thread=thread,
+            state=state,
+            expected_version=expected_version,
+            event_id=event_id,
+            replies=replies,
         )
 
     def seen_event(self, *, event_id: str) -> bool:
@@ -97,7 +112,7 @@ async def test_a_click_is_acknowledged_while_every_worker_is_busy(
     tmp_path: Path, recommender: EngineRecommender
 ) -> None:
     store = ControlledStore()
-    async with running_slack(tmp_path, recommender, store, ThreadPoolExecutor(1)) as slack:
+    async with running_slack(tmp_path, recommender, store, workers=1) as slack:
         ts = now_ts()
         await slack.event(mention(ASK, ts=ts))
         (card,) = await slack.posts(1)
@@ -111,7 +126,7 @@ async def test_a_click_is_acknowledged_while_every_worker_is_busy(
         await slack.posts(3)
 
 
-async def test_an_event_that_died_before_its_save_is_processed_on_redelivery(
+async def test_an_event_whose_save_failed_is_answered_once_the_store_takes_it(
     tmp_path: Path, recommender: EngineRecommender
 ) -> None:
     store = ControlledStore()
@@ -119,18 +134,54 @@ async def test_an_event_that_died_before_its_save_is_processed_on_redelivery(
     async with running_slack(tmp_path, recommender, store) as slack:
         ts = now_ts()
         event = mention(ASK, ts=ts)
-        await slack.event(event, event_id="EvONE")
-        (first,) = await slack.posts(1)
-        assert "not answering" in section_texts(first)
-        assert slack.flow.state(thread=thread_id(CHANNEL, ts)).turns == 0
+        assert await slack.event(event, event_id="EvONE") == 200
+        (answer,) = await slack.settled()
+        assert "option" in section_texts(answer).lower()  # before: "not answering", then silence
         await slack.event(event, event_id="EvONE", **{"X-Slack-Retry-Num": "1"})
-        second = (await slack.posts(2))[1]
-        assert "option" in section_texts(second).lower()
-        await slack.event(event, event_id="EvONE", **{"X-Slack-Retry-Num": "2"})
         await slack.event(reply_in_thread("double the traffic", ts=now_ts(1), thread_ts=ts))
-        await slack.posts(3)
+        assert len(await slack.settled()) == 2
         assert slack.flow.state(thread=thread_id(CHANNEL, ts)).turns == 2
-        assert len(slack.standin.recorded.posts) == 3
+
+
+async def test_an_acknowledged_mention_outlives_the_worker_that_took_it(
+    tmp_path: Path, recommender: EngineRecommender
+) -> None:
+    """A worker claims the job and is killed before processing it: another worker answers it
+    once the lease runs out (before: every in-flight message was lost on kill -9)."""
+    inbox, store = InMemoryInbox(lease_s=LEASE_S), ControlledStore()
+    async with running_slack(tmp_path, recommender, store, workers=0, inbox=inbox) as a:
+        ts = now_ts()
+        assert await a.event(mention(ASK, ts=ts)) == 200
+        (taken,) = inbox.claim(consumer="killed-worker", count=1, wait_s=1)
+    async with running_slack(tmp_path, recommender, store, inbox=inbox) as b:
+        (answer,) = await b.settled()
+        assert answer["thread_ts"] == ts and "option" in section_texts(answer).lower()
+        assert taken.job["thread"] == thread_id(CHANNEL, ts)
+
+
+async def test_replies_saved_by_a_worker_killed_before_posting_are_posted_once(
+    tmp_path: Path, recommender: EngineRecommender
+) -> None:
+    """The worker saved the state (and its replies) and died before posting: the next worker
+    posts the kept replies and does not process the message again."""
+    inbox, store = InMemoryInbox(lease_s=LEASE_S), ControlledStore()
+    async with running_slack(tmp_path, recommender, store, workers=0, inbox=inbox) as a:
+        ts = now_ts()
+        assert await a.event(mention(ASK, ts=ts)) == 200
+        (taken,) = inbox.claim(consumer="killed-worker", count=1, wait_s=1)
+        incoming = Incoming(
+            thread=taken.job["thread"],
+            text=taken.job["text"],
+            user=taken.job["user"],
+            event_id=taken.job["event_id"],
+        )
+        saved = await asyncio.to_thread(a.flow.process, incoming)
+        assert a.standin.recorded.posts == []
+    async with running_slack(tmp_path, recommender, store, inbox=inbox) as b:
+        (answer,) = await b.settled()
+        assert blocks.fallback_text(saved[0]) == answer["text"]
+        assert b.flow.state(thread=thread_id(CHANNEL, ts)).turns == 1
+        assert store.undelivered(event_id=incoming.event_id or "") == []
 
 
 async def test_a_store_outage_is_answered_or_retried_never_swallowed(
@@ -140,19 +191,18 @@ async def test_a_store_outage_is_answered_or_retried_never_swallowed(
     async with running_slack(tmp_path, recommender, store) as slack:
         ts = now_ts()
         await slack.event(mention(ASK, ts=ts))
-        await slack.posts(1)
+        await slack.settled()
         store.down = True
         follow_up = reply_in_thread("double the traffic", ts=now_ts(1), thread_ts=ts)
         assert await slack.event(follow_up, event_id="EvF") == 503  # Slack retries it
         assert await slack.event(mention("what about L4", ts=now_ts(2), thread_ts=ts)) == 200
-        told = (await slack.posts(2))[1]
-        assert "Redis is not answering" in section_texts(told)
-        store.down = False
+        store.down = False  # the acknowledged mention waited in the inbox for the store
         retry = {"X-Slack-Retry-Num": "1"}
         assert await slack.event(follow_up, event_id="EvF", **retry) == 200
-        answered = (await slack.posts(3))[2]
-        assert answered["thread_ts"] == ts
-        assert slack.flow.state(thread=thread_id(CHANNEL, ts)).turns == 2
+        posts = await slack.settled()
+        assert len(posts) == 3 and {post["thread_ts"] for post in posts} == {ts}
+        assert not any("not answering" in section_texts(post) for post in posts)
+        assert slack.flow.state(thread=thread_id(CHANNEL, ts)).turns == 3
 
 
 async def test_a_follow_up_that_overtakes_its_opening_mention_is_answered(
@@ -219,3 +269,26 @@ async def test_a_big_unsigned_post_is_refused_without_logging_its_body(
     assert await raw_post(slack, body, **headers) == 401
     logged = "".join(record.getMessage() for record in caplog.records)
     assert "confidential" not in logged and len(logged) < 2000
+
+
+async def test_two_replicas_sharing_redis_answer_every_acknowledged_message_once(
+    tmp_path: Path, recommender: EngineRecommender, redis_prefix: str
+) -> None:
+    """Replica A acknowledges and is killed with a job in a worker's hands; replica B, sharing
+    the Redis inbox and state, answers all of them, each once."""
+    store = redis_store(redis_prefix)
+    inbox = RedisInbox(url=REDIS_URL, lease_s=LEASE_S, prefix=redis_prefix)
+    standin = SlackStandIn(token=TOKEN)
+    with standin.running():
+        shared = {"standin": standin, "inbox": inbox}
+        async with running_slack(tmp_path, recommender, store, workers=0, **shared) as a:
+            stamps = [now_ts(number) for number in range(3)]
+            for ts in stamps:
+                assert await a.event(mention(ASK, ts=ts)) == 200
+            inbox.claim(consumer="killed-worker", count=1, wait_s=1)
+        async with running_slack(tmp_path, recommender, store, name="b", **shared) as b:
+            await b.event(mention(ASK, ts=stamps[0]))  # a redelivery of an answered one
+            posts = await b.settled()
+    assert sorted(post["thread_ts"] for post in posts) == sorted(stamps)
+    inbox.close()
+    store.close()

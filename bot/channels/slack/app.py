@@ -14,14 +14,17 @@ Surfaces (each registered by its own function, as Bolt's examples do):
 * ``block_actions`` — a Preflight button sends its value as the clicker's next message, so an
   "Approve" click is an approval by the clicker of the request and hash the button names.
 
-Ack at once, work afterwards: the app runs with ``process_before_response`` and every listener is
-an ack function that only acknowledges (and, for a mention, opens the thread so follow-ups that
-arrive before the first answer are answered) plus a lazy listener that runs the flow in Bolt's
-listener pool. A busy pool therefore never delays an acknowledgement. When the state store
-cannot say whether Preflight talks in a thread, the ack function fails and Slack retries the
-event later; a message Preflight does process while the store is down is answered with "try
-again". The conversation id is ``slack:<channel>:<thread_ts>``; a message is processed once,
-whichever of its deliveries comes first (``slack:<channel>:<ts>`` is the flow's event id).
+Ack at once, work afterwards, and never lose an acknowledged message: every listener is an ack
+function that puts the delivery into the durable inbox (``bot.conversation.inbox``; a Redis
+stream shared by every replica in production) and only then acknowledges; a mention also opens
+its thread, so follow-ups that arrive before the first answer are answered. When the inbox or
+the store cannot take the delivery the answer is 503 and Slack retries it later. Workers
+(:func:`build_slack_workers`) take the jobs under a lease and process them
+(``bot.channels.slack.jobs``): the replies are saved with the state and the event id in one
+write, posted, and then marked delivered, so a worker killed at any point leaves its job to
+another worker, which processes it or posts the kept replies. The conversation id is
+``slack:<channel>:<thread_ts>``; a message is processed once, whichever of its deliveries comes
+first (``slack:<channel>:<ts>`` is the flow's event id).
 
 Socket Mode (``settings.slack.app_token``) uses the same app. This is the only module that
 imports ``slack_bolt`` or ``slack_sdk``; drawing Block Kit is ``bot.channels.slack.blocks``. It
@@ -39,7 +42,6 @@ import logging
 import re
 import time
 from collections.abc import Mapping
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -50,8 +52,11 @@ from slack_bolt.error import BoltError
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
+from bot.channels.inbox_workers import InboxWorkers
 from bot.channels.slack import blocks
+from bot.channels.slack.jobs import NEW_THREAD_S, SlackJobs, slack_job, thread_age_s
 from bot.conversation.flow import ConversationFlow, Incoming
+from bot.conversation.inbox import Inbox, Job
 from bot.conversation.replies import Reply
 from bot.settings import SlackSettings
 from domain.errors import BackendUnavailableError, ConfigurationError
@@ -60,27 +65,20 @@ _log = logging.getLogger(__name__)
 _MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
 _ACTION = re.compile(rf"^{blocks.ACTION_PREFIX}:\d+$")
 MAX_AGE_S = 5 * 60  # Slack's replay window for a signed request
-NEW_THREAD_S = 60.0  # a thread this young may still be opening: wait for its mention
-_RECHECKS_S = (0.1, 0.25, 0.5, 1.0, 2.0)
 Event = dict[str, Any]
 
 
-class ThreadUnknownError(Exception):
-    """The store could not say whether Preflight talks in a thread: Slack should retry."""
+class NotQueuedError(Exception):
+    """The inbox or the store could not take a delivery: Slack should retry it."""
 
 
-def build_slack_app(
-    settings: SlackSettings,
-    flow: ConversationFlow,
-    *,
-    executor: ThreadPoolExecutor | None = None,
-) -> App:
+def build_slack_app(settings: SlackSettings, flow: ConversationFlow, inbox: Inbox) -> App:
     """The Bolt app with Preflight's listeners, its Web API calls going to ``settings.api_url``.
 
     Args:
         settings: Slack credentials (bot token and signing secret are required).
         flow: The conversation flow.
-        executor: The pool lazy listeners run in (Bolt's default of 10 threads when None).
+        inbox: Where acknowledged deliveries wait for a worker.
 
     Returns:
         The app. Building it calls ``auth.test`` once, so a wrong token fails here.
@@ -98,95 +96,106 @@ def build_slack_app(
             client=client,
             request_verification_enabled=True,
             process_before_response=True,
-            listener_executor=executor,
         )
     except (BoltError, SlackApiError, SlackClientError, OSError) as exc:
         raise ConfigurationError(f"Slack did not accept the bot token: {exc}") from exc
-    register(app, flow)
+    register(app, flow, inbox)
     return app
 
 
-def register(app: App, flow: ConversationFlow) -> None:
+def build_slack_workers(
+    app: App, flow: ConversationFlow, inbox: Inbox, *, workers: int, name: str, lease_s: float
+) -> InboxWorkers:
+    """The workers that answer what the app acknowledged (not started).
+
+    Args:
+        app: The Bolt app (its client posts the replies).
+        flow: The conversation flow.
+        inbox: The inbox the app puts deliveries into.
+        workers: How many worker threads.
+        name: This process's name (unique per replica), for the inbox's leases.
+        lease_s: The inbox's lease; jobs in hand are renewed every third of it.
+
+    Returns:
+        The worker pool; call ``start()`` and, at shutdown, ``stop()``.
+    """
+    client = app.client
+
+    def post(replies: list[Reply], channel: str, thread_ts: str) -> None:
+        post_replies(client, replies, channel=channel, thread_ts=thread_ts)
+
+    handler = SlackJobs(flow, inbox, post)
+    return InboxWorkers(inbox, handler, workers=workers, name=name, renew_s=lease_s / 3)
+
+
+def register(app: App, flow: ConversationFlow, inbox: Inbox) -> None:
     """Register every surface's listeners on ``app``, and the error handler.
 
     Args:
         app: A Bolt app.
         flow: The conversation flow.
+        inbox: Where acknowledged deliveries wait for a worker.
     """
-    register_mentions(app, flow)
-    register_messages(app, flow)
-    register_buttons(app, flow)
+    register_mentions(app, flow, inbox)
+    register_messages(app, flow, inbox)
+    register_buttons(app, inbox)
 
     @app.error
     def on_error(error: Exception) -> BoltResponse:
-        if isinstance(error, ThreadUnknownError):
-            _log.warning("state store unavailable; Slack will retry the event")
+        if isinstance(error, NotQueuedError):
+            _log.warning("inbox or state store unavailable; Slack will retry the event")
             return BoltResponse(status=503, body="")
         _log.error("Slack listener failed: %s", type(error).__name__)
         return BoltResponse(status=500, body="")
 
 
-def register_mentions(app: App, flow: ConversationFlow) -> None:
+def register_mentions(app: App, flow: ConversationFlow, inbox: Inbox) -> None:
     """``@Preflight …`` in a channel: the thread's conversation starts or continues.
 
     Args:
         app: A Bolt app.
         flow: The conversation flow.
+        inbox: Where the mention waits for a worker.
     """
 
-    def open_thread(ack: Ack, event: Event) -> None:
-        # When the store is down the mention is still processed, and answered with "try again".
-        with contextlib.suppress(BackendUnavailableError):
-            flow.open(thread=thread_id(event["channel"], event.get("thread_ts") or event["ts"]))
+    def enqueue(ack: Ack, event: Event) -> None:
+        thread_ts = event.get("thread_ts") or event["ts"]
+        with contextlib.suppress(BackendUnavailableError):  # then the inbox refuses it too
+            flow.open(thread=thread_id(event["channel"], thread_ts))
+        _put(inbox, _message_job(event, thread_ts=thread_ts))
         ack()
 
-    def work(event: Event, client: WebClient) -> None:
-        _converse(flow, client, event, thread_ts=event.get("thread_ts") or event["ts"])
-
-    app.event("app_mention")(ack=open_thread, lazy=[work])
+    app.event("app_mention")(enqueue)
 
 
-def register_messages(app: App, flow: ConversationFlow) -> None:
-    """Thread replies where Preflight already talks, and direct messages.
+def register_messages(app: App, flow: ConversationFlow, inbox: Inbox) -> None:
+    """Thread replies where Preflight talks (or a young thread it may be opening), and direct
+    messages; other messages are acknowledged and left alone.
 
     Args:
         app: A Bolt app.
         flow: The conversation flow.
+        inbox: Where the messages wait for a worker.
     """
 
-    def check(ack: Ack, event: Event) -> None:
-        thread_ts = event.get("thread_ts")
-        if _ours(event) and thread_ts and event.get("channel_type") != "im":
-            try:
-                flow.knows(thread=thread_id(event["channel"], thread_ts))
-            except BackendUnavailableError as exc:
-                raise ThreadUnknownError() from exc
+    def enqueue(ack: Ack, event: Event) -> None:
+        job = _job_for_message(flow, event) if _ours(event) else None
+        if job is not None:
+            _put(inbox, job)
         ack()
 
-    def work(event: Event, client: WebClient) -> None:
-        if not _ours(event):
-            return
-        channel, thread_ts = event["channel"], event.get("thread_ts")
-        if event.get("channel_type") == "im":
-            _converse(flow, client, event, thread_ts=thread_ts or event["ts"])
-        elif thread_ts and _talking_in(flow, thread_id(channel, thread_ts), thread_ts):
-            _converse(flow, client, event, thread_ts=thread_ts)
-
-    app.event("message")(ack=check, lazy=[work])
+    app.event("message")(enqueue)
 
 
-def register_buttons(app: App, flow: ConversationFlow) -> None:
+def register_buttons(app: App, inbox: Inbox) -> None:
     """A click on a Preflight button sends its value as the clicker's message.
 
     Args:
         app: A Bolt app.
-        flow: The conversation flow.
+        inbox: Where the click waits for a worker.
     """
 
-    def acknowledge(ack: Ack) -> None:
-        ack()
-
-    def work(body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
+    def enqueue(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
         channel = body["channel"]["id"]
         message = body.get("message") or {}
         container = body.get("container") or {}
@@ -199,9 +208,49 @@ def register_buttons(app: App, flow: ConversationFlow) -> None:
             user=body["user"]["id"],
             event_id=f"slack-click:{channel}:{action['action_ts']}",
         )
-        post_replies(client, flow.handle(incoming), channel=channel, thread_ts=thread_ts)
+        _put(inbox, slack_job(incoming, channel=channel, thread_ts=thread_ts))
+        ack()
 
-    app.action(_ACTION)(ack=acknowledge, lazy=[work])
+    app.action(_ACTION)(enqueue)
+
+
+def _job_for_message(flow: ConversationFlow, event: Event) -> Job | None:
+    """The job for a person's message, or None for a thread Preflight is not in."""
+    thread_ts = event.get("thread_ts")
+    if event.get("channel_type") == "im":
+        return _message_job(event, thread_ts=thread_ts or event["ts"])
+    if not thread_ts:
+        return None
+    known = _knows(flow, thread_id(event["channel"], thread_ts))
+    if known or thread_age_s(thread_ts) < NEW_THREAD_S:
+        return _message_job(event, thread_ts=thread_ts, check=not known)
+    return None
+
+
+def _message_job(event: Event, *, thread_ts: str, check: bool = False) -> Job:
+    channel = event["channel"]
+    text = _MENTION.sub("", event.get("text", "")).strip() or "help"
+    incoming = Incoming(
+        thread=thread_id(channel, thread_ts),
+        text=text,
+        user=event["user"],
+        event_id=f"slack:{channel}:{event['ts']}",
+    )
+    return slack_job(incoming, channel=channel, thread_ts=thread_ts, check=check)
+
+
+def _put(inbox: Inbox, job: Job) -> None:
+    try:
+        inbox.put(job=job)
+    except BackendUnavailableError as exc:
+        raise NotQueuedError() from exc
+
+
+def _knows(flow: ConversationFlow, thread: str) -> bool:
+    try:
+        return flow.knows(thread=thread)
+    except BackendUnavailableError as exc:
+        raise NotQueuedError() from exc
 
 
 def _ours(event: Event) -> bool:
@@ -251,42 +300,6 @@ def post_replies(client: WebClient, replies: list[Reply], *, channel: str, threa
                 )
         except (SlackApiError, SlackClientError) as exc:
             _log.error("Slack did not take a reply in %s: %s", channel, type(exc).__name__)
-
-
-def _talking_in(flow: ConversationFlow, thread: str, thread_ts: str) -> bool:
-    """Whether Preflight talks in a thread; a young thread is re-checked for a while, since its
-    opening mention may still be on its way (Slack does not order events)."""
-    delays = _RECHECKS_S if _age_s(thread_ts) < NEW_THREAD_S else ()
-    for delay in (0.0, *delays):
-        time.sleep(delay)
-        try:
-            if flow.knows(thread=thread):
-                return True
-        except BackendUnavailableError as exc:
-            _log.warning("cannot tell whether Preflight talks in a thread: %s", exc.service)
-            return False
-    return False
-
-
-def _age_s(ts: str) -> float:
-    try:
-        return time.time() - float(ts)
-    except ValueError:
-        return float("inf")
-
-
-def _converse(flow: ConversationFlow, client: WebClient, event: Event, *, thread_ts: str) -> None:
-    channel = event["channel"]
-    text = _MENTION.sub("", event.get("text", "")).strip()
-    if not text:
-        text = "help"
-    incoming = Incoming(
-        thread=thread_id(channel, thread_ts),
-        text=text,
-        user=event["user"],
-        event_id=f"slack:{channel}:{event['ts']}",
-    )
-    post_replies(client, flow.handle(incoming), channel=channel, thread_ts=thread_ts)
 
 
 def to_bolt_request(*, body: str, query: str, headers: Mapping[str, str]) -> BoltRequest:

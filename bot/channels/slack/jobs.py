@@ -1,0 +1,108 @@
+"""Slack's jobs in the durable inbox: what the ack side puts, and what a worker does with one.
+
+A job is a flat JSON object: the conversation id, the text, the user, the event id, the channel
+and thread to answer in, and ``check`` when it is a thread reply in a thread Preflight may not
+talk in yet (its opening mention can arrive later: Slack does not order events). A worker
+processes a job through :meth:`~bot.conversation.flow.ConversationFlow.process` (the replies are
+saved with the state), posts the replies, marks them delivered and finishes the job. A checked job
+whose thread is still unknown is put back with a growing delay while the thread is young, and
+dropped after that. It imports no Slack SDK: the app hands in how to post.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from bot.conversation.flow import ConversationFlow, Incoming
+from bot.conversation.inbox import Inbox, Job, Lease
+from bot.conversation.replies import Reply
+
+NEW_THREAD_S = 60.0  # a thread this young may still be opening: wait for its mention
+RECHECKS_S = (0.1, 0.25, 0.5, 1.0, 2.0)
+Post = Callable[[list[Reply], str, str], None]
+"""Posts replies: (replies, channel, thread_ts)."""
+
+
+def slack_job(incoming: Incoming, *, channel: str, thread_ts: str, check: bool = False) -> Job:
+    """The job for one Slack delivery.
+
+    Args:
+        incoming: The message as the flow takes it (with its event id).
+        channel: The channel to answer in.
+        thread_ts: The thread to answer in.
+        check: Process it only once Preflight talks in the thread.
+
+    Returns:
+        The job.
+    """
+    return {
+        "thread": incoming.thread,
+        "text": incoming.text,
+        "user": incoming.user,
+        "event_id": incoming.event_id,
+        "channel": channel,
+        "thread_ts": thread_ts,
+        "check": check,
+    }
+
+
+def thread_age_s(thread_ts: str) -> float:
+    """Seconds since a thread's first message (``inf`` for a ``ts`` that is not a number).
+
+    Args:
+        thread_ts: The thread's ``ts``.
+
+    Returns:
+        The age.
+    """
+    try:
+        return time.time() - float(thread_ts)
+    except ValueError:
+        return float("inf")
+
+
+class SlackJobs:
+    """The inbox handler for Slack jobs.
+
+    Args:
+        flow: The conversation flow.
+        inbox: The inbox the jobs come from.
+        post: Posts replies in a thread.
+    """
+
+    def __init__(self, flow: ConversationFlow, inbox: Inbox, post: Post) -> None:
+        self._flow = flow
+        self._inbox = inbox
+        self._post = post
+
+    def __call__(self, lease: Lease) -> None:
+        """Process one job and finish it.
+
+        Args:
+            lease: The claimed job.
+
+        Raises:
+            BackendUnavailableError: When the store or the inbox is down (the job stays).
+        """
+        job = lease.job
+        if job.get("check") and not self._flow.knows(thread=job["thread"]):
+            self._wait_for_thread(lease)
+            return
+        incoming = Incoming(
+            thread=job["thread"], text=job["text"], user=job["user"], event_id=job["event_id"]
+        )
+        replies = self._flow.process(incoming, resume=lease.handed_on)
+        if replies:
+            self._post(replies, job["channel"], job["thread_ts"])
+            self._flow.delivered(event_id=job["event_id"])
+        self._inbox.done(lease=lease)
+
+    def _wait_for_thread(self, lease: Lease) -> None:
+        job = lease.job
+        attempt = int(job.get("attempt", 0))
+        if attempt >= len(RECHECKS_S) or thread_age_s(job["thread_ts"]) >= NEW_THREAD_S:
+            self._inbox.done(lease=lease)  # a thread Preflight is not in: leave it alone
+            return
+        due = time.time() + RECHECKS_S[attempt]
+        self._inbox.later(lease=lease, job=job | {"attempt": attempt + 1, "due": due})

@@ -16,7 +16,8 @@ from domain.recommendation import RecommendedOption
 if TYPE_CHECKING:
     from deploy.audit import AuditLog
     from deploy.cluster import Cluster
-    from deploy.plan import DeploymentPlan
+    from deploy.option_gate import OptionGate
+    from deploy.plan import Autoscaler, DeploymentPlan, Target
     from deploy.profile import ClusterProfile
     from deploy.records import RecordStore
     from deploy.service import DeploymentService
@@ -52,17 +53,10 @@ def build_plan(
     Raises:
         InvalidInputError: When a value is unusable.
     """
-    from deploy.plan import Autoscaler, Target, plan_for
+    from deploy.plan import plan_for
 
     cluster = settings.cluster
-    chosen, kind = autoscaler or cluster.autoscaler, target or cluster.target
-    try:
-        scaler, api = Autoscaler(chosen), Target(kind)
-    except ValueError as exc:
-        raise InvalidInputError(
-            f"unknown autoscaler {chosen!r} or target {kind!r}",
-            hint="keda, hpa or none; inferenceservice or llminferenceservice",
-        ) from exc
+    scaler, api = _scaler_and_target(autoscaler or cluster.autoscaler, target or cluster.target)
     return plan_for(
         option,
         namespace=namespace or (cluster.allowed_namespaces or ["default"])[0],
@@ -74,6 +68,50 @@ def build_plan(
         profile=cluster_profile(settings),
         prometheus_url=cluster.prometheus_url,
         hf_token_secret=cluster.hf_token_secret,
+    )
+
+
+def _scaler_and_target(autoscaler: str, target: str) -> tuple[Autoscaler, Target]:
+    from deploy.plan import Autoscaler, Target
+
+    try:
+        return Autoscaler(autoscaler), Target(target)
+    except ValueError as exc:
+        raise InvalidInputError(
+            f"unknown autoscaler {autoscaler!r} or target {target!r}",
+            hint="keda, hpa or none; inferenceservice or llminferenceservice",
+        ) from exc
+
+
+def deploy_check(settings: Settings) -> OptionGate:
+    """The pre-flight check asked of every option before it is offered (recommend's
+    ``deploy_check``), for the cluster, target, autoscaler and token secret of the settings.
+
+    Args:
+        settings: Preflight's settings.
+
+    Returns:
+        The gate.
+
+    Raises:
+        ConfigurationError: When a cluster setting is malformed.
+    """
+    from deploy.option_gate import OptionGate
+
+    cluster = settings.cluster
+    mode = cluster.option_screen
+    if mode not in ("auto", "exclude", "note"):
+        raise ConfigurationError(f"cluster.option_screen {mode!r}: auto, exclude or note")
+    try:
+        scaler, api = _scaler_and_target(cluster.autoscaler, cluster.target)
+    except InvalidInputError as exc:
+        raise ConfigurationError(f"cluster settings: {exc}") from exc
+    return OptionGate(
+        profile=cluster_profile(settings),
+        target=api,
+        autoscaler=scaler,
+        hf_token_secret=cluster.hf_token_secret,
+        exclude_setup=mode == "exclude" or (mode == "auto" and cluster.mode == "api"),
     )
 
 

@@ -191,6 +191,13 @@ class ClusterSettings(BaseModel):
     hf_token_secret: str = Field(
         default="", description="Secret with key HF_TOKEN for gated models; empty = none."
     )
+    option_screen: str = Field(
+        default="auto",
+        description="What the pre-flight check does with an option this cluster lacks something "
+        "for (an image, a token secret): exclude (not offered), note (offered, saying what it "
+        "needs) or auto (exclude in api mode, note in dry-run). Options no cluster could run are "
+        "never offered.",
+    )
     gpu_inventory: dict[str, int] | None = Field(
         default=None, description="GPUs per catalog name or family; None = not checked."
     )

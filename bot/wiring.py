@@ -95,6 +95,7 @@ def build_context(
     Returns:
         The context.
     """
+    from bot.deploy_wiring import deploy_check
     from recommend.context import default_context
 
     return default_context(
@@ -104,6 +105,7 @@ def build_context(
         data_dir=settings.data_dir,
         retriever=retriever if retriever is not None else build_retriever(settings),
         model_lookup=model_lookup if model_lookup is not None else build_model_lookup(settings),
+        deploy_check=deploy_check(settings),
     )
 
 

@@ -16,9 +16,9 @@ This module must not render or read settings.
 
 from __future__ import annotations
 
+from deploy.catalog_view import catalog_models
 from domain.base import Frozen
 from domain.serving import Precision
-from knowledge.catalog import load_models
 
 
 class Checkpoint(Frozen):
@@ -72,7 +72,7 @@ def checkpoint_of(model: str) -> Checkpoint:
     Returns:
         Its quantization method (None for 16-bit weights), weight precision and source.
     """
-    spec = load_models().get(model)
+    spec = catalog_models().get(model)
     if spec is not None and spec.weight_format:
         method = spec.weight_format
         precision = QUANT_PRECISION.get(method) or Precision(spec.native_precision)

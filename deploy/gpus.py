@@ -24,9 +24,10 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from deploy.catalog_view import catalog_gpus
 from domain.catalog import GpuSpec
 from domain.errors import InvalidInputError, UnknownNameError
-from knowledge.catalog import closest_names, load_gpus
+from knowledge.catalog import closest_names
 
 
 class GpuVendor(StrEnum):
@@ -101,7 +102,7 @@ def gpu_spec(name: str) -> GpuSpec:
     Raises:
         UnknownNameError: When the catalog has no such GPU.
     """
-    gpus = load_gpus()
+    gpus = catalog_gpus()
     if name not in gpus:
         raise UnknownNameError("GPU", name, closest_names(name, gpus))
     return gpus[name]

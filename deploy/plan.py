@@ -34,6 +34,7 @@ from deploy.gpus import (
 from deploy.profile import DEFAULT_CUDA_IMAGE, ClusterProfile, Toleration
 from deploy.sizing import (
     STARTUP_PERIOD_S,
+    checkpoint_weight_bytes,
     ephemeral_gib,
     host_memory_gib,
     startup_failure_threshold,
@@ -218,6 +219,7 @@ def plan_for(
     flag, notes = _quantization_flag(option, checkpoint.quant_method, checkpoint.source)
     weights = checkpoint.precision if checkpoint.quant_method else precision
     tp = option.tensor_parallel
+    stored = checkpoint_weight_bytes(option.model, option.params_b, weights)
     fields: dict[str, object] = {
         "name": name or default_name(option.model, option.gpu_family),
         "namespace": namespace,
@@ -243,11 +245,11 @@ def plan_for(
         "node_selector": _node_selector(gpu, arch, site),
         "tolerations": site.tolerations,
         "cpu_request": min(256, 4 * tp + 2),
-        "memory_gib": host_memory_gib(option.params_b, weights),
+        "memory_gib": host_memory_gib(stored),
         "shm_gib": 0 if tp == 1 else min(64, 4 * tp),
-        "ephemeral_gib": ephemeral_gib(option.params_b, weights, cached=bool(site.model_cache_pvc)),
+        "ephemeral_gib": ephemeral_gib(stored, cached=bool(site.model_cache_pvc)),
         "storage_uri": _storage_uri(option.model, site.model_cache_pvc),
-        "startup_failure_threshold": startup_failure_threshold(option.params_b, weights, tp),
+        "startup_failure_threshold": startup_failure_threshold(stored, tp),
         "autoscaler": Autoscaler.NONE if target is Target.LLM_INFERENCE_SERVICE else autoscaler,
         "target": target,
         "kserve_version": site.kserve_version,

@@ -34,6 +34,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from deploy.catalog_view import catalog_models
 from deploy.checkpoints import checkpoint_of
 from deploy.gpus import Arch, Platform, arch_of, gpu_spec, platform_of, resource_of
 from deploy.preflight_subject import Subject, subject_of
@@ -42,7 +43,6 @@ from deploy.render import Manifest
 from deploy.validate import image_repository
 from domain.base import Frozen
 from domain.errors import PolicyViolationError
-from knowledge.catalog import load_models
 
 # Quantization methods each non-CUDA platform implements; CUDA declares no list (all methods).
 PLATFORM_QUANTIZATION: dict[Platform, frozenset[str]] = {
@@ -63,8 +63,14 @@ PLATFORM_QUANTIZATION: dict[Platform, frozenset[str]] = {
 # Hub organisations whose repositories are gated (a licence must be accepted; downloads need a
 # token): the Llama and Gemma licences (huggingface.co/meta-llama, huggingface.co/google).
 GATED_PREFIXES = ("meta-llama/", "google/gemma")
-LLMISVC_MIN_KSERVE = "0.18"  # v1alpha2 from 0.17; extra vLLM args and spec.parallelism from 0.18
+# v1alpha2 from 0.17; VLLM_ADDITIONAL_ARGS in config-llm-template.yaml, and the WVA controller
+# acting on spec.scaling (pkg/controller/v1alpha2/llmisvc/scaling.go), from 0.18.
+LLMISVC_MIN_KSERVE = "0.18"
+# config/llmisvcconfig/config-llm-template.yaml passes spec.parallelism.tensor from v0.20.0.
+LLMISVC_TENSOR_FROM_SPEC_KSERVE = "0.20"
 AUTOSCALER_NONE_MIN_KSERVE = "0.16"
+# pkg/constants/constants.go v0.16.0: Standard; RawDeployment "deprecated: use Standard".
+STANDARD_MODE_MIN_KSERVE = "0.16"
 CACHE_ENV = ("HOME", "XDG_CACHE_HOME", "VLLM_CACHE_ROOT")
 
 
@@ -110,7 +116,7 @@ def _platform_quantization(s: Subject, _: ClusterProfile) -> str | None:
 
 
 def _tp_divides_heads(s: Subject, _: ClusterProfile) -> str | None:
-    spec = load_models().get(s.model)
+    spec = catalog_models().get(s.model)
     if spec is not None and spec.heads % s.tensor_parallel:
         return (
             f"{s.model} has {spec.heads} attention heads, which tensor parallel size "
@@ -186,13 +192,33 @@ def _container_problems(container: dict[str, Any], mounts: dict[str, str]) -> li
 
 def _kserve_version(s: Subject, profile: ClusterProfile) -> str | None:
     version = profile.kserve_version
-    if s.kind == "LLMInferenceService" and not profile.kserve_at_least(LLMISVC_MIN_KSERVE):
-        return (
-            f"KServe {version} cannot serve this LLMInferenceService: v1alpha2 exists from 0.17, "
-            f"and extra vLLM arguments and spec.parallelism are honoured from {LLMISVC_MIN_KSERVE}"
-        )
+    if s.kind == "LLMInferenceService":
+        return _llm_isvc_version(s, profile)
     if s.autoscaler_class == "none" and not profile.kserve_at_least(AUTOSCALER_NONE_MIN_KSERVE):
         return f"KServe {version} has no autoscalerClass 'none' (from {AUTOSCALER_NONE_MIN_KSERVE})"
+    if s.deployment_mode == "Standard" and not profile.kserve_at_least(STANDARD_MODE_MIN_KSERVE):
+        return (
+            f"KServe {version} has no deploymentMode 'Standard' (from {STANDARD_MODE_MIN_KSERVE}; "
+            "before it the mode is RawDeployment)"
+        )
+    return None
+
+
+def _llm_isvc_version(s: Subject, profile: ClusterProfile) -> str | None:
+    version = profile.kserve_version
+    if not profile.kserve_at_least(LLMISVC_MIN_KSERVE):
+        return (
+            f"KServe {version} cannot serve this LLMInferenceService: v1alpha2 exists from 0.17, "
+            f"and extra vLLM arguments (VLLM_ADDITIONAL_ARGS), and the controller that acts on "
+            f"spec.scaling, from {LLMISVC_MIN_KSERVE}"
+        )
+    from_spec = profile.kserve_at_least(LLMISVC_TENSOR_FROM_SPEC_KSERVE)
+    if s.tensor_parallel > 1 and not s.tensor_in_args and not from_spec:
+        return (
+            f"KServe {version}'s LLMInferenceService template does not pass "
+            f"spec.parallelism.tensor to vLLM (from {LLMISVC_TENSOR_FROM_SPEC_KSERVE}), and "
+            "--tensor-parallel-size is not among the extra arguments: vLLM would use 1 GPU"
+        )
     return None
 
 
@@ -257,7 +283,10 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "kserve-version",
-        "KServe release notes v0.16-v0.18; config/llmisvcconfig/config-llm-template.yaml",
+        "kserve pkg/constants/constants.go (v0.16.0: Standard, RawDeployment deprecated); "
+        "pkg/apis/serving/v1alpha2 (v0.17.0); config/llmisvcconfig/config-llm-template.yaml "
+        "(v0.18.0 VLLM_ADDITIONAL_ARGS, v0.20.0 spec.parallelism.tensor); "
+        "pkg/controller/v1alpha2/llmisvc/scaling.go (v0.18.0); KServe release notes v0.16",
         _kserve_version,
     ),
     Rule(
@@ -285,7 +314,7 @@ def check(manifests: Sequence[Manifest], profile: ClusterProfile) -> list[Findin
         for rule in RULES
         if (reason := rule.check(subject, profile)) is not None
     ]
-    if subject.model not in load_models():
+    if subject.model not in catalog_models():
         found.append(
             Finding(
                 rule="tp-divides-heads",

@@ -38,6 +38,11 @@ class Subject(Frozen):
     storage_uri: str
     annotations: dict[str, str]
     autoscaler_class: str = ""
+    deployment_mode: str = Field(default="", description="serving.kserve.io/deploymentMode.")
+    scaling: bool = Field(default=False, description="LLMInferenceService spec.scaling is set.")
+    tensor_in_args: bool = Field(
+        default=True, description="--tensor-parallel-size is among the flags vLLM is given."
+    )
 
     def flag(self, name: str) -> str | None:
         """Return the value of one ``--flag=value`` argument, or None when absent."""
@@ -101,6 +106,7 @@ def _isvc(isvc: Manifest, runtime: Manifest) -> Subject:
         storage_uri=str(model.get("storageUri", "")),
         annotations=notes,
         autoscaler_class=str(notes.get("serving.kserve.io/autoscalerClass", "")),
+        deployment_mode=str(notes.get("serving.kserve.io/deploymentMode", "")),
     )
 
 
@@ -113,12 +119,13 @@ def _llm_isvc(llm: Manifest) -> Subject:
     env = {e.get("name"): e.get("value", "") for e in main.get("env") or []}
     mounts = [m for c in containers for m in c.get("volumeMounts") or []]
     requests = (main.get("resources") or {}).get("requests", {})
+    args = tuple(shlex.split(str(env.get("VLLM_ADDITIONAL_ARGS", ""))))
     return Subject(
         kind="LLMInferenceService",
         model=notes.get("preflight.dev/model", ""),
         gpu=notes.get("preflight.dev/gpu", ""),
         image=str(main.get("image", "")),
-        args=tuple(shlex.split(str(env.get("VLLM_ADDITIONAL_ARGS", "")))),
+        args=args,
         tensor_parallel=int((spec.get("parallelism") or {}).get("tensor", 1)),
         resources={k: str(v) for k, v in requests.items()},
         node_selector=dict(template.get("nodeSelector") or {}),
@@ -126,4 +133,6 @@ def _llm_isvc(llm: Manifest) -> Subject:
         mounts=_writable(template.get("volumes") or [], mounts),
         storage_uri=str(spec.get("model", {}).get("uri", "")),
         annotations=notes,
+        scaling="scaling" in spec,
+        tensor_in_args=any(a.startswith("--tensor-parallel-size") for a in args),
     )

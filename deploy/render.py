@@ -32,6 +32,8 @@ _DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 # Annotations stamped after approval; they are not part of what an approval binds to.
 APPROVAL_ANNOTATIONS = ("preflight.dev/approved-by", "preflight.dev/approved-at")
+STANDARD_MODE_MIN_MINOR = 16  # KServe 0.16 renames RawDeployment to Standard
+LLMISVC_TENSOR_FROM_SPEC_MINOR = 20  # llm-d template reads spec.parallelism.tensor from 0.20
 
 
 @functools.lru_cache(maxsize=1)
@@ -128,13 +130,32 @@ def _minor(version: str) -> int:
     return int(version.split(".")[1])
 
 
+def deployment_mode(plan: DeploymentPlan) -> str:
+    """KServe's deploymentMode annotation: ``Standard`` from KServe 0.16, which deprecates
+    ``RawDeployment`` for it (kserve pkg/constants/constants.go at v0.16.0: ``LegacyRawDeployment
+    … // deprecated: use Standard``); ``RawDeployment`` before (v0.15.0 has no ``Standard``)."""
+    return "Standard" if _minor(plan.kserve_version) >= STANDARD_MODE_MIN_MINOR else "RawDeployment"
+
+
+def _llm_d_args(plan: DeploymentPlan) -> list[str]:
+    """vLLM flags for LLMInferenceService's ``VLLM_ADDITIONAL_ARGS``.
+
+    KServe sets the served name from ``spec.model.name``; ``--tensor-parallel-size`` comes from
+    ``spec.parallelism.tensor`` only from KServe 0.20 (config/llmisvcconfig/config-llm-template.yaml
+    at v0.20.0; v0.18.0 and v0.19.0 pass no tensor size), so before that it is passed here.
+    """
+    flags = vllm_flags(plan)[1:]
+    if _minor(plan.kserve_version) >= LLMISVC_TENSOR_FROM_SPEC_MINOR:
+        flags = flags[1:]
+    return flags
+
+
 def _context(plan: DeploymentPlan) -> dict[str, object]:
     low, high = _replica_bounds(plan)
     monitor = plan.name + "-metrics"
     sel = selector(plan.namespace, plan.served_model_name, job=f"{plan.namespace}/{monitor}")
     llm_d = plan.target is Target.LLM_INFERENCE_SERVICE
-    # KServe sets the served name and tensor parallelism from spec.model.name / spec.parallelism.
-    extra = vllm_flags(plan)[2:] if llm_d else []
+    extra = _llm_d_args(plan) if llm_d else []
     return {
         "pod_selector": pod_selector(plan),
         "metrics_port": 8000 if llm_d else 8080,
@@ -147,6 +168,7 @@ def _context(plan: DeploymentPlan) -> dict[str, object]:
         "min_replicas": low,
         "max_replicas": high,
         "autoscaler_class": _autoscaler_class(plan),
+        "deployment_mode": deployment_mode(plan),
         "cache_gib": CACHE_GIB,
         "queue_query": f"sum(vllm:num_requests_waiting{{{sel}}})",
         "kv_query": f"sum(vllm:kv_cache_usage_perc{{{sel}}})",

@@ -148,6 +148,18 @@ class RecommendedOption(Frozen):
     evidence: list[Evidence] = Field(default_factory=list)
 
 
+class DeployScreen(Frozen):
+    """What the deploy side's pre-flight check says of an option before it is offered.
+
+    ``refused`` (with the rules that refuse) keeps the option off the list; ``needs`` offers it
+    with what deploying it would need first (a setting of the cluster), said among its reasons.
+    """
+
+    refused: str | None = Field(default=None, description="Why it is not offered.")
+    rules: tuple[str, ...] = Field(default=(), description="Pre-flight rules that refuse it.")
+    needs: str | None = Field(default=None, description="What deploying it needs first.")
+
+
 class Exclusion(Frozen):
     """A candidate (or a whole group of them) that a hard rule ruled out."""
 

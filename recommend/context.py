@@ -15,7 +15,7 @@ This module reads files only when asked; it never reads the environment.
 from __future__ import annotations
 
 import csv
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,7 +24,7 @@ import yaml
 from domain.benchmarks import DeploymentPattern
 from domain.catalog import GpuSpec, ModelSpec
 from domain.errors import InvalidInputError, UnknownNameError
-from domain.recommendation import RecommendationBasis
+from domain.recommendation import DeployScreen, RecommendationBasis, RecommendedOption
 from domain.requirements import GpuFamily, Task, TaskDefaults
 from knowledge.catalog import closest_names, load_gpus, load_models
 from knowledge.model_registry import ModelLookup
@@ -39,6 +39,8 @@ from simulate.calibration import Calibration
 from simulate.calibration_store import CURRENT, current
 from simulate.calibration_store import folder as calibration_folder
 
+DeployCheck = Callable[[RecommendedOption], DeployScreen]
+
 
 @dataclass(frozen=True)
 class RecommendContext:
@@ -47,6 +49,9 @@ class RecommendContext:
     ``memo`` remembers simulator answers across recommendations (keyed on immutable inputs);
     it is never passed in, so a copy made with :func:`dataclasses.replace` starts empty.
     ``model_lookup`` finds a named ``org/name`` the catalog lacks (a model registry), if any.
+    ``deploy_check`` screens each option against the cluster it would be deployed to (the deploy
+    side's pre-flight check, handed in by the entry point: recommend never imports deploy), so no
+    option is offered that the cluster would refuse; None offers every option unscreened.
     """
 
     models: Mapping[str, ModelSpec]
@@ -60,6 +65,7 @@ class RecommendContext:
     basis: RecommendationBasis | None = None
     retriever: Retriever | None = None
     model_lookup: ModelLookup | None = None
+    deploy_check: DeployCheck | None = None
     memo: Memo = field(default_factory=Memo, init=False, repr=False, compare=False)
 
 
@@ -126,6 +132,7 @@ def default_context(
     data_dir: Path | None = None,
     retriever: Retriever | None = None,
     model_lookup: ModelLookup | None = None,
+    deploy_check: DeployCheck | None = None,
 ) -> RecommendContext:
     """Load the packaged knowledge (and the operator's files and data) into a context.
 
@@ -137,6 +144,7 @@ def default_context(
             ones, and its current calibration replaces the shipped one.
         retriever: The knowledge-base search each recommendation consults (None: none).
         model_lookup: Where named models outside the catalog are looked up (none when None).
+        deploy_check: The deploy side's screen of each option (none when None).
 
     Returns:
         The context.
@@ -167,6 +175,7 @@ def default_context(
         ),
         retriever=retriever,
         model_lookup=model_lookup,
+        deploy_check=deploy_check,
     )
 
 

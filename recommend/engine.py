@@ -27,6 +27,7 @@ from recommend.candidates import option_quality
 from recommend.context import RecommendContext
 from recommend.costing import gpu_hours
 from recommend.demand import Demand, describe_slo, plan_demand
+from recommend.deploy_screen import screen, with_needs
 from recommend.named_models import lookup_notes, noted, resolve_named
 from recommend.near_miss import closest, why_nothing_fits
 from recommend.pins import NO_PINS, Pins
@@ -100,12 +101,9 @@ def vllm_args(option: Sized) -> VllmArgs:
     )
 
 
-def _option(
-    option: Sized, score: float, demand: Demand, requirements: Requirements, ctx: RecommendContext
-) -> RecommendedOption:
-    cand, est = option.candidate, option.estimate
-    output_tok_per_s = est.output_tok_per_s * option.replicas
-    per_million = cost_per_million_tokens(cand.gpu, option.total_gpus, output_tok_per_s)
+def _deploy_view(option: Sized, output_tok_per_s: float = 0.0) -> RecommendedOption:
+    """An option with what the deploy side reads of it (no costs, ranking or reasons)."""
+    cand = option.candidate
     return RecommendedOption(
         model=cand.model.hf_id,
         params_b=cand.model.params_b,
@@ -115,24 +113,40 @@ def _option(
         tensor_parallel=cand.tensor_parallel,
         replicas=option.replicas,
         total_gpus=option.total_gpus,
-        monthly_cost_usd=None
-        if option.monthly_cost_usd is None
-        else round(option.monthly_cost_usd, 2),
-        price_basis=cand.gpu.price_basis or None,
-        pinned_gpu=cand.gpu.name in requirements.gpus,
-        gpu_hours_per_month=round(gpu_hours(option.total_gpus, demand, cand.tensor_parallel), 1),
-        min_replicas=1 if demand.busy_hours_per_month is not None else option.replicas,
-        cost_per_million_tokens_usd=None if per_million is None else round(per_million, 4),
-        predicted=PredictedMetrics.from_estimate(est, output_tok_per_s=output_tok_per_s),
-        meets_slo=option.meets_slo,
-        utilisation=round(
-            min(1.0, demand.peak_rps / (option.replicas * option.per_replica_rps)), 3
+        predicted=PredictedMetrics.from_estimate(
+            option.estimate, output_tok_per_s=output_tok_per_s
         ),
-        quality_score=round(option_quality(cand), 1),
-        score=round(score, 3),
+        meets_slo=option.meets_slo,
         serving_args=vllm_args(option),
-        reasons=explain.reasons(option, demand),
-        evidence=explain.evidence(option, demand, ctx),
+    )
+
+
+def _option(
+    option: Sized, score: float, demand: Demand, requirements: Requirements, ctx: RecommendContext
+) -> RecommendedOption:
+    cand, est = option.candidate, option.estimate
+    output_tok_per_s = est.output_tok_per_s * option.replicas
+    per_million = cost_per_million_tokens(cand.gpu, option.total_gpus, output_tok_per_s)
+    return _deploy_view(option, output_tok_per_s=output_tok_per_s).model_copy(
+        update=dict(
+            monthly_cost_usd=None
+            if option.monthly_cost_usd is None
+            else round(option.monthly_cost_usd, 2),
+            price_basis=cand.gpu.price_basis or None,
+            pinned_gpu=cand.gpu.name in requirements.gpus,
+            gpu_hours_per_month=round(
+                gpu_hours(option.total_gpus, demand, cand.tensor_parallel), 1
+            ),
+            min_replicas=1 if demand.busy_hours_per_month is not None else option.replicas,
+            cost_per_million_tokens_usd=None if per_million is None else round(per_million, 4),
+            utilisation=round(
+                min(1.0, demand.peak_rps / (option.replicas * option.per_replica_rps)), 3
+            ),
+            quality_score=round(option_quality(cand), 1),
+            score=round(score, 3),
+            reasons=explain.reasons(option, demand),
+            evidence=explain.evidence(option, demand, ctx),
+        )
     )
 
 
@@ -205,14 +219,18 @@ def recommend(
     )
     if found.truncated:
         assumptions.append(f"Search stopped after sizing {MAX_SIZED} configurations.")
-    excluded = found.exclusions[:MAX_EXCLUSIONS]
-    if not found.sized:
+    ranked_all = _ranked(found.sized, priority)
+    screened = screen(
+        _distinct(ranked_all, len(ranked_all)), limit * 3, context.deploy_check, _deploy_view
+    )
+    exclusions = [*screened.refused, *found.exclusions]
+    if not screened.kept:
         near = closest(requirements, demand, named, context)
         return Recommendation(
             feasible=False,
-            excluded=excluded,
+            excluded=exclusions[:MAX_EXCLUSIONS],
             assumptions=assumptions,
-            why_nothing_fits=why_nothing_fits(requirements, demand, found.exclusions),
+            why_nothing_fits=why_nothing_fits(requirements, demand, exclusions),
             closest=near,
             price_basis=context.price_basis,
             basis=context.basis,
@@ -220,7 +238,9 @@ def recommend(
             pins=pins.words(),
             binding=near[0].change if near else None,
         )
-    kept, dominated = _rank(found.sized, demand, requirements, named, limit=limit, context=context)
+    kept, dominated = _rank(
+        screened.kept, demand, requirements, named, limit=limit, context=context
+    )
     final = [(item.option, item.score) for item in kept]
     options = [
         _labelled(
@@ -230,6 +250,7 @@ def recommend(
         )
         for i, item in enumerate(kept)
     ]
+    options = [with_needs(option, screened.needs) for option in options]
     options = noted(options, context)  # a registry model says so before anything else
     top_reasons = options[0].reasons + explain.popular_losses(
         final[0][0], found.sized, found.exclusions
@@ -238,7 +259,7 @@ def recommend(
     return Recommendation(
         feasible=any(option.meets_slo for option in options),
         options=options,
-        excluded=[*dominated, *found.exclusions][:MAX_EXCLUSIONS],
+        excluded=[*dominated, *exclusions][:MAX_EXCLUSIONS],
         assumptions=assumptions,
         why_nothing_fits=None if options[0].meets_slo else _missed(final[0][0], demand),
         pareto=pareto_front([_scorable(option) for option, _ in final]),
@@ -267,9 +288,10 @@ def _rank(
     limit: int,
     context: RecommendContext,
 ) -> tuple[list[Ranked], list[Exclusion]]:
-    """The rank stage: best per (family, GPU, precision), the top re-checked, the shortlist."""
+    """The rank stage over the screened best per (family, GPU, precision): the top re-checked,
+    the shortlist."""
     priority = requirements.priority or Priority.BALANCED
-    chosen = _distinct(_ranked(sized, priority), limit * 3)
+    chosen = list(sized)
     refined = [refine(o, demand, requirements, context) for o in chosen[:REFINED]]
     ranked = [Ranked(o, s) for o, s in _ranked([*refined, *chosen[REFINED:]], priority)]
     return shortlist(ranked, demand, named, limit, priority)

@@ -36,6 +36,7 @@ _RULE_WORDS = {
     "pinned_gpu": "the pinned GPU",
     "pinned_precision": "the pinned precision",
     "dominated": "dominated by a better option",
+    "preflight": "what the cluster would refuse to start",
 }
 _CATALOG_RULES = ("gpu_family", "price", "task", "exact_gpu", "pinned_gpu", "pinned_precision")
 _EXAMPLES = 2

@@ -113,6 +113,7 @@ def recommend_command(
         limit: Options to return at most.
         retrieval: Consult the knowledge base when one is built or configured.
     """
+    from bot.deploy_wiring import deploy_check
     from bot.settings import load_settings
     from bot.wiring import build_model_lookup, build_retriever
     from recommend.context import default_context
@@ -127,6 +128,7 @@ def recommend_command(
             data_dir=settings.data_dir,
             retriever=build_retriever(settings) if retrieval else None,
             model_lookup=build_model_lookup(settings),
+            deploy_check=deploy_check(settings),
         )
         wanted = _requirements(text, requirements, context.models)
         answer = recommend(wanted, context=context, limit=limit)

@@ -9,6 +9,26 @@ from deploy.profile import ClusterProfile
 from domain.recommendation import PredictedMetrics, RecommendedOption, VllmArgs
 from knowledge.catalog import load_gpus, load_models
 
+# Every platform configured (images per platform, arm64, KServe 0.18): the registry names are
+# examples, not claims about published images.
+FULL = ClusterProfile(
+    images={
+        "cuda": "vllm/vllm-openai:v0.11.0",
+        "cuda-arm64": "registry.example.com/vllm-openai-arm64:v0.11.0",
+        "rocm": "registry.example.com/vllm-rocm:0.11.0",
+        "hpu": "registry.example.com/vllm-gaudi:0.11.0",
+        "xpu": "registry.example.com/vllm-xpu:0.11.0",
+    },
+    allowed_images={
+        "cuda": ("vllm/vllm-openai", "registry.example.com/vllm-openai-arm64"),
+        "rocm": ("registry.example.com/vllm-rocm",),
+        "hpu": ("registry.example.com/vllm-gaudi",),
+        "xpu": ("registry.example.com/vllm-xpu",),
+    },
+    arm64_images=("registry.example.com/vllm-openai-arm64",),
+    kserve_version="0.18",
+)
+
 
 def _gpu_name(family: str) -> str:
     """The family's SXM part when it has one (the usual data-centre board), else its first."""

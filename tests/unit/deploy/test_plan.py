@@ -89,9 +89,9 @@ def test_shared_memory_only_for_tensor_parallel() -> None:
 
 
 def test_startup_probe_grows_with_model_size() -> None:
-    small = startup_failure_threshold(8, Precision.BF16, 1)
-    large = startup_failure_threshold(70, Precision.BF16, 4)
-    quantized = startup_failure_threshold(70, Precision.FP8, 4)
+    small = startup_failure_threshold(8e9 * Precision.BF16.bytes_per_param, 1)
+    large = startup_failure_threshold(70e9 * Precision.BF16.bytes_per_param, 4)
+    quantized = startup_failure_threshold(70e9 * Precision.FP8.bytes_per_param, 4)
     assert small < quantized < large
     # 70B in bf16 is 140 GB: at 0.25 GB/s that is > 9 minutes before the engine starts.
     assert large * 10 > 2 * 140 / 0.25

@@ -13,33 +13,19 @@ from typing import Any
 
 import pytest
 
+from deploy.catalog_view import catalog_models
 from deploy.checkpoints import checkpoint_of
 from deploy.plan import Autoscaler, Target
 from deploy.preflight import RULES, check, enforce
 from deploy.profile import ClusterProfile
 from deploy.render import Manifest, render
+from deploy.sizing import ephemeral_gib, host_memory_gib
 from deploy.validate import validate_objects
 from domain.errors import PolicyViolationError
+from domain.serving import Precision
 from knowledge.catalog import load_gpus
-from tests.unit.deploy.factories import make_plan
-
-FULL = ClusterProfile(
-    images={
-        "cuda": "vllm/vllm-openai:v0.11.0",
-        "cuda-arm64": "registry.example.com/vllm-openai-arm64:v0.11.0",
-        "rocm": "registry.example.com/vllm-rocm:0.11.0",
-        "hpu": "registry.example.com/vllm-gaudi:0.11.0",
-        "xpu": "registry.example.com/vllm-xpu:0.11.0",
-    },
-    allowed_images={
-        "cuda": ("vllm/vllm-openai", "registry.example.com/vllm-openai-arm64"),
-        "rocm": ("registry.example.com/vllm-rocm",),
-        "hpu": ("registry.example.com/vllm-gaudi",),
-        "xpu": ("registry.example.com/vllm-xpu",),
-    },
-    arm64_images=("registry.example.com/vllm-openai-arm64",),
-    kserve_version="0.18",
-)
+from simulate.memory import weight_bytes
+from tests.unit.deploy.factories import FULL, make_plan
 
 
 def _rules(manifests: list[Manifest], profile: ClusterProfile) -> set[str]:
@@ -243,6 +229,38 @@ def test_llm_inference_service_needs_kserve_0_18() -> None:
     assert "kserve-version" not in _rules(manifests, ClusterProfile(kserve_version="0.18"))
 
 
+@pytest.mark.parametrize(("version", "mode"), [("0.15", "RawDeployment"), ("0.16", "Standard")])
+def test_deployment_mode_follows_the_kserve_version(version: str, mode: str) -> None:
+    profile = FULL.model_copy(update={"kserve_version": version})
+    manifests = render(make_plan(profile=profile))
+    notes = _serving(manifests)["metadata"]["annotations"]
+    assert notes["serving.kserve.io/deploymentMode"] == mode
+    assert "kserve-version" not in _rules(manifests, profile)
+    standard = render(make_plan(profile=FULL))
+    reasons = [f.reason for f in check(standard, ClusterProfile()) if f.rule == "kserve-version"]
+    assert reasons and "no deploymentMode 'Standard'" in reasons[0]
+
+
+@pytest.mark.parametrize(("version", "in_args"), [("0.18", True), ("0.19", True), ("0.20", False)])
+def test_llm_d_gets_its_tensor_size_where_kserve_does_not_pass_it(
+    version: str, in_args: bool
+) -> None:
+    profile = FULL.model_copy(update={"kserve_version": version})
+    manifests = render(
+        make_plan(tensor_parallel=2, target=Target.LLM_INFERENCE_SERVICE, profile=profile)
+    )
+    llm = _serving(manifests, "LLMInferenceService")
+    env = {e["name"]: e.get("value") for e in llm["spec"]["template"]["containers"][0]["env"]}
+    assert ("--tensor-parallel-size=2" in env["VLLM_ADDITIONAL_ARGS"]) is in_args
+    assert llm["spec"]["parallelism"] == {"tensor": 2}
+    assert "kserve-version" not in _rules(manifests, profile)
+    if in_args:  # the flag removed: vLLM would run on one of the two GPUs
+        stripped = copy.deepcopy(manifests)
+        main = _serving(stripped, "LLMInferenceService")["spec"]["template"]["containers"][0]
+        main["env"][0]["value"] = main["env"][0]["value"].replace("--tensor-parallel-size=2", "")
+        assert "kserve-version" in _rules(stripped, profile)
+
+
 @pytest.mark.parametrize(("version", "annotation"), [("0.15", None), ("0.16", "none")])
 def test_autoscaler_class_none_only_where_kserve_has_it(
     version: str, annotation: str | None
@@ -299,6 +317,11 @@ def test_keda_may_fall_below_the_peak_and_gpt_oss_host_memory_is_sized_from_mxfp
     assert scaled["minReplicaCount"] == 1 < plan.replicas <= scaled["maxReplicaCount"]
     gpt_oss = make_plan(model="openai/gpt-oss-120b", precision="bf16", hf_token_secret="")
     assert gpt_oss.memory_gib < 80  # 116.8 B params at ~4 bits, not 262 GiB of bf16
+    # Counted as the recommender counts device memory: 16-bit embeddings, MXFP4 group scales.
+    stored = weight_bytes(catalog_models()["openai/gpt-oss-120b"], Precision.FP4)
+    assert 116.8e9 * 0.5 < stored < 116.8e9 * 0.6
+    assert gpt_oss.memory_gib == host_memory_gib(stored)
+    assert gpt_oss.ephemeral_gib == ephemeral_gib(stored, cached=False)
 
 
 def _args(manifests: list[Manifest]) -> list[str]:
@@ -310,31 +333,52 @@ def _scenarios(eval_dir: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in (eval_dir / "scenarios.jsonl").read_text().splitlines()]
 
 
-def test_every_recommended_option_of_every_scenario_passes_the_pre_flight_check(
-    eval_dir: Path,
+@pytest.mark.parametrize(
+    ("profile", "token"),
+    [
+        pytest.param(FULL, "hf-token", id="every-platform-configured"),
+        pytest.param(ClusterProfile(), "", id="upstream-defaults-no-token"),
+    ],
+)
+def test_no_scenario_is_offered_an_option_its_cluster_would_refuse(
+    eval_dir: Path, profile: ClusterProfile, token: str
 ) -> None:
+    """The recommend-time gate (as ``bot.deploy_wiring.deploy_check`` wires it for a real
+    cluster) over every scenario: each option offered passes the pre-flight check as rendered
+    (for both targets where KServe serves LLMInferenceService), and what was kept off the list
+    says which rule refused it."""
+    import dataclasses
+
+    from deploy.option_gate import OptionGate
     from deploy.plan import plan_for
     from domain.requirements import Requirements
     from recommend.context import default_context
     from recommend.engine import recommend
 
-    context = default_context()
-    checked = 0
+    context = dataclasses.replace(
+        default_context(),
+        deploy_check=OptionGate(profile=profile, hf_token_secret=token),
+    )
+    checked, refused = 0, 0
     for scenario in _scenarios(eval_dir):
         wanted = Requirements.model_validate(scenario["requirements"])
-        for option in recommend(wanted, context=context).options:
-            for target in Target:
+        answer = recommend(wanted, context=context)
+        refused += sum(e.rule == "preflight" for e in answer.excluded)
+        for option in answer.options:
+            for target in Target if profile.kserve_at_least("0.18") else [Target.INFERENCE_SERVICE]:
                 plan = plan_for(
                     option,
                     namespace="llm-serving",
                     requester="U1",
                     target=target,
-                    profile=FULL,
-                    hf_token_secret="hf-token",
+                    profile=profile,
+                    hf_token_secret=token,
                 )
-                assert enforce(render(plan), FULL) == [], (scenario["id"], option.model)
+                assert enforce(render(plan), profile) == [], (scenario["id"], option.model)
                 checked += 1
-    assert checked >= 40
+    assert checked >= (40 if token else 20)
+    if not token:  # gated Llama/Gemma checkpoints and non-CUDA GPUs were kept off the lists
+        assert refused > 0
 
 
 @pytest.mark.parametrize("gpu", sorted(load_gpus()))

@@ -233,7 +233,11 @@ def test_vllm_flags_include_prefix_caching_choice() -> None:
 
 
 def test_llm_inference_service_target_passes_vllm_arguments_through_the_environment() -> None:
-    plan = make_plan(tensor_parallel=2, target=Target.LLM_INFERENCE_SERVICE)
+    plan = make_plan(
+        tensor_parallel=2,
+        target=Target.LLM_INFERENCE_SERVICE,
+        profile=ClusterProfile(kserve_version="0.20"),  # the template passes the tensor size
+    )
     kinds = _by_kind(render(plan))
     assert set(kinds) == {"LLMInferenceService", "PodMonitor", "ConfigMap", "PodDisruptionBudget"}
     spec = kinds["LLMInferenceService"]["spec"]

@@ -1,0 +1,94 @@
+"""The pre-flight check asked of an option before it is offered (the recommend-time gate).
+
+The recommender hands each option it would offer to :meth:`OptionGate.__call__` (wired by the
+entry point as ``RecommendContext.deploy_check``): the option becomes the plan the settings would
+deploy (same profile, target, autoscaler and token secret as ``deploy render|apply`` and chat),
+is rendered, and :func:`deploy.preflight.check` runs over the objects. Rules that refuse the
+option whatever the cluster (:data:`OPTION_RULES`: a quantization flag the checkpoint refuses, a
+method the platform lacks, a tensor size that does not divide the heads) always keep it off the
+list. The others name something the cluster must provide (an image for the platform, an arm64
+image, a token the downloader can read, a KServe version); they keep the option off the list when
+the gate screens for a real cluster, and otherwise let it be offered saying what deploying it
+needs first (the embedded dry-run default, where no cluster is there to refuse).
+
+This module must not read settings or talk to a cluster.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from deploy.plan import Autoscaler, Target, plan_for
+from deploy.preflight import Finding, check
+from deploy.profile import ClusterProfile
+from deploy.render import render
+from domain.errors import UserFacingError
+from domain.recommendation import DeployScreen, RecommendedOption
+
+OPTION_RULES = frozenset({"checkpoint-quantization", "platform-quantization", "tp-divides-heads"})
+# The cluster setting that provides what a setup rule finds missing.
+SETTING_FOR_RULE = {
+    "image-platform": "PREFLIGHT_CLUSTER__IMAGES and __ALLOWED_IMAGES",
+    "image-architecture": "PREFLIGHT_CLUSTER__IMAGES (cuda-arm64) and __ARM64_IMAGES",
+    "node-architecture": "PREFLIGHT_CLUSTER__NODE_LABELS",
+    "gpu-resource": "PREFLIGHT_CLUSTER__INTEL_GPU_RESOURCE",
+    "restricted-pod": "PREFLIGHT_CLUSTER__RUN_AS_USER",
+    "kserve-version": "PREFLIGHT_CLUSTER__KSERVE_VERSION or __TARGET",
+    "gated-model-credentials": "PREFLIGHT_CLUSTER__HF_TOKEN_SECRET or __MODEL_CACHE_PVC",
+}
+SCREEN_NAMESPACE = "preflight-screen"  # any valid namespace: no rule reads it
+
+
+@dataclass(frozen=True)
+class OptionGate:
+    """The pre-flight check of the cluster one set of settings describes, asked per option."""
+
+    profile: ClusterProfile
+    target: Target = Target.INFERENCE_SERVICE
+    autoscaler: Autoscaler = Autoscaler.KEDA
+    hf_token_secret: str = ""
+    exclude_setup: bool = True
+
+    def __call__(self, option: RecommendedOption) -> DeployScreen:
+        """Screen one option.
+
+        Args:
+            option: An option the recommender would offer.
+
+        Returns:
+            Refused (with the rules), offered with what it needs first, or offered as it is.
+        """
+        try:
+            plan = plan_for(
+                option,
+                namespace=SCREEN_NAMESPACE,
+                requester="preflight",
+                target=self.target,
+                autoscaler=self.autoscaler,
+                profile=self.profile,
+                hf_token_secret=self.hf_token_secret,
+            )
+        except UserFacingError as exc:
+            return DeployScreen(refused=exc.message, rules=("plan",))
+        found = [f for f in check(render(plan), self.profile) if f.kind == "refused"]
+        always = [f for f in found if f.rule in OPTION_RULES]
+        setup = [f for f in found if f.rule not in OPTION_RULES]
+        if always or (setup and self.exclude_setup):
+            return DeployScreen(refused=_said(always + setup), rules=_rules(always + setup))
+        if setup:
+            return DeployScreen(needs=_needs(setup), rules=_rules(setup))
+        return DeployScreen()
+
+
+def _said(findings: list[Finding]) -> str:
+    return "; ".join(f"[{f.rule}] {f.reason}" for f in findings)
+
+
+def _rules(findings: list[Finding]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(f.rule for f in findings))
+
+
+def _needs(findings: list[Finding]) -> str:
+    return "; ".join(
+        f"{f.reason} (set {SETTING_FOR_RULE.get(f.rule, 'the cluster settings')})" for f in findings
+    )

@@ -1,0 +1,94 @@
+"""Options screened by the deploy side's pre-flight check before they are offered.
+
+The entry point hands :class:`~recommend.context.RecommendContext` a ``deploy_check`` (the deploy
+side's rules over the objects an option would render to, on the cluster the settings describe;
+recommend never imports deploy). :func:`screen` walks the ranked options best first and asks it of
+each until enough are kept: an option the check refuses leaves the list as an exclusion naming
+the rules and their reasons (rule ``preflight``); one it offers with something the cluster needs
+first (an image, a token secret) keeps what it needs, said among its reasons. Without a check
+every option is kept. This module never sizes, ranks or renders.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from domain.recommendation import Exclusion, RecommendedOption
+from recommend.context import DeployCheck
+from recommend.sizing import Sized
+
+DeployKey = tuple[str, str, str, int]
+
+
+def deploy_key(model: str, gpu: str, precision: str, tensor_parallel: int) -> DeployKey:
+    """What the pre-flight check's verdict depends on: checkpoint, GPU, precision, TP."""
+    return (model, gpu, precision, tensor_parallel)
+
+
+def key_of(option: RecommendedOption) -> DeployKey:
+    """The deploy key of a recommended option."""
+    return deploy_key(option.model, option.gpu, option.precision, option.tensor_parallel)
+
+
+@dataclass(frozen=True)
+class Screened:
+    """Options kept in rank order, the refused ones as exclusions, and what kept ones need."""
+
+    kept: list[Sized]
+    refused: list[Exclusion] = field(default_factory=list)
+    needs: dict[DeployKey, str] = field(default_factory=dict)
+
+
+def screen(
+    options: Sequence[Sized],
+    limit: int,
+    check: DeployCheck | None,
+    view: Callable[[Sized], RecommendedOption],
+) -> Screened:
+    """Keep up to ``limit`` options, best first, that the cluster would run.
+
+    Args:
+        options: Sized options in rank order.
+        limit: How many to keep at most.
+        check: The deploy side's screen (None keeps the first ``limit``).
+        view: The option as the deploy side reads it (a recommended option).
+
+    Returns:
+        What was kept, refused, and needed.
+    """
+    if check is None:
+        return Screened(kept=list(options[:limit]))
+    out = Screened(kept=[])
+    for option in options:
+        if len(out.kept) == limit:
+            break
+        seen = view(option)
+        verdict = check(seen)
+        if verdict.refused is not None:
+            what = f"{seen.model} {seen.precision} on {seen.total_gpus} × {seen.gpu}"
+            out.refused.append(
+                Exclusion(what=what, why=f"pre-flight check: {verdict.refused}", rule="preflight")
+            )
+            continue
+        if verdict.needs:
+            out.needs[key_of(seen)] = verdict.needs
+        out.kept.append(option)
+    return out
+
+
+def with_needs(option: RecommendedOption, needs: dict[DeployKey, str]) -> RecommendedOption:
+    """The option with what deploying it needs said right after its rank (when anything).
+
+    Args:
+        option: A ranked, explained option.
+        needs: What :func:`screen` found options need, by deploy key.
+
+    Returns:
+        The option, its reasons extended when it needs something.
+    """
+    need = needs.get(key_of(option))
+    if need is None:
+        return option
+    reasons = [*option.reasons[:1], f"Deploying it needs first: {need}.", *option.reasons[1:]]
+    return option.model_copy(update={"reasons": reasons})

@@ -188,6 +188,13 @@ class ClusterSettings(BaseModel):
     watch_sustain: int = Field(
         default=3, ge=1, le=100, description="Polls in a row a drift (or recovery) must last."
     )
+    watch_window: str = Field(
+        default="5m", pattern=r"^\d+[smh]$", description="Range of the watch's rates and p95s."
+    )
+    watch_selector: str = Field(
+        default='namespace="{namespace}",pod=~"{name}-predictor-.*"',
+        description="PromQL label matchers of a deployment's vLLM pods ({namespace}, {name}).",
+    )
     hf_token_secret: str = Field(
         default="", description="Secret with key HF_TOKEN for gated models; empty = none."
     )

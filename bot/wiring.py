@@ -16,12 +16,19 @@ from typing import TYPE_CHECKING
 
 from bot.conversation.flow import ConversationFlow
 from bot.conversation.inbox import Inbox
-from bot.conversation.ports import FlowDependencies, FlowMetrics, Recommender, Understander
+from bot.conversation.ports import (
+    FlowDependencies,
+    FlowMetrics,
+    Follower,
+    Recommender,
+    Understander,
+)
 from bot.conversation.state_store import StateStore
 from bot.settings import Settings
 from domain.catalog import ModelSpec
 
 if TYPE_CHECKING:
+    from bot.adapters.day2 import Day2Watch
     from knowledge.model_registry import ModelLookup, ModelRegistry, RegistryCatalog
     from recommend.context import RecommendContext
     from recommend.retrieval import Retriever
@@ -34,6 +41,7 @@ def build_flow(
     store: StateStore | None = None,
     recommender: Recommender | None = None,
     metrics: FlowMetrics | None = None,
+    follower: Follower | None = None,
 ) -> ConversationFlow:
     """The conversation flow with every dependency the settings ask for.
 
@@ -44,6 +52,7 @@ def build_flow(
         store: A state store already built; from the settings when None.
         recommender: A recommender already built (it caches answers; tests share one).
         metrics: Where the flow reports each message (Prometheus in ``preflight serve``).
+        follower: The Day-2 watch ready deployments are handed to (``preflight serve``).
 
     Returns:
         A ready flow.
@@ -75,8 +84,41 @@ def build_flow(
         task_defaults=context.task_defaults.get,
         metrics=metrics,
         measurer=ServiceMeasurer(service, settings=settings),
+        follower=follower,
     )
     return ConversationFlow(store=store or build_store(settings), deps=deps)
+
+
+def build_day2(settings: Settings) -> Day2Watch:
+    """The Day-2 watch over the settings' deployment records, cluster and Prometheus.
+
+    Args:
+        settings: Preflight's settings (``cluster.prometheus_url``, ``watch_*``).
+
+    Returns:
+        The watch; it posts to the log until the server routes its posts to the channels.
+    """
+    from bot.adapters.day2 import Day2Watch, SnapshotSource, Watched
+    from bot.adapters.measurer import ServiceMeasurer
+    from bot.deploy_wiring import deployment_service
+    from deploy.prometheus_metrics import PrometheusMetrics
+
+    cluster = settings.cluster
+    service = deployment_service(settings)
+
+    def metrics(entry: Watched) -> SnapshotSource:
+        selector = cluster.watch_selector.format(namespace=entry.namespace, name=entry.name)
+        return PrometheusMetrics(
+            url=cluster.prometheus_url, selector=selector, window=cluster.watch_window
+        )
+
+    return Day2Watch(
+        records=service.records,
+        cluster=service.cluster,
+        metrics=metrics,
+        measurer=ServiceMeasurer(service, settings=settings),
+        sustain=cluster.watch_sustain,
+    )
 
 
 def build_context(

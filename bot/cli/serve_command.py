@@ -3,9 +3,11 @@
 Builds the settings once (secret files from ``PREFLIGHT_SECRETS_DIR`` when set, as the Helm
 chart mounts them), wires the flow with ``bot.wiring``, mounts Slack when its bot token and
 signing secret are set (and connects Socket Mode when an app token is set too), mounts Teams
-when its app id is set, and serves ``bot.channels.http_server``. Readiness checks go through the
-same ports the flow uses: the state store answers a read; the knowledge base is reachable (server
-mode) or built (local mode). Heavy modules are imported inside the command.
+when its app id is set, and serves ``bot.channels.http_server``. With
+``PREFLIGHT_CLUSTER__WATCH_INTERVAL_S`` above 0 the Day-2 watch (``bot.adapters.day2``) polls
+the deployments made from chat in a daemon thread and posts in their threads. Readiness checks
+go through the same ports the flow uses: the state store answers a read; the knowledge base is
+reachable (server mode) or built (local mode). Heavy modules are imported inside the command.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ import json
 import logging
 import os
 import socket
+import threading
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -23,15 +27,18 @@ import typer
 if TYPE_CHECKING:
     from aiohttp import web
 
+    from bot.adapters.day2 import Day2Watch
     from bot.channels.http_server import Endpoint, ReadinessCheck
     from bot.channels.inbox_workers import InboxWorkers
     from bot.conversation.flow import ConversationFlow
+    from bot.conversation.replies import Reply
     from bot.conversation.state_store import StateStore
     from bot.settings import Settings
 
 SECRETS_DIR_ENV = "PREFLIGHT_SECRETS_DIR"
 LOG_FORMAT_ENV = "PREFLIGHT_LOG_FORMAT"  # "json": one JSON object per line (the Helm chart sets it)
 _log = logging.getLogger("preflight.serve")
+WATCH_THREAD = "preflight-day2-watch"
 
 
 def register(app: typer.Typer) -> None:
@@ -117,11 +124,12 @@ def build_server(settings: Settings) -> web.Application:
     """
     from bot.adapters.metrics import PrometheusMetrics
     from bot.channels.http_server import build_http_app
-    from bot.wiring import build_flow, build_store
+    from bot.wiring import build_day2, build_flow, build_store
 
     store = build_store(settings)
     metrics = PrometheusMetrics()
-    flow = build_flow(settings, store=store, metrics=metrics)
+    day2 = build_day2(settings) if settings.cluster.watch_interval_s > 0 else None
+    flow = build_flow(settings, store=store, metrics=metrics, follower=day2)
     slack, workers = _slack_endpoint(settings, flow)
     teams = None
     if settings.teams.app_id:
@@ -138,7 +146,46 @@ def build_server(settings: Settings) -> web.Application:
     )
     if workers is not None:
         run_in_background(app, workers)
+    if day2 is not None:
+        day2.post = _thread_poster(settings)
+        app.cleanup_ctx.append(_watching(day2, settings.cluster.watch_interval_s))
     return app
+
+
+def _thread_poster(settings: Settings) -> Callable[[str, Reply], None]:
+    """Posts into the threads of the channels that are on (Slack: its own Web API client)."""
+    from bot.channels.proactive import Post, ThreadPoster
+
+    posters: dict[str, Post] = {}
+    slack = settings.slack
+    if slack.bot_token is not None:
+        from bot.channels.slack.proactive import slack_poster
+
+        posters["slack"] = slack_poster(slack.bot_token.get_secret_value(), api_url=slack.api_url)
+    return ThreadPoster(posters)
+
+
+def _watching(
+    day2: Day2Watch, interval_s: float
+) -> Callable[[web.Application], AsyncIterator[None]]:
+    """Run the Day-2 watch in a daemon thread while the server runs."""
+
+    async def context(_: web.Application) -> AsyncIterator[None]:
+        stop = threading.Event()
+        worker = threading.Thread(
+            target=day2.run,
+            args=(stop,),
+            kwargs={"interval_s": interval_s},
+            name=WATCH_THREAD,
+            daemon=True,
+        )
+        worker.start()
+        _log.info("Day-2 watch polling every %g s", interval_s)
+        yield
+        stop.set()
+        await asyncio.to_thread(worker.join, interval_s + 10)
+
+    return context
 
 
 def _slack_endpoint(

@@ -179,6 +179,23 @@ class ConversationFlow:
             since_start_s=time.time() - first if first is not None else None,
         )
 
+    def _follow(self, before: ConversationState, after: ConversationState, thread: str) -> None:
+        """Hand a deployment that just became ready to the Day-2 watch."""
+        follower, deployment, answer = self._deps.follower, after.deployment, after.recommendation
+        if follower is None or deployment is None or answer is None or answer.planned is None:
+            return
+        if after.stage is not Stage.DEPLOYED or before.stage is Stage.DEPLOYED:
+            return
+        if not 0 <= deployment.option_index < len(answer.options):
+            return
+        follower.follow(
+            request_id=deployment.request_id,
+            thread=thread,
+            option=answer.options[deployment.option_index],
+            planned=answer.planned,
+            requirements=after.requirements,
+        )
+
     def _apply_with_retry(
         self, message: Incoming, started: float, *, keep: bool = False
     ) -> list[Reply]:
@@ -205,6 +222,7 @@ class ConversationFlow:
             except StateConflictError:
                 continue
             self._observe(started, state, new_state, outcome)
+            self._follow(state, new_state, message.thread)
             return replies
         self._observe(started, None, None, "busy")
         return [

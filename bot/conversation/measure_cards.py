@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bot.conversation.replies import Field, Reply, ReplyKind, Table
+from bot.conversation.deploy_cards import measure_choice
+from bot.conversation.replies import Field, Reply, ReplyKind, Table, Tone
 from deploy.measure_job import BAND, MetricComparison
 from domain.benchmarks import BenchmarkRecord
 from domain.recommendation import RecommendedOption
@@ -62,4 +63,22 @@ def measurement_card(
                 rows=rows,
             ),
         ),
+    )
+
+
+def drift_card(message: str) -> Reply:
+    """The Day-2 watch's one message about a drift: what is over, the likely cause, the fix.
+
+    Args:
+        message: The drift in words (see :class:`deploy.drift_watch.Drift`).
+
+    Returns:
+        The card, with a "Measure it" button to check the deployment under its planned load.
+    """
+    return Reply(
+        kind=ReplyKind.STATUS,
+        tone=Tone.WARNING,
+        text=f"Day-2 watch: {message}",
+        summary=message,
+        choices=(measure_choice(),),
     )

@@ -191,6 +191,22 @@ class Measurer(Protocol):
         ...
 
 
+class Follower(Protocol):
+    """Keeps an eye on deployments once they are ready (the Day-2 watch)."""
+
+    def follow(
+        self,
+        *,
+        request_id: str,
+        thread: str,
+        option: RecommendedOption,
+        planned: PlannedLoad,
+        requirements: Requirements,
+    ) -> None:
+        """Start watching a ready deployment for the thread (again: no-op). Never raises."""
+        ...
+
+
 class FlowMetrics(Protocol):
     """Where the flow reports each handled message (``bot.adapters.metrics`` for Prometheus)."""
 
@@ -220,3 +236,4 @@ class FlowDependencies:
     task_defaults: Callable[[Task], TaskDefaults | None] | None = None
     metrics: FlowMetrics | None = None
     measurer: Measurer | None = None
+    follower: Follower | None = None

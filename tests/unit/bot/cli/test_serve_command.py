@@ -46,3 +46,42 @@ def test_serve_is_a_command_with_host_and_port() -> None:
     result = CliRunner().invoke(app, ["serve", "--help"])
     assert result.exit_code == 0
     assert "--host" in result.output and "--port" in result.output
+
+
+async def test_the_day2_watch_runs_while_serving_and_posts_into_slack_threads(
+    tmp_path: Path,
+) -> None:
+    import threading
+
+    from bot.channels.proactive import ThreadPoster
+    from bot.channels.slack.proactive import slack_poster
+    from bot.cli.serve_command import WATCH_THREAD
+    from bot.conversation.measure_cards import drift_card
+
+    def watching() -> bool:
+        return any(t.name == WATCH_THREAD for t in threading.enumerate())
+
+    standin = SlackStandIn(token="xoxb-serve")
+    with standin.running():
+        settings = Settings(
+            data_dir=tmp_path,
+            cluster=ClusterSettings(output_dir=tmp_path / "manifests", watch_interval_s=0.2),
+            audit=AuditSettings(path=tmp_path / "audit.jsonl"),
+            slack=SlackSettings(
+                bot_token=SecretStr("xoxb-serve"),
+                signing_secret=SecretStr("shh"),
+                api_url=standin.api_url,
+            ),
+        )
+        server = build_server(settings)
+        assert not watching()
+        async with TestClient(TestServer(server)):
+            assert watching()
+        assert not watching()
+
+        post = ThreadPoster({"slack": slack_poster("xoxb-serve", api_url=standin.api_url)})
+        post("slack:C42:1700000000.000100", drift_card("chat-8b: TTFT p95 2,400 ms: over the SLO"))
+        post("teams:19:abc", drift_card("not routed: Teams is off here"))
+        (posted,) = standin.wait_for_posts(1)
+    assert (posted["channel"], posted["thread_ts"]) == ("C42", "1700000000.000100")
+    assert "TTFT p95 2,400 ms" in posted["text"]

@@ -312,6 +312,25 @@ def precisions_for(family: ModelFamily, gpu: GpuSpec) -> list[Precision]:
     return result
 
 
+def unservable_on(family: ModelFamily, gpu: GpuSpec) -> str | None:
+    """Why no precision of a family runs on a GPU, or None when one does.
+
+    Args:
+        family: The model family.
+        gpu: The GPU.
+
+    Returns:
+        The reason, naming the source of the rule (see :func:`precisions_for`).
+    """
+    if precisions_for(family, gpu):
+        return None
+    if any(m.weight_format == "mxfp4" for m in family.members):
+        # The recipe names H100, H200, B200, MI300X/MI325X/MI355X, and A100 through Marlin.
+        return f"vLLM's recipe serves its MXFP4 weights on H100, H200, B200, A100 or MI300X-class GPUs, not {gpu.name} (vllm-project/recipes GPT-OSS.md)"
+    natives = "/".join(sorted({m.native_precision for m in family.members}))
+    return f"its checkpoints ship as {natives}, which {gpu.name} has no vLLM kernels for"
+
+
 def _load_time_quantization(model: ModelSpec, precision: Precision) -> str | None:
     if precision.value == model.native_precision or _is_16bit(precision.value):
         return None

@@ -31,6 +31,7 @@ _RULE_WORDS = {
     "task": "task fit",
     "gpu_family": "allowed GPU families",
     "price": "unpriced GPUs",
+    "precision": "no servable precision",
     "capacity": "capacity",
     "exact_gpu": "exact GPU models named",
     "pinned_gpu": "the pinned GPU",

@@ -31,6 +31,7 @@ from recommend.candidates import (
     enumerate_candidates,
     family_profile,
     model_families,
+    unservable_on,
 )
 from recommend.context import RecommendContext
 from recommend.demand import Demand
@@ -132,6 +133,7 @@ def _rule_out(inputs: RuleInputs, ctx: RecommendContext) -> Ruled:
     gpus, ruled_gpus = _gpus(inputs, ctx)
     exclusions += ruled_gpus
     candidates = enumerate_candidates(families, gpus, requirements, inputs.task)
+    exclusions += _unservable(families, gpus, inputs.named)
     precision = inputs.pinned_precision
     if precision is not None:
         others = {c.precision.value for c in candidates if c.precision.value != precision}
@@ -148,6 +150,26 @@ def _rule_out(inputs: RuleInputs, ctx: RecommendContext) -> Ruled:
         candidates, requirements, context_tokens=inputs.context_tokens, inventory=ctx.inventory
     )
     return Ruled(fitting=fitting, exclusions=tuple(exclusions), notes=notes)
+
+
+def _unservable(
+    families: Sequence[ModelFamily], gpus: Sequence[GpuSpec], named: Sequence[str]
+) -> list[Exclusion]:
+    """Named models that no precision lets run on an allowed GPU, with the reason.
+
+    Unnamed families are left out: one line per catalog model and GPU would bury the rest.
+    """
+    found = []
+    for family in families:
+        if not any(m.hf_id in named for m in family.members):
+            continue
+        for gpu in gpus:
+            why = unservable_on(family, gpu)
+            if why is not None:
+                found.append(
+                    Exclusion(what=f"{_names(family)} on {gpu.name}", why=why, rule="precision")
+                )
+    return found
 
 
 def _families(

@@ -212,3 +212,22 @@ def test_no_option_is_listed_at_over_four_times_the_cheapest_that_holds_the_slos
     cheapest = min(o.monthly_cost_usd or 1e12 for o in answer.options if o.meets_slo)
     assert costs and max(costs) <= 4 * cheapest
     assert any(e.rule == "disproportionate cost" for e in answer.excluded)
+
+
+def test_a_named_model_no_precision_serves_on_the_allowed_gpu_says_why(
+    context: RecommendContext,
+) -> None:
+    # gpt-oss ships MXFP4 only, and vLLM's recipe does not list Ada (L4): once nothing fit
+    # with no word about the named model, only "allowed GPU families: 28 ruled out".
+    requirements = Requirements(
+        task="chatbot",
+        user_population=5,
+        models=["openai/gpt-oss-20b"],
+        gpu_families=[GpuFamily.L4],
+        max_gpus=1,
+    )
+    answer = recommend(requirements, context=context)
+    assert not answer.feasible
+    ruled = [e for e in answer.excluded if e.rule == "precision"]
+    assert ruled and "L4" in ruled[0].what and "GPT-OSS.md" in ruled[0].why
+    assert answer.why_nothing_fits and "MXFP4" in answer.why_nothing_fits

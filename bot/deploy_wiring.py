@@ -147,6 +147,8 @@ def cluster_profile(settings: Settings) -> ClusterProfile:
                 "storage_secret_annotation": c.storage_secret_annotation,
                 "model_cache_pvc": c.model_cache_pvc,
                 "run_as_user": c.run_as_user,
+                "keda_auth_secret": c.keda_auth_secret,
+                "wva_autoscaling": c.wva_autoscaling,
             }
         )
     except ValidationError as exc:

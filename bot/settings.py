@@ -198,6 +198,17 @@ class ClusterSettings(BaseModel):
     hf_token_secret: str = Field(
         default="", description="Secret with key HF_TOKEN for gated models; empty = none."
     )
+    wva_autoscaling: bool = Field(
+        default=False,
+        description="KServe's Workload Variant Autoscaler is set up: LLMInferenceService scales "
+        "through spec.scaling (autoscaler keda or hpa as its actuator).",
+    )
+    keda_auth_secret: str = Field(
+        default="",
+        description="Secret (key 'token') with the bearer token KEDA sends Prometheus, through a "
+        "rendered TriggerAuthentication, asking per namespace (OpenShift's Thanos querier, e.g. "
+        "prometheus_url https://thanos-querier.openshift-monitoring.svc:9092); empty = none.",
+    )
     option_screen: str = Field(
         default="auto",
         description="What the pre-flight check does with an option this cluster lacks something "

@@ -27,6 +27,7 @@ RESOURCES: dict[str, tuple[str, str, str]] = {
     "InferenceService": ("serving.kserve.io", "v1beta1", "inferenceservices"),
     "LLMInferenceService": ("serving.kserve.io", "v1alpha2", "llminferenceservices"),
     "ScaledObject": ("keda.sh", "v1alpha1", "scaledobjects"),
+    "TriggerAuthentication": ("keda.sh", "v1alpha1", "triggerauthentications"),
     "HorizontalPodAutoscaler": ("autoscaling", "v2", "horizontalpodautoscalers"),
     "PodMonitor": ("monitoring.coreos.com", "v1", "podmonitors"),
     "ServiceMonitor": ("monitoring.coreos.com", "v1", "servicemonitors"),

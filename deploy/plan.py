@@ -129,6 +129,12 @@ class DeploymentPlan(Frozen):
         default="http://prometheus-operated.monitoring.svc:9090",
         pattern=r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[A-Za-z0-9._/-]*)?$",
     )
+    keda_auth_secret: str = Field(
+        default="",
+        pattern=r"^([a-z0-9]([-a-z0-9.]*[a-z0-9])?)?$",
+        max_length=253,
+        description="Secret with KEDA's bearer token for Prometheus (key 'token'); empty = none.",
+    )
     queue_target: int = Field(default=5, ge=1, le=10_000, description="Waiting requests/replica.")
     kv_cache_target: float = Field(default=0.8, gt=0, le=1, description="KV-cache share to scale.")
     option_hash: str = Field(pattern=r"^[a-f0-9]{12}$", description="Short hash of the option.")
@@ -193,8 +199,8 @@ def plan_for(
         requester: Chat identity asking for the deployment.
         name: InferenceService name; derived from the model and GPU when None.
         thread_id: Chat thread the request came from.
-        autoscaler: keda, hpa or none (always none for the LLMInferenceService target, which
-            scales by its own ``spec.replicas``).
+        autoscaler: keda, hpa or none; for the LLMInferenceService target the actuator of its
+            native ``spec.scaling`` (WVA), none where the profile has no WVA.
         target: InferenceService + ServingRuntime, or LLMInferenceService (llm-d).
         profile: The cluster (images per platform, KServe version, placement, monitoring);
             the upstream defaults when None.
@@ -217,6 +223,8 @@ def plan_for(
     platform, arch = platform_of(gpu), arch_of(gpu)
     checkpoint = checkpoint_of(option.model)
     flag, notes = _quantization_flag(option, checkpoint.quant_method, checkpoint.source)
+    scaler, scaling_notes = _autoscaler(autoscaler, target, site)
+    notes += scaling_notes
     weights = checkpoint.precision if checkpoint.quant_method else precision
     tp = option.tensor_parallel
     stored = checkpoint_weight_bytes(option.model, option.params_b, weights)
@@ -250,13 +258,14 @@ def plan_for(
         "ephemeral_gib": ephemeral_gib(stored, cached=bool(site.model_cache_pvc)),
         "storage_uri": _storage_uri(option.model, site.model_cache_pvc),
         "startup_failure_threshold": startup_failure_threshold(stored, tp),
-        "autoscaler": Autoscaler.NONE if target is Target.LLM_INFERENCE_SERVICE else autoscaler,
+        "autoscaler": scaler,
         "target": target,
         "kserve_version": site.kserve_version,
         "probe_scheme": site.llm_probe_scheme,
         "monitoring_labels": site.monitoring_labels,
         "storage_secret_annotation": site.storage_secret_annotation,
         "run_as_user": site.run_as_user,
+        "keda_auth_secret": site.keda_auth_secret,
         "option_hash": option_hash(option),
         "thread_id": thread_id,
         "thread_label": thread_label(thread_id),
@@ -286,6 +295,25 @@ def _quantization_flag(
         f"({declared}; {source}), and vLLM takes the method from the checkpoint"
     )
     return None, (note,)
+
+
+def _autoscaler(
+    asked: Autoscaler, target: Target, site: ClusterProfile
+) -> tuple[Autoscaler, tuple[str, ...]]:
+    """LLMInferenceService scales only through its own spec.scaling, which KServe acts on with
+    the Workload Variant Autoscaler (kserve pkg/controller/v1alpha2/llmisvc/scaling.go, v0.18;
+    validation requires spec.scaling.wva with a keda or hpa actuator): without it the sized
+    replicas are fixed, and the plan says so."""
+    if target is not Target.LLM_INFERENCE_SERVICE or asked is Autoscaler.NONE:
+        return asked, ()
+    if site.wva_autoscaling:
+        return asked, ()
+    note = (
+        f"{asked.value} autoscaling is not rendered: an LLMInferenceService scales through its "
+        "spec.scaling with KServe's Workload Variant Autoscaler, which this cluster does not "
+        "say it has (PREFLIGHT_CLUSTER__WVA_AUTOSCALING), so it runs the sized replicas"
+    )
+    return Autoscaler.NONE, (note,)
 
 
 def _node_selector(gpu: GpuSpec, arch: Arch, site: ClusterProfile) -> dict[str, str]:

@@ -212,6 +212,11 @@ def _llm_isvc_version(s: Subject, profile: ClusterProfile) -> str | None:
             f"and extra vLLM arguments (VLLM_ADDITIONAL_ARGS), and the controller that acts on "
             f"spec.scaling, from {LLMISVC_MIN_KSERVE}"
         )
+    if s.scaling and not profile.wva_autoscaling:
+        return (
+            "spec.scaling is acted on only by KServe's Workload Variant Autoscaler, which this "
+            "cluster does not have set up (wva_autoscaling)"
+        )
     from_spec = profile.kserve_at_least(LLMISVC_TENSOR_FROM_SPEC_KSERVE)
     if s.tensor_parallel > 1 and not s.tensor_in_args and not from_spec:
         return (

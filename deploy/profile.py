@@ -85,6 +85,18 @@ class ClusterProfile(Frozen):
         description="PVC holding the weights under /<model id> (pvc://); empty = download from "
         "the Hub into the pod's ephemeral storage.",
     )
+    wva_autoscaling: bool = Field(
+        default=False,
+        description="KServe's Workload Variant Autoscaler is set up (inferenceservice-config key "
+        "autoscaling-wva-controller-config, KServe >= 0.18): LLMInferenceService scales through "
+        "its native spec.scaling; otherwise it runs the sized replicas.",
+    )
+    keda_auth_secret: SecretName = Field(
+        default="",
+        description="Secret (key 'token') whose bearer token KEDA's Prometheus triggers send, "
+        "through a rendered TriggerAuthentication, asking per namespace (OpenShift's Thanos "
+        "querier); empty = an unauthenticated Prometheus.",
+    )
     run_as_user: int = Field(
         default=1001,
         ge=0,

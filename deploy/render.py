@@ -164,6 +164,7 @@ def _context(plan: DeploymentPlan) -> dict[str, object]:
         "additional_args": " ".join(extra),
         "p": plan,
         "runtime_name": plan.name + "-vllm",
+        "trigger_auth_name": plan.name + "-prometheus-auth",
         "vllm_flags": vllm_flags(plan),
         "min_replicas": low,
         "max_replicas": high,
@@ -199,6 +200,8 @@ def template_names(plan: DeploymentPlan) -> list[str]:
             "pdb.yaml.j2",
         ]
     names = ["servingruntime.yaml.j2", "inferenceservice.yaml.j2"]
+    if plan.autoscaler is Autoscaler.KEDA and plan.keda_auth_secret:
+        names.append("triggerauthentication.yaml.j2")  # before the ScaledObject that uses it
     if plan.autoscaler is Autoscaler.KEDA:
         names.append("scaledobject.yaml.j2")
     elif plan.autoscaler is Autoscaler.HPA:

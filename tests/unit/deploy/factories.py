@@ -94,6 +94,7 @@ def make_plan(
     requester: str = "U-alice",
     hf_token_secret: str = "hf-token",
     profile: ClusterProfile | None = None,
+    prometheus_url: str | None = None,
     **option: Any,
 ) -> DeploymentPlan:
     """Build a validated plan for ``make_option(**option)`` (gated models get a token secret)."""
@@ -106,6 +107,7 @@ def make_plan(
         target=target,
         hf_token_secret=hf_token_secret,
         profile=profile,
+        prometheus_url=prometheus_url,
     )
 
 

@@ -292,6 +292,27 @@ def test_monitoring_uses_labels_a_named_port_and_the_deployments_own_series() ->
     assert all(job in t["expr"] for p in json.loads(board)["panels"] for t in p["targets"])
 
 
+def test_keda_authenticates_to_openshifts_thanos_querier_with_a_bearer_token() -> None:
+    profile = FULL.model_copy(update={"keda_auth_secret": "thanos-token"})
+    plan = make_plan(
+        profile=profile, prometheus_url="https://thanos-querier.openshift-monitoring.svc:9092"
+    )
+    manifests = render(plan)
+    kinds = [m["kind"] for m in manifests]
+    assert kinds.index("TriggerAuthentication") < kinds.index("ScaledObject")
+    auth = _serving(manifests, "TriggerAuthentication")
+    assert auth["spec"]["secretTargetRef"] == [
+        {"parameter": "bearerToken", "name": "thanos-token", "key": "token"}
+    ]
+    for trigger in _serving(manifests, "ScaledObject")["spec"]["triggers"]:
+        assert trigger["authenticationRef"] == {"name": auth["metadata"]["name"]}
+        assert trigger["metadata"]["authModes"] == "bearer"
+        assert trigger["metadata"]["namespace"] == plan.namespace  # Thanos tenancy
+    validate_objects(manifests)
+    plain = [m["kind"] for m in render(make_plan(profile=FULL))]
+    assert "TriggerAuthentication" not in plain
+
+
 # 12. Node placement from settings.
 def test_node_labels_and_tolerations_come_from_the_profile() -> None:
     profile = FULL.model_copy(
@@ -322,6 +343,34 @@ def test_keda_may_fall_below_the_peak_and_gpt_oss_host_memory_is_sized_from_mxfp
     assert 116.8e9 * 0.5 < stored < 116.8e9 * 0.6
     assert gpt_oss.memory_gib == host_memory_gib(stored)
     assert gpt_oss.ephemeral_gib == ephemeral_gib(stored, cached=False)
+
+
+@pytest.mark.parametrize(
+    ("autoscaler", "actuator"), [(Autoscaler.KEDA, "keda"), (Autoscaler.HPA, "hpa")]
+)
+def test_llm_inference_service_scales_natively_where_the_cluster_has_wva(
+    autoscaler: Autoscaler, actuator: str
+) -> None:
+    profile = FULL.model_copy(update={"wva_autoscaling": True})
+    plan = make_plan(
+        target=Target.LLM_INFERENCE_SERVICE, autoscaler=autoscaler, replicas=3, profile=profile
+    )
+    manifests = render(plan)
+    spec = _serving(manifests, "LLMInferenceService")["spec"]
+    assert "replicas" not in spec  # exclusive with scaling (WorkloadSpec CEL rule)
+    assert spec["scaling"]["minReplicas"] == 1 and spec["scaling"]["maxReplicas"] == 6
+    assert set(spec["scaling"]["wva"]) == {actuator}
+    assert {m["kind"] for m in manifests}.isdisjoint({"ScaledObject", "HorizontalPodAutoscaler"})
+    validate_objects(manifests)
+    assert _rules(manifests, profile) == set()
+    assert "kserve-version" in _rules(manifests, FULL)  # the same objects where WVA is not set up
+
+
+def test_without_wva_the_llm_inference_service_runs_its_sized_replicas_and_says_why() -> None:
+    plan = make_plan(target=Target.LLM_INFERENCE_SERVICE, replicas=3, profile=FULL)
+    spec = _serving(render(plan), "LLMInferenceService")["spec"]
+    assert spec["replicas"] == 3 and "scaling" not in spec
+    assert any("WVA_AUTOSCALING" in note for note in plan.notes)
 
 
 def _args(manifests: list[Manifest]) -> list[str]:

@@ -17,6 +17,7 @@ from deploy.plan import Autoscaler, Target
 from deploy.preflight import enforce
 from deploy.profile import ClusterProfile, Toleration
 from deploy.render import manifest_hash, render, stamp_approval, to_yaml, vllm_flags
+from deploy.validate import validate_objects
 from tests.unit.deploy.factories import make_plan
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -47,6 +48,7 @@ CACHED = ClusterProfile(
     model_cache_pvc="model-weights",
     tolerations=(Toleration(key="dedicated", operator="Equal", value="llm"),),
 )
+OPENSHIFT = ClusterProfile(keda_auth_secret="thanos-token", run_as_user=0)
 GATED_HELM = ClusterProfile(storage_secret_annotation="serving.kserve.io/secretName")
 
 CASES = [
@@ -86,6 +88,15 @@ CASES = [
         id="llama70b-h100-tp2-llmisvc",
     ),
     pytest.param(
+        "qwen3-8b-h100-llmisvc-wva-keda",
+        {
+            "model": "Qwen/Qwen3-8B",
+            "target": Target.LLM_INFERENCE_SERVICE,
+            "profile": LLM_D.model_copy(update={"wva_autoscaling": True, "kserve_version": "0.20"}),
+        },
+        id="qwen3-8b-h100-llmisvc-wva-keda",
+    ),
+    pytest.param(
         "qwen3-8b-gaudi3",
         {"model": "Qwen/Qwen3-8B", "gpu_family": "Gaudi3", "profile": GAUDI},
         id="qwen3-8b-gaudi3",
@@ -116,6 +127,16 @@ CASES = [
         id="gemma2-9b-l4-gated-helm",
     ),
     pytest.param(
+        "qwen3-8b-l40s-keda-openshift-thanos",
+        {
+            "model": "Qwen/Qwen3-8B",
+            "gpu_family": "L40S",
+            "profile": OPENSHIFT,
+            "prometheus_url": "https://thanos-querier.openshift-monitoring.svc:9092",
+        },
+        id="qwen3-8b-l40s-keda-openshift-thanos",
+    ),
+    pytest.param(
         "llama70b-a100-tp2-model-cache",
         {
             "model": "meta-llama/Llama-3.1-70B",
@@ -133,6 +154,7 @@ CASES = [
 def test_rendered_manifests_match_golden_files(golden: str, kwargs: dict[str, Any]) -> None:
     manifests = render(make_plan(**kwargs))
     assert enforce(manifests, kwargs.get("profile") or ClusterProfile()) == []  # pre-flight passes
+    validate_objects(manifests)  # against the CRDs in deploy/crds and Kubernetes' schemas
     text = to_yaml(manifests)
     path = GOLDEN / f"{golden}.yaml"
     if os.environ.get("PREFLIGHT_REGEN_GOLDEN") == "1":

@@ -167,9 +167,10 @@ _TASK_RULES: tuple[tuple[Task, re.Pattern[str]], ...] = tuple(
         (Task.EXTRACTION, r"\bextract\w*|\bentit(?:y|ies)\b|\bpars(?:e|es|ing)\b|\bner\b"),
         (
             Task.AGENTIC,
-            r"\bagentic\b|\ban? (?:[\w-]+ )?agent\b|\bagents? (?:that|which|to) |\btool[- ]"
-            r"(?:calls?|calling|use|using)\b|\bfunction[- ]calling\b|\bcalls? (?:[\w-]+ ){0,2}"
-            r"(?:tools|apis)\b",
+            r"\bagentic\b|\ban? (?:[\w-]+ )?agent\b|(?:^|[.;!?]\s*)agents? for\b"
+            r"|\bagents? (?:in parallel|running|concurrently)\b|\bagents? (?:that|which|to) "
+            r"|\btool[- ](?:calls?|calling|use|using)\b|\bfunction[- ]calling\b"
+            r"|\bcalls? (?:[\w-]+ ){0,2}(?:tools|apis)\b",
         ),
         (
             Task.RAG,
@@ -231,8 +232,11 @@ COMPARATOR = re.compile(r"within|under|below|less than|faster than|≤|<|at most
 _PERCENTILE = re.compile(
     r"\bp(50|90|95|99)(?:\.\d+)?\b|\b(50|90|95|99)(?:th)?[- ]?(?:percentile|pct)\b|\b(50|90|95|99)"
     r"(?:\.\d+)?\s?% of (?:the time|requests|queries|calls)|\b(median|typical\w*|on average|average"
-    r"|mean)\b"
+    r"|mean)\b|\b(50|90|95|99) (?:out )?of (?:every |each |the )?100\b|\b(9) (?:times )?out of 10\b"
+    r"|\b(19) (?:times )?out of 20\b"
+    r"|\bhalf (?:of )?(?:the |all )?(?:requests|queries|calls|the time)\b"
 )
+_WORDED = {"9": 90, "19": 95}
 
 
 def find_percentiles(text: str) -> list[tuple[int, int]]:
@@ -246,8 +250,11 @@ def find_percentiles(text: str) -> list[tuple[int, int]]:
     """
     found = []
     for match in _PERCENTILE.finditer(text):
-        number = match.group(1) or match.group(2) or match.group(3)
-        found.append((match.start(), int(number) if number else 50))
+        number = next((group for group in match.groups()[:3] if group), None)
+        number = number or match.group(5)
+        worded = match.group(6) or match.group(7)
+        value = _WORDED[worded] if worded else int(number) if number else 50
+        found.append((match.start(), value))
     return found
 
 
@@ -269,6 +276,7 @@ _FORBIDDEN = re.compile(
 _EIGHT = r"(?:8[- ]?bit|fp8|int8)"
 _EIGHT_BIT = re.compile(
     rf"(?:nothing|not|no|never) (?:\w+ )?(?:below|under|lower than|less than|smaller than) {_EIGHT}"
+    rf"|\b{_EIGHT}(?: weights)? only\b|\bonly {_EIGHT}\b|\b{_EIGHT} at the lowest\b"
     rf"|{_EIGHT}[^.;]{{0,40}}\b(?:lowest|minimum|at least|floor)\b|\b(?:lowest|minimum|at least) "
     rf"(?:precision )?(?:is |of )?{_EIGHT}|\bno {_FOUR}\b|{_FOUR} (?:is |are )?{_REFUSED}"
 )
@@ -302,7 +310,10 @@ _PERMISSIVE = re.compile(
     r"\bpermissive(?:ly)?\b|\bapache(?:[- ]?2(?:\.0)?)?(?:\s*(?:/|or|and)\s*mit)\b|\bmit\s*(?:/|or)"
     r"\s*apache|\bapache[- ]2(?:\.0)?\b|\b(?:apache|mit)[- ]licen[cs]\w*"
 )
-_OPEN_WEIGHTS = re.compile(r"\bopen[- ]weights?\b|\bopen[- ]source (?:models?|licen[cs]\w*|only)")
+_OPEN_WEIGHTS = re.compile(
+    r"\bopen[- ]weights?\b|\bopen[- ]source (?:models?|licen[cs]\w*|only)|\bopen[- ]licen[cs]\w*"
+    r"|\bopenly licen[cs]ed\b|\bdownloadable weights\b"
+)
 
 
 def find_license(text: str) -> LicenseStance | None:
@@ -334,6 +345,10 @@ _RANKED = (
     r" priority|(?:is |are )?all (?:we|that) (?:care about|matters?)|is (?:the )?(?:key|king)"
     r"|first\b(?![- ]token))"
 )
+_BEATS = (
+    r"(?:matters? more than|beats?|trumps?|wins? over|is everything|are everything|comes? first"
+    r"|over everything|over anything|before anything|before everything)\b"
+)
 _PRIORITY_RULES: tuple[tuple[Priority, re.Pattern[str]], ...] = (
     *(
         (priority, re.compile(rf"\b(?:{subject})\b {_RANKED}"))
@@ -341,6 +356,20 @@ _PRIORITY_RULES: tuple[tuple[Priority, re.Pattern[str]], ...] = (
     ),
     *(
         (priority, re.compile(rf"\bprefer\w* (?:\w+ )?(?:{subject})\w* (?:over|to|than)\b"))
+        for priority, subject in _SUBJECTS.items()
+    ),
+    *(
+        (priority, re.compile(rf"\b(?:{subject})\w* (?:\w+ )?{_BEATS}"))
+        for priority, subject in _SUBJECTS.items()
+    ),
+    *(
+        (
+            priority,
+            re.compile(
+                rf"\b(?:above all|first and foremost|most of all)\b[^.;]{{0,30}}?"
+                rf"\b(?:{subject})\b"
+            ),
+        )
         for priority, subject in _SUBJECTS.items()
     ),
     (

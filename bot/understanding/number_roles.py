@@ -96,7 +96,8 @@ _TOKENS_IN_OUT = re.compile(
     r"^\s*-?\s*tokens?\s+(?:of\s+(?:[\w-]+\s+){1,3})?(in|out)\b|^\s*-?\s*tokens?\s+(each)\b"
 )
 _TOKENS_WORD = re.compile(
-    r"^\s*-\s*tokens?\s+([a-z]+)|^\s*tokens?\s+(?:of|for the)\s+([a-z]+)"
+    r"^\s*-?\s*tokens?\s+(?:(?:json|text|code|long|of json)\s+)?([a-z]+)"
+    r"|^\s*tokens?\s+(?:of|for the)\s+([a-z]+)"
     r"|^\s*tokens?\s+(?:per|for each|for every|a|an)\s+([a-z]+)"
 )
 _TIME_WORD = re.compile(r"sec\w*|s|min\w*|hour|hr|h|day|night|week|month|year")
@@ -112,6 +113,7 @@ _INPUT = re.compile(rf"\b(?:{_INPUT_WORDS})\b")
 _OUTPUT = re.compile(rf"\b(?:{_OUTPUT_WORDS})\b")
 _IN_OUT_CUE = re.compile(rf"\b(?:{_INPUT_WORDS}|{_OUTPUT_WORDS})\b")
 _TOKENLESS_AFTER = re.compile(r"^\s*(in|out)\b(?!\s+(?:the|our|a|an)\b)")
+_IN_AND_OUT = re.compile(r"\d[\d.]*\s?k?\s+in\b[^.;]{0,30}?\d[\d.]*\s?k?\s+out\b")
 _TOKENLESS_BEFORE = re.compile(
     r"\b(outputs?|inputs?|prompts?|answers?|responses?|completions?)\s*(?:are|is|of|:|=|around"
     r"|about|roughly)?\s*[~≈]?\s*$"
@@ -137,15 +139,36 @@ _USERS = re.compile(rf"^\s*{_WORDS}{{0,2}}?(?:{_PEOPLE})\b")
 _SESSION_USERS = re.compile(rf"^\s*{_WORDS}?(?:{_CONCURRENT})\s+{_WORDS}?(?:{_SESSIONS})\b")
 _CONCURRENCY_AFTER = re.compile(
     r"^\s*(?:at once|at the same time|concurrently|in parallel|simultaneously|at a time|concurrent)"
+    r"|^\s*(?:are |of them |of those |users? |people )?(?:active|online)\b"
+    r"|^\s*(?:of them |users? |people )?(?:are |is )?(?:using it|chatting|typing|working|logged in)"
+    r" (?:at once|at the same time|at any (?:one )?(?:time|moment)|concurrently|simultaneously)\b"
 )
 _CONCURRENCY_NEAR = re.compile(
     rf"^\s*{_WORDS}{{0,2}}?(?:{_CONCURRENT})\b|^[^.;,]{{0,30}}\b(?:at once|at the same time"
     r"|concurrently|in parallel|simultaneously|at a time|at peak)\b"
 )
-_CONCURRENCY_BEFORE = re.compile(r"concurren\w*\s*(?:of|:|=|is)?\s*[~≈]?\s*$")
+_CONCURRENCY_BEFORE = re.compile(
+    r"concurren\w*\s*(?:of|:|=|is)?\s*(?:around|about|roughly|up to|at most)?\s*[~≈]?\s*$"
+    r"|\bin parallel\s*(?::|=|is)?\s*[~≈]?\s*$"
+)
 _TEAM_OF = re.compile(
     r"\b(?:team|staff|group|crew|company|headcount|org|organi[sz]ation|department) of\s*[~≈]?\s*"
     r"(?:about |around |roughly )?$"
+)
+_ORGANISATION_AFTER = re.compile(
+    r"^\s*-?\s*(?:person|people|employee|staff|strong)\s+(?:company|organi[sz]ation|org|firm"
+    r"|enterprise|business|group|corporation)\b|^\s*(?:[a-z]+\s+){0,2}?(?:in total|overall"
+    r"|company[- ]wide|across the (?:company|organi[sz]ation|group)|in the (?:company|group))\b"
+)
+_ORGANISATION_BEFORE = re.compile(
+    r"\b(?:company|organi[sz]ation|org|firm|enterprise|group)\s+(?:has|have|of|with|employs"
+    r"|is)\s+(?:about |around |roughly |over |some )?[~≈]?\s*$|\bout of (?:our|the|all|its)"
+    r"\s+(?:about |around |roughly )?[~≈]?\s*$|\bwe(?:'re| are) (?:a |an )?[~≈]?\s*$"
+)
+_TEAM_MEMBERS = re.compile(
+    r"^\s*-?\s*(?:person|people|member|strong)\s+(?:[\w-]+\s+){0,2}?(?:team|department|group"
+    r"|unit|org)\b|^\s*(?:people )?(?:of|in|from) (?:the|our) (?:[\w-]+ ){0,2}(?:team|department"
+    r"|unit)\b"
 )
 _GPUS = re.compile(r"^\s*x?\s*(?:[a-z-]+\s+)?(?:gpus?|cards?|accelerators?|devices?)\b")
 _GPUS_OF_THEM = re.compile(r"^\s*(?:of them|at most|max(?:imum)?|tops|or fewer)\b")
@@ -162,7 +185,8 @@ class Role:
     Attributes:
         kind: ``""`` (no requirement), ``budget``, ``latency``, ``itl_rate``, ``input``,
             ``output``, ``context``, ``rps``, ``rpd``, ``users``, ``concurrent``, ``gpus``,
-            ``min_params``, ``max_params``.
+            ``min_params``, ``max_params``, ``organisation`` (the size of the whole company:
+            the user population only when nothing else says who uses it).
         value: The value in the requirement's normal unit (ms, $/month, per second, tokens …).
         start: Offset of the number in its sentence.
         end: Offset just past the number and its unit.
@@ -267,9 +291,9 @@ def _tokens(sentence: str, number: Number, before: str, after: str, region: str)
         return _role("context", quantities.context_tokens(number), number)
     if _TOKENS_AFTER.match(after):
         return _token_count(number, after, region, sentence)
-    if "token" not in sentence:
-        return None
     tokenless = _TOKENLESS_AFTER.match(after)
+    if "token" not in sentence and not (tokenless and _IN_AND_OUT.search(sentence)):
+        return None
     if tokenless is not None:
         return _role("input" if tokenless.group(1) == "in" else "output", number.value, number)
     written = _TOKENLESS_BEFORE.search(region)
@@ -327,6 +351,10 @@ def _load(sentence: str, number: Number, before: str, after: str, region: str) -
 
 
 def _people(sentence: str, number: Number, before: str, after: str, region: str) -> Role | None:
+    if _ORGANISATION_AFTER.match(after) or _ORGANISATION_BEFORE.search(before):
+        return _role("organisation", number.value, number)
+    if _TEAM_MEMBERS.match(after):
+        return _role("users", number.value, number)
     if _TEAM_OF.search(before):
         return None
     if _CONCURRENCY_AFTER.match(after) or _CONCURRENCY_BEFORE.search(before):

@@ -64,6 +64,11 @@ _PHRASES = (
     (re.compile(r"\b(within|under|in|below|than) an hour\b"), r"\1 1 hour"),
 )
 
+_SPACE_THOUSANDS = re.compile(r"(?<![\d.,])\d{1,3}(?:[ \u202f]\d{3})+(?![\d.,]?\d)")
+_DOT_THOUSANDS = re.compile(r"(?<![\d.,])\d{1,3}(?:\.\d{3})+(?![\d.,]?\d)")
+_DECIMAL_COMMA = re.compile(r"(?<![\d.,])(\d+),(\d{1,2})(?![\d])")
+_GRAND = re.compile(r"\$?\s*(\d+(?:\.\d+)?)\s*(?:grand|g's)\b")
+
 DURATION_UNIT = re.compile(
     r"\s*(ms|msecs?|millis(?:econds?)?|milliseconds?|s|secs?|seconds?|minutes?|mins?)(?![a-z/])"
 )
@@ -101,6 +106,25 @@ def spell_out(text: str) -> str:
     for pattern, replacement in _PHRASES:
         text = pattern.sub(replacement, text)
     return _WORD_NUMBER.sub(lambda match: str(_WORD_NUMBERS[match.group(1)]), text)
+
+
+def plain_digits(text: str) -> str:
+    """Numbers in other locales' formats written the way :func:`find_numbers` reads them.
+
+    "12.500" and "3 000" (a dot or space between groups of three digits) are thousands,
+    "1,5" (a comma before one or two digits) is a decimal, and "five grand" is $5k. A dot before
+    exactly three digits is read as a thousands separator: nobody writes a latency as "1.500 s".
+
+    Args:
+        text: Lower-cased text, number words already spelled as digits.
+
+    Returns:
+        The text with those numbers rewritten; offsets may change.
+    """
+    text = _SPACE_THOUSANDS.sub(lambda match: re.sub(r"[ \u202f]", "", match.group()), text)
+    text = _DOT_THOUSANDS.sub(lambda match: match.group().replace(".", ""), text)
+    text = _DECIMAL_COMMA.sub(r"\1.\2", text)
+    return _GRAND.sub(r"$\1k", text)
 
 
 def find_numbers(text: str) -> list[Number]:

@@ -19,11 +19,20 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 from functools import cache
 from typing import Any, Protocol
 
-from bot.understanding import lexicon, quantities
+from bot.understanding import (
+    key_values,
+    languages,
+    lexicon,
+    past_context,
+    quantities,
+    spelling,
+    windows,
+)
+from bot.understanding.gpu_names import pinned_models
 from bot.understanding.latency_targets import latency_targets
 from bot.understanding.model_names import find_models, find_repo_ids, resolve_name
 from bot.understanding.number_roles import Role, role_of
@@ -41,6 +50,7 @@ _DAILY_WORDS = re.compile(
     r"\b(?:nightly|daily|overnight|(?:a|per|each|every) (?:day|night))\b|/\s*(?:day|night)\b"
 )
 _COUNTED_NOUN = re.compile(r"^\s+(?!(?:gpu|model|and|or|to|of|in|is|are|per|a|an|the)\b)[a-z]")
+_GPU_LIST = re.compile(r"\s*x?\s*gpu'?s?\s*(?:gpus?\s*)?(?:and|&|\+|plus)\s*")
 _INT_FIELDS = {
     "concurrent": "concurrent_users",
     "users": "user_population",
@@ -248,6 +258,14 @@ def _masked(text: str, spans: list[tuple[int, int]], word: str) -> str:
     return "".join([*parts, text[done:]])
 
 
+def _plain_english(text: str) -> str:
+    """A message in the words and number formats the rules read: specs written out, German,
+    French and Spanish requirement words in English, locale numbers as plain digits, typos and
+    shorthand corrected."""
+    text = languages.to_english(key_values.rewrite(text))
+    return spelling.correct(quantities.plain_digits(quantities.spell_out(text)))
+
+
 def _read(
     text: str, catalog: Mapping[str, ModelSpec]
 ) -> tuple[dict[str, Any], frozenset[GpuFamily]]:
@@ -256,10 +274,14 @@ def _read(
     cased = unicodedata.normalize("NFKC", text[:MAX_CHARS]).translate(_SPACES)
     repos = find_repo_ids(cased, catalog) if len(cased) == len(lowered) else []
     lowered = _masked(lowered, [(r.start, r.end) for r in repos], "model")
+    lowered = past_context.blank_history(_plain_english(lowered))
     mentions = find_models(lowered, catalog)
     masked = _masked(lowered, [(m.start, m.end) for m in mentions], "model")
     gpus = lexicon.find_gpus(masked)
-    masked = quantities.spell_out(_masked(masked, [(g.start, g.end) for g in gpus], "gpu"))
+    exact = [pinned_models(g.family, masked[g.start : g.end]) for g in gpus if not g.negated]
+    masked = _masked(masked, [(g.start, g.end) for g in gpus], "gpu")
+    window = windows.find_window(masked)
+    masked = windows.masked(masked, window)
     task = lexicon.find_task(masked)
     fields: dict[str, Any] = {
         "task": task,
@@ -273,6 +295,8 @@ def _read(
         "quantization": lexicon.find_quantization(masked),
         "license": lexicon.find_license(masked),
         "slo": [],
+        "gpus": list(dict.fromkeys(model for pin in exact for model in pin.models)),
+        "window_hours": window.hours if window else None,
     }
     roles: list[Role] = []
     for sentence in _SENTENCE.split(masked):
@@ -299,6 +323,7 @@ def _sentence_roles(sentence: str) -> list[Role]:
         elif role.kind:
             roles.append(role)
         region_start = role.end if role is not None and role.kind else number.end
+    roles = _summed_gpu_counts(sentence, roles)
     if _DAILY_WORDS.search(sentence) and not any(role.kind == "rpd" for role in roles):
         for number in unclaimed:
             if _COUNTED_NOUN.match(sentence[number.end :]):
@@ -307,8 +332,30 @@ def _sentence_roles(sentence: str) -> list[Role]:
     return roles
 
 
+def _summed_gpu_counts(sentence: str, roles: list[Role]) -> list[Role]:
+    """GPU counts listed together ("8 H100s and 4 A100s") as one count of all of them (12)."""
+    merged: list[Role] = []
+    for role in roles:
+        last = merged[-1] if merged else None
+        joined = last is not None and _GPU_LIST.fullmatch(sentence[last.end : role.start])
+        if last is not None and joined and last.kind == role.kind == "gpus":
+            merged[-1] = Role("gpus", last.value + role.value, last.start, role.end)
+        else:
+            merged.append(role)
+    return merged
+
+
 def _numbers(roles: list[Role]) -> dict[str, Any]:
-    """Numeric fields from roles; a later statement of the same kind wins."""
+    """Numeric fields from roles; a later statement of the same kind wins.
+
+    The size of the whole organisation is the user population only when no other number says
+    who uses it ("we're 15,000 people; the 250 in finance will use it" → 250).
+    """
+    if not any(role.kind == "users" for role in roles):
+        roles = [
+            Role("users", *astuple(role)[1:]) if role.kind == "organisation" else role
+            for role in roles
+        ]
     fields: dict[str, Any] = {}
     for kind in dict.fromkeys(("users", "concurrent", *_INT_FIELDS, *_FLOAT_FIELDS)):
         values = [role.value for role in roles if role.kind == kind]

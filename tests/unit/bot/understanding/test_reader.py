@@ -153,6 +153,7 @@ def _slo(metric: str, ms: float, percentile: int = 95) -> dict[str, Any]:
                 "models": ["meta-llama/Llama-3.1-70B"],
                 "quantization": "allowed",
                 "gpu_families": ["H100"],
+                "gpus": ["H100-SXM-80GB"],
                 "max_gpus": 2,
             },
             id="instruct-maps-to-base",

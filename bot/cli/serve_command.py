@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from bot.adapters.day2 import Day2Watch
     from bot.channels.http_server import Endpoint, ReadinessCheck
     from bot.channels.inbox_workers import InboxWorkers
+    from bot.channels.teams.app import TeamsEndpoint
     from bot.conversation.flow import ConversationFlow
     from bot.conversation.replies import Reply
     from bot.conversation.state_store import StateStore
@@ -147,13 +148,16 @@ def build_server(settings: Settings) -> web.Application:
     if workers is not None:
         run_in_background(app, workers)
     if day2 is not None:
-        day2.post = _thread_poster(settings)
+        day2.post = _thread_poster(settings, flow, teams)
         app.cleanup_ctx.append(_watching(day2, settings.cluster.watch_interval_s))
     return app
 
 
-def _thread_poster(settings: Settings) -> Callable[[str, Reply], None]:
-    """Posts into the threads of the channels that are on (Slack: its own Web API client)."""
+def _thread_poster(
+    settings: Settings, flow: ConversationFlow, teams: TeamsEndpoint | None
+) -> Callable[[str, Reply], None]:
+    """Posts into the threads of the channels that are on: Slack with its own Web API client,
+    Teams through its adapter and the conversation reference kept in the thread's state."""
     from bot.channels.proactive import Post, ThreadPoster
 
     posters: dict[str, Post] = {}
@@ -162,6 +166,14 @@ def _thread_poster(settings: Settings) -> Callable[[str, Reply], None]:
         from bot.channels.slack.proactive import slack_poster
 
         posters["slack"] = slack_poster(slack.bot_token.get_secret_value(), api_url=slack.api_url)
+    if teams is not None:
+        from bot.channels.teams.proactive import teams_poster
+
+        posters["teams"] = teams_poster(
+            teams.adapter,
+            app_id=settings.teams.app_id or "",
+            reference_of=lambda thread: flow.state(thread=thread).reply_to,
+        )
     return ThreadPoster(posters)
 
 

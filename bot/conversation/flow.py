@@ -209,6 +209,8 @@ class ConversationFlow:
                 outcome = "refused"
             if new_state.started_at is None:
                 new_state = new_state.model_copy(update={"started_at": time.time()})
+            if message.reply_to and new_state.reply_to != message.reply_to:
+                new_state = new_state.model_copy(update={"reply_to": message.reply_to})
             try:
                 self._store.save(
                     thread=message.thread,

@@ -38,12 +38,15 @@ class Incoming:
         text: What they wrote (or the value of the button they pressed).
         user: Who wrote it (a stable id; approvals compare it).
         event_id: The channel's delivery id, so a repeated delivery is processed once.
+        reply_to: What the channel needs to post into the thread later, unprompted (Teams'
+            conversation reference as JSON); opaque here, kept in the thread's state.
     """
 
     thread: str
     text: str
     user: str = "someone"
     event_id: str | None = None
+    reply_to: str | None = None
 
 
 def missing_essential(requirements: Requirements, *, stated: int = 0) -> Essential | None:

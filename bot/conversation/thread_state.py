@@ -71,3 +71,7 @@ class ConversationState(Frozen):
     started_at: float | None = Field(
         default=None, description="Unix time of the thread's first message (for metrics)."
     )
+    reply_to: str | None = Field(
+        default=None,
+        description="The channel's reference for posting into the thread unprompted (Teams).",
+    )

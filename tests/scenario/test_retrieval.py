@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 from bot.cli.app import app
 from bot.conversation.cards import recommendation_card
 from domain.recommendation import Recommendation
-from domain.requirements import Requirements
+from domain.requirements import Requirements, Task
 from knowledge import kb_build
 from knowledge.edge_kb import EdgeKnowledgeBase
 from knowledge.patterns import load_patterns
@@ -124,3 +124,23 @@ def test_recommend_json_carries_what_was_retrieved_and_its_basis(
     answer = json.loads(result.stdout)
     assert LONG_RAG in {e.get("pattern_id") for e in answer["retrieved"]}
     assert answer["basis"]["calibration_version"].startswith("shipped-")
+
+
+def test_a_similar_pattern_does_not_admit_a_family_the_task_rule_excludes(
+    contexts: tuple[RecommendContext, RecommendContext],
+) -> None:
+    """Two of the 31 patterns run a model not tagged for their task, both code completion
+    (Llama 3.1 8B base, Qwen2.5-7B-Instruct): neither is a fill-in-the-middle model, so letting
+    a similar pattern (score ≥ 0.35) admit its family would break expert rule 5 — answers would
+    get worse, so retrieval cites the pattern and the task rule still decides the candidates."""
+    with_kb, _ = contexts
+    requirements = Requirements.model_validate(
+        {"task": "code_completion", "gpu_families": ["A10G"], "requests_per_second": 4}
+    )
+    answer = recommend(requirements, context=with_kb, limit=5)
+    cited = {e.pattern_id for e in answer.retrieved if e.kind == "pattern"}
+    assert "code-completion-8b-a10g-awq" in cited
+    models = default_context().models
+    assert answer.options
+    assert all(Task.CODE_COMPLETION in models[o.model].tasks for o in answer.options)
+    assert "meta-llama/Llama-3.1-8B" not in {o.model for o in answer.options}

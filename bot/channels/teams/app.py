@@ -28,6 +28,7 @@ this file. It must hold no conversation logic.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import re
 from concurrent.futures import ThreadPoolExecutor
@@ -114,11 +115,13 @@ def to_incoming(activity: Activity) -> Incoming | None:
         return None
     sender = activity.from_property
     user = (sender.aad_object_id or sender.id) if sender else "someone"
+    reference = TurnContext.get_conversation_reference(activity)
     return Incoming(
         thread=f"teams:{activity.conversation.id}",
         text=text,
         user=user,
         event_id=f"teams:{activity.conversation.id}:{activity.id}" if activity.id else None,
+        reply_to=json.dumps(reference.serialize()),
     )
 
 
@@ -244,6 +247,11 @@ class TeamsEndpoint:
     def _process(self, auth: str, activity: Activity) -> Any:
         """Run botbuilder's authentication and the turn on this worker thread's own loop."""
         return asyncio.run(self._adapter.process_activity(auth, activity, self._bot.on_turn))
+
+    @property
+    def adapter(self) -> CloudAdapter:
+        """botbuilder's adapter (for posting into a conversation unprompted)."""
+        return self._adapter
 
     def close(self) -> None:
         """Stop the worker threads (pending activities are finished first)."""

@@ -72,7 +72,13 @@ def build_flow(
         retriever, lookup = context.retriever, context.model_lookup
 
         def fresh() -> RecommendContext:
-            return build_context(settings, retriever=retriever, model_lookup=lookup)
+            from knowledge.records import load_records
+            from knowledge.retrieval import KnowledgeRetriever
+
+            now = retriever
+            if isinstance(now, KnowledgeRetriever):  # cite what ingest indexed meanwhile
+                now = now.with_records(load_records(settings.data_dir))
+            return build_context(settings, retriever=now, model_lookup=lookup)
 
         recommender = ReloadingRecommender(fresh, data_dir=settings.data_dir, context=context)
     service = deployment_service(settings)

@@ -124,6 +124,18 @@ class KnowledgeRetriever:
         self._patterns: Mapping[str, DeploymentPattern] = {p.id: p for p in patterns}
         self._records: Mapping[str, BenchmarkRecord] = {r.id: r for r in records}
 
+    def with_records(self, records: Iterable[BenchmarkRecord]) -> KnowledgeRetriever:
+        """The same search over the same knowledge base, resolving hits to ``records`` (after
+        ``preflight ingest`` added some, which it also indexed).
+
+        Args:
+            records: The measured records now.
+
+        Returns:
+            A retriever sharing this one's knowledge base.
+        """
+        return KnowledgeRetriever(self._kb, patterns=self._patterns.values(), records=records)
+
     def __call__(self, requirements: Requirements) -> Retrieved:
         """Similar patterns (of the request's task) and closest measured runs.
 

@@ -144,3 +144,19 @@ def test_a_similar_pattern_does_not_admit_a_family_the_task_rule_excludes(
     assert answer.options
     assert all(Task.CODE_COMPLETION in models[o.model].tasks for o in answer.options)
     assert "meta-llama/Llama-3.1-8B" not in {o.model for o in answer.options}
+
+
+def test_a_retriever_given_the_records_now_cites_what_it_could_not_resolve_before(
+    contexts: tuple[RecommendContext, RecommendContext],
+) -> None:
+    with_kb, _ = contexts
+    retriever = with_kb.retriever
+    assert isinstance(retriever, KnowledgeRetriever)
+    requirements = Requirements.model_validate(
+        {"task": "chatbot", "models": [QWEN], "gpu_families": ["A100"], "concurrent_users": 50}
+    )
+    (cited,) = retriever(requirements).measured[:1]
+    blind = retriever.with_records(r for r in load_records() if r.model != QWEN)
+    assert cited.record.id not in {run.record.id for run in blind(requirements).measured}
+    again = blind.with_records(load_records())
+    assert cited.record.id in {run.record.id for run in again(requirements).measured}

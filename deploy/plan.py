@@ -78,6 +78,19 @@ class Target(StrEnum):
     LLM_INFERENCE_SERVICE = "llminferenceservice"  # v1alpha2 LLMInferenceService (llm-d)
 
 
+class PrefillPlan(Frozen):
+    """The prefill pool of a disaggregated deployment (llm-d through LLMInferenceService)."""
+
+    replicas: int = Field(ge=1, le=1000)
+    tensor_parallel: int = Field(ge=1, le=64)
+    data_parallel: int = Field(default=1, ge=1, le=64)
+
+    @property
+    def gpus(self) -> int:
+        """GPUs per prefill replica."""
+        return self.tensor_parallel * self.data_parallel
+
+
 class DeploymentPlan(Frozen):
     """Everything a manifest template may use, each value checked."""
 
@@ -92,7 +105,13 @@ class DeploymentPlan(Frozen):
     platform: Platform = Field(description="cuda, rocm, hpu (Gaudi) or xpu (Intel GPU).")
     arch: Arch = Field(description="CPU architecture of the GPU's nodes.")
     gpu_resource: str = Field(description="Extended resource name, e.g. nvidia.com/gpu.")
-    gpus_per_replica: int = Field(ge=1, le=64)
+    gpus_per_replica: int = Field(ge=1, le=64, description="Tensor × data-parallel size.")
+    data_parallel: int = Field(default=1, ge=1, le=64, description="Data-parallel ranks.")
+    expert_parallel: bool = Field(default=False, description="--enable-expert-parallel.")
+    prefill: PrefillPlan | None = Field(
+        default=None, description="Prefill pool of a disaggregated deployment; None = none."
+    )
+    total_gpus: int = Field(ge=1, description="GPUs at the sized replicas of every pool.")
     replicas: int = Field(ge=1, le=1000, description="Replicas sized for the peak load.")
     min_replicas: int = Field(ge=1, le=1000)
     max_replicas: int = Field(ge=1, le=1000)
@@ -223,8 +242,11 @@ def plan_for(
     platform, arch = platform_of(gpu), arch_of(gpu)
     checkpoint = checkpoint_of(option.model)
     flag, notes = _quantization_flag(option, checkpoint.quant_method, checkpoint.source)
+    prefill = _prefill(option)
+    target, pool_notes = _disaggregated_target(prefill, target)
     scaler, scaling_notes = _autoscaler(autoscaler, target, site)
-    notes += scaling_notes
+    notes += pool_notes + scaling_notes
+    dp = args.data_parallel_size
     weights = checkpoint.precision if checkpoint.quant_method else precision
     tp = option.tensor_parallel
     stored = checkpoint_weight_bytes(option.model, option.params_b, weights)
@@ -240,7 +262,12 @@ def plan_for(
         "platform": platform,
         "arch": arch,
         "gpu_resource": resource_of(platform, intel_gpu_resource=site.intel_gpu_resource),
-        "gpus_per_replica": tp,
+        "gpus_per_replica": tp * dp,
+        "data_parallel": dp,
+        "expert_parallel": args.enable_expert_parallel,
+        "prefill": prefill,
+        "total_gpus": option.replicas * tp * dp
+        + (prefill.replicas * prefill.gpus if prefill else 0),
         "replicas": option.replicas,
         "min_replicas": min_replicas or option.min_replicas or 1,
         "max_replicas": max_replicas or max(2, option.replicas * 2),
@@ -252,12 +279,12 @@ def plan_for(
         "notes": notes,
         "node_selector": _node_selector(gpu, arch, site),
         "tolerations": site.tolerations,
-        "cpu_request": min(256, 4 * tp + 2),
+        "cpu_request": cpu_cores(tp * dp),
         "memory_gib": host_memory_gib(stored),
-        "shm_gib": 0 if tp == 1 else min(64, 4 * tp),
+        "shm_gib": shm_gib(tp * dp),
         "ephemeral_gib": ephemeral_gib(stored, cached=bool(site.model_cache_pvc)),
         "storage_uri": _storage_uri(option.model, site.model_cache_pvc),
-        "startup_failure_threshold": startup_failure_threshold(stored, tp),
+        "startup_failure_threshold": startup_failure_threshold(stored, tp * dp),
         "autoscaler": scaler,
         "target": target,
         "kserve_version": site.kserve_version,
@@ -295,6 +322,51 @@ def _quantization_flag(
         f"({declared}; {source}), and vLLM takes the method from the checkpoint"
     )
     return None, (note,)
+
+
+def cpu_cores(gpus: int) -> int:
+    """CPU cores for a pod of ``gpus`` GPUs: 4 per GPU (a vLLM worker process each, with its
+    tokenizer and scheduler threads) and 2 for the API server, at most 256."""
+    return min(256, 4 * gpus + 2)
+
+
+def shm_gib(gpus: int) -> int:
+    """/dev/shm for a pod of ``gpus`` GPUs: vLLM's workers exchange tensors through shared
+    memory (NCCL), so every multi-GPU pod gets 4 GiB per GPU up to 64; none for one GPU.
+
+    Args:
+        gpus: GPUs of one pod.
+
+    Returns:
+        GiB (0 = no volume).
+    """
+    return 0 if gpus == 1 else min(64, 4 * gpus)
+
+
+def _prefill(option: RecommendedOption) -> PrefillPlan | None:
+    pool = option.prefill
+    if pool is None:
+        return None
+    return PrefillPlan(
+        replicas=pool.replicas,
+        tensor_parallel=pool.tensor_parallel,
+        data_parallel=pool.data_parallel,
+    )
+
+
+def _disaggregated_target(
+    prefill: PrefillPlan | None, target: Target
+) -> tuple[Target, tuple[str, ...]]:
+    """Separate prefill and decode pools exist only in llm-d's LLMInferenceService
+    (``spec.prefill``, kserve pkg/apis/serving/v1alpha2 WorkloadSpec); an InferenceService has
+    one predictor, so a disaggregated option is rendered as an LLMInferenceService, said."""
+    if prefill is None or target is Target.LLM_INFERENCE_SERVICE:
+        return target, ()
+    note = (
+        "rendered as an LLMInferenceService (llm-d): prefill/decode disaggregation needs its "
+        "spec.prefill pool, which an InferenceService does not have"
+    )
+    return Target.LLM_INFERENCE_SERVICE, (note,)
 
 
 def _autoscaler(

@@ -15,6 +15,8 @@ image-platform           an image is set, and it is on the allow-list of the GPU
 image-architecture       arm64 (Grace) nodes get an image the operator lists as arm64
 node-architecture        the pod is pinned to nodes of the image's architecture
 gpu-resource             the device plugin's resource of the platform is requested
+gpus-match-parallelism   a pod requests one GPU per vLLM rank (tensor × data parallel)
+kv-transfer              both pools of a prefill/decode pair ship the KV cache (NixlConnector)
 restricted-pod           Pod Security "restricted" and random UIDs: non-root, no escalation,
                          RuntimeDefault seccomp, caches under HOME on a writable volume
 kserve-version           the API and features used exist in the cluster's KServe
@@ -37,7 +39,7 @@ from typing import Any, Literal
 from deploy.catalog_view import catalog_models
 from deploy.checkpoints import checkpoint_of
 from deploy.gpus import Arch, Platform, arch_of, gpu_spec, platform_of, resource_of
-from deploy.preflight_subject import Subject, subject_of
+from deploy.preflight_subject import Subject, subjects_of
 from deploy.profile import ClusterProfile
 from deploy.render import Manifest
 from deploy.validate import image_repository
@@ -190,9 +192,32 @@ def _container_problems(container: dict[str, Any], mounts: dict[str, str]) -> li
     return out
 
 
+def _gpus_match_parallelism(s: Subject, profile: ClusterProfile) -> str | None:
+    wanted = s.tensor_parallel * s.data_parallel
+    resource = resource_of(
+        platform_of(gpu_spec(s.gpu)), intel_gpu_resource=profile.intel_gpu_resource
+    )
+    asked = s.resources.get(resource)
+    if asked is not None and asked != str(wanted):
+        return (
+            f"{s.kind} requests {asked} × {resource}, but vLLM starts tensor {s.tensor_parallel} "
+            f"× data-parallel {s.data_parallel} = {wanted} ranks, one GPU each"
+        )
+    return None
+
+
+def _kv_transfer(s: Subject, _: ClusterProfile) -> str | None:
+    if s.disaggregated and s.flag("--kv-transfer-config") is None:
+        return (
+            f"the {s.kind} of a prefill/decode pair passes vLLM no --kv-transfer-config, so "
+            "no KV cache reaches the decode pool"
+        )
+    return None
+
+
 def _kserve_version(s: Subject, profile: ClusterProfile) -> str | None:
     version = profile.kserve_version
-    if s.kind == "LLMInferenceService":
+    if s.kind.startswith("LLMInferenceService"):
         return _llm_isvc_version(s, profile)
     if s.autoscaler_class == "none" and not profile.kserve_at_least(AUTOSCALER_NONE_MIN_KSERVE):
         return f"KServe {version} has no autoscalerClass 'none' (from {AUTOSCALER_NONE_MIN_KSERVE})"
@@ -281,6 +306,19 @@ RULES: tuple[Rule, ...] = (
         _gpu_resource,
     ),
     Rule(
+        "gpus-match-parallelism",
+        "vllm/config/parallel.py ParallelConfig (world size = tensor × pipeline, one GPU per "
+        "rank; data-parallel ranks on the node each take theirs)",
+        _gpus_match_parallelism,
+    ),
+    Rule(
+        "kv-transfer",
+        "kserve docs/samples/llmisvc/single-node-gpu/llm-inference-service-pd-qwen2-7b-gpu.yaml "
+        "(v0.18.0: NixlConnector, kv_both on both pools); "
+        "vLLM docs/features/nixl_connector_usage.md",
+        _kv_transfer,
+    ),
+    Rule(
         "restricted-pod",
         "Kubernetes Pod Security Standards 'restricted'; vllm/envs.py VLLM_CACHE_ROOT "
         "(default $XDG_CACHE_HOME/vllm, else ~/.cache/vllm)",
@@ -313,11 +351,12 @@ def check(manifests: Sequence[Manifest], profile: ClusterProfile) -> list[Findin
     Returns:
         One finding per rule that refuses, plus ``unchecked`` notes.
     """
-    subject = subject_of(manifests)
+    subjects = subjects_of(manifests)
+    subject = subjects[0]
     found = [
         Finding(rule=rule.name, kind="refused", reason=reason, source=rule.source)
         for rule in RULES
-        if (reason := rule.check(subject, profile)) is not None
+        for reason in _reasons(rule, subjects, profile)
     ]
     if subject.model not in catalog_models():
         found.append(
@@ -325,10 +364,20 @@ def check(manifests: Sequence[Manifest], profile: ClusterProfile) -> list[Findin
                 rule="tp-divides-heads",
                 kind="unchecked",
                 reason=f"{subject.model} is not in the catalog: its attention heads are unknown",
-                source=RULES[2].source,
+                source=_rule("tp-divides-heads").source,
             )
         )
     return found
+
+
+def _reasons(rule: Rule, subjects: Sequence[Subject], profile: ClusterProfile) -> list[str]:
+    """A rule's reasons over every workload, each said once."""
+    found = (rule.check(subject, profile) for subject in subjects)
+    return list(dict.fromkeys(reason for reason in found if reason is not None))
+
+
+def _rule(name: str) -> Rule:
+    return next(rule for rule in RULES if rule.name == name)
 
 
 def enforce(manifests: Sequence[Manifest], profile: ClusterProfile) -> list[Finding]:

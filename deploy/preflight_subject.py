@@ -31,6 +31,8 @@ class Subject(Frozen):
     image: str
     args: tuple[str, ...] = Field(description="vLLM flags, one --flag=value each.")
     tensor_parallel: int
+    data_parallel: int = 1
+    disaggregated: bool = Field(default=False, description="One of a prefill/decode pair.")
     resources: dict[str, str] = Field(description="Requested resources of the model container.")
     node_selector: dict[str, str]
     containers: tuple[dict[str, Any], ...] = Field(description="Containers running vLLM.")
@@ -53,8 +55,30 @@ class Subject(Frozen):
         return None
 
 
+def subjects_of(manifests: Sequence[Manifest]) -> list[Subject]:
+    """Collect every workload that runs vLLM: the serving one, and a prefill pool if any.
+
+    Args:
+        manifests: The rendered objects of one plan.
+
+    Returns:
+        The subjects the rules read, the main workload first.
+
+    Raises:
+        InvalidInputError: When no serving object is among them.
+    """
+    main = subject_of(manifests)
+    llm = next((m for m in manifests if m.get("kind") == "LLMInferenceService"), None)
+    prefill = (llm or {}).get("spec", {}).get("prefill")
+    if llm is None or not prefill:
+        return [main]
+    pool = _llm_workload(llm, prefill, kind="LLMInferenceService prefill pool")
+    split = {"disaggregated": True}
+    return [main.model_copy(update=split), pool.model_copy(update=split)]
+
+
 def subject_of(manifests: Sequence[Manifest]) -> Subject:
-    """Collect the serving side of one deployment's objects.
+    """Collect the serving side of one deployment's objects (its main workload).
 
     Args:
         manifests: The rendered objects of one plan.
@@ -67,7 +91,8 @@ def subject_of(manifests: Sequence[Manifest]) -> Subject:
     """
     by_kind = {m.get("kind"): m for m in manifests}
     if "LLMInferenceService" in by_kind:
-        return _llm_isvc(by_kind["LLMInferenceService"])
+        llm = by_kind["LLMInferenceService"]
+        return _llm_workload(llm, llm["spec"], kind="LLMInferenceService")
     if "InferenceService" in by_kind and "ServingRuntime" in by_kind:
         return _isvc(by_kind["InferenceService"], by_kind["ServingRuntime"])
     raise InvalidInputError("no InferenceService with its ServingRuntime, nor LLMInferenceService")
@@ -89,6 +114,7 @@ def _isvc(isvc: Manifest, runtime: Manifest) -> Subject:
     containers = runtime["spec"]["containers"]
     args = tuple(model.get("args") or [])
     tp = next((a.partition("=")[2] for a in args if a.startswith("--tensor-parallel-size=")), "1")
+    dp = next((a.partition("=")[2] for a in args if a.startswith("--data-parallel-size=")), "1")
     mounts = [m for c in containers for m in c.get("volumeMounts") or []]
     return Subject(
         kind="InferenceService",
@@ -97,6 +123,7 @@ def _isvc(isvc: Manifest, runtime: Manifest) -> Subject:
         image=str(containers[0].get("image", "")),
         args=args,
         tensor_parallel=int(tp),
+        data_parallel=int(dp),
         resources={
             k: str(v) for k, v in (model.get("resources") or {}).get("requests", {}).items()
         },
@@ -110,9 +137,8 @@ def _isvc(isvc: Manifest, runtime: Manifest) -> Subject:
     )
 
 
-def _llm_isvc(llm: Manifest) -> Subject:
+def _llm_workload(llm: Manifest, spec: dict[str, Any], *, kind: str) -> Subject:
     notes = _notes(llm)
-    spec = llm["spec"]
     template = spec.get("template") or {}
     containers = template.get("containers") or []
     main: dict[str, Any] = next((c for c in containers if c.get("name") == "main"), {})
@@ -121,17 +147,18 @@ def _llm_isvc(llm: Manifest) -> Subject:
     requests = (main.get("resources") or {}).get("requests", {})
     args = tuple(shlex.split(str(env.get("VLLM_ADDITIONAL_ARGS", ""))))
     return Subject(
-        kind="LLMInferenceService",
+        kind=kind,
         model=notes.get("preflight.dev/model", ""),
         gpu=notes.get("preflight.dev/gpu", ""),
         image=str(main.get("image", "")),
         args=args,
         tensor_parallel=int((spec.get("parallelism") or {}).get("tensor", 1)),
+        data_parallel=int((spec.get("parallelism") or {}).get("data", 1)),
         resources={k: str(v) for k, v in requests.items()},
         node_selector=dict(template.get("nodeSelector") or {}),
         containers=tuple(containers),
         mounts=_writable(template.get("volumes") or [], mounts),
-        storage_uri=str(spec.get("model", {}).get("uri", "")),
+        storage_uri=str(llm["spec"].get("model", {}).get("uri", "")),
         annotations=notes,
         scaling="scaling" in spec,
         tensor_in_args=any(a.startswith("--tensor-parallel-size") for a in args),

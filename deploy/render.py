@@ -22,7 +22,9 @@ import yaml
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from deploy.dashboard import dashboard_json, selector
+from deploy.flags import vllm_flags
 from deploy.plan import Autoscaler, DeploymentPlan, Target
+from deploy.pools import ROLE_LABEL, Pool, pools
 from deploy.sizing import CACHE_GIB
 
 Manifest = dict[str, Any]
@@ -33,7 +35,6 @@ TEMPLATE_DIR = Path(__file__).parent / "templates"
 # Annotations stamped after approval; they are not part of what an approval binds to.
 APPROVAL_ANNOTATIONS = ("preflight.dev/approved-by", "preflight.dev/approved-at")
 STANDARD_MODE_MIN_MINOR = 16  # KServe 0.16 renames RawDeployment to Standard
-LLMISVC_TENSOR_FROM_SPEC_MINOR = 20  # llm-d template reads spec.parallelism.tensor from 0.20
 
 
 @functools.lru_cache(maxsize=1)
@@ -44,39 +45,6 @@ def _environment() -> Environment:
         autoescape=False,
         keep_trailing_newline=True,
     )
-
-
-def vllm_flags(plan: DeploymentPlan) -> list[str]:
-    """Return the vLLM command-line flags of a plan, one ``--flag=value`` each.
-
-    The plan's :class:`~domain.recommendation.VllmArgs` is the one serving configuration; this is
-    the only place its values become vLLM flags. ``--quantization`` appears only when 16-bit
-    weights are quantized at load time (:attr:`DeploymentPlan.quantization_flag`).
-
-    Args:
-        plan: The validated plan.
-
-    Returns:
-        The flags, in a fixed order.
-    """
-    args = plan.serving_args
-    out = [
-        f"--served-model-name={plan.served_model_name}",
-        f"--tensor-parallel-size={args.tensor_parallel_size}",
-        f"--max-model-len={args.max_model_len}",
-        f"--gpu-memory-utilization={args.gpu_memory_utilization}",
-        f"--max-num-seqs={args.max_num_seqs}",
-        f"--max-num-batched-tokens={args.max_num_batched_tokens}",
-        f"--kv-cache-dtype={args.kv_cache_dtype}",
-    ]
-    if plan.quantization_flag:
-        out.append(f"--quantization={plan.quantization_flag}")
-    out.append(
-        "--enable-prefix-caching" if args.enable_prefix_caching else "--no-enable-prefix-caching"
-    )
-    if args.enable_chunked_prefill:
-        out.append("--enable-chunked-prefill")
-    return out
 
 
 def _replica_bounds(plan: DeploymentPlan) -> tuple[int, int]:
@@ -137,17 +105,26 @@ def deployment_mode(plan: DeploymentPlan) -> str:
     return "Standard" if _minor(plan.kserve_version) >= STANDARD_MODE_MIN_MINOR else "RawDeployment"
 
 
-def _llm_d_args(plan: DeploymentPlan) -> list[str]:
-    """vLLM flags for LLMInferenceService's ``VLLM_ADDITIONAL_ARGS``.
-
-    KServe sets the served name from ``spec.model.name``; ``--tensor-parallel-size`` comes from
-    ``spec.parallelism.tensor`` only from KServe 0.20 (config/llmisvcconfig/config-llm-template.yaml
-    at v0.20.0; v0.18.0 and v0.19.0 pass no tensor size), so before that it is passed here.
-    """
-    flags = vllm_flags(plan)[1:]
-    if _minor(plan.kserve_version) >= LLMISVC_TENSOR_FROM_SPEC_MINOR:
-        flags = flags[1:]
-    return flags
+def _monitors(plan: DeploymentPlan, workloads: list[Pool]) -> list[dict[str, object]]:
+    """One PodMonitor per port vLLM listens on: the runtime's named port ``http1`` (8080) for an
+    InferenceService, 8000 for one llm-d pool; decode pods (vLLM on 8001) and prefill pods apart,
+    each selected by its ``llm-d.ai/role``. The first one's job is what queries select."""
+    base = pod_selector(plan)
+    if not workloads:
+        return [
+            {"name": plan.name + "-metrics", "selector": base, "port": 8080, "port_name": "http1"}
+        ]
+    if len(workloads) == 1:
+        return [{"name": plan.name + "-metrics", "selector": base, "port": 8000, "port_name": ""}]
+    return [
+        {
+            "name": plan.name + ("-metrics" if w.role == "decode" else "-prefill-metrics"),
+            "selector": {**base, ROLE_LABEL: w.role},
+            "port": w.vllm_port,
+            "port_name": "",
+        }
+        for w in workloads
+    ]
 
 
 def _context(plan: DeploymentPlan) -> dict[str, object]:
@@ -155,13 +132,12 @@ def _context(plan: DeploymentPlan) -> dict[str, object]:
     monitor = plan.name + "-metrics"
     sel = selector(plan.namespace, plan.served_model_name, job=f"{plan.namespace}/{monitor}")
     llm_d = plan.target is Target.LLM_INFERENCE_SERVICE
-    extra = _llm_d_args(plan) if llm_d else []
+    workloads = pools(plan) if llm_d else []
     return {
         "pod_selector": pod_selector(plan),
-        "metrics_port": 8000 if llm_d else 8080,
-        "metrics_port_name": "" if llm_d else "http1",
+        "pools": workloads,
+        "monitors": _monitors(plan, workloads),
         "monitor_name": monitor,
-        "additional_args": " ".join(extra),
         "p": plan,
         "runtime_name": plan.name + "-vllm",
         "trigger_auth_name": plan.name + "-prometheus-auth",
@@ -196,6 +172,7 @@ def template_names(plan: DeploymentPlan) -> list[str]:
         return [
             "llminferenceservice.yaml.j2",
             "podmonitor.yaml.j2",
+            *(["podmonitor-prefill.yaml.j2"] if plan.prefill is not None else []),
             "dashboard.yaml.j2",
             "pdb.yaml.j2",
         ]

@@ -26,6 +26,31 @@ class VllmArgs(Frozen):
     kv_cache_dtype: Literal["auto", "fp8"] = "auto"
     enable_prefix_caching: bool = True
     enable_chunked_prefill: bool = True
+    data_parallel_size: int = Field(
+        default=1,
+        ge=1,
+        le=64,
+        description="Data-parallel ranks per replica (--data-parallel-size).",
+    )
+    enable_expert_parallel: bool = Field(
+        default=False,
+        description="MoE experts spread over the tensor × data-parallel ranks "
+        "(--enable-expert-parallel).",
+    )
+
+    @property
+    def gpus(self) -> int:
+        """GPUs one replica runs on: tensor × data-parallel size."""
+        return self.tensor_parallel_size * self.data_parallel_size
+
+
+class PrefillPool(Frozen):
+    """The prefill pool of a disaggregated option (prompts run apart from decoding, the KV cache
+    shipped between the pools); the option's own replicas and arguments are the decode pool's."""
+
+    replicas: int = Field(ge=1, le=1000, description="Prefill replicas.")
+    tensor_parallel: int = Field(ge=1, le=64, description="GPUs per prefill replica (TP).")
+    data_parallel: int = Field(default=1, ge=1, le=64, description="Data-parallel ranks.")
 
 
 class PredictedMetrics(Frozen):
@@ -144,6 +169,11 @@ class RecommendedOption(Frozen):
     quality_score: float | None = None
     score: float | None = Field(default=None, description="Ranking score; lower ranks first.")
     serving_args: VllmArgs
+    prefill: PrefillPool | None = Field(
+        default=None,
+        description="Disaggregated serving: the prefill pool (served by llm-d through KServe's "
+        "LLMInferenceService); None = every replica prefills and decodes.",
+    )
     reasons: list[str] = Field(default_factory=list)
     evidence: list[Evidence] = Field(default_factory=list)
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from deploy.plan import Autoscaler, DeploymentPlan, Target, plan_for
 from deploy.profile import ClusterProfile
-from domain.recommendation import PredictedMetrics, RecommendedOption, VllmArgs
+from domain.recommendation import PredictedMetrics, PrefillPool, RecommendedOption, VllmArgs
 from knowledge.catalog import load_gpus, load_models
 
 # Every platform configured (images per platform, arm64, KServe 0.18): the registry names are
@@ -48,6 +48,9 @@ def make_option(
     max_model_len: int = 8192,
     quantization: Any = None,
     kv_cache_dtype: Any = "auto",
+    data_parallel: int = 1,
+    expert_parallel: bool = False,
+    prefill: PrefillPool | None = None,
 ) -> RecommendedOption:
     """Build a recommended option; parameters and the GPU name come from the catalogs."""
 
@@ -62,7 +65,9 @@ def make_option(
         precision=precision,
         tensor_parallel=tensor_parallel,
         replicas=replicas,
-        total_gpus=tensor_parallel * replicas,
+        total_gpus=tensor_parallel * data_parallel * replicas
+        + (prefill.replicas * prefill.tensor_parallel if prefill else 0),
+        prefill=prefill,
         monthly_cost_usd=1000.0 * tensor_parallel * replicas,
         predicted=PredictedMetrics(
             ttft_ms_p50=100,
@@ -81,6 +86,8 @@ def make_option(
             gpu_memory_utilization=0.9,
             quantization=quantization,
             kv_cache_dtype=kv_cache_dtype,
+            data_parallel_size=data_parallel,
+            enable_expert_parallel=expert_parallel,
         ),
     )
 

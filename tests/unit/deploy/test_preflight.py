@@ -22,6 +22,7 @@ from deploy.render import Manifest, render
 from deploy.sizing import ephemeral_gib, host_memory_gib
 from deploy.validate import validate_objects
 from domain.errors import PolicyViolationError
+from domain.recommendation import PrefillPool
 from domain.serving import Precision
 from knowledge.catalog import load_gpus
 from simulate.memory import weight_bytes
@@ -38,7 +39,7 @@ def _serving(manifests: list[Manifest], kind: str = "InferenceService") -> dict[
 
 def test_every_rule_names_the_source_it_encodes() -> None:
     names = [rule.name for rule in RULES]
-    assert len(names) == len(set(names)) == 10
+    assert len(names) == len(set(names)) == 12
     for rule in RULES:
         assert rule.source.strip()
         assert "/" in rule.source or "Kubernetes" in rule.source  # a file, a page or a standard
@@ -371,6 +372,80 @@ def test_without_wva_the_llm_inference_service_runs_its_sized_replicas_and_says_
     spec = _serving(render(plan), "LLMInferenceService")["spec"]
     assert spec["replicas"] == 3 and "scaling" not in spec
     assert any("WVA_AUTOSCALING" in note for note in plan.notes)
+
+
+# 15. Expert/data parallelism and prefill/decode disaggregation render and validate like any other.
+def test_expert_and_data_parallel_options_request_a_gpu_per_rank() -> None:
+    plan = make_plan(model="Qwen/Qwen3-30B-A3B", data_parallel=2, expert_parallel=True)
+    assert plan.gpus_per_replica == 2 and plan.total_gpus == 2 * plan.replicas
+    manifests = render(plan)
+    args = _args(manifests)
+    assert "--data-parallel-size=2" in args and "--enable-expert-parallel" in args
+    model = _serving(manifests)["spec"]["predictor"]["model"]
+    assert model["resources"]["requests"]["nvidia.com/gpu"] == "2"
+    assert _rules(manifests, FULL) == set()
+    validate_objects(manifests)
+    model["resources"]["requests"]["nvidia.com/gpu"] = "1"  # one GPU for two ranks
+    assert "gpus-match-parallelism" in _rules(manifests, FULL)
+
+
+def _disaggregated(**kwargs: Any) -> dict[str, Any]:
+    return {
+        "model": "Qwen/Qwen3-30B-A3B",
+        "expert_parallel": True,
+        "prefill": PrefillPool(replicas=2, tensor_parallel=2),
+        "hf_token_secret": "",
+        **kwargs,
+    }
+
+
+def test_a_disaggregated_option_renders_decode_and_prefill_pools_of_llm_d() -> None:
+    plan = make_plan(**_disaggregated(data_parallel=2), profile=FULL)  # InferenceService asked
+    assert plan.target is Target.LLM_INFERENCE_SERVICE
+    assert any("prefill/decode disaggregation" in note for note in plan.notes)
+    assert plan.total_gpus == plan.replicas * 2 + 2 * 2
+    manifests = render(plan)
+    spec = _serving(manifests, "LLMInferenceService")["spec"]
+    assert spec["parallelism"] == {"data": 2, "dataLocal": 2, "expert": True}
+    assert spec["prefill"]["parallelism"] == {"tensor": 2, "expert": True}
+    assert spec["prefill"]["replicas"] == 2
+    decode = spec["template"]["containers"][0]
+    prefill = spec["prefill"]["template"]["containers"][0]
+    assert decode["startupProbe"]["httpGet"]["port"] == 8001  # llm-d's sidecar holds 8000
+    assert prefill["startupProbe"]["httpGet"]["port"] == 8000
+    for container in (decode, prefill):
+        env = {e["name"]: e for e in container["env"]}
+        assert "NixlConnector" in env["VLLM_ADDITIONAL_ARGS"]["value"]
+        assert env["VLLM_NIXL_SIDE_CHANNEL_HOST"]["valueFrom"]["fieldRef"]["fieldPath"] == (
+            "status.podIP"
+        )
+    monitors = [m for m in manifests if m["kind"] == "PodMonitor"]
+    roles = [m["spec"]["selector"]["matchLabels"]["llm-d.ai/role"] for m in monitors]
+    ports = [m["spec"]["podMetricsEndpoints"][0]["targetPort"] for m in monitors]
+    assert (roles, ports) == (["decode", "prefill"], [8001, 8000])
+    assert _rules(manifests, FULL) == set()
+    validate_objects(manifests)
+
+
+def test_each_pool_is_checked_on_its_own() -> None:
+    manifests = render(make_plan(**_disaggregated(), profile=FULL))
+    pool = _serving(manifests, "LLMInferenceService")["spec"]["prefill"]["template"]
+    env = pool["containers"][0]["env"][0]
+    env["value"] = env["value"].split(" --kv-transfer-config")[0]
+    reasons = [f.reason for f in check(manifests, FULL) if f.rule == "kv-transfer"]
+    assert reasons and "prefill pool" in reasons[0]
+    odd = render(make_plan(**_disaggregated(prefill=PrefillPool(replicas=1, tensor_parallel=3))))
+    assert "tp-divides-heads" in _rules(odd, FULL)  # 32 heads, TP 3 on the prefill pool
+
+
+def test_disaggregation_needs_kserve_0_18_and_the_gate_says_so() -> None:
+    from deploy.option_gate import OptionGate
+    from tests.unit.deploy.factories import make_option
+
+    option = make_option(**{k: v for k, v in _disaggregated().items() if k != "hf_token_secret"})
+    screen = OptionGate(profile=ClusterProfile())(option)
+    assert screen.refused and "kserve-version" in screen.rules
+    assert OptionGate(profile=FULL)(option).refused is None
 
 
 def _args(manifests: list[Manifest]) -> list[str]:

@@ -18,6 +18,7 @@ from deploy.preflight import enforce
 from deploy.profile import ClusterProfile, Toleration
 from deploy.render import manifest_hash, render, stamp_approval, to_yaml, vllm_flags
 from deploy.validate import validate_objects
+from domain.recommendation import PrefillPool
 from tests.unit.deploy.factories import make_plan
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -125,6 +126,32 @@ CASES = [
         "gemma2-9b-l4-gated-helm",
         {"model": "google/gemma-2-9b-it", "gpu_family": "L4", "profile": GATED_HELM},
         id="gemma2-9b-l4-gated-helm",
+    ),
+    pytest.param(
+        "qwen3-30b-a3b-h100-dp2-ep",
+        {
+            "model": "Qwen/Qwen3-30B-A3B",
+            "data_parallel": 2,
+            "expert_parallel": True,
+            "hf_token_secret": "",
+        },
+        id="qwen3-30b-a3b-h100-dp2-ep",
+    ),
+    pytest.param(
+        "deepseek-v3-h200-pd-dp8-ep",
+        {
+            "model": "deepseek-ai/DeepSeek-V3",
+            "gpu_family": "H200",
+            "precision": "fp8",
+            "data_parallel": 8,
+            "expert_parallel": True,
+            "replicas": 1,
+            "prefill": PrefillPool(replicas=2, tensor_parallel=8),
+            "target": Target.LLM_INFERENCE_SERVICE,
+            "hf_token_secret": "",
+            "profile": ClusterProfile(kserve_version="0.20"),
+        },
+        id="deepseek-v3-h200-pd-dp8-ep",
     ),
     pytest.param(
         "qwen3-8b-l40s-keda-openshift-thanos",

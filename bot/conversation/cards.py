@@ -107,7 +107,7 @@ def recommendation_card(
         details=details_of(recommendation),
         choices=(
             *_deploy_choices(recommendation.options),
-            Choice(label="Show chart", value="chart"),
+            Choice(label="Show chart", value="chart", shows_more=True),
             Choice(label="How was this computed?", value=DETAILS_VALUE, role=ChoiceRole.DETAILS),
             *what_if_choices(requirements, top),
         ),

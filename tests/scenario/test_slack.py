@@ -128,7 +128,13 @@ class SlackSide:
                 "channel_id": post["channel"],
                 "thread_ts": post["thread_ts"],
             },
-            "message": {"ts": post["ts"], "thread_ts": post["thread_ts"], "bot_id": "BBOT"},
+            "message": {
+                "ts": post["ts"],
+                "thread_ts": post["thread_ts"],
+                "bot_id": "BBOT",
+                "text": post["text"],
+                "blocks": post["blocks"],
+            },
             "actions": [
                 {**button, "block_id": "b1", "action_ts": f"{time.time():.6f}"},
             ],
@@ -308,6 +314,49 @@ async def test_approval_buttons_count_the_clicker_and_refuse_the_requester(
     assert slack.flow.state(thread=thread).stage in (Stage.DEPLOYED, Stage.DEPLOYING)
     assert approved["thread_ts"] == ts
     assert ":x:" not in section_texts(approved), section_texts(approved)
+
+
+def _used_line(update: dict[str, Any]) -> str:
+    """The context line a used card ends in (and that no buttons are left)."""
+    assert not any(block["type"] == "actions" for block in update["blocks"])
+    return str(update["blocks"][-1]["elements"][0]["text"])
+
+
+async def test_a_card_acted_on_loses_its_buttons_and_a_refused_click_keeps_them(
+    slack: SlackSide,
+) -> None:
+    ts = "1700000000.000550"
+    thread = thread_id(CHANNEL, ts)
+    await slack.event(mention("RAG assistant over our wiki, 5 requests per second", ts=ts))
+    (card,) = await slack.posts(1)
+    await slack.click(card, "How was this computed?", user="UALICE")  # shows more only
+    await slack.posts(2)
+    await slack.event(reply_in_thread("deploy option 1", ts="1700000000.000551", thread_ts=ts))
+    review = (await slack.posts(3))[2]
+    await slack.click(review, "Request deployment", user="UALICE")
+    awaiting = (await slack.posts(4))[3]
+    (used_review,) = await asyncio.to_thread(slack.standin.wait_for_updates, 1)
+    assert used_review["ts"] == review["ts"]
+    assert "Request deployment" in _used_line(used_review) and "<@UALICE>" in _used_line(
+        used_review
+    )
+    await slack.click(awaiting, "Approve", user="UALICE")  # refused: her own request
+    await slack.posts(5)
+    await slack.click(awaiting, "Approve", user="UBOB")
+    status = (await slack.posts(6))[5]
+    updates = await asyncio.to_thread(slack.standin.wait_for_updates, 2)
+    used_approval = [update for update in updates if update["ts"] == awaiting["ts"]]
+    assert len(used_approval) == 1 and "<@UBOB>" in _used_line(used_approval[0])
+    assert card["ts"] not in {update["ts"] for update in updates}  # the details kept it live
+    assert slack.flow.state(thread=thread).stage in (Stage.DEPLOYED, Stage.DEPLOYING)
+    await slack.click(awaiting, "Approve", user="UCAROL")  # a stale copy of the old card
+    stale = (await slack.posts(7))[6]
+    assert "No deployment request awaits approval" in section_texts(stale)
+    await asyncio.to_thread(slack.standin.wait_for_updates, 3)  # the stale card, redrawn again
+    await slack.click(status, "Roll back", user="UBOB")
+    await slack.posts(8)
+    updates = await asyncio.to_thread(slack.standin.wait_for_updates, 4)
+    assert "Roll back" in _used_line(next(u for u in updates if u["ts"] == status["ts"]))
 
 
 async def test_a_message_delivered_twice_is_processed_once(slack: SlackSide) -> None:

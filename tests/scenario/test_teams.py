@@ -47,9 +47,15 @@ class TeamsSide:
         self.flow = flow
 
     def activity(
-        self, *, text: str | None = None, value: Any = None, user: str = "aad-alice"
+        self,
+        *,
+        text: str | None = None,
+        value: Any = None,
+        user: str = "aad-alice",
+        reply_to: str | None = None,
     ) -> dict[str, Any]:
-        """A message activity in the channel thread, from ``user``."""
+        """A message activity in the channel thread, from ``user`` (a click names its card's
+        message in ``reply_to``, as Teams does)."""
         activity: dict[str, Any] = {
             "type": "message",
             "id": uuid.uuid4().hex,
@@ -68,6 +74,8 @@ class TeamsSide:
             ]
         if value is not None:
             activity["value"] = value
+        if reply_to is not None:
+            activity["replyToId"] = reply_to
         return activity
 
     async def post(self, activity: dict[str, Any], **headers: str) -> int:
@@ -174,6 +182,50 @@ async def test_approval_is_by_the_user_who_pressed_the_button(teams: TeamsSide) 
     await teams.post(teams.activity(value=approve["data"]))
     assert teams.state().stage is Stage.AWAITING_APPROVAL
     await teams.post(teams.activity(value=approve["data"], user="aad-bob"))
+    assert teams.state().stage in (Stage.DEPLOYED, Stage.DEPLOYING)
+
+
+def _submit_of(card: dict[str, Any], label: str) -> dict[str, Any]:
+    """The data Teams posts when ``label`` is picked on a card, directly or from a ChoiceSet."""
+    actions = list(card.get("actions", []))
+    for action in actions:
+        data = action.get("data") or {}
+        if action["type"] == "Action.Submit" and label in data.get("preflight_labels", {}).values():
+            labels = data["preflight_labels"]
+            value = next(v for v, shown in labels.items() if shown == label)
+            return {**data, "preflight_choice": value}
+        if action["type"] == "Action.ShowCard":
+            actions += action["card"].get("actions", [])
+    raise AssertionError(f"no {label!r} on the card")
+
+
+def _used(update: dict[str, Any]) -> dict[str, Any]:
+    """The card an update put in place of a used one (it has no actions)."""
+    (attachment,) = update["attachments"]
+    card: dict[str, Any] = attachment["content"]
+    assert "actions" not in card
+    return card
+
+
+async def test_a_card_acted_on_is_replaced_and_a_refused_click_leaves_it(teams: TeamsSide) -> None:
+    await teams.post(teams.activity(text="RAG assistant over our wiki, 5 requests per second"))
+    first, card = teams.connector.ids[-1], teams.connector.cards()[-1]
+    chart = _submit_of(card, "Show chart")  # shows more: the card keeps its buttons
+    await teams.post(teams.activity(value=chart, reply_to=first))
+    await teams.post(teams.activity(text="deploy option 1"))
+    review, review_id = teams.connector.cards()[-1], teams.connector.ids[-1]
+    request = confirmed_submit(review, "Request deployment")["data"]
+    await teams.post(teams.activity(value=request, reply_to=review_id))
+    ((updated_id, update),) = teams.connector.updated
+    assert updated_id == review_id
+    assert "Request deployment — aad-alice" in card_text(_used(update))
+    approval_id = teams.connector.ids[-1]
+    approve = confirmed_submit(teams.connector.cards()[-1], "Approve")["data"]
+    await teams.post(teams.activity(value=approve, reply_to=approval_id))  # her own request
+    assert len(teams.connector.updated) == 1
+    await teams.post(teams.activity(value=approve, user="aad-bob", reply_to=approval_id))
+    assert [message for message, _ in teams.connector.updated] == [review_id, approval_id]
+    assert "Approve — aad-bob" in card_text(_used(teams.connector.updated[1][1]))
     assert teams.state().stage in (Stage.DEPLOYED, Stage.DEPLOYING)
 
 

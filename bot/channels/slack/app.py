@@ -12,7 +12,9 @@ Surfaces (each registered by its own function, as Bolt's examples do):
 * ``message`` — replies in a thread Preflight already talks in, and direct messages (each
   top-level direct message starts a conversation; Preflight answers in its thread);
 * ``block_actions`` — a Preflight button sends its value as the clicker's next message, so an
-  "Approve" click is an approval by the clicker of the request and hash the button names.
+  "Approve" click is an approval by the clicker of the request and hash the button names; once
+  the click is acted on, its message is redrawn without buttons (``chat.update``), naming who
+  chose what, so an old card cannot approve or roll back twice.
 
 Ack at once, work afterwards, and never lose an acknowledged message: every listener is an ack
 function that puts the delivery into the durable inbox (``bot.conversation.inbox``; a Redis
@@ -63,7 +65,7 @@ from domain.errors import BackendUnavailableError, ConfigurationError
 
 _log = logging.getLogger(__name__)
 _MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
-_ACTION = re.compile(rf"^{blocks.ACTION_PREFIX}:\d+$")
+_ACTION = re.compile(rf"^{blocks.ACTION_PREFIX}:\d+(?:{blocks.KEEP_SUFFIX})?$")
 MAX_AGE_S = 5 * 60  # Slack's replay window for a signed request
 Event = dict[str, Any]
 
@@ -124,7 +126,13 @@ def build_slack_workers(
     def post(replies: list[Reply], channel: str, thread_ts: str) -> None:
         post_replies(client, replies, channel=channel, thread_ts=thread_ts)
 
-    handler = SlackJobs(flow, inbox, post)
+    def update(channel: str, used: Job) -> None:
+        try:
+            client.chat_update(channel=channel, **used)
+        except (SlackApiError, SlackClientError) as exc:
+            _log.error("Slack did not take a used card in %s: %s", channel, type(exc).__name__)
+
+    handler = SlackJobs(flow, inbox, post, update)
     return InboxWorkers(inbox, handler, workers=workers, name=name, renew_s=lease_s / 3)
 
 
@@ -208,10 +216,22 @@ def register_buttons(app: App, inbox: Inbox) -> None:
             user=body["user"]["id"],
             event_id=f"slack-click:{channel}:{action['action_ts']}",
         )
-        _put(inbox, slack_job(incoming, channel=channel, thread_ts=thread_ts))
+        job = slack_job(incoming, channel=channel, thread_ts=thread_ts)
+        _put(inbox, job | _used_card(body, action))
         ack()
 
     app.action(_ACTION)(enqueue)
+
+
+def _used_card(body: dict[str, Any], action: dict[str, Any]) -> Job:
+    """What the clicked message becomes once the click is acted on (nothing for a button that
+    only shows more, or when Slack sent no message with the click)."""
+    message = body.get("message") or {}
+    if blocks.keeps_card(action["action_id"]) or not message.get("blocks"):
+        return {}
+    label = action["text"]["text"]
+    used = blocks.used(message["blocks"], label=label, user=body["user"]["id"])
+    return {"used": {"ts": message["ts"], "text": message.get("text") or label, "blocks": used}}
 
 
 def _job_for_message(flow: ConversationFlow, event: Event) -> Job | None:

@@ -4,7 +4,8 @@ A :class:`~bot.conversation.replies.Reply` becomes, top to bottom: a section wit
 (an icon for its tone), a section of reasons as bullets, a context line per short field, one
 narrow monospace table per table (numbers right-aligned, at most :data:`TABLE_WIDTH` characters
 wide so a thread pane does not wrap it), and actions blocks of buttons whose ``value`` is the
-choice's value; pressing one sends that value back as the user's next message. Slack cannot
+choice's value; pressing one sends that value back as the user's next message, and a press that
+was acted on redraws its message without buttons (:func:`used`). Slack cannot
 fold, so folded details stay out of the message and the "How was this computed?" button asks
 for them. A choice with a :class:`~bot.conversation.replies.Confirm` gets a Slack ``confirm``
 dialog; a disabled choice is left out (Slack has no disabled buttons). Images are not blocks
@@ -21,6 +22,7 @@ This module builds data only: it must not import a Slack SDK or call the network
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Sequence
 from typing import Any
@@ -39,7 +41,10 @@ MAX_CONTEXT_TEXT = 2000
 TABLE_WIDTH = 60
 """Characters of a code-block line that a thread pane shows without wrapping."""
 ACTION_PREFIX = "preflight_choice"
-"""``action_id`` of every Preflight button is ``preflight_choice:<index>``."""
+"""``action_id`` of every Preflight button is ``preflight_choice:<index>`` (``…:<index>:keep``
+for a button that only shows more and so leaves its message's buttons live)."""
+KEEP_SUFFIX = ":keep"
+_SLACK_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,20}$")
 
 Block = dict[str, Any]
 
@@ -85,16 +90,45 @@ def fallback_text(reply: Reply) -> str:
     return escape(reply.summary_text())
 
 
-def action_id(index: int) -> str:
+def action_id(index: int, *, keeps_card: bool = False) -> str:
     """The ``action_id`` of the button for the ``index``-th choice.
 
     Args:
         index: The choice's position in its reply.
+        keeps_card: The choice only shows more (its message keeps its buttons when clicked).
 
     Returns:
-        E.g. ``preflight_choice:0``.
+        E.g. ``preflight_choice:0`` or ``preflight_choice:1:keep``.
     """
-    return f"{ACTION_PREFIX}:{index}"[:MAX_ACTION_ID]
+    return (f"{ACTION_PREFIX}:{index}" + (KEEP_SUFFIX if keeps_card else ""))[:MAX_ACTION_ID]
+
+
+def keeps_card(action_id_: str) -> bool:
+    """Whether a clicked button only shows more, so its message keeps its buttons.
+
+    Args:
+        action_id_: The clicked button's ``action_id``.
+
+    Returns:
+        True for a ``…:keep`` button.
+    """
+    return action_id_.endswith(KEEP_SUFFIX)
+
+
+def used(blocks: Sequence[Block], *, label: str, user: str) -> list[Block]:
+    """A message's blocks once one of its buttons was acted on: no buttons, and who chose what.
+
+    Args:
+        blocks: The message's blocks, as Slack sent them with the click.
+        label: The clicked button's text.
+        user: The clicker's Slack user id (mentioned; anything else is written as text).
+
+    Returns:
+        The blocks without actions blocks, ending in a context line naming the choice.
+    """
+    who = f"<@{user}>" if _SLACK_USER_ID.match(user) else escape(user)
+    kept = [block for block in blocks if block.get("type") != "actions"]
+    return [*kept[: MAX_BLOCKS - 1], _context(f":ballot_box_with_check: *{escape(label)}* — {who}")]
 
 
 def escape(text: str) -> str:
@@ -188,7 +222,7 @@ def _button(index: int, choice: Choice) -> Block:
     button: Block = {
         "type": "button",
         "text": {"type": "plain_text", "text": clip(choice.label, MAX_BUTTON_TEXT), "emoji": True},
-        "action_id": action_id(index),
+        "action_id": action_id(index, keeps_card=choice.keeps_card),
         "value": clip(choice.value, MAX_BUTTON_VALUE),
     }
     if choice.style is not ChoiceStyle.DEFAULT:

@@ -1,9 +1,10 @@
 """Slack's jobs in the durable inbox: what the ack side puts, and what a worker does with one.
 
 A job is a flat JSON object: the conversation id, the text, the user, the event id, the channel
-and thread to answer in, and ``check`` when it is a thread reply in a thread Preflight may not
-talk in yet (its opening mention can arrive later: Slack does not order events). A worker
-processes a job through :meth:`~bot.conversation.flow.ConversationFlow.process` (the replies are
+and thread to answer in, ``used`` for a click (what the clicked message becomes once the click
+is acted on: redrawn without buttons by the worker after posting), and ``check`` when it is a
+thread reply in a thread Preflight may not talk in yet (its opening mention can arrive later:
+Slack does not order events). A worker processes a job through :meth:`~bot.conversation.flow.ConversationFlow.process` (the replies are
 saved with the state), posts the replies, marks them delivered and finishes the job. A checked job
 whose thread is still unknown is put back with a growing delay while the thread is young, and
 dropped after that. It imports no Slack SDK: the app hands in how to post.
@@ -16,12 +17,14 @@ from collections.abc import Callable
 
 from bot.conversation.flow import ConversationFlow, Incoming
 from bot.conversation.inbox import Inbox, Job, Lease
-from bot.conversation.replies import Reply
+from bot.conversation.replies import Reply, settles_card
 
 NEW_THREAD_S = 60.0  # a thread this young may still be opening: wait for its mention
 RECHECKS_S = (0.1, 0.25, 0.5, 1.0, 2.0)
 Post = Callable[[list[Reply], str, str], None]
 """Posts replies: (replies, channel, thread_ts)."""
+Update = Callable[[str, Job], None]
+"""Redraws a message: (channel, the job's ``used``: ``ts``, ``text``, ``blocks``)."""
 
 
 def slack_job(incoming: Incoming, *, channel: str, thread_ts: str, check: bool = False) -> Job:
@@ -69,12 +72,16 @@ class SlackJobs:
         flow: The conversation flow.
         inbox: The inbox the jobs come from.
         post: Posts replies in a thread.
+        update: Redraws a clicked message once its click was acted on (none: never).
     """
 
-    def __init__(self, flow: ConversationFlow, inbox: Inbox, post: Post) -> None:
+    def __init__(
+        self, flow: ConversationFlow, inbox: Inbox, post: Post, update: Update | None = None
+    ) -> None:
         self._flow = flow
         self._inbox = inbox
         self._post = post
+        self._update = update
 
     def __call__(self, lease: Lease) -> None:
         """Process one job and finish it.
@@ -95,6 +102,8 @@ class SlackJobs:
         replies = self._flow.process(incoming, resume=lease.handed_on)
         if replies:
             self._post(replies, job["channel"], job["thread_ts"])
+            if job.get("used") and self._update is not None and settles_card(replies):
+                self._update(job["channel"], job["used"])
             self._flow.delivered(event_id=job["event_id"])
         self._inbox.done(lease=lease)
 

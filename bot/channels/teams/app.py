@@ -12,7 +12,9 @@ is ``teams:<conversation.id>`` (a Teams channel conversation id already names it
 without the bot's @mention, or the value of a pressed card button (``Action.Submit`` data), and
 ``teams:<conversation id>:<activity id>`` goes through the flow's processed-once mechanism (an
 activity id is unique only within its conversation). Replies are Adaptive Cards drawn by
-``bot.channels.teams.cards``.
+``bot.channels.teams.cards``. Once a card's button is acted on, the card's message is updated
+(``updateActivity`` of the click's ``replyToId``) to one without buttons that names who chose
+what, so an old card cannot approve or roll back twice.
 
 Unauthenticated input is answered before botbuilder sees it: a body that is not a JSON activity
 gets 400, a missing or malformed ``Authorization`` header 401. botbuilder fetches Microsoft's
@@ -48,7 +50,7 @@ from botframework.connector.auth import AuthenticationConstants
 
 from bot.channels.teams import cards
 from bot.conversation.flow import ConversationFlow, Incoming
-from bot.conversation.replies import Reply
+from bot.conversation.replies import Reply, settles_card
 from bot.settings import TeamsSettings
 from domain.errors import ConfigurationError
 
@@ -97,6 +99,31 @@ class PreflightTeamsBot(ActivityHandler):  # type: ignore[misc]
         replies = await asyncio.to_thread(self._flow.handle, incoming)
         for reply in replies:
             await turn_context.send_activity(to_activity(reply))
+        used = used_activity(turn_context.activity, replies)
+        if used is not None:
+            await turn_context.update_activity(used)
+
+
+def used_activity(activity: Activity, replies: list[Reply]) -> Activity | None:
+    """The update that replaces a card whose button was acted on (no buttons, who chose what).
+
+    Args:
+        activity: The click's activity (``replyToId`` names the card's message).
+        replies: What the flow answered.
+
+    Returns:
+        The activity to update the card's message with, or None when the click was refused,
+        only showed more, or names no message.
+    """
+    if not activity.reply_to_id or not settles_card(replies):
+        return None
+    sender = activity.from_property
+    card = cards.used_card(activity.value, who=(sender.name if sender else None) or "someone")
+    if card is None:
+        return None
+    update: Activity = MessageFactory.attachment(CardFactory.adaptive_card(card))
+    update.id = activity.reply_to_id
+    return update
 
 
 def to_incoming(activity: Activity) -> Incoming | None:

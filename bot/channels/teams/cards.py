@@ -8,7 +8,9 @@ actions. Answers to a question are an ``Input.ChoiceSet`` with one Send button; 
 any further choices sit behind a "More…" ``Action.ShowCard``; a choice that needs confirming
 opens a ShowCard that says what will happen and holds the real button. Every submit's ``data``
 is ``{"preflight_choice": <value>}`` (a ChoiceSet posts the same key), which Teams posts back as
-the ``value`` of a message activity and the channel turns into the clicker's next message.
+the ``value`` of a message activity and the channel turns into the clicker's next message; the
+data also carries the labels and the card's summary, so a card whose button was acted on can be
+replaced by :func:`used_card` without keeping any state.
 Images travel as inline PNG attachments beside the card (up to the 1 MB Teams shows); the card
 carries their alt text, which an attachment cannot.
 
@@ -26,8 +28,10 @@ from bot.conversation.replies import (
     Choice,
     ChoiceRole,
     ChoiceStyle,
+    Field,
     Image,
     Reply,
+    ReplyKind,
     Table,
     Tone,
 )
@@ -37,6 +41,12 @@ CARD_VERSION = "1.5"
 SCHEMA_URL = "http://adaptivecards.io/schemas/adaptive-card.json"
 CHOICE_KEY = "preflight_choice"
 """Key of an ``Action.Submit``'s data (and the id of a ChoiceSet) that carries the choice."""
+LABELS_KEY = "preflight_labels"
+"""Data key: the labels of the values a submit can send (to say what was chosen)."""
+HEADLINE_KEY = "preflight_card"
+"""Data key: the card's one-line summary, which its used version keeps."""
+KEEP_KEY = "preflight_keeps_card"
+"""Data key: the values a submit can send that only show more (their card keeps its buttons)."""
 MAX_VISIBLE_ACTIONS = 3
 DETAILS_ID = "details"
 MAX_INLINE_IMAGE_BYTES = 1_000_000
@@ -82,6 +92,7 @@ def card_for(reply: Reply) -> Card:
     if _has_details(reply):
         body.append(_details(reply))
     actions = _actions(reply, body)
+    _stamp(actions, reply.summary_text())
     card: Card = {
         "type": "AdaptiveCard",
         "$schema": SCHEMA_URL,
@@ -91,6 +102,40 @@ def card_for(reply: Reply) -> Card:
     if actions:
         card["actions"] = actions
     return card
+
+
+def used_card(value: object, *, who: str) -> Card | None:
+    """The card that replaces one whose button was acted on: its summary and who chose what.
+
+    Args:
+        value: The activity's ``value`` (the submit's data, with the inputs merged in).
+        who: The clicker's name.
+
+    Returns:
+        The card without actions, or None when the data is not Preflight's or its choice only
+        shows more (the card then keeps its buttons).
+    """
+    choice = choice_of(value)
+    if choice is None or not isinstance(value, dict) or choice in (value.get(KEEP_KEY) or ()):
+        return None
+    labels = value.get(LABELS_KEY)
+    label = labels.get(choice, choice) if isinstance(labels, dict) else choice
+    headline = value.get(HEADLINE_KEY)
+    used = Reply(
+        kind=ReplyKind.STATUS,
+        text=headline if isinstance(headline, str) and headline else "Used",
+        fields=(Field(label="Chosen", value=f"{label} — {who}"),),
+    )
+    return card_for(used)
+
+
+def _stamp(actions: list[Card], summary: str) -> None:
+    """Put the card's summary into every submit's data, ShowCards' included."""
+    for action in actions:
+        if action["type"] == "Action.Submit":
+            action["data"] = {**action.get("data", {}), HEADLINE_KEY: summary}
+        elif action["type"] == "Action.ShowCard":
+            _stamp(action["card"].get("actions", []), summary)
 
 
 def image_attachments(reply: Reply) -> list[dict[str, str]]:
@@ -159,7 +204,7 @@ def _actions(reply: Reply, body: list[Card]) -> list[Card]:
     visible: list[Card] = []
     if answers or (what_ifs and not acts):
         body.append(_choice_set(answers or what_ifs, label="" if answers else "Would fit if you"))
-        visible.append(_submit("Send" if answers else "Try it", None))
+        visible.append(_submit("Send" if answers else "Try it", offered=answers or what_ifs))
         what_ifs = what_ifs if answers else []
     visible += [_action(choice) for choice in acts[:1]]
     if _has_details(reply):
@@ -175,7 +220,9 @@ def _actions(reply: Reply, body: list[Card]) -> list[Card]:
         more = [choice for choice in rest if choice.confirm is None] + what_ifs
     if more:
         title = "What if…" if all(choice.role is ChoiceRole.WHAT_IF for choice in more) else "More…"
-        visible.append(_show_card(title, [_choice_set(more, label="")], [_submit("Go", None)]))
+        visible.append(
+            _show_card(title, [_choice_set(more, label="")], [_submit("Go", offered=more)])
+        )
     disabled = [choice for choice in reply.choices if not choice.enabled]
     return visible + [{**_action(choice), "isEnabled": False} for choice in disabled]
 
@@ -198,12 +245,19 @@ def _action(choice: Choice) -> Card:
     return shown
 
 
-def _submit(title: str, choice: Choice | None) -> Card:
+def _submit(title: str, choice: Choice | None = None, *, offered: Sequence[Choice] = ()) -> Card:
+    """A submit of one choice, or of whatever a ChoiceSet among ``offered`` holds."""
     action: Card = {"type": "Action.Submit", "title": title}
-    if choice is not None:
-        action["data"] = {CHOICE_KEY: choice.value}
-        if choice.style in _STYLE:
-            action["style"] = _STYLE[choice.style]
+    sent = offered if choice is None else (choice,)
+    data: Card = {LABELS_KEY: {c.value: c.label for c in sent}}
+    keeps = [c.value for c in sent if c.keeps_card]
+    if keeps:
+        data[KEEP_KEY] = keeps
+    action["data"] = data if choice is None else {CHOICE_KEY: choice.value, **data}
+    if choice is None:
+        return action
+    if choice.style in _STYLE:
+        action["style"] = _STYLE[choice.style]
     return action
 
 

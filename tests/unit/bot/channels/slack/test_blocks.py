@@ -7,7 +7,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.channels.slack import blocks as slack_blocks
-from bot.conversation.replies import Choice, ChoiceStyle, Confirm, Field, Reply, ReplyKind, Table
+from bot.conversation.replies import (
+    Choice,
+    ChoiceRole,
+    ChoiceStyle,
+    Confirm,
+    Field,
+    Reply,
+    ReplyKind,
+    Table,
+)
 from tests.scenario.slack_standin import block_kit_violations, summary_problems
 
 _text = st.text(min_size=1, max_size=4000).filter(lambda text: text.strip() != "")
@@ -73,6 +82,29 @@ def test_styles_and_action_ids() -> None:
     first, second = actions["elements"]
     assert (first["style"], first["action_id"]) == ("primary", "preflight_choice:0")
     assert "style" not in second and second["action_id"] == "preflight_choice:1"
+
+
+def test_a_used_message_loses_its_buttons_and_says_who_chose_what() -> None:
+    reply = Reply(
+        text="Approve <req-1>?",
+        choices=(
+            Choice(label="Approve", value="approve req-1 abc", style=ChoiceStyle.PRIMARY),
+            Choice(label="How was this computed?", value="details", role=ChoiceRole.DETAILS),
+        ),
+    )
+    drawn = slack_blocks.blocks_for(reply)
+    (actions,) = [b for b in drawn if b["type"] == "actions"]
+    approve, details = actions["elements"]
+    assert not slack_blocks.keeps_card(approve["action_id"])
+    assert slack_blocks.keeps_card(details["action_id"])  # the details decide nothing
+    used = slack_blocks.used(drawn, label="Approve", user="UBOB")
+    assert block_kit_violations(used) == []
+    assert [b["type"] for b in used] == [b["type"] for b in drawn if b["type"] != "actions"] + [
+        "context"
+    ]
+    assert used[-1]["elements"][0]["text"].endswith("*Approve* — <@UBOB>")
+    odd = slack_blocks.used(drawn, label="<x>", user="<!channel>")  # never a mention or link
+    assert "<" not in odd[-1]["elements"][0]["text"].replace("<@", "")
 
 
 def test_acting_buttons_carry_a_confirm_dialog_and_danger_stays_red() -> None:

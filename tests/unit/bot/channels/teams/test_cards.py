@@ -100,7 +100,8 @@ def test_answers_are_one_choice_set_with_one_send_button() -> None:
     (choice_set,) = [item for item in card["body"] if item["type"] == "Input.ChoiceSet"]
     assert choice_set["id"] == cards.CHOICE_KEY and len(choice_set["choices"]) == 3
     (send,) = card["actions"]
-    assert send["title"] == "Send" and "data" not in send
+    assert send["title"] == "Send" and cards.CHOICE_KEY not in send["data"]  # the set's value
+    assert send["data"][cards.LABELS_KEY]["200 concurrent users"] == "200 concurrent users"
     assert cards.choice_of({cards.CHOICE_KEY: "200 concurrent users"}) == "200 concurrent users"
 
 
@@ -181,3 +182,23 @@ def test_a_wide_table_stacks_its_text_columns_to_fit_a_phone() -> None:
         "right",
         "left",
     ]
+
+
+def test_a_used_card_keeps_the_summary_and_names_the_choice_without_actions() -> None:
+    reply = Reply(
+        kind=ReplyKind.STATUS,
+        text="Approve req-1 for vllm/chat?",
+        choices=(
+            Choice(label="Approve", value="approve req-1 abc", style=ChoiceStyle.PRIMARY),
+            Choice(label="Show chart", value="chart", shows_more=True),
+        ),
+    )
+    approve, chart = cards.card_for(reply)["actions"]
+    used = cards.used_card(approve["data"], who="Bob")
+    assert used is not None and card_violations(used) == []
+    assert "actions" not in used
+    texts = [item["text"] for item in used["body"] if item["type"] == "TextBlock"]
+    assert any("Approve — Bob" in text for text in texts)
+    assert "Approve req-1 for vllm/chat?" in str(used["body"][0])
+    assert cards.used_card(chart["data"], who="Bob") is None  # showing more keeps the card
+    assert cards.used_card({"something": "else"}, who="Bob") is None

@@ -4,8 +4,9 @@ A job is a flat JSON object: the conversation id, the text, the user, the event 
 and thread to answer in, ``used`` for a click (what the clicked message becomes once the click
 is acted on: redrawn without buttons by the worker after posting), and ``check`` when it is a
 thread reply in a thread Preflight may not talk in yet (its opening mention can arrive later:
-Slack does not order events). A worker processes a job through :meth:`~bot.conversation.flow.ConversationFlow.process` (the replies are
-saved with the state), posts the replies, marks them delivered and finishes the job. A checked job
+Slack does not order events). A worker processes a job through
+:meth:`~bot.conversation.flow.ConversationFlow.process` (the replies are saved with the state),
+posts the replies, marks them delivered and finishes the job. A checked job
 whose thread is still unknown is put back with a growing delay while the thread is young, and
 dropped after that. It imports no Slack SDK: the app hands in how to post.
 """

@@ -9,7 +9,6 @@ Public entry points (signatures are stable; the recommendation engine calls them
 * :func:`simulate.scheduler.simulate_run` — discrete-event continuous batching;
 * :func:`simulate.capacity.max_rate_per_replica`, :func:`simulate.capacity.replicas_for`;
 * :func:`simulate.cost.monthly_cost_usd`, :func:`simulate.cost.cost_per_million_tokens`;
-* :func:`simulate.whatif.what_if`;
 * :func:`simulate.calibration.load_calibration` / ``save_calibration``;
 * :func:`simulate.fitting.fit_calibration`;
 * :func:`simulate.benchmark_rows.record_from_row` — the one reader of benchmark rows;

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from bot.conversation import cards, comparison, questions
 from bot.conversation.ports import FlowDependencies
 from bot.conversation.replies import Choice, ChoiceStyle, Field, Image, Reply, ReplyKind
-from bot.conversation.thread_state import ConversationState, Essential, Pin, Stage
+from bot.conversation.thread_state import ConversationState, Essential, Stage
 from bot.conversation.whatif import LOAD_FIELDS, interpret
 from bot.conversation.wording import describe_slo, format_ms, format_usd, short_model
 from domain.recommendation import Recommendation
@@ -276,17 +276,3 @@ def chart_alt_text(recommendation: Recommendation, targets: Sequence[SloTarget])
     ]
     text = " ".join(parts)
     return text if len(text) <= 1000 else text[:999] + "…"
-
-
-def pinned(pin: Pin) -> str:
-    """The pins in words, for status lines.
-
-    Args:
-        pin: The pins.
-
-    Returns:
-        E.g. ``precision fp8, 3 replicas`` or an empty string.
-    """
-    parts = [f"precision {pin.precision}"] if pin.precision else []
-    parts += [f"{pin.replicas} replicas"] if pin.replicas else []
-    return ", ".join(parts)

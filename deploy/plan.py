@@ -111,7 +111,6 @@ class DeploymentPlan(Frozen):
     prefill: PrefillPlan | None = Field(
         default=None, description="Prefill pool of a disaggregated deployment; None = none."
     )
-    total_gpus: int = Field(ge=1, description="GPUs at the sized replicas of every pool.")
     replicas: int = Field(ge=1, le=1000, description="Replicas sized for the peak load.")
     min_replicas: int = Field(ge=1, le=1000)
     max_replicas: int = Field(ge=1, le=1000)
@@ -166,6 +165,12 @@ class DeploymentPlan(Frozen):
         max_length=253,
         description="Secret holding HF_TOKEN for gated models; empty = none.",
     )
+
+    @property
+    def total_gpus(self) -> int:
+        """GPUs at the sized replicas of every pool (the prefill pool's too)."""
+        prefill = self.prefill.replicas * self.prefill.gpus if self.prefill is not None else 0
+        return self.replicas * self.gpus_per_replica + prefill
 
 
 def option_hash(option: RecommendedOption) -> str:
@@ -266,8 +271,6 @@ def plan_for(
         "data_parallel": dp,
         "expert_parallel": args.enable_expert_parallel,
         "prefill": prefill,
-        "total_gpus": option.replicas * tp * dp
-        + (prefill.replicas * prefill.gpus if prefill else 0),
         "replicas": option.replicas,
         "min_replicas": min_replicas or option.min_replicas or 1,
         "max_replicas": max_replicas or max(2, option.replicas * 2),

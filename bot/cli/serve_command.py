@@ -18,6 +18,7 @@ import logging
 import os
 import socket
 import threading
+import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -146,7 +147,7 @@ def build_server(settings: Settings) -> web.Application:
         metrics=lambda: (metrics.exposition(), metrics.content_type),
     )
     if workers is not None:
-        run_in_background(app, workers)
+        run_in_background(app, workers, warm_up=lambda: warm_up(flow))
     if day2 is not None:
         day2.post = _thread_poster(settings, flow, teams)
         app.cleanup_ctx.append(_watching(day2, settings.cluster.watch_interval_s))
@@ -237,15 +238,42 @@ def replica_name() -> str:
     return f"{socket.gethostname()}-{os.getpid()}"
 
 
-def run_in_background(app: web.Application, workers: InboxWorkers) -> None:
-    """Start the inbox workers with the server and stop them when it stops.
+WARM_UP_TEXTS = (
+    "Support chatbot for about 500 employees, first token within a second",
+    "double the traffic",
+    "what about L40S",
+    "chart",
+)
+
+
+def warm_up(flow: ConversationFlow) -> None:
+    """Rehearse a short conversation on a scratch store, so the first real replies are fast (the
+    recommender's context, the embedding model when the knowledge base is built, the chart).
+
+    Args:
+        flow: The conversation flow.
+    """
+    from bot.adapters.memory_store import InMemoryStateStore
+
+    started = time.perf_counter()
+    flow.rehearse(WARM_UP_TEXTS, store=InMemoryStateStore())
+    _log.info("warmed up in %.1f s", time.perf_counter() - started)
+
+
+def run_in_background(
+    app: web.Application, workers: InboxWorkers, *, warm_up: Callable[[], None] | None = None
+) -> None:
+    """Warm up and start the inbox workers before the server listens; stop them when it stops.
 
     Args:
         app: The aiohttp application.
         workers: The worker pool.
+        warm_up: Runs once before the workers start (in a thread).
     """
 
     async def start(_: web.Application) -> None:
+        if warm_up is not None:
+            await asyncio.to_thread(warm_up)
         workers.start()
 
     async def stop(_: web.Application) -> None:

@@ -20,8 +20,10 @@ list.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import time
+from collections.abc import Sequence
 
 from bot.conversation import cards, deploy_cards, deploy_steps, measure_steps, recheck, steps
 from bot.conversation.ports import FlowDependencies
@@ -107,6 +109,18 @@ class ConversationFlow:
             return self._apply_with_retry(message, time.perf_counter(), keep=True)
         except DuplicateEventError:
             return []  # another worker holds it and posts its replies
+
+    def rehearse(self, texts: Sequence[str], *, store: StateStore) -> None:
+        """Run sample messages through a copy of the flow on a scratch store, without metrics, so
+        the first real turns find modules imported, caches filled and models loaded.
+
+        Args:
+            texts: Messages of one thread, in order.
+            store: A scratch store (the real one is never written).
+        """
+        scratch = ConversationFlow(store=store, deps=dataclasses.replace(self._deps, metrics=None))
+        for text in texts:
+            scratch.handle(Incoming(thread="preflight:warm-up", text=text))
 
     def delivered(self, *, event_id: str) -> None:
         """Forget the kept replies of a delivery: the channel posted them.

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
+import time
 from pathlib import Path
 
 from aiohttp.test_utils import TestClient, TestServer
@@ -11,6 +14,7 @@ from typer.testing import CliRunner
 from bot.cli.app import app
 from bot.cli.serve_command import build_server
 from bot.settings import AuditSettings, ClusterSettings, Settings, SlackSettings, TeamsSettings
+from tests.scenario import test_slack
 from tests.scenario.slack_standin import SlackStandIn
 
 
@@ -40,6 +44,42 @@ async def test_configured_channels_are_mounted_and_refuse_unauthenticated_calls(
             assert (unsigned.status, unauthenticated.status) == (401, 401)
             assert (await client.get("/healthz")).status == 200
     assert standin.recorded.posts == []
+
+
+async def test_serve_warms_up_before_listening_and_answers_through_its_inbox_workers(
+    tmp_path: Path,
+) -> None:
+    """The warm-up rehearses on a scratch store (no thread saved, no turn counted); the workers
+    started with the server answer a signed mention."""
+    standin = SlackStandIn(token=test_slack.TOKEN)
+    with standin.running():
+        settings = Settings(
+            data_dir=tmp_path,
+            cluster=ClusterSettings(output_dir=tmp_path / "manifests"),
+            audit=AuditSettings(path=tmp_path / "audit.jsonl"),
+            slack=SlackSettings(
+                bot_token=SecretStr(test_slack.TOKEN),
+                signing_secret=SecretStr(test_slack.SECRET),
+                api_url=standin.api_url,
+            ),
+        )
+        async with TestClient(TestServer(build_server(settings))) as client:
+            metrics = await (await client.get("/metrics")).text()
+            assert "preflight_turn_seconds_count 0.0" in metrics
+            stamp = f"{time.time():.6f}"
+            envelope = {
+                "type": "event_callback",
+                "event_id": "EvServe",
+                "event": test_slack.mention("chatbot for 300 people", ts=stamp),
+            }
+            status, _ = await test_slack.SlackSide(client, standin, None, None).send(  # type: ignore[arg-type]
+                json.dumps(envelope), content_type="application/json"
+            )
+            assert status == 200
+            (answer,) = await asyncio.to_thread(standin.wait_for_posts, 1)
+            metrics = await (await client.get("/metrics")).text()
+    assert answer["thread_ts"] == stamp
+    assert "preflight_turn_seconds_count 1.0" in metrics
 
 
 def test_serve_is_a_command_with_host_and_port() -> None:

@@ -57,16 +57,7 @@ class FileRecords:
             return action(data)
 
     def put(self, key: str, value: str, *, only_if_absent: bool = False) -> bool:
-        """Store a value; with ``only_if_absent``, only when the key is new (under the lock).
-
-        Args:
-            key: The key.
-            value: The value.
-            only_if_absent: Store only when the key is new.
-
-        Returns:
-            Whether the value was stored.
-        """
+        """See :meth:`~deploy.records.RecordStore.put` (under the file lock)."""
 
         def action(data: dict[str, Any]) -> bool:
             """Store under the lock; False when claimed already."""
@@ -78,27 +69,12 @@ class FileRecords:
         return self._with(action)
 
     def get(self, key: str) -> str | None:
-        """Return the value at ``key``, or None.
-
-        Args:
-            key: The key.
-
-        Returns:
-            The value or None.
-        """
+        """See :meth:`~deploy.records.RecordStore.get`."""
         value = self._with(lambda data: data["values"].get(key))
         return None if value is None else str(value)
 
     def append(self, key: str, value: str) -> int:
-        """Append to a list.
-
-        Args:
-            key: The list's key.
-            value: The value.
-
-        Returns:
-            The list's new length.
-        """
+        """See :meth:`~deploy.records.RecordStore.append` (under the file lock)."""
 
         def action(data: dict[str, Any]) -> int:
             """Append under the lock; return the new length."""
@@ -109,22 +85,11 @@ class FileRecords:
         return self._with(action)
 
     def items(self, key: str) -> list[str]:
-        """Return a list, oldest first.
-
-        Args:
-            key: The list's key.
-
-        Returns:
-            The list (empty when absent).
-        """
+        """See :meth:`~deploy.records.RecordStore.items`."""
         return [str(item) for item in self._with(lambda data: data["lists"].get(key, []))]
 
     def delete(self, *keys: str) -> None:
-        """Remove values and lists (under the lock).
-
-        Args:
-            *keys: The keys.
-        """
+        """See :meth:`~deploy.records.RecordStore.delete` (under the file lock)."""
 
         def action(data: dict[str, Any]) -> None:
             """Drop the keys under the lock."""

@@ -17,10 +17,19 @@ from typing import Protocol
 
 
 class RecordStore(Protocol):
-    """Keyed strings and append-only lists of strings."""
+    """Keyed strings and append-only lists of strings.
+
+    Every implementation documents only what it adds (how a claim is atomic, where data lives);
+    the contract is here. A store that cannot be reached raises ``BackendUnavailableError``.
+    """
 
     def put(self, key: str, value: str, *, only_if_absent: bool = False) -> bool:
         """Store ``value`` at ``key``; with ``only_if_absent``, only when the key is new.
+
+        Args:
+            key: The key.
+            value: The value.
+            only_if_absent: Store only when the key is new, atomically (a claim).
 
         Returns:
             Whether the value was stored.
@@ -28,19 +37,45 @@ class RecordStore(Protocol):
         ...
 
     def get(self, key: str) -> str | None:
-        """Return the value at ``key``, or None."""
+        """The value at ``key``.
+
+        Args:
+            key: The key.
+
+        Returns:
+            The value, or None when absent.
+        """
         ...
 
     def append(self, key: str, value: str) -> int:
-        """Append to the list at ``key``; return its new length."""
+        """Append to the list at ``key`` (created when absent).
+
+        Args:
+            key: The list's key.
+            value: The value.
+
+        Returns:
+            The list's new length.
+        """
         ...
 
     def items(self, key: str) -> list[str]:
-        """Return the list at ``key``, oldest first (empty when absent)."""
+        """The list at ``key``, oldest first.
+
+        Args:
+            key: The list's key.
+
+        Returns:
+            A copy of the list (empty when absent).
+        """
         ...
 
     def delete(self, *keys: str) -> None:
-        """Remove values and lists at ``keys`` (absent keys are not an error)."""
+        """Remove values and lists at ``keys`` (absent keys are not an error).
+
+        Args:
+            *keys: The keys.
+        """
         ...
 
 
@@ -53,16 +88,7 @@ class MemoryRecords:
         self._lock = threading.Lock()
 
     def put(self, key: str, value: str, *, only_if_absent: bool = False) -> bool:
-        """Store a value (see :meth:`RecordStore.put`).
-
-        Args:
-            key: The key.
-            value: The value.
-            only_if_absent: Store only when the key is new.
-
-        Returns:
-            Whether the value was stored.
-        """
+        """See :meth:`RecordStore.put` (under the lock)."""
         with self._lock:
             if only_if_absent and key in self._values:
                 return False
@@ -70,50 +96,24 @@ class MemoryRecords:
             return True
 
     def get(self, key: str) -> str | None:
-        """Return the value at ``key``, or None.
-
-        Args:
-            key: The key.
-
-        Returns:
-            The value or None.
-        """
+        """See :meth:`RecordStore.get`."""
         with self._lock:
             return self._values.get(key)
 
     def append(self, key: str, value: str) -> int:
-        """Append to a list.
-
-        Args:
-            key: The list's key.
-            value: The value.
-
-        Returns:
-            The list's new length.
-        """
+        """See :meth:`RecordStore.append`."""
         with self._lock:
             items = self._lists.setdefault(key, [])
             items.append(value)
             return len(items)
 
     def items(self, key: str) -> list[str]:
-        """Return a list, oldest first.
-
-        Args:
-            key: The list's key.
-
-        Returns:
-            A copy of the list.
-        """
+        """See :meth:`RecordStore.items`."""
         with self._lock:
             return list(self._lists.get(key, []))
 
     def delete(self, *keys: str) -> None:
-        """Remove values and lists.
-
-        Args:
-            *keys: The keys.
-        """
+        """See :meth:`RecordStore.delete`."""
         with self._lock:
             for key in keys:
                 self._values.pop(key, None)

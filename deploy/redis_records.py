@@ -46,59 +46,24 @@ class RedisRecords:
             raise BackendUnavailableError("redis", type(exc).__name__) from exc
 
     def put(self, key: str, value: str, *, only_if_absent: bool = False) -> bool:
-        """Store a value; with ``only_if_absent``, atomically only when the key is new.
-
-        Args:
-            key: The key.
-            value: The value.
-            only_if_absent: ``SET NX``.
-
-        Returns:
-            Whether the value was stored.
-        """
+        """See :meth:`~deploy.records.RecordStore.put` (a claim is ``SET NX``)."""
         args = ["NX"] if only_if_absent else []
         return bool(self._run("SET", self.prefix + key, value, *args))
 
     def get(self, key: str) -> str | None:
-        """Return the value at ``key``, or None.
-
-        Args:
-            key: The key.
-
-        Returns:
-            The value or None.
-        """
+        """See :meth:`~deploy.records.RecordStore.get` (``GET``)."""
         value = self._run("GET", self.prefix + key)
         return None if value is None else str(value)
 
     def append(self, key: str, value: str) -> int:
-        """Append to a list.
-
-        Args:
-            key: The list's key.
-            value: The value.
-
-        Returns:
-            The list's new length.
-        """
+        """See :meth:`~deploy.records.RecordStore.append` (``RPUSH``)."""
         return int(self._run("RPUSH", self.prefix + key, value))
 
     def items(self, key: str) -> list[str]:
-        """Return a list, oldest first.
-
-        Args:
-            key: The list's key.
-
-        Returns:
-            The list (empty when absent).
-        """
+        """See :meth:`~deploy.records.RecordStore.items` (``LRANGE``)."""
         return [str(item) for item in self._run("LRANGE", self.prefix + key, 0, -1)]
 
     def delete(self, *keys: str) -> None:
-        """Remove values and lists.
-
-        Args:
-            *keys: The keys.
-        """
+        """See :meth:`~deploy.records.RecordStore.delete` (``DEL``)."""
         if keys:
             self._run("DEL", *(self.prefix + key for key in keys))

@@ -258,7 +258,8 @@ def check_policy(
 
 
 def _check_inventory(plan: DeploymentPlan, inventory: Mapping[str, int]) -> None:
-    needed = plan.gpus_per_replica * max(plan.replicas, plan.min_replicas)
+    prefill = plan.total_gpus - plan.replicas * plan.gpus_per_replica  # a prefill pool's GPUs
+    needed = plan.gpus_per_replica * max(plan.replicas, plan.min_replicas) + prefill
     have = inventory.get(plan.gpu, inventory.get(plan.gpu_family, 0))
     if needed > have:
         raise PolicyViolationError(

@@ -217,3 +217,20 @@ def test_policy_checks_gpus_against_the_inventory(inventory: dict[str, int], ref
             validate_plan(plan, render(plan), checks)
     else:
         validate_plan(plan, render(plan), checks)
+
+
+def test_the_inventory_counts_a_prefill_pools_gpus_too() -> None:
+    from deploy.profile import ClusterProfile
+    from domain.recommendation import PrefillPool
+
+    plan = make_plan(
+        model="Qwen/Qwen3-30B-A3B",
+        replicas=2,
+        prefill=PrefillPool(replicas=1, tensor_parallel=2),
+        hf_token_secret="",
+        profile=ClusterProfile(kserve_version="0.18"),
+    )
+    assert plan.total_gpus == 4
+    with pytest.raises(PolicyViolationError, match="needs 4"):
+        validate_plan(plan, render(plan), PlanChecks(gpu_inventory={"H100": 3}))
+    validate_plan(plan, render(plan), PlanChecks(gpu_inventory={"H100": 4}))

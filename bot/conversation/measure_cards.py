@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from bot.conversation.deploy_cards import measure_choice
-from bot.conversation.replies import Field, Reply, ReplyKind, Table, Tone
+from bot.conversation.replies import Choice, Field, Reply, ReplyKind, Table, Tone
 from deploy.measure_job import BAND, MetricComparison
 from domain.benchmarks import BenchmarkRecord
 from domain.recommendation import RecommendedOption
@@ -31,11 +31,17 @@ def measurement_card(
         The card.
     """
     outside = [c for c in comparisons if c.verdict != "inside"]
-    verdict = (
-        f"every measured percentile inside the predicted band (±{BAND:.0%})"
-        if not outside
-        else ", ".join(f"{c.metric} {c.verdict} than predicted" for c in outside)
-    )
+    verdicts = {c.verdict for c in outside}
+    if not outside:
+        verdict = f"every measured percentile inside the predicted band (±{BAND:.0%})"
+    elif len(outside) == len(comparisons) and len(verdicts) == 1:
+        verdict = (
+            f"every measured percentile {outside[0].verdict} than predicted (beyond ±{BAND:.0%})"
+        )
+    else:
+        verdict = ", ".join(f"{c.metric} {c.verdict} than predicted" for c in outside)
+    source, path = record.provenance.source_id, record.provenance.source_path
+    where = path if path.startswith(f"{source}:") else f"{source}: {path}"
     rows = tuple(
         (c.metric, f"{c.predicted:,.1f} ms", f"{c.measured:,.1f} ms", c.verdict)
         for c in comparisons
@@ -52,8 +58,7 @@ def measurement_card(
             Field(label="Measured throughput", value=throughput),
             Field(
                 label="Recorded as",
-                value=f"{record.id} [{record.provenance.source_id}: "
-                f"{record.provenance.source_path}]; the next calibration includes it",
+                value=f"{record.id} [{where}]; the next calibration includes it",
             ),
         ),
         tables=(
@@ -63,6 +68,7 @@ def measurement_card(
                 rows=rows,
             ),
         ),
+        choices=(Choice(label="Recheck", value="recheck"),),
     )
 
 

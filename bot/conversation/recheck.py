@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import re
 
+from bot.conversation.cards import DETAILS_VALUE, details_of
 from bot.conversation.ports import FlowDependencies
-from bot.conversation.replies import Field, Reply, ReplyKind, Table, Tone
+from bot.conversation.replies import Choice, ChoiceRole, Field, Reply, ReplyKind, Table, Tone
 from bot.conversation.steps import StepResult
 from bot.conversation.thread_state import ConversationState
 from bot.conversation.wording import format_ms, format_usd, gpus, short_model
@@ -164,4 +165,8 @@ def recheck_card(
         summary=text,
         fields=tuple(fields),
         tables=tables if rows else (),
+        details=details_of(after),
+        choices=(
+            Choice(label="How was this computed?", value=DETAILS_VALUE, role=ChoiceRole.DETAILS),
+        ),
     )

@@ -10,6 +10,7 @@ at both widths are written to ``build/cards/`` (a gitignored folder) for a perso
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,9 @@ from bot.adapters.recommender import EngineRecommender
 from bot.channels.slack import blocks as slack_blocks
 from bot.channels.teams import cards as teams_cards
 from bot.conversation.flow import Incoming
+from bot.conversation.measure_cards import drift_card
 from bot.conversation.replies import Reply
+from deploy.measure_job import REPORT_MARKER
 from tests.render import card_renderer
 from tests.scenario import conversation_harness
 from tests.scenario.slack_standin import block_kit_violations, summary_problems, text_lines
@@ -43,8 +46,16 @@ SCRIPT: tuple[tuple[str, str, str], ...] = (
     ("review", "deploy option 1", "alice"),
     ("approval", "confirm", "alice"),
 )
+GUIDELLM_REPORT = (
+    Path(__file__).resolve().parents[1] / "fixtures" / "ingest" / "guidellm_report.json"
+)
 MAX_RECOMMENDATION_PX = 700
 MAX_SLACK_LINES = 25
+
+
+def _one_guidellm_run() -> str:
+    report = json.loads(GUIDELLM_REPORT.read_text())
+    return json.dumps({**report, "benchmarks": report["benchmarks"][:1]})
 
 
 def _say(flow: Any, thread: str, text: str, user: str) -> list[Reply]:
@@ -56,15 +67,24 @@ def replies(
     tmp_path_factory: pytest.TempPathFactory, recommender: EngineRecommender
 ) -> dict[str, Reply]:
     """One reply of every kind, named, from real conversations."""
-    flow = conversation_harness.make_flow(
-        tmp_path_factory.mktemp("render"), recommender, InMemoryStateStore()
-    )
+    folder = tmp_path_factory.mktemp("render")
+    flow = conversation_harness.make_flow(folder, recommender, InMemoryStateStore())
     found: dict[str, Reply] = {}
     for name, text, user in SCRIPT:
         found[name] = _say(flow, "slack:C1:render", text, user)[-1]
     approve = next(c.value for c in found["approval"].choices if c.label == "Approve")
     found["refused"] = _say(flow, "slack:C1:render", approve, "alice")[-1]
     found["deployed"] = _say(flow, "slack:C1:render", approve, "bob")[-1]
+    found["measuring"] = _say(flow, "slack:C1:render", "measure", "bob")[-1]
+    found["recheck"] = _say(flow, "slack:C1:render", "recheck", "bob")[-1]
+    (job,) = folder.rglob("job-*-measure.yaml")
+    job.with_suffix(".log").write_text(f"{REPORT_MARKER}\n{_one_guidellm_run()}\n")
+    found["measured"] = _say(flow, "slack:C1:render", "measure status", "bob")[-1]
+    found["drift"] = drift_card(
+        "qwen2-5-14b-l40s-1a2b3c: TTFT p95 2,425 ms: over the SLO (1,000 ms), above the "
+        "predicted band (≤ 139 ms) for 3 polls in a row. Likely cause: load above plan: 6.0 "
+        "requests/s against 3.3 planned. Fix: what if 2 replicas (now 1)."
+    )
     found["rolled-back"] = _say(flow, "slack:C1:render", "rollback", "bob")[-1]
     found["readme-recommendation"] = _say(flow, "slack:C1:readme", ASK, "alice")[-1]
     found["nothing-fits"] = _say(
@@ -85,6 +105,8 @@ def test_the_script_reached_every_card_kind(replies: dict[str, Reply]) -> None:
     assert "ready" in replies["deployed"].text and "dry run" in replies["deployed"].text
     assert replies["nothing-fits"].text.startswith("Nothing fits")
     assert replies["chart"].images
+    assert kinds["measured"] == "comparison" and replies["measuring"].text.startswith("Measuring")
+    assert replies["recheck"].text.startswith("Rechecked")
 
 
 def test_every_card_passes_the_slack_and_teams_checkers(replies: dict[str, Reply]) -> None:

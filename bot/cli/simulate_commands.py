@@ -171,7 +171,10 @@ def run(
     input_tokens: Annotated[int, typer.Option(min=1, help="Prompt tokens.")],
     output_tokens: Annotated[int, typer.Option(min=1, help="Output tokens.")],
     tp: Annotated[int, typer.Option(min=1, help="Tensor-parallel size.")] = 1,
-    precision: Annotated[Precision, typer.Option(help="Weight precision.")] = Precision.BF16,
+    precision: Annotated[
+        Precision | None,
+        typer.Option(help="Weight precision; default: the checkpoint's own (gpt-oss: fp4)."),
+    ] = None,
     rate: Annotated[float | None, typer.Option(help="Poisson requests/s.")] = None,
     concurrency: Annotated[int | None, typer.Option(help="Requests in flight.")] = None,
     batch: Annotated[int | None, typer.Option(help="Static batch size.")] = None,
@@ -202,7 +205,7 @@ def run(
         config = ServingConfig(
             model=spec.hf_id,
             gpu=card.name,
-            precision=precision,
+            precision=precision or _native(spec.native_precision),
             tensor_parallel=tp,
             engine=engine,
             max_model_len=min(spec.max_context, input_tokens + output_tokens),
@@ -230,6 +233,14 @@ def run(
         )
         return
     _print_estimate(result, fit.reason or f"fits: KV room for {fit.kv_capacity_tokens} tokens")
+
+
+def _native(stored: str) -> Precision:
+    """The precision a checkpoint's weights are published in (16-bit reads as bf16)."""
+    try:
+        return Precision(stored)
+    except ValueError:
+        return Precision.BF16
 
 
 def _print_estimate(result: PerformanceEstimate, memory: str) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import json
 import os
 import subprocess
 import sys
@@ -58,3 +59,13 @@ def test_a_command_runs_after_its_module_loads_on_demand() -> None:
     assert result.exit_code == 0
     assert '"user_population": 300' in result.output
     assert isinstance(app, typer.Typer)
+
+
+def test_simulate_run_sizes_a_checkpoint_at_the_precision_it_ships_in() -> None:
+    # gpt-oss-120b ships MXFP4 (~61 GiB) and fits one 80 GB GPU; sized as bf16 it needed 218 GiB.
+    args = ["simulate", "run", "--model", "openai/gpt-oss-120b", "--gpu", "H100-SXM-80GB"]
+    args += ["--input-tokens", "1000", "--output-tokens", "200", "--concurrency", "8", "--json"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    memory = json.loads(result.output)["memory"]
+    assert memory["fits"] is True

@@ -178,13 +178,20 @@ _TASK_RULES: tuple[tuple[Task, re.Pattern[str]], ...] = tuple(
             r"|\bquestion[- ]answering (?:over|on)\b|\bover (?:our|the|its) (?:[\w-]+ )?"
             r"(?:docs|documents|documentation|wiki|confluence|runbooks|policies|knowledge)\b",
         ),
+        (Task.CHATBOT, r"\bchat\w*"),
+        (Task.BATCH, r"\bbatch\w*|\boffline\b|\bbulk\b"),
+    )
+)
+_WEAK_TASK_RULES: tuple[tuple[Task, re.Pattern[str]], ...] = tuple(
+    (task, re.compile(pattern))
+    for task, pattern in (
         (
             Task.CHATBOT,
-            r"\bchat\w*|\bassistant\b|\bbot\b|\bhelp ?desk\b|\bcustomer (?:support|service)\b"
+            r"\bassistant\b|\bbot\b|\bhelp ?desk\b|\bcustomer (?:support|service)\b"
             r"|\bq&a\b|\bfaq\b|\bconversation\w*|\bcopilot\b",
         ),
         (Task.EXTRACTION, r"\bocr\b|\bjson\b|\binvoices?\b"),
-        (Task.BATCH, r"\bbatch\w*|\boffline\b|\bnightly\b|\bovernight\b|\bbulk\b"),
+        (Task.BATCH, r"\bnightly\b|\bovernight\b"),
     )
 )
 
@@ -198,9 +205,24 @@ def find_task(text: str) -> Task | None:
     Returns:
         The task, or None when nothing names one.
     """
-    for task, pattern in _TASK_RULES:
-        if pattern.search(text):
-            return task
+    found = find_task_rule(text)
+    return None if found is None else found[0]
+
+
+def find_task_rule(text: str) -> tuple[Task, bool] | None:
+    """The task the rules read, and whether its wording names the task ("summarize", "RAG")
+    rather than only hinting at one ("bot", "assistant", "JSON", "nightly").
+
+    Args:
+        text: Lower-cased text with model names masked.
+
+    Returns:
+        (task, named), or None when no rule matches.
+    """
+    for rules, named in ((_TASK_RULES, True), (_WEAK_TASK_RULES, False)):
+        for task, pattern in rules:
+            if pattern.search(text):
+                return task, named
     return None
 
 

@@ -21,7 +21,7 @@ import unicodedata
 from collections.abc import Mapping
 from dataclasses import astuple, dataclass
 from functools import cache
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from bot.understanding import (
     key_values,
@@ -37,9 +37,12 @@ from bot.understanding.latency_targets import latency_targets
 from bot.understanding.model_names import find_models, find_repo_ids, resolve_name
 from bot.understanding.number_roles import Role, role_of
 from domain.catalog import ModelSpec
-from domain.errors import BackendUnavailableError
-from domain.requirements import GpuFamily, Requirements
+from domain.errors import BackendUnavailableError, ConfigurationError
+from domain.requirements import GpuFamily, Requirements, Task
 from knowledge.catalog import load_models
+
+if TYPE_CHECKING:
+    from knowledge.task_classifier import TaskGuess
 
 MAX_CHARS = 20_000
 """Longer messages are read up to this many characters."""
@@ -50,6 +53,9 @@ _DAILY_WORDS = re.compile(
     r"\b(?:nightly|daily|overnight|(?:a|per|each|every) (?:day|night))\b|/\s*(?:day|night)\b"
 )
 _COUNTED_NOUN = re.compile(r"^\s+(?!(?:gpu|model|and|or|to|of|in|is|are|per|a|an|the)\b)[a-z]")
+_FILL_MARGIN = 0.05
+_OVERRIDE_SCORE = 0.45
+_OVERRIDE_MARGIN = 0.04
 _GPU_LIST = re.compile(r"\s*x?\s*gpu'?s?\s*(?:gpus?\s*)?(?:and|&|\+|plus)\s*")
 _INT_FIELDS = {
     "concurrent": "concurrent_users",
@@ -78,12 +84,15 @@ class Understood:
         suggested: The subset of ``stated`` that an LLM extractor filled in.
         excluded_gpus: GPU families the message only ruled out ("no H100s") without naming any it
             wants; a merge then removes them from the earlier list instead of replacing it.
+        guessed: Fields read by meaning rather than stated in words (the task from the
+            classifier); a merge lets them fill an empty field but never replace an earlier one.
     """
 
     requirements: Requirements
     stated: frozenset[str]
     suggested: frozenset[str] = frozenset()
     excluded_gpus: frozenset[GpuFamily] = frozenset()
+    guessed: frozenset[str] = frozenset()
 
 
 class RequirementsExtractor(Protocol):
@@ -104,6 +113,15 @@ class RequirementsExtractor(Protocol):
         ...
 
 
+class TaskReader(Protocol):
+    """Something that reads the task a message describes by meaning (see
+    :mod:`knowledge.task_classifier`)."""
+
+    def classify(self, text: str) -> TaskGuess | None:
+        """The task ``text`` describes, or None when no task is close enough."""
+        ...
+
+
 @cache
 def _default_catalog() -> Mapping[str, ModelSpec]:
     return load_models()
@@ -114,6 +132,7 @@ def understand_message(
     *,
     models: Mapping[str, ModelSpec] | None = None,
     extractor: RequirementsExtractor | None = None,
+    classifier: TaskReader | None = None,
 ) -> Understood:
     """Understand one message on its own.
 
@@ -121,14 +140,16 @@ def understand_message(
         text: The chat message.
         models: The model catalog (the packaged one when None).
         extractor: An optional LLM extractor that fills fields the rules left empty.
+        classifier: Reads the task by meaning when the rules are unsure (the shipped MiniLM
+            classifier when None).
 
     Returns:
         The requirements the message states and which fields it states.
     """
     catalog = _default_catalog() if models is None else models
-    fields, excluded = _read(text, catalog)
+    fields, excluded, guessed = _read(text, catalog, classifier)
     requirements = Requirements.model_validate(fields)
-    own = Understood(requirements, _stated(requirements), excluded_gpus=excluded)
+    own = Understood(requirements, _stated(requirements), excluded_gpus=excluded, guessed=guessed)
     if extractor is None:
         return own
     try:
@@ -176,6 +197,8 @@ def merge(previous: Requirements, understood: Understood) -> Requirements:
     """
     updates: dict[str, Any] = {}
     for name in understood.stated:
+        if name in understood.guessed and getattr(previous, name) not in (None, []):
+            continue
         updates[name] = getattr(understood.requirements, name)
     if "slo" in updates:
         restated = {target.metric for target in understood.requirements.slo}
@@ -242,7 +265,7 @@ def _with_suggestion(
         updates[name] = value
     requirements = Requirements.model_validate({**own.requirements.model_dump(), **updates})
     stated = own.stated | frozenset(updates)
-    return Understood(requirements, stated, frozenset(updates), own.excluded_gpus)
+    return Understood(requirements, stated, frozenset(updates), own.excluded_gpus, own.guessed)
 
 
 def _normalise(text: str) -> str:
@@ -267,8 +290,8 @@ def _plain_english(text: str) -> str:
 
 
 def _read(
-    text: str, catalog: Mapping[str, ModelSpec]
-) -> tuple[dict[str, Any], frozenset[GpuFamily]]:
+    text: str, catalog: Mapping[str, ModelSpec], classifier: TaskReader | None = None
+) -> tuple[dict[str, Any], frozenset[GpuFamily], frozenset[str]]:
     """The deterministic reading of ``text``: Requirements fields, and GPUs only ruled out."""
     lowered = _normalise(text)
     cased = unicodedata.normalize("NFKC", text[:MAX_CHARS]).translate(_SPACES)
@@ -282,7 +305,7 @@ def _read(
     masked = _masked(masked, [(g.start, g.end) for g in gpus], "gpu")
     window = windows.find_window(masked)
     masked = windows.masked(masked, window)
-    task = lexicon.find_task(masked)
+    task, task_guessed = _task(masked, classifier)
     fields: dict[str, Any] = {
         "task": task,
         "models": list(
@@ -306,7 +329,51 @@ def _read(
     fields["slo"] = list(dict.fromkeys(fields["slo"]))
     fields.update(_numbers(roles))
     ruled_out = frozenset(g.family for g in gpus if g.negated)
-    return fields, ruled_out if all(g.negated for g in gpus) else frozenset()
+    guessed = frozenset({"task"}) if task_guessed else frozenset()
+    return fields, ruled_out if all(g.negated for g in gpus) else frozenset(), guessed
+
+
+def _task(text: str, classifier: TaskReader | None) -> tuple[Task | None, bool]:
+    """The task, and whether it was read by meaning: a rule that names the task wins; a generic
+    hint ("bot") or none asks the classifier.
+
+    The classifier's answer replaces a generic hint only when it is clearly better (a score of
+    at least ``_OVERRIDE_SCORE`` and ``_OVERRIDE_MARGIN`` ahead of the next task), and fills an
+    empty task when it is ``_FILL_MARGIN`` ahead (of the other tasks and of describing none).
+    """
+    found = lexicon.find_task_rule(text)
+    if found is not None and found[1]:
+        return found[0], False
+    guess = _classify(text, classifier)
+    if found is None:
+        if guess is not None and guess.margin >= _FILL_MARGIN:
+            return guess.task, True
+        return None, False
+    if guess is None or guess.task == found[0]:
+        return found[0], False
+    if guess.score >= _OVERRIDE_SCORE and guess.margin >= _OVERRIDE_MARGIN:
+        return guess.task, True
+    return found[0], False
+
+
+def _classify(text: str, classifier: TaskReader | None) -> TaskGuess | None:
+    reader = classifier if classifier is not None else _shipped_classifier()
+    if reader is None:
+        return None
+    return reader.classify(text)
+
+
+@cache
+def _shipped_classifier() -> TaskReader | None:
+    """The shipped MiniLM classifier, or None where the model cannot load (rules alone then)."""
+    from knowledge.task_classifier import shipped_classifier
+
+    try:
+        classifier = shipped_classifier()
+        classifier.classify("a chat assistant")
+    except ConfigurationError:
+        return None
+    return classifier
 
 
 def _sentence_roles(sentence: str) -> list[Role]:

@@ -11,6 +11,7 @@ from typing import Literal
 from pydantic import Field
 
 from domain.base import Frozen
+from domain.requirements import SloTarget
 from domain.serving import PerformanceEstimate
 
 
@@ -223,6 +224,9 @@ class PlannedLoad(Frozen):
     input_tokens: int = Field(ge=1, description="Prompt tokens per request.")
     output_tokens: int = Field(ge=1, description="Output tokens per request.")
     peak_rps: float = Field(gt=0, description="Peak requests per second over all replicas.")
+    slo: list[SloTarget] = Field(
+        default_factory=list, description="Latency targets sized for: stated, then assumed."
+    )
 
 
 class Recommendation(Frozen):

@@ -275,6 +275,7 @@ def recommend(
             input_tokens=demand.input_tokens,
             output_tokens=demand.output_tokens,
             peak_rps=demand.peak_rps,
+            slo=list(demand.slo),
         ),
     )
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Protocol
 
 from bot.conversation.measure_cards import drift_card
@@ -36,7 +36,7 @@ from deploy.records import RecordStore
 from domain.base import Frozen
 from domain.errors import BackendUnavailableError, PreflightError
 from domain.recommendation import PlannedLoad, RecommendedOption
-from domain.requirements import Requirements, SloMetric
+from domain.requirements import Requirements, SloMetric, SloTarget
 
 _log = logging.getLogger("preflight.day2")
 LIST_KEY = "day2:deployments"
@@ -66,8 +66,8 @@ class Watched(Frozen):
     plan: WatchPlan
 
 
-def _slo(requirements: Requirements, metric: SloMetric) -> float | None:
-    found = [t.ms for t in requirements.slo if t.metric is metric and t.percentile == 95]
+def _slo(targets: Sequence[SloTarget], metric: SloMetric) -> float | None:
+    found = [t.ms for t in targets if t.metric is metric and t.percentile == 95]
     return min(found) if found else None
 
 
@@ -80,11 +80,13 @@ def watch_plan(
         name: The deployment's name.
         option: The deployed option (replicas, GPU, precision, prediction).
         planned: The load it was sized for.
-        requirements: The thread's requirements (its stated p95 targets).
+        requirements: The thread's requirements (its stated p95 targets, used when the plan
+            carries none).
 
     Returns:
-        The plan.
+        The plan; its SLOs are the p95 targets the option was sized for, assumed ones included.
     """
+    targets = planned.slo or requirements.slo
     return WatchPlan(
         deployment=name,
         replicas=option.replicas,
@@ -92,8 +94,8 @@ def watch_plan(
         precision=option.precision,
         planned_rps=planned.peak_rps,
         planned_input_tokens=planned.input_tokens,
-        slo_ttft_ms_p95=_slo(requirements, SloMetric.TTFT),
-        slo_itl_ms_p95=_slo(requirements, SloMetric.ITL),
+        slo_ttft_ms_p95=_slo(targets, SloMetric.TTFT),
+        slo_itl_ms_p95=_slo(targets, SloMetric.ITL),
         predicted_ttft_ms_p95=option.predicted.ttft_ms_p95,
         predicted_itl_ms_p95=option.predicted.itl_ms_p95,
     )

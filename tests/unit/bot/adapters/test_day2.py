@@ -102,3 +102,15 @@ def test_a_deployment_that_is_gone_is_not_polled(tmp_path: Path) -> None:
     watch = Day2Watch(records=records, cluster=DryRunCluster(tmp_path), metrics=metrics)
     source.now = SLOW
     assert [watch.poll() for _ in range(4)] == [0, 0, 0, 0] and opened == []
+
+
+def test_the_watch_holds_the_targets_the_option_was_sized_for_assumed_ones_included() -> None:
+    option = make_option(replicas=1)
+    planned = PlannedLoad(
+        input_tokens=512,
+        output_tokens=256,
+        peak_rps=2.0,
+        slo=[{"metric": "ttft", "percentile": 95, "ms": 800}, {"metric": "itl", "ms": 60}],
+    )
+    plan = watch_plan(NAME, option, planned, Requirements())  # nothing stated: task defaults
+    assert (plan.slo_ttft_ms_p95, plan.slo_itl_ms_p95) == (800, 60)

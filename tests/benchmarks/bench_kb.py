@@ -81,9 +81,10 @@ def _percentiles(samples_ms: list[float]) -> str:
     return f"p50 {statistics.median(ordered):.2f} ms, p95 {p95:.2f} ms (n={len(ordered)})"
 
 
-def _timed(action: Callable[[], object]) -> float:
+def _timed(action: Callable[..., object], *args: object, **kwargs: object) -> float:
+    """Milliseconds ``action(*args, **kwargs)`` takes."""
     started = time.perf_counter()
-    action()
+    action(*args, **kwargs)
     return (time.perf_counter() - started) * 1000
 
 
@@ -108,24 +109,18 @@ def bench_build(folder: Path) -> None:
         )
         print(f"stats: {kb.stats().model_dump()}")
         kb.search("warm-up query", limit=5)
-        embed = [
-            _timed(lambda q=q, i=i: embedder.embed([f"{q} [{i}]"]))
-            for q in QUERIES
-            for i in range(3)
-        ]
+        embed = [_timed(embedder.embed, [f"{q} [{i}]"]) for q in QUERIES for i in range(3)]
         print(f"query embedding alone: {_percentiles(embed)}")
         for label, chosen in (("filtered search", FILTERS), ("unfiltered search", [{}])):
             fresh = [
-                _timed(
-                    lambda q=query, f=flt, i=i, t=label: kb.search(f"{q} ({t} {i})", limit=5, **f)
-                )  # type: ignore[arg-type]
+                _timed(kb.search, f"{query} ({label} {i})", limit=5, **flt)
                 for i in range(3)
                 for query in QUERIES
                 for flt in chosen
             ]
             print(f"{label}, new text each time: {_percentiles(fresh)}")
             repeated = [  # the query vector is cached: what Qdrant and the re-ranking cost
-                _timed(lambda q=query, f=flt, t=label: kb.search(f"{q} ({t} 0)", limit=5, **f))  # type: ignore[arg-type]
+                _timed(kb.search, f"{query} ({label} 0)", limit=5, **flt)
                 for query in QUERIES
                 for flt in chosen
             ]
@@ -147,25 +142,25 @@ def bench_lookup() -> None:
     samples = []
     for record in rng.sample(records, 500):
         lo = (record.input_tokens or 128) / 2
-        samples.append(_timed(lambda r=record: index.find(model=r.model, gpu=r.gpu)))
+        samples.append(_timed(index.find, model=record.model, gpu=record.gpu))
         samples.append(
             _timed(
-                lambda r=record, lo=lo: index.find(
-                    gpu_family=r.gpu.split("-")[0], precision=r.precision, input_tokens=(lo, lo * 4)
-                )
+                index.find,
+                gpu_family=record.gpu.split("-")[0],
+                precision=record.precision,
+                input_tokens=(lo, lo * 4),
             )
         )
-        samples.append(_timed(lambda r=record: index.find(engine=r.engine, load_type=r.load_type)))
+        samples.append(_timed(index.find, engine=record.engine, load_type=record.load_type))
     print(f"structured look-up (find): {_percentiles(samples)}")
     nearest = [
         _timed(
-            lambda r=record: index.nearest(
-                model=r.model,
-                gpu_family=r.gpu.split("-")[0],
-                precision=r.precision,
-                input_tokens=r.input_tokens or 512,
-                output_tokens=r.output_tokens or 256,
-            )
+            index.nearest,
+            model=record.model,
+            gpu_family=record.gpu.split("-")[0],
+            precision=record.precision,
+            input_tokens=record.input_tokens or 512,
+            output_tokens=record.output_tokens or 256,
         )
         for record in rng.sample(records, 200)
     ]
@@ -190,9 +185,12 @@ def _store_side(kb: SearchesVectors, vectors: list[list[float]]) -> list[float]:
     families = [GpuFamily.H100, GpuFamily.A100, GpuFamily.MI300X, GpuFamily.L40S, GpuFamily.L4]
     return [
         _timed(
-            lambda v=vector, f=family: kb.search_vector(
-                v, {"throughput"}, kinds=("benchmark",), gpu_family=f, limit=5
-            )
+            kb.search_vector,
+            vector,
+            {"throughput"},
+            kinds=("benchmark",),
+            gpu_family=family,
+            limit=5,
         )
         for vector in vectors
         for family in families
@@ -227,7 +225,7 @@ def bench_scale(folder: Path) -> None:
         local.upsert_records(_distinct_records(6_000))
         families = [GpuFamily.H100, GpuFamily.MI300X]
         samples = [
-            _timed(lambda q=q, f=f: local.search(q, kinds=("benchmark",), gpu_family=f, limit=5))
+            _timed(local.search, q, kinds=("benchmark",), gpu_family=f, limit=5)
             for q in QUERIES[:8]
             for f in families
         ]

@@ -106,7 +106,7 @@ def _validation() -> None:
     predictions = leave_one_group_out(records, models, gpus, calibration_records=records)
     elapsed = time.perf_counter() - start
     method = "leave-one-(source, GPU)-group-out"
-    slices = {
+    slices: dict[str, Callable[[str], bool]] = {
         "benchmarks.csv + benchmarks_modern.csv": lambda source: True,
         "benchmarks_modern.csv": lambda source: source in MODERN_SOURCES,
         "benchmarks.csv": lambda source: source not in MODERN_SOURCES,

@@ -108,7 +108,7 @@ def test_budget_what_if_sets_the_budget(testbot: TestBot) -> None:
     assert testbot.state.requirements.budget_usd_month == 5000
     recommendation = testbot.state.recommendation
     assert recommendation is not None
-    assert all(option.monthly_cost_usd <= 5000 for option in recommendation.options)
+    assert all((option.monthly_cost_usd or 0.0) <= 5000 for option in recommendation.options)
 
 
 def test_fp8_what_if_shows_fp8_options(testbot: TestBot) -> None:

@@ -88,7 +88,7 @@ def test_a_chat_deploy_renders_what_the_cluster_settings_say(
 
 
 def _anonymous(manifests: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    out = json.loads(json.dumps(manifests))
+    out: list[dict[str, Any]] = json.loads(json.dumps(manifests))
     for manifest in out:
         for part in ("labels", "annotations"):
             for key in WHO:

@@ -229,6 +229,7 @@ def test_9_a_batch_is_sized_to_its_window_and_costed_for_its_hours(
     top = rec.options[0]
     assert top.gpu_hours_per_month == pytest.approx(top.total_gpus * 6 * 730 / 24, rel=1e-3)
     price = context.gpus[top.gpu].price_usd_per_gpu_hr or 0.0
+    assert top.gpu_hours_per_month is not None
     assert top.monthly_cost_usd == pytest.approx(price * top.gpu_hours_per_month, rel=1e-3)
     assert any("not 24/7" in a for a in rec.assumptions)
     _signed(rec, requirements, context)

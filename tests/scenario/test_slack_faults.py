@@ -280,13 +280,16 @@ async def test_two_replicas_sharing_redis_answer_every_acknowledged_message_once
     inbox = RedisInbox(url=REDIS_URL, lease_s=LEASE_S, prefix=redis_prefix)
     standin = SlackStandIn(token=TOKEN)
     with standin.running():
-        shared = {"standin": standin, "inbox": inbox}
-        async with running_slack(tmp_path, recommender, store, workers=0, **shared) as a:
+        async with running_slack(
+            tmp_path, recommender, store, workers=0, standin=standin, inbox=inbox
+        ) as a:
             stamps = [now_ts(number) for number in range(3)]
             for ts in stamps:
                 assert await a.event(mention(ASK, ts=ts)) == 200
             inbox.claim(consumer="killed-worker", count=1, wait_s=1)
-        async with running_slack(tmp_path, recommender, store, name="b", **shared) as b:
+        async with running_slack(
+            tmp_path, recommender, store, name="b", standin=standin, inbox=inbox
+        ) as b:
             await b.event(mention(ASK, ts=stamps[0]))  # a redelivery of an answered one
             posts = await b.settled()
     assert sorted(post["thread_ts"] for post in posts) == sorted(stamps)

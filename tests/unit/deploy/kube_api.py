@@ -200,7 +200,7 @@ class KubeApiEmulator:
     def url(self) -> str:
         """The API server URL."""
         host, port = self.server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{host!s}:{port}"
 
     def __enter__(self) -> KubeApiEmulator:
         self.thread.start()

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from deploy.approval import (
+    Approval,
     ApprovalPolicy,
     ChatIdentity,
     DeploymentRequest,
@@ -45,7 +46,7 @@ def make_request(**overrides: object) -> DeploymentRequest:
     return DeploymentRequest.model_validate(fields)
 
 
-def approve(policy: ApprovalPolicy, who: str, *, at: datetime = T0, seen: str = HASH) -> object:
+def approve(policy: ApprovalPolicy, who: str, *, at: datetime = T0, seen: str = HASH) -> Approval:
     return grant(
         policy,
         make_request(),
@@ -63,7 +64,7 @@ def test_requester_cannot_approve_their_own_request_by_default() -> None:
 
 def test_self_approval_when_the_policy_allows_it() -> None:
     approval = approve(ApprovalPolicy(allow_self_approval=True), "U-alice")
-    assert approval.approver == "U-alice"  # type: ignore[attr-defined]
+    assert approval.approver == "U-alice"
 
 
 def test_approval_is_voided_when_the_manifests_shown_differ() -> None:
@@ -75,7 +76,7 @@ def test_approval_is_voided_by_a_manifest_change_after_approval() -> None:
     policy = ApprovalPolicy()
     approval = approve(policy, "U-bob")
     with pytest.raises(ApprovalVoidedError, match="changed after they were approved"):
-        verify(policy, make_request(), [approval], current_hash=OTHER, now=T0)  # type: ignore[list-item]
+        verify(policy, make_request(), [approval], current_hash=OTHER, now=T0)
 
 
 def test_approval_expires_after_the_policy_period() -> None:
@@ -83,9 +84,9 @@ def test_approval_expires_after_the_policy_period() -> None:
     approval = approve(policy, "U-bob")
     assert verify(
         policy, make_request(), [approval], current_hash=HASH, now=T0 + timedelta(minutes=59)
-    )  # type: ignore[list-item]
+    )
     with pytest.raises(ApprovalExpiredError):
-        verify(policy, make_request(), [approval], current_hash=HASH, now=T0 + timedelta(hours=2))  # type: ignore[list-item]
+        verify(policy, make_request(), [approval], current_hash=HASH, now=T0 + timedelta(hours=2))
 
 
 def test_an_expired_approval_is_set_aside_when_enough_fresh_ones_remain() -> None:
@@ -109,8 +110,8 @@ def test_an_expired_approval_is_set_aside_when_enough_fresh_ones_remain() -> Non
         now=later,
     )
     with pytest.raises(ApprovalExpiredError, match="U-bob"):
-        verify(policy, make_request(), [old, carol], current_hash=HASH, now=later)  # type: ignore[list-item]
-    valid = verify(policy, make_request(), [old, carol, dan], current_hash=HASH, now=later)  # type: ignore[list-item]
+        verify(policy, make_request(), [old, carol], current_hash=HASH, now=later)
+    valid = verify(policy, make_request(), [old, carol, dan], current_hash=HASH, now=later)
     assert valid is not None and {a.approver for a in valid} == {"U-carol", "U-dan"}
 
 
@@ -124,9 +125,9 @@ def test_two_of_n_waits_for_a_second_distinct_approver() -> None:
     policy = ApprovalPolicy(required_approvals=2)
     bob = approve(policy, "U-bob")
     again = approve(policy, "U-bob")
-    assert verify(policy, make_request(), [bob, again], current_hash=HASH, now=T0) is None  # type: ignore[list-item]
+    assert verify(policy, make_request(), [bob, again], current_hash=HASH, now=T0) is None
     carol = approve(policy, "U-carol")
-    valid = verify(policy, make_request(), [bob, carol], current_hash=HASH, now=T0)  # type: ignore[list-item]
+    valid = verify(policy, make_request(), [bob, carol], current_hash=HASH, now=T0)
     assert valid is not None and {a.approver for a in valid} == {"U-bob", "U-carol"}
 
 

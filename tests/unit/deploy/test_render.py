@@ -13,10 +13,11 @@ from typing import Any
 import pytest
 import yaml
 
+from deploy.flags import vllm_flags
 from deploy.plan import Autoscaler, Target
 from deploy.preflight import enforce
 from deploy.profile import ClusterProfile, Toleration
-from deploy.render import manifest_hash, render, stamp_approval, to_yaml, vllm_flags
+from deploy.render import manifest_hash, render, stamp_approval, to_yaml
 from deploy.validate import validate_objects
 from domain.recommendation import PrefillPool
 from tests.unit.deploy.factories import make_plan

@@ -19,7 +19,13 @@ import yaml
 
 from deploy.approval import ApprovalPolicy, ChatIdentity
 from deploy.audit import JsonlAuditLog, now_utc
-from deploy.cluster import ApplyResult, Identity, Permission, permissions_needed
+from deploy.cluster import (
+    ApplyResult,
+    DeploymentStatus,
+    Identity,
+    Permission,
+    permissions_needed,
+)
 from deploy.dashboard import dashboard_uid
 from deploy.dryrun_cluster import DryRunCluster
 from deploy.k8s_cluster import KubernetesCluster
@@ -378,7 +384,7 @@ def test_rollback_needs_the_actors_permissions(tmp_path: Path) -> None:
 def test_wait_ready_reports_progress_and_audits_readiness(tmp_path: Path) -> None:
     service = make_service(tmp_path)
     _deploy(service)
-    seen = []
+    seen: list[DeploymentStatus] = []
     status = wait_ready(
         service, namespace="llm-serving", name="llama-3-1-8b-h100", on_progress=seen.append
     )

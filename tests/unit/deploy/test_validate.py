@@ -84,9 +84,8 @@ def test_every_recommended_option_of_the_scenarios_renders_valid_objects(eval_di
 
 def test_shipped_crds_are_unchanged_upstream_copies() -> None:
     # SHA256SUMS was recorded from the upstream files (deploy/crds/README.md names tag and commit).
-    sums = dict(
-        reversed(line.split("  ")) for line in (CRD_DIR / "SHA256SUMS").read_text().splitlines()
-    )
+    lines = (CRD_DIR / "SHA256SUMS").read_text().splitlines()
+    sums = {name: digest for digest, name in (line.split("  ") for line in lines)}
     assert set(CRD_FILES.values()) <= set(sums)
     for file in CRD_FILES.values():
         assert hashlib.sha256((CRD_DIR / file).read_bytes()).hexdigest() == sums[file]

@@ -106,7 +106,7 @@ def test_budget_and_gpu_ceiling_hold_for_every_option(context: RecommendContext)
     answer = recommend(requirements, context=context)
     assert answer.feasible
     for option in answer.options:
-        assert option.monthly_cost_usd <= 4000
+        assert option.monthly_cost_usd is not None and option.monthly_cost_usd <= 4000
         assert option.total_gpus <= 2
 
 
@@ -119,14 +119,18 @@ def test_priority_is_stated_in_the_assumptions(
     answer = recommend(Requirements(task="rag", priority=priority), context=context)
     assert any(f"Ranked for {priority.value}" in line for line in answer.assumptions)
     scores = [option.score for option in answer.options]
-    assert scores == sorted(scores)
+    assert None not in scores
+    assert scores == sorted(score for score in scores if score is not None)
 
 
 def test_accuracy_priority_picks_no_worse_quality_than_cost(context: RecommendContext) -> None:
     cheap = recommend(Requirements(task="chatbot", priority=Priority.COST), context=context)
     best = recommend(Requirements(task="chatbot", priority=Priority.ACCURACY), context=context)
-    assert best.options[0].quality_score >= cheap.options[0].quality_score
-    assert best.options[0].monthly_cost_usd >= cheap.options[0].monthly_cost_usd
+    top, cheapest = best.options[0], cheap.options[0]
+    assert top.quality_score is not None and cheapest.quality_score is not None
+    assert top.monthly_cost_usd is not None and cheapest.monthly_cost_usd is not None
+    assert top.quality_score >= cheapest.quality_score
+    assert top.monthly_cost_usd >= cheapest.monthly_cost_usd
 
 
 def test_inventory_limits_gpus(context: RecommendContext) -> None:
@@ -175,7 +179,7 @@ def test_any_requirements_get_an_answer_that_keeps_them(
     for option in answer.options:
         assert not families or option.gpu_family in families
         assert max_gpus is None or option.total_gpus <= max_gpus
-        assert budget is None or option.monthly_cost_usd <= budget
+        assert budget is None or (option.monthly_cost_usd or 0.0) <= budget
         assert option.evidence
     if ttft:
         assert answer.options[0].predicted.ttft_ms_p95 <= ttft

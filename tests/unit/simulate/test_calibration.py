@@ -22,7 +22,7 @@ def _scope(kind: str, key: str, memory: float) -> ScopeFit:
     return ScopeFit(
         kind=kind,
         engine="vllm",
-        key=key,  # type: ignore[arg-type]
+        key=key,
         efficiencies=Efficiencies(memory=memory),
         records=10,
     )

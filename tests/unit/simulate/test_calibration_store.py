@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from domain.errors import ConfigurationError
-from simulate.calibration import Calibration, Efficiencies, ScopeFit, load_calibration
+from simulate.calibration import Calibration, Efficiencies, ScopeFit, ScopeKind, load_calibration
 from simulate.calibration_store import (
     CURRENT,
     current,
@@ -20,9 +20,9 @@ from simulate.calibration_store import (
 )
 
 
-def _scope(key: str, memory: float, kind: str = "gpu") -> ScopeFit:
+def _scope(key: str, memory: float, kind: ScopeKind = "gpu") -> ScopeFit:
     return ScopeFit(
-        kind=kind,  # type: ignore[arg-type]
+        kind=kind,
         engine="vllm",
         key=key,
         efficiencies=Efficiencies(memory=memory),

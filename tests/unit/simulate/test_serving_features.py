@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from domain.benchmarks import BenchmarkRecord
 from domain.catalog import GpuSpec, ModelSpec
 from simulate.benchmark_rows import record_from_row
 from simulate.calibration import nearest_bands
@@ -25,7 +26,7 @@ DISAGG_NOTES = (
 )
 
 
-def _record(**changes: str):  # type: ignore[no-untyped-def]
+def _record(**changes: str) -> BenchmarkRecord:
     return record_from_row(make_row(**changes), str.strip, source_id="t")
 
 

@@ -1,10 +1,11 @@
 """The Day-2 watch inside ``preflight serve``: deployments from chat, polled until rolled back.
 
-When a thread's deployment becomes ready the flow hands it to :meth:`Day2Watch.follow` (the
-:class:`~bot.conversation.ports.Follower` port), which keeps a :class:`Watched` entry in the
-deployment records (``day2:<request id>``, listed under ``day2:deployments``), so every replica
-of Preflight and every restart sees the same list. Every ``PREFLIGHT_CLUSTER__WATCH_INTERVAL_S``
-seconds :meth:`Day2Watch.poll` reads each deployment that is still there:
+When a thread's deployment is applied (rolling out or ready) the flow hands it to
+:meth:`Day2Watch.follow` (the :class:`~bot.conversation.ports.Follower` port), which keeps a
+:class:`Watched` entry in the deployment records (``day2:<request id>``, listed under
+``day2:deployments``), so every replica of Preflight and every restart sees the same list.
+Every ``PREFLIGHT_CLUSTER__WATCH_INTERVAL_S`` seconds :meth:`Day2Watch.poll` reads each
+deployment that is still there:
 
 - its measuring run, when one ended and nobody posted it yet: predicted vs measured in its
   thread (claimed with ``measure-posted:<request id>:<run start>``);
@@ -102,7 +103,7 @@ def watch_plan(
 
 
 class Day2Watch:
-    """Follows ready deployments and polls them.
+    """Follows applied deployments and polls them.
 
     Args:
         records: The deployment records (shared by replicas when Redis).
@@ -141,7 +142,7 @@ class Day2Watch:
         planned: PlannedLoad,
         requirements: Requirements,
     ) -> None:
-        """Start watching a ready deployment (see the port); a second call changes nothing."""
+        """Start watching an applied deployment (see the port); a second call changes nothing."""
         try:
             raw = self._records.get(f"request:{request_id}")
             namespace, name = _target(raw, request_id)

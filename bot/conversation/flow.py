@@ -194,12 +194,12 @@ class ConversationFlow:
         )
 
     def _follow(self, before: ConversationState, after: ConversationState, thread: str) -> None:
-        """Hand a deployment that just became ready to the Day-2 watch."""
+        """Hand a deployment that was just applied to the Day-2 watch."""
         follower, deployment, answer = self._deps.follower, after.deployment, after.recommendation
         if follower is None or deployment is None or answer is None or answer.planned is None:
             return
-        if after.stage is not Stage.DEPLOYED or before.stage is Stage.DEPLOYED:
-            return
+        if after.stage not in _DEPLOYED_STAGES or before.stage in _DEPLOYED_STAGES:
+            return  # followed once applied: a rollout that comes up later is watched too
         if not 0 <= deployment.option_index < len(answer.options):
             return
         follower.follow(

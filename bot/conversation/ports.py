@@ -192,7 +192,7 @@ class Measurer(Protocol):
 
 
 class Follower(Protocol):
-    """Keeps an eye on deployments once they are ready (the Day-2 watch)."""
+    """Keeps an eye on deployments once they are applied (the Day-2 watch)."""
 
     def follow(
         self,
@@ -203,7 +203,7 @@ class Follower(Protocol):
         planned: PlannedLoad,
         requirements: Requirements,
     ) -> None:
-        """Start watching a ready deployment for the thread (again: no-op). Never raises."""
+        """Start watching an applied deployment of the thread (again: no-op). Never raises."""
         ...
 
 

@@ -16,7 +16,7 @@ This module must not read settings or talk to a cluster.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from deploy.plan import Autoscaler, Target, plan_for
 from deploy.preflight import Finding, check
@@ -37,6 +37,10 @@ SETTING_FOR_RULE = {
     "gated-model-credentials": "PREFLIGHT_CLUSTER__HF_TOKEN_SECRET or __MODEL_CACHE_PVC",
 }
 SCREEN_NAMESPACE = "preflight-screen"  # any valid namespace: no rule reads it
+_SCREENED = {"model", "params_b", "gpu", "gpu_family", "precision", "tensor_parallel"} | {
+    "serving_args",
+    "prefill",
+}
 
 
 @dataclass(frozen=True)
@@ -48,6 +52,9 @@ class OptionGate:
     autoscaler: Autoscaler = Autoscaler.KEDA
     hf_token_secret: str = ""
     exclude_setup: bool = True
+    # Verdicts by what the rules read (checkpoint, GPU, precision, vLLM arguments, pools): the
+    # replicas, costs and predictions of an option never change one. Shared by every request.
+    _seen: dict[str, DeployScreen] = field(default_factory=dict, compare=False, repr=False)
 
     def __call__(self, option: RecommendedOption) -> DeployScreen:
         """Screen one option.
@@ -58,6 +65,12 @@ class OptionGate:
         Returns:
             Refused (with the rules), offered with what it needs first, or offered as it is.
         """
+        key = option.model_dump_json(include=_SCREENED)
+        if key not in self._seen:
+            self._seen[key] = self._screen(option)
+        return self._seen[key]
+
+    def _screen(self, option: RecommendedOption) -> DeployScreen:
         try:
             plan = plan_for(
                 option,

@@ -43,3 +43,12 @@ def test_each_platform_without_its_image_is_refused_for_a_real_cluster() -> None
         screen = gate(make_option(model="Qwen/Qwen3-8B", gpu_family=family))
         assert screen.refused, family
         assert set(screen.rules) <= {"image-platform", "image-architecture"}, family
+
+
+def test_a_verdict_is_kept_per_what_the_rules_read() -> None:
+    gate = OptionGate(profile=FULL)
+    first = gate(make_option(model="openai/gpt-oss-20b", replicas=2))
+    assert gate(make_option(model="openai/gpt-oss-20b", replicas=7)) is first  # replicas: same
+    assert len(gate._seen) == 1
+    gate(make_option(model="openai/gpt-oss-20b", gpu_family="MI300X"))
+    assert len(gate._seen) == 2

@@ -25,6 +25,12 @@ from simulate.intervals import IntervalBand, interval
 from simulate.serving_features import VERSION_BANDS
 
 ScopeKind = Literal["gpu", "family", "vendor", "engine"]
+# An engine with no measured group of its own falls back to the engine measured by the same
+# harness on the same GPUs. ATOM (ROCm/ATOM README: a lightweight vLLM-like engine built on
+# AMD's AITER kernels) is measured only by InferenceX on MI355X, where InferenceX also runs
+# SGLang (whose ROCm path uses AITER); the stand-in is an assumption, and estimates resting on
+# it say so and carry a widened interval (simulate.intervals.FALLBACK_WIDENING).
+STAND_INS: dict[str, str] = {"atom": "sglang"}
 
 
 class Efficiencies(BaseModel):
@@ -129,7 +135,9 @@ class Calibration(BaseModel):
                 label = f"{key} × {scope_key} {kind}" if scope_key else f"{key}, any GPU"
                 detail = f"{label}: {scope.records} records"
                 if key != engine:
-                    detail += f" (no {engine} measurements: nearest version band)"
+                    same = key.split(" ")[0] == engine.split(" ")[0]
+                    nearest = "nearest version band" if same else "nearest measured engine"
+                    detail += f" (no {engine} measurements: {nearest})"
                 return scope.efficiencies, basis, detail
         return (
             self.defaults,
@@ -143,7 +151,8 @@ def nearest_bands(key: str, fitted: Collection[str]) -> list[str]:
 
     Nearer bands come first; between two equally near, the newer. An engine composed of a
     front end and an engine ("dynamo+sglang", "sglang+mori") falls back to the engine after
-    the front end ("dynamo+sglang" → "sglang"; "sglang+mori" → "sglang"), newest band first.
+    the front end ("dynamo+sglang" → "sglang"; "sglang+mori" → "sglang"), newest band first;
+    an engine in :data:`STAND_INS` falls back to its stand-in ("atom" → "sglang").
 
     Args:
         key: An engine or "engine band" key.
@@ -163,9 +172,11 @@ def nearest_bands(key: str, fitted: Collection[str]) -> list[str]:
             (k for k in order if k != key and k in fitted),
             key=lambda k: (abs(order.index(k) - at), -order.index(k)),
         )
+    base = STAND_INS.get(engine, "")
     if "+" in engine:
         parts = engine.split("+")
         base = parts[1] if parts[0] == "dynamo" else parts[0]
+    if base:
         bands = [base if not name else f"{base} {name}" for name, _ in VERSION_BANDS.get(base, ())]
         out += [k for k in reversed(bands or [base]) if k in fitted]
     return out

@@ -25,6 +25,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 LOW_Q, HIGH_Q = 5.0, 95.0  # percentiles whose held-out coverage is 80 % (see module doc)
 MIN_ROWS = 12  # fewest residuals a basis needs before its own percentiles are used
+# Fewest (source, GPU) groups a basis needs: error varies more between groups than within one,
+# so one group's spread says nothing about the next group's.
+MIN_GROUPS = 2
 FALLBACK_WIDENING = 1.25  # assumption: a borrowed band's interval is a quarter wider each way
 
 
@@ -68,7 +71,10 @@ def _bases(engine_key: str, family: str) -> tuple[str, ...]:
 
 
 def fit_intervals(residuals: Iterable[Residual]) -> tuple[IntervalBand, ...]:
-    """Interval bands for every basis with enough held-out residuals.
+    """Interval bands for every basis with enough held-out residuals, from enough groups.
+
+    A basis needs :data:`MIN_ROWS` residuals from at least :data:`MIN_GROUPS` (source, GPU)
+    groups; the basis of every row ('') is always kept.
 
     Args:
         residuals: Held-out residuals.
@@ -77,12 +83,15 @@ def fit_intervals(residuals: Iterable[Residual]) -> tuple[IntervalBand, ...]:
         The bands (basis, metric) → LOW_Q/HIGH_Q percentile ratios.
     """
     pools: dict[tuple[str, str], list[float]] = defaultdict(list)
+    groups: dict[tuple[str, str], set[tuple[str, str]]] = defaultdict(set)
     for r in residuals:
         for basis in _bases(r.engine_key, r.family):
             pools[(basis, metric_family(r.metric))].append(r.ratio)
+            groups[(basis, metric_family(r.metric))].add(r.group)
     bands = []
     for (basis, metric), ratios in sorted(pools.items()):
-        if len(ratios) >= MIN_ROWS or basis == "":
+        enough = len(ratios) >= MIN_ROWS and len(groups[(basis, metric)]) >= MIN_GROUPS
+        if enough or basis == "":
             low, high = np.percentile(ratios, [LOW_Q, HIGH_Q])
             bands.append(
                 IntervalBand(

@@ -73,6 +73,7 @@ class Shapes:
     prefill_slowdown: Arr = field(default_factory=_ones)  # decode TP / prefill TP
     prefill_workers: Arr = field(default_factory=_ones)  # prefill workers per decode replica
     kv_transfer_s: Arr = field(default_factory=_zeros)  # shipping one prompt's KV, seconds
+    varied_lengths: Arr = field(default_factory=_zeros)  # 1 where request lengths differ
 
 
 @dataclass(frozen=True)
@@ -324,6 +325,24 @@ def running_sequences(
     return n
 
 
+def in_step_loop(shapes: Shapes) -> BoolArr:
+    """Rows whose closed loop stays in step: every request the same length, so prompts bunch.
+
+    A closed loop of fixed-length requests (GenAI-Perf's synthetic prompts with stdev 0) starts
+    together and finishes together, so its prompts keep arriving as a burst. Where lengths
+    vary (a length spread, random or ShareGPT prompts) requests finish at different times and
+    their replacements arrive spread over the decode time.
+
+    Args:
+        shapes: Per-row shapes.
+
+    Returns:
+        True per row where a closed loop arrives in bursts.
+    """
+    fixed = (np.asarray(shapes.length_cv) <= 0.0) & (np.asarray(shapes.varied_lengths) < 0.5)
+    return np.asarray((shapes.kind == LoadCode.CONCURRENCY) & fixed)
+
+
 @dataclass(frozen=True)
 class PromptWait:
     """Seconds a prompt waits before its prefill, per percentile (rows × PERCENTILES)."""
@@ -340,9 +359,10 @@ def prompt_wait(
 
     A prompt waits for the running step to end, then queues (M/D/1) for the step budget left
     after the decodes; prompts that fit in one budget share a step. A closed loop of
-    fixed-length requests stays in step: its prompts arrive as a burst, and the request at
-    quantile q waits for the prompts ahead of it (with a separate prefill pool, at most the
-    M/D/1 wait of the pool). Concurrency beyond what fits waits for a
+    fixed-length requests stays in step (:func:`in_step_loop`): its prompts arrive as a burst,
+    and the request at quantile q waits for the prompts ahead of it (with a separate prefill
+    pool, at most the M/D/1 wait of the pool); one whose lengths vary queues like the open
+    loop (M/D/1) at the rate it completes requests. Concurrency beyond what fits waits for a
     slot; a rate beyond capacity builds a backlog, reported after
     :data:`SATURATED_RUN_REQUESTS` requests.
 
@@ -381,7 +401,7 @@ def prompt_wait(
     # With a separate prefill pool a closed loop does not stay in step: its prompts queue at
     # the pool as arrivals spread over the decode time (the M/D/1 wait, at most the burst).
     burst = np.where(split, np.minimum(wait, burst), burst)
-    wait = np.where(kind == LoadCode.CONCURRENCY, burst, wait)
+    wait = np.where(in_step_loop(shapes), burst, wait)
     wait = wait + q * terms.pure + slot_wait + np.where(saturated, backlog * q, 0.0)
     return PromptWait(wait=wait, rho=rho, saturated=saturated)
 

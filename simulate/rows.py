@@ -228,7 +228,8 @@ def technique_shapes(case: Case) -> dict[str, float]:
     Speculative decoding verifies ``1 + drafted`` tokens per step and emits the accepted length
     (:func:`~simulate.serving_features.accepted_tokens`); a disaggregated deployment prefills on
     its prefill pool (decode TP / prefill TP slower or faster than this replica, shared by the
-    prefill workers per decode replica) and ships the prompt's KV cache.
+    prefill workers per decode replica) and ships the prompt's KV cache; requests of varied
+    lengths spread a closed loop's arrivals (:func:`~simulate.load_terms.in_step_loop`).
 
     Args:
         case: The case.
@@ -248,6 +249,7 @@ def technique_shapes(case: Case) -> dict[str, float]:
         "kv_transfer_s": float(kv_transfer_s(case_costs(case), case.input_tokens))
         if split
         else 0.0,
+        "varied_lengths": 1.0 if f.varied_lengths else 0.0,
     }
 
 

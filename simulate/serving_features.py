@@ -36,6 +36,7 @@ NOMINAL_LENGTH_SHARE = 0.87
 # 85-90 % acceptance (DeepSeek-V3 Technical Report, arXiv:2412.19437, section 5.4.3); the low
 # end is the default input where a run does not report its accepted length.
 DRAFT_ACCEPTANCE = 0.85
+_VARIED_LENGTHS = ("random prompts", "ShareGPT")
 _VERSION = re.compile(r"(\d+)\.(\d+)")
 _IMAGE_TAG = re.compile(r"image=[^;]*?:v?(\d+\.\d+[^;\s-]*)")
 _DISAGG = re.compile(
@@ -58,6 +59,7 @@ class ServingFeatures:
     expert_parallel: int = 1
     dp_attention: bool = False
     length_share: float = 1.0  # mean / stated token lengths
+    varied_lengths: bool = False  # requests' lengths differ (random or ShareGPT prompts)
     burst: bool = False  # every prompt sent at once
     load_per_replica: bool = False  # the stated concurrency is each replica's, not the total
 
@@ -100,6 +102,9 @@ def features_of(record: BenchmarkRecord) -> ServingFeatures:
         "speculative": speculative,
         "draft_tokens": int(draft.group(1)) if draft else 1,
         "length_share": NOMINAL_LENGTH_SHARE if "random prompts" in notes else 1.0,
+        # InferenceX's random prompts and ShareGPT conversations differ in length request by
+        # request (knowledge/data/README.md); GenAI-Perf's synthetic prompts (stdev 0) do not.
+        "varied_lengths": any(word in notes for word in _VARIED_LENGTHS),
         "burst": "burst" in notes,
         # InferenceX states an aggregated run's concurrency per engine replica: over the shipped
         # rows its output tokens/s is replicas x concurrency / end-to-end x output tokens

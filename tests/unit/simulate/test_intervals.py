@@ -49,6 +49,15 @@ def test_a_basis_without_its_own_band_falls_back_and_a_borrowed_band_is_wider() 
     assert interval(bands, "sglang", "B200", "ttft_p95") is None
 
 
+def test_a_basis_measured_by_one_group_only_uses_the_wider_basis() -> None:
+    one_group = [
+        Residual("atom", "MI355X", ("src", "MI355X"), "ttft_p50", 1.0 + k / 100) for k in range(40)
+    ]
+    bases = {b.basis for b in fit_intervals([*one_group, *_residuals()])}
+    assert "atom × MI355X" not in bases and "atom" not in bases
+    assert "sglang × H200" in bases  # ten groups
+
+
 def test_held_out_coverage_of_well_behaved_residuals_is_near_80_percent() -> None:
     inside = coverage(_residuals(seed=1))
     assert 80.0 <= inside["all"] <= 95.0  # lognormal: 5th-95th percentiles hold about 90 %

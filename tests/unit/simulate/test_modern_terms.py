@@ -9,7 +9,14 @@ from domain.catalog import GpuSpec, ModelSpec
 from domain.serving import Precision
 from knowledge.records import load_records
 from simulate.calibration import Calibration
-from simulate.load_terms import LoadCode, Shapes, disaggregated_terms, served_step_terms
+from simulate.load_terms import (
+    LoadCode,
+    Shapes,
+    disaggregated_terms,
+    in_step_loop,
+    prompt_wait,
+    served_step_terms,
+)
 from simulate.rows import Case, case_costs, case_from_record, technique_shapes
 from simulate.step_time import (
     INTER_NODE_BYTES_PER_S,
@@ -140,6 +147,27 @@ def test_disaggregated_decode_steps_carry_no_prompts(
     narrow = disaggregated_terms(costs, eff, n, _shapes(disaggregated=1.0), chunk)
     assert float(wide.ttft - wide.pure) == pytest.approx(0.5 * float(narrow.ttft - narrow.pure))
     assert float(split.ttft - narrow.ttft) == pytest.approx(0.004)
+
+
+def test_a_closed_loop_of_varied_lengths_does_not_queue_as_a_burst(
+    models: dict[str, ModelSpec], gpus: dict[str, GpuSpec]
+) -> None:
+    costs = replica_costs(models["meta-llama/Llama-3.1-8B"], gpus["H100-SXM-80GB"], make_config())
+    eff = _eff(overhead_s=1e-3)
+    n, chunk = np.asarray(64.0), np.asarray(2048.0)
+    fixed, varied = _shapes(value=64.0), _shapes(value=64.0, varied_lengths=1.0)
+    assert bool(in_step_loop(fixed)) and not bool(in_step_loop(varied))
+    assert not bool(in_step_loop(_shapes(length_cv=0.5)))
+    assert not bool(in_step_loop(_shapes(kind=float(LoadCode.RATE))))
+    terms = served_step_terms(costs, eff, n, fixed, chunk)
+    lam = n / (terms.ttft + 199.0 * terms.itl)
+    waits = [
+        prompt_wait(terms, shapes, n, lam, np.asarray(np.inf), chunk).wait
+        for shapes in (fixed, varied)
+    ]
+    # In step, the median request waits for half the other prompts; spread out, far less.
+    assert float(waits[0].flat[0]) >= 0.5 * 63 * float(terms.marginal)
+    assert float(waits[1].flat[0]) < 0.25 * float(waits[0].flat[0])
 
 
 def test_every_modern_prediction_is_above_its_physical_floor(

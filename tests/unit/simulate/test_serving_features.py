@@ -41,7 +41,14 @@ def test_disaggregated_mtp_run_is_read_from_the_notes() -> None:
         expert_parallel=8,
         dp_attention=False,
         length_share=NOMINAL_LENGTH_SHARE,
+        varied_lengths=True,
     )
+
+
+def test_random_and_sharegpt_prompts_vary_in_length_synthetic_ones_do_not() -> None:
+    assert features_of(_record(notes="vllm bench serve ShareGPT --num-prompts 1000")).varied_lengths
+    fixed = _record(notes="GenAI-Perf vs NIM, synthetic ISL (stdev 0), OSL forced (ignore_eos)")
+    assert not features_of(fixed).varied_lengths
 
 
 def test_aggregated_ep_and_dp_attention_and_vllm_speculative_config() -> None:
@@ -99,6 +106,7 @@ def test_a_band_without_measurements_falls_back_to_the_nearest_newer_first() -> 
         "trtllm",
     ]
     assert nearest_bands("sglang+mori", {"sglang"}) == ["sglang+mori", "sglang"]
+    assert nearest_bands("atom", {"sglang", "vllm"}) == ["atom", "sglang"]  # its stand-in
 
 
 def test_a_disaggregated_case_counts_decode_replicas_and_prices_its_prefill_pool(

@@ -146,6 +146,7 @@ def cluster_profile(settings: Settings) -> ClusterProfile:
                 "llm_probe_scheme": c.llm_probe_scheme,
                 "storage_secret_annotation": c.storage_secret_annotation,
                 "model_cache_pvc": c.model_cache_pvc,
+                "model_oci_repository": c.model_oci_repository,
                 "run_as_user": c.run_as_user,
                 "keda_auth_secret": c.keda_auth_secret,
                 "wva_autoscaling": c.wva_autoscaling,

@@ -155,6 +155,11 @@ class ClusterSettings(BaseModel):
         description="KServe's storageSecretNameAnnotation (Helm installs: "
         "serving.kserve.io/secretName).",
     )
+    model_oci_repository: str = Field(
+        default="",
+        description="Registry and path of KServe modelcar images (host/path, no scheme): a model "
+        "org/name is pulled as oci://<this>/org/name:latest (lower-cased); empty = none.",
+    )
     model_cache_pvc: str = Field(
         default="", description="PVC with the weights under /<model id>; empty = download."
     )

@@ -34,7 +34,8 @@ SETTING_FOR_RULE = {
     "gpu-resource": "PREFLIGHT_CLUSTER__INTEL_GPU_RESOURCE",
     "restricted-pod": "PREFLIGHT_CLUSTER__RUN_AS_USER",
     "kserve-version": "PREFLIGHT_CLUSTER__KSERVE_VERSION or __TARGET",
-    "gated-model-credentials": "PREFLIGHT_CLUSTER__HF_TOKEN_SECRET or __MODEL_CACHE_PVC",
+    "gated-model-credentials": "PREFLIGHT_CLUSTER__HF_TOKEN_SECRET, __MODEL_CACHE_PVC or "
+    "__MODEL_OCI_REPOSITORY",
 }
 SCREEN_NAMESPACE = "preflight-screen"  # any valid namespace: no rule reads it
 _SCREENED = {"model", "params_b", "gpu", "gpu_family", "precision", "tensor_parallel"} | {

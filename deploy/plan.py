@@ -133,7 +133,7 @@ class DeploymentPlan(Frozen):
     memory_gib: int = Field(ge=4, le=4096, description="Host memory per replica, GiB.")
     shm_gib: int = Field(ge=0, le=512, description="/dev/shm size; 0 = none (TP 1).")
     ephemeral_gib: int = Field(ge=1, le=16384, description="Ephemeral storage per replica, GiB.")
-    storage_uri: str = Field(pattern=r"^(hf|pvc)://[A-Za-z0-9._/-]+$")
+    storage_uri: str = Field(pattern=r"^((hf|pvc)://[A-Za-z0-9._/-]+|oci://[a-z0-9._/:-]+)$")
     startup_failure_threshold: int = Field(ge=1, le=10_000)
     startup_period_s: int = Field(default=STARTUP_PERIOD_S, ge=1, le=600)
     autoscaler: Autoscaler = Autoscaler.KEDA
@@ -255,6 +255,7 @@ def plan_for(
     weights = checkpoint.precision if checkpoint.quant_method else precision
     tp = option.tensor_parallel
     stored = checkpoint_weight_bytes(option.model, option.params_b, weights)
+    uri = _storage_uri(option.model, site)
     fields: dict[str, object] = {
         "name": name or default_name(option.model, option.gpu_family),
         "namespace": namespace,
@@ -285,8 +286,8 @@ def plan_for(
         "cpu_request": cpu_cores(tp * dp),
         "memory_gib": host_memory_gib(stored),
         "shm_gib": shm_gib(tp * dp),
-        "ephemeral_gib": ephemeral_gib(stored, cached=bool(site.model_cache_pvc)),
-        "storage_uri": _storage_uri(option.model, site.model_cache_pvc),
+        "ephemeral_gib": ephemeral_gib(stored, cached=not uri.startswith("hf://")),
+        "storage_uri": uri,
         "startup_failure_threshold": startup_failure_threshold(stored, tp * dp),
         "autoscaler": scaler,
         "target": target,
@@ -397,8 +398,15 @@ def _node_selector(gpu: GpuSpec, arch: Arch, site: ClusterProfile) -> dict[str, 
     return {"kubernetes.io/arch": arch.value, **chosen}
 
 
-def _storage_uri(model: str, pvc: str) -> str:
-    return f"pvc://{pvc}/{model}" if pvc else f"hf://{model}"
+def _storage_uri(model: str, site: ClusterProfile) -> str:
+    """Where the weights come from: a PVC cache, a modelcar image (KServe mounts the image's
+    /models; the weights stay in the node's image store, not the pod's scratch space), else a
+    download from the Hub into the pod."""
+    if site.model_cache_pvc:
+        return f"pvc://{site.model_cache_pvc}/{model}"
+    if site.model_oci_repository:
+        return f"oci://{site.model_oci_repository}/{model.lower()}:latest"
+    return f"hf://{model}"
 
 
 def default_name(model: str, gpu_family: str) -> str:

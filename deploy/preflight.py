@@ -71,6 +71,9 @@ LLMISVC_MIN_KSERVE = "0.18"
 # config/llmisvcconfig/config-llm-template.yaml passes spec.parallelism.tensor from v0.20.0.
 LLMISVC_TENSOR_FROM_SPEC_KSERVE = "0.20"
 AUTOSCALER_NONE_MIN_KSERVE = "0.16"
+# config/configmap/inferenceservice.yaml: storageInitializer enableModelcar false at v0.15.0,
+# true from v0.16.0 (pkg/controller/v1alpha2/llmisvc/workload_storage.go refuses oci:// without).
+MODELCAR_MIN_KSERVE = "0.16"
 # pkg/constants/constants.go v0.16.0: Standard; RawDeployment "deprecated: use Standard".
 STANDARD_MODE_MIN_KSERVE = "0.16"
 CACHE_ENV = ("HOME", "XDG_CACHE_HOME", "VLLM_CACHE_ROOT")
@@ -221,6 +224,11 @@ def _kserve_version(s: Subject, profile: ClusterProfile) -> str | None:
         return _llm_isvc_version(s, profile)
     if s.autoscaler_class == "none" and not profile.kserve_at_least(AUTOSCALER_NONE_MIN_KSERVE):
         return f"KServe {version} has no autoscalerClass 'none' (from {AUTOSCALER_NONE_MIN_KSERVE})"
+    if s.storage_uri.startswith("oci://") and not profile.kserve_at_least(MODELCAR_MIN_KSERVE):
+        return (
+            f"KServe {version} does not enable modelcars (oci://) by default: enableModelcar is "
+            f"false before {MODELCAR_MIN_KSERVE}"
+        )
     if s.deployment_mode == "Standard" and not profile.kserve_at_least(STANDARD_MODE_MIN_KSERVE):
         return (
             f"KServe {version} has no deploymentMode 'Standard' (from {STANDARD_MODE_MIN_KSERVE}; "
@@ -327,6 +335,7 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "kserve-version",
         "kserve pkg/constants/constants.go (v0.16.0: Standard, RawDeployment deprecated); "
+        "config/configmap/inferenceservice.yaml (enableModelcar true from v0.16.0); "
         "pkg/apis/serving/v1alpha2 (v0.17.0); config/llmisvcconfig/config-llm-template.yaml "
         "(v0.18.0 VLLM_ADDITIONAL_ARGS, v0.20.0 spec.parallelism.tensor); "
         "pkg/controller/v1alpha2/llmisvc/scaling.go (v0.18.0); KServe release notes v0.16",

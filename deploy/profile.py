@@ -80,6 +80,13 @@ class ClusterProfile(Frozen):
         description="KServe's credentials.storageSecretNameAnnotation (kustomize default; Helm "
         "installs use serving.kserve.io/secretName).",
     )
+    model_oci_repository: str = Field(
+        default="",
+        pattern=r"^$|^[a-z0-9.-]+(:[0-9]{1,5})?(/[a-z0-9._-]+)*$",
+        description="Registry and path of KServe modelcar images (oci://): org/name is "
+        "<repository>/org/name:latest, lower-cased (the convention of knowledge/oci_registry.py); "
+        "empty = none. A PVC cache, when set, is used first.",
+    )
     model_cache_pvc: SecretName = Field(
         default="",
         description="PVC holding the weights under /<model id> (pvc://); empty = download from "

@@ -223,6 +223,21 @@ def test_model_cache_mounts_a_pvc_and_downloads_size_ephemeral_storage() -> None
     assert model["resources"]["requests"]["ephemeral-storage"] == f"{downloaded.ephemeral_gib}Gi"
 
 
+def test_modelcar_images_serve_the_weights_from_the_node_without_a_download() -> None:
+    profile = FULL.model_copy(update={"model_oci_repository": "registry.example.com/models"})
+    plan = make_plan(
+        model="meta-llama/Llama-3.1-70B", tensor_parallel=2, hf_token_secret="", profile=profile
+    )
+    assert plan.storage_uri == "oci://registry.example.com/models/meta-llama/llama-3.1-70b:latest"
+    assert plan.ephemeral_gib == 10  # no weights in the pod's scratch space
+    manifests = render(plan)
+    assert _rules(manifests, profile) == set()  # no Hub token needed: nothing is downloaded
+    validate_objects(manifests)
+    old = profile.model_copy(update={"kserve_version": "0.15"})
+    reasons = [f.reason for f in check(manifests, old) if f.rule == "kserve-version"]
+    assert reasons and "enableModelcar" in reasons[0]
+
+
 # 10. KServe versions decide what is rendered, and refuse what the version lacks.
 def test_llm_inference_service_needs_kserve_0_18() -> None:
     manifests = render(make_plan(target=Target.LLM_INFERENCE_SERVICE))

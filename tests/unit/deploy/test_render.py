@@ -165,6 +165,18 @@ CASES = [
         id="qwen3-8b-l40s-keda-openshift-thanos",
     ),
     pytest.param(
+        "llama70b-h100-tp2-modelcar",
+        {
+            "model": "meta-llama/Llama-3.1-70B",
+            "tensor_parallel": 2,
+            "hf_token_secret": "",
+            "profile": ClusterProfile(
+                kserve_version="0.16", model_oci_repository="registry.example.com/models"
+            ),
+        },
+        id="llama70b-h100-tp2-modelcar",
+    ),
+    pytest.param(
         "llama70b-a100-tp2-model-cache",
         {
             "model": "meta-llama/Llama-3.1-70B",

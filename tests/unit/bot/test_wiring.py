@@ -49,3 +49,40 @@ def test_deployment_service_is_a_dry_run_folder_by_default(
     assert isinstance(service.cluster, DryRunCluster)
     assert service.cluster.directory == tmp_path / "out"
     assert isinstance(service.records, records)
+
+
+@pytest.mark.parametrize(
+    ("mode", "screen", "excludes"),
+    [
+        pytest.param("dry-run", "auto", False, id="dry-run-notes"),
+        pytest.param("api", "auto", True, id="api-excludes"),
+        pytest.param("dry-run", "exclude", True, id="asked-to-exclude"),
+        pytest.param("api", "note", False, id="asked-to-note"),
+    ],
+)
+def test_the_option_gate_follows_the_cluster_settings(
+    mode: str, screen: str, excludes: bool
+) -> None:
+    from bot.deploy_wiring import deploy_check
+    from deploy.plan import Target
+
+    cluster = ClusterSettings(
+        mode=mode,
+        option_screen=screen,
+        target="llminferenceservice",
+        kserve_version="0.18",
+        hf_token_secret="hf-token",
+    )
+    gate = deploy_check(Settings(cluster=cluster))
+    assert gate.exclude_setup is excludes
+    assert gate.target is Target.LLM_INFERENCE_SERVICE
+    assert gate.hf_token_secret == "hf-token"
+    assert gate.profile.kserve_version == "0.18"
+
+
+def test_an_unknown_option_screen_stops_start_up() -> None:
+    from bot.deploy_wiring import deploy_check
+    from domain.errors import ConfigurationError
+
+    with pytest.raises(ConfigurationError, match="option_screen"):
+        deploy_check(Settings(cluster=ClusterSettings(option_screen="sometimes")))

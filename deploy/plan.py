@@ -14,11 +14,17 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from enum import StrEnum
 from typing import Annotated
 
 from pydantic import Field, StringConstraints, ValidationError
 
+from deploy.adaptations import (
+    PrefillPlan,
+    autoscaler_for,
+    disaggregated_target,
+    prefill_plan,
+    quantization_flag,
+)
 from deploy.checkpoints import checkpoint_of
 from deploy.gpus import (
     NODE_PRODUCT_LABELS,
@@ -32,11 +38,15 @@ from deploy.gpus import (
     vendor_of,
 )
 from deploy.profile import DEFAULT_CUDA_IMAGE, ClusterProfile, Toleration
+from deploy.serving_choice import Autoscaler as Autoscaler  # re-exported: plans are built with it
+from deploy.serving_choice import Target as Target
 from deploy.sizing import (
     STARTUP_PERIOD_S,
     checkpoint_weight_bytes,
+    cpu_cores,
     ephemeral_gib,
     host_memory_gib,
+    shm_gib,
     startup_failure_threshold,
 )
 from domain.base import Frozen
@@ -61,34 +71,6 @@ LabelKey = Annotated[str, StringConstraints(pattern=LABEL_KEY, max_length=253)]
 Principal = Annotated[str, StringConstraints(min_length=1, max_length=256)]
 
 DEFAULT_IMAGE = DEFAULT_CUDA_IMAGE
-
-
-class Autoscaler(StrEnum):
-    """What scales the replicas."""
-
-    KEDA = "keda"  # a KEDA ScaledObject on Prometheus queries of vLLM's metrics
-    HPA = "hpa"  # an autoscaling/v2 HPA on the same metrics via prometheus-adapter
-    NONE = "none"  # a fixed replica count
-
-
-class Target(StrEnum):
-    """Which KServe API serves the model."""
-
-    INFERENCE_SERVICE = "inferenceservice"  # v1beta1 InferenceService + a vLLM ServingRuntime
-    LLM_INFERENCE_SERVICE = "llminferenceservice"  # v1alpha2 LLMInferenceService (llm-d)
-
-
-class PrefillPlan(Frozen):
-    """The prefill pool of a disaggregated deployment (llm-d through LLMInferenceService)."""
-
-    replicas: int = Field(ge=1, le=1000)
-    tensor_parallel: int = Field(ge=1, le=64)
-    data_parallel: int = Field(default=1, ge=1, le=64)
-
-    @property
-    def gpus(self) -> int:
-        """GPUs per prefill replica."""
-        return self.tensor_parallel * self.data_parallel
 
 
 class DeploymentPlan(Frozen):
@@ -246,10 +228,10 @@ def plan_for(
     gpu = gpu_spec(option.gpu)
     platform, arch = platform_of(gpu), arch_of(gpu)
     checkpoint = checkpoint_of(option.model)
-    flag, notes = _quantization_flag(option, checkpoint.quant_method, checkpoint.source)
-    prefill = _prefill(option)
-    target, pool_notes = _disaggregated_target(prefill, target)
-    scaler, scaling_notes = _autoscaler(autoscaler, target, site)
+    flag, notes = quantization_flag(option, checkpoint.quant_method, checkpoint.source)
+    prefill = prefill_plan(option)
+    target, pool_notes = disaggregated_target(prefill, target)
+    scaler, scaling_notes = autoscaler_for(autoscaler, target, site)
     notes += pool_notes + scaling_notes
     dp = args.data_parallel_size
     weights = checkpoint.precision if checkpoint.quant_method else precision
@@ -311,85 +293,6 @@ def plan_for(
             hint="the option is inconsistent; recompute it",
         )
     return _validated(fields)
-
-
-def _quantization_flag(
-    option: RecommendedOption, declared: str | None, source: str
-) -> tuple[str | None, tuple[str, ...]]:
-    """``--quantization`` only quantizes 16-bit weights at load time; a pre-quantized checkpoint
-    brings its own method, and vLLM refuses a different flag (``_verify_quantization``)."""
-    asked = option.serving_args.quantization
-    if declared is None or asked is None:
-        return (None if declared else asked), ()
-    note = (
-        f"--quantization={asked} is not passed: {option.model} is a pre-quantized checkpoint "
-        f"({declared}; {source}), and vLLM takes the method from the checkpoint"
-    )
-    return None, (note,)
-
-
-def cpu_cores(gpus: int) -> int:
-    """CPU cores for a pod of ``gpus`` GPUs: 4 per GPU (a vLLM worker process each, with its
-    tokenizer and scheduler threads) and 2 for the API server, at most 256."""
-    return min(256, 4 * gpus + 2)
-
-
-def shm_gib(gpus: int) -> int:
-    """/dev/shm for a pod of ``gpus`` GPUs: vLLM's workers exchange tensors through shared
-    memory (NCCL), so every multi-GPU pod gets 4 GiB per GPU up to 64; none for one GPU.
-
-    Args:
-        gpus: GPUs of one pod.
-
-    Returns:
-        GiB (0 = no volume).
-    """
-    return 0 if gpus == 1 else min(64, 4 * gpus)
-
-
-def _prefill(option: RecommendedOption) -> PrefillPlan | None:
-    pool = option.prefill
-    if pool is None:
-        return None
-    return PrefillPlan(
-        replicas=pool.replicas,
-        tensor_parallel=pool.tensor_parallel,
-        data_parallel=pool.data_parallel,
-    )
-
-
-def _disaggregated_target(
-    prefill: PrefillPlan | None, target: Target
-) -> tuple[Target, tuple[str, ...]]:
-    """Separate prefill and decode pools exist only in llm-d's LLMInferenceService
-    (``spec.prefill``, kserve pkg/apis/serving/v1alpha2 WorkloadSpec); an InferenceService has
-    one predictor, so a disaggregated option is rendered as an LLMInferenceService, said."""
-    if prefill is None or target is Target.LLM_INFERENCE_SERVICE:
-        return target, ()
-    note = (
-        "rendered as an LLMInferenceService (llm-d): prefill/decode disaggregation needs its "
-        "spec.prefill pool, which an InferenceService does not have"
-    )
-    return Target.LLM_INFERENCE_SERVICE, (note,)
-
-
-def _autoscaler(
-    asked: Autoscaler, target: Target, site: ClusterProfile
-) -> tuple[Autoscaler, tuple[str, ...]]:
-    """LLMInferenceService scales only through its own spec.scaling, which KServe acts on with
-    the Workload Variant Autoscaler (kserve pkg/controller/v1alpha2/llmisvc/scaling.go, v0.18;
-    validation requires spec.scaling.wva with a keda or hpa actuator): without it the sized
-    replicas are fixed, and the plan says so."""
-    if target is not Target.LLM_INFERENCE_SERVICE or asked is Autoscaler.NONE:
-        return asked, ()
-    if site.wva_autoscaling:
-        return asked, ()
-    note = (
-        f"{asked.value} autoscaling is not rendered: an LLMInferenceService scales through its "
-        "spec.scaling with KServe's Workload Variant Autoscaler, which this cluster does not "
-        "say it has (PREFLIGHT_CLUSTER__WVA_AUTOSCALING), so it runs the sized replicas"
-    )
-    return Autoscaler.NONE, (note,)
 
 
 def _node_selector(gpu: GpuSpec, arch: Arch, site: ClusterProfile) -> dict[str, str]:

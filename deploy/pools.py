@@ -28,7 +28,8 @@ import json
 from typing import Literal
 
 from deploy.flags import vllm_flags
-from deploy.plan import DeploymentPlan, cpu_cores, shm_gib
+from deploy.plan import DeploymentPlan
+from deploy.sizing import cpu_cores, shm_gib
 from domain.base import Frozen
 
 VLLM_PORT = 8000

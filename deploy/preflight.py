@@ -23,6 +23,8 @@ kserve-version           the API and features used exist in the cluster's KServe
 gated-model-credentials  a gated Hub model has a token the storage-initializer can read
 ======================  ==========================================================================
 
+Every workload that runs vLLM is checked, a disaggregated LLMInferenceService's prefill pool as
+well as its decode pool (:func:`deploy.preflight_subject.subjects_of`), each reason said once.
 :func:`check` returns every finding; :func:`enforce` refuses with each rule's name, reason and
 source. Models outside the catalog cannot be checked against their architecture; that is said
 in a finding of kind ``unchecked``, never silently skipped.

@@ -86,3 +86,22 @@ def ephemeral_gib(weights_bytes: float, *, cached: bool) -> int:
     if cached:
         return CACHE_GIB
     return CACHE_GIB + math.ceil(weights_bytes / GIB * 1.1)
+
+
+def cpu_cores(gpus: int) -> int:
+    """CPU cores for a pod of ``gpus`` GPUs: 4 per GPU (a vLLM worker process each, with its
+    tokenizer and scheduler threads) and 2 for the API server, at most 256."""
+    return min(256, 4 * gpus + 2)
+
+
+def shm_gib(gpus: int) -> int:
+    """/dev/shm for a pod of ``gpus`` GPUs: vLLM's workers exchange tensors through shared
+    memory (NCCL), so every multi-GPU pod gets 4 GiB per GPU up to 64; none for one GPU.
+
+    Args:
+        gpus: GPUs of one pod.
+
+    Returns:
+        GiB (0 = no volume).
+    """
+    return 0 if gpus == 1 else min(64, 4 * gpus)

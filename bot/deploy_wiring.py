@@ -9,7 +9,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from pydantic import ValidationError
+
 from bot.settings import Settings
+from deploy.audit import JsonlAuditLog
+from deploy.file_records import FileRecords
 from domain.errors import ConfigurationError, InvalidInputError
 from domain.recommendation import RecommendedOption
 
@@ -127,7 +131,6 @@ def cluster_profile(settings: Settings) -> ClusterProfile:
     Raises:
         ConfigurationError: When a cluster setting is malformed.
     """
-    from pydantic import ValidationError
 
     from deploy.profile import ClusterProfile
 
@@ -199,7 +202,6 @@ def make_records(settings: Settings) -> RecordStore:
         from deploy.redis_records import RedisRecords
 
         return RedisRecords.from_url(settings.state.redis_url.get_secret_value())
-    from deploy.file_records import FileRecords
 
     return FileRecords(settings.data_dir / "deploy-records.json")
 
@@ -212,7 +214,6 @@ def make_audit(settings: Settings) -> AuditLog:
         from deploy.audit_redis import RedisAuditLog
 
         return RedisAuditLog.from_url(redis_url.get_secret_value(), stream=settings.audit.stream)
-    from deploy.audit import JsonlAuditLog
 
     return JsonlAuditLog(settings.audit.path)
 

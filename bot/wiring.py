@@ -14,6 +14,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
+from bot.adapters.chart import cost_latency_png
+from bot.adapters.deployer import ServiceDeployer
+from bot.adapters.memory_inbox import InMemoryInbox
+from bot.adapters.memory_store import InMemoryStateStore
 from bot.conversation.flow import ConversationFlow
 from bot.conversation.inbox import Inbox
 from bot.conversation.ports import (
@@ -24,8 +28,13 @@ from bot.conversation.ports import (
     Understander,
 )
 from bot.conversation.state_store import StateStore
+from bot.deploy_wiring import deploy_check, deployment_service
 from bot.settings import Settings
 from domain.catalog import ModelSpec
+from knowledge.model_registry import RegistryCatalog, RegistryChain
+from knowledge.patterns import load_patterns
+from knowledge.records import load_records
+from knowledge.retrieval import KnowledgeRetriever
 
 if TYPE_CHECKING:
     from bot.adapters.day2 import Day2Watch
@@ -60,11 +69,8 @@ def build_flow(
     Raises:
         ConfigurationError: When a setting cannot be used.
     """
-    from bot.adapters.chart import cost_latency_png
-    from bot.adapters.deployer import ServiceDeployer
     from bot.adapters.measurer import ServiceMeasurer
     from bot.adapters.recommender import ReloadingRecommender
-    from bot.deploy_wiring import deployment_service
 
     if context is None:
         context = build_context(settings)
@@ -72,8 +78,6 @@ def build_flow(
         retriever, lookup = context.retriever, context.model_lookup
 
         def fresh() -> RecommendContext:
-            from knowledge.records import load_records
-            from knowledge.retrieval import KnowledgeRetriever
 
             now = retriever
             if isinstance(now, KnowledgeRetriever):  # cite what ingest indexed meanwhile
@@ -106,7 +110,6 @@ def build_day2(settings: Settings) -> Day2Watch:
     """
     from bot.adapters.day2 import Day2Watch, SnapshotSource, Watched
     from bot.adapters.measurer import ServiceMeasurer
-    from bot.deploy_wiring import deployment_service
     from deploy.prometheus_metrics import PrometheusMetrics
 
     cluster = settings.cluster
@@ -143,7 +146,6 @@ def build_context(
     Returns:
         The context.
     """
-    from bot.deploy_wiring import deploy_check
     from recommend.context import default_context
 
     return default_context(
@@ -180,9 +182,6 @@ def build_retriever(settings: Settings) -> Retriever | None:
     local = knowledge.qdrant_url is None
     if local and not kb_build.is_built(settings.data_dir, knowledge.collection):
         return None
-    from knowledge.patterns import load_patterns
-    from knowledge.records import load_records
-    from knowledge.retrieval import KnowledgeRetriever
 
     key = knowledge.qdrant_api_key.get_secret_value() if knowledge.qdrant_api_key else None
     kb = kb_build.open_knowledge_base(
@@ -207,7 +206,6 @@ def build_model_lookup(settings: Settings) -> RegistryCatalog:
     Returns:
         The lookup; with no registry configured it answers from the cache only.
     """
-    from knowledge.model_registry import RegistryCatalog
 
     knowledge = settings.knowledge
     cache_dir = settings.data_dir / "models"
@@ -215,7 +213,6 @@ def build_model_lookup(settings: Settings) -> RegistryCatalog:
         return RegistryCatalog(registry=None, cache_dir=cache_dir)
 
     def connect() -> ModelRegistry:
-        from knowledge.model_registry import RegistryChain
 
         registries: list[ModelRegistry] = []
         if knowledge.oci_registry:
@@ -257,8 +254,6 @@ def build_store(settings: Settings) -> StateStore:
         The state store.
     """
     if settings.state.redis_url is None:
-        from bot.adapters.memory_store import InMemoryStateStore
-
         return InMemoryStateStore(ttl_s=settings.state.ttl_s)
     from bot.adapters.redis_store import RedisStateStore
 
@@ -277,8 +272,6 @@ def build_inbox(settings: Settings) -> Inbox:
         The inbox.
     """
     if settings.state.redis_url is None:
-        from bot.adapters.memory_inbox import InMemoryInbox
-
         return InMemoryInbox(lease_s=settings.state.lease_s)
     from bot.adapters.redis_inbox import RedisInbox
 

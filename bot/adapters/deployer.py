@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING
 from bot.conversation.ports import DeployResult, DeployStatus
 from bot.deploy_wiring import build_plan
 from bot.settings import Settings
+from deploy.plan import thread_scoped_name
+from deploy.revisions import standing
 from domain.recommendation import RecommendedOption
 from domain.requirements import Requirements
 
@@ -45,7 +47,6 @@ class ServiceDeployer:
         requirements: Requirements,
     ) -> DeployResult:
         """Plan, render, validate and record a request (see the port)."""
-        from deploy.plan import thread_scoped_name
 
         plan = build_plan(
             self._settings,
@@ -137,7 +138,6 @@ class ServiceDeployer:
 
     def status(self, *, request_id: str) -> DeployResult:
         """Where the request's deployment stands (see the port)."""
-        from deploy.revisions import standing
 
         request = self._service.get_request(request_id)
         target = f"{request.namespace}/{request.name}"

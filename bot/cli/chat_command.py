@@ -13,6 +13,8 @@ import uuid
 
 import typer
 
+from domain.errors import ConfigurationError
+
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to ``app``.
@@ -33,7 +35,6 @@ def chat(
     from bot.channels.terminal import TerminalChannel, typed_lines
     from bot.settings import load_settings
     from bot.wiring import build_flow
-    from domain.errors import ConfigurationError
 
     console = Console(width=None if sys.stdout.isatty() else 140)
     try:

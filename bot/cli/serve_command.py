@@ -25,6 +25,8 @@ from typing import TYPE_CHECKING
 
 import typer
 
+from domain.errors import ConfigurationError
+
 if TYPE_CHECKING:
     from aiohttp import web
 
@@ -60,7 +62,6 @@ def serve(
     from aiohttp import web
 
     from bot.settings import load_settings
-    from domain.errors import ConfigurationError
 
     configure_logging(json_lines=os.environ.get(LOG_FORMAT_ENV) == "json")
     secrets = os.environ.get(SECRETS_DIR_ENV)

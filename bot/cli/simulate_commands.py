@@ -32,6 +32,9 @@ from domain.errors import InvalidInputError, PreflightError, UnknownNameError, U
 from domain.serving import LoadKind, PerformanceEstimate, Precision, ServingConfig, Workload
 from simulate.benchmark_rows import record_from_row
 from simulate.calibration import Calibration, save_calibration
+from simulate.calibration_store import current, folder, merge, save_version
+from simulate.intervals import fit_intervals
+from simulate.memory import memory_fit
 from simulate.rows import METRICS
 
 if TYPE_CHECKING:
@@ -70,7 +73,6 @@ def _knowledge_records() -> list[BenchmarkRecord]:
 
 def _current_calibration() -> Calibration:
     """The data directory's current calibration, else the shipped one."""
-    from simulate.calibration_store import current
 
     return current(_data_dir()).calibration
 
@@ -131,7 +133,6 @@ def _refit(exclude: set[tuple[str, str]]) -> Calibration:
 def _refit_only(only: str, exclude: set[tuple[str, str]]) -> Calibration:
     """Refit one (engine, GPU) chain on the current calibration."""
     from knowledge.catalog import resolve_gpu
-    from simulate.calibration_store import current, merge
     from simulate.fitting import fit_calibration
 
     engine, _, gpu = only.partition(":")
@@ -149,7 +150,6 @@ def _refit_only(only: str, exclude: set[tuple[str, str]]) -> Calibration:
 
 def _held_out_intervals() -> tuple[IntervalBand, ...]:
     """Interval bands from leave-one-(source, GPU)-group-out residuals of the knowledge base."""
-    from simulate.intervals import fit_intervals
     from simulate.validation import leave_one_group_out, residuals
 
     models, gpus = _catalogs()
@@ -191,7 +191,6 @@ def run(
     from knowledge.catalog import resolve_gpu
     from knowledge.model_registry import find_model
     from simulate.analytical import estimate
-    from simulate.memory import memory_fit
     from simulate.scheduler import simulate_run
 
     loads = [(LoadKind.RATE, rate), (LoadKind.CONCURRENCY, concurrency), (LoadKind.BATCH, batch)]
@@ -411,7 +410,6 @@ def calibrate(
     The result becomes the current calibration of the data directory, kept as a new version
     (the installed package is never written); with --out it is only written to that file.
     """
-    from simulate.calibration_store import folder, save_version
 
     groups: set[tuple[str, str]] = set()
     for item in exclude or []:

@@ -2,9 +2,11 @@
 
 With ``--json`` it prints the ``Requirements`` exactly in the evaluation schema (every field,
 null or [] where the text states nothing). The configured LLM endpoint is used only when one is
-set (``PREFLIGHT_LLM__URL``) and ``--no-llm`` is not given. This command must stay light: no
-embeddings, no Qdrant, no matplotlib are imported on its path (target: an answer within 1.5 s of
-process start).
+set (``PREFLIGHT_LLM__URL``) and ``--no-llm`` is not given. What could not be placed (an
+unknown GPU or model, with the closest known names) is printed as "Not understood" lines (to
+stderr with ``--json``, so the JSON stays exactly the schema). This command must stay light: no
+Qdrant and no matplotlib are imported on its path, and the MiniLM task classifier loads only for
+a message whose task the rules cannot name (target: an answer within 1.5 s of process start).
 """
 
 from __future__ import annotations
@@ -43,8 +45,12 @@ def understand_command(
 
     understood = understand_message(text, extractor=_extractor(use_llm))
     values = understood.requirements.model_dump(mode="json")
+    for note in understood.unplaced:
+        typer.echo(f"Not understood: {note}", err=as_json)
     if as_json:
         typer.echo(json.dumps(values, indent=2))
+        return
+    if not understood.stated and understood.unplaced:
         return
     if not understood.stated:
         typer.echo(

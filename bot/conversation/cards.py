@@ -49,6 +49,7 @@ __all__ = [
     "options_table",
     "recommendation_card",
     "summarise",
+    "with_not_understood",
 ]
 
 DETAILS_VALUE = "how was this computed"
@@ -367,6 +368,24 @@ def options_table(
     prices = f"; {price_basis}" if price_basis else ""
     title = f"{title} ({percentiles} predicted{prices})"
     return Table(title=title, columns=columns, rows=rows, align=align)
+
+
+def with_not_understood(reply: Reply, unplaced: tuple[str, ...]) -> Reply:
+    """``reply`` with a 'Not understood' line naming what could not be placed, so nothing the
+    team wrote is dropped without a word.
+
+    Args:
+        reply: The reply to the message.
+        unplaced: What understanding could not place (empty: the reply is unchanged).
+
+    Returns:
+        The reply, with the line after its other fields.
+    """
+    if not unplaced:
+        return reply
+    value = "; ".join(unplaced) + ". Tell me which you mean and I'll use it."
+    line = Field(label="Not understood", value=value)
+    return reply.model_copy(update={"fields": (*reply.fields, line)})
 
 
 def known_fields(requirements: Requirements) -> tuple[Field, ...]:

@@ -36,6 +36,12 @@ class Understanding(Protocol):
         """Names of the ``Requirements`` fields the message states."""
         ...
 
+    @property
+    def unplaced(self) -> tuple[str, ...]:
+        """What the message names that could not be placed, each said for the user with the
+        closest known names ("I don't know the GPU 'RTX 9090' (closest: RTX 4090, …)")."""
+        ...
+
 
 class Understander(Protocol):
     """Turns chat text into requirements."""

@@ -82,6 +82,13 @@ def collect(state: ConversationState, message: Incoming, deps: FlowDependencies)
     Returns:
         The next state and replies.
     """
+    text = _load_answer(state, message.text)
+    understood = deps.understander.message(text)
+    state, replies = _collect(state, message, deps)
+    return state, [cards.with_not_understood(reply, understood.unplaced) for reply in replies]
+
+
+def _collect(state: ConversationState, message: Incoming, deps: FlowDependencies) -> StepResult:
     task = _task_answer(state, message.text)
     text = _load_answer(state, message.text)
     understood = deps.understander.message(text)
@@ -173,6 +180,12 @@ def explore(state: ConversationState, message: Incoming, deps: FlowDependencies)
     Returns:
         The next state and replies (a comparison, or a hint when nothing changed).
     """
+    state, replies = _explore(state, message, deps)
+    unplaced = deps.understander.message(message.text).unplaced
+    return state, [cards.with_not_understood(reply, unplaced) for reply in replies]
+
+
+def _explore(state: ConversationState, message: Incoming, deps: FlowDependencies) -> StepResult:
     whatif = interpret(
         message.text,
         requirements=state.requirements,

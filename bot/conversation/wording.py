@@ -162,7 +162,7 @@ def describe_option(option: RecommendedOption) -> str:
 
 
 def summarise(requirements: Requirements) -> str:
-    """The stated requirements in a short line.
+    """Every stated requirement in a short line, so the team sees each field that was read.
 
     Args:
         requirements: The requirements.
@@ -170,6 +170,16 @@ def summarise(requirements: Requirements) -> str:
     Returns:
         E.g. ``chatbot · 5,000 users at once · TTFT p95 ≤ 500 ms · A100/L4 · ≤ $12,000/month``.
     """
+    parts = [*_load_parts(requirements), *_shape_parts(requirements)]
+    parts += [describe_slo(slo) for slo in requirements.slo]
+    parts += _hardware_parts(requirements)
+    if requirements.models:
+        parts.append(", ".join(requirements.models))
+    parts += _policy_parts(requirements)
+    return " · ".join(parts) or "nothing yet"
+
+
+def _load_parts(requirements: Requirements) -> list[str]:
     parts: list[str] = []
     if requirements.task:
         parts.append(requirements.task.value.replace("_", " "))
@@ -181,17 +191,45 @@ def summarise(requirements: Requirements) -> str:
         parts.append(f"{requirements.requests_per_second:g} req/s")
     if requirements.requests_per_day:
         parts.append(f"{requirements.requests_per_day:,} req/day")
-    parts += [describe_slo(slo) for slo in requirements.slo]
-    if requirements.gpus:
-        parts.append("/".join(requirements.gpus))
-    elif requirements.gpu_families:
-        parts.append("/".join(family.value for family in requirements.gpu_families))
-    if requirements.models:
-        parts.append(", ".join(requirements.models))
-    if requirements.budget_usd_month:
-        parts.append(f"≤ {format_usd(requirements.budget_usd_month)}/month")
+    if requirements.window_hours:
+        parts.append(f"done within {requirements.window_hours:g} h")
+    return parts
+
+
+def _shape_parts(requirements: Requirements) -> list[str]:
+    parts: list[str] = []
+    if requirements.input_tokens:
+        parts.append(f"prompts ~{requirements.input_tokens:,} tokens")
+    if requirements.output_tokens:
+        parts.append(f"answers ~{requirements.output_tokens:,} tokens")
+    if requirements.min_context_tokens:
+        parts.append(f"context ≥ {requirements.min_context_tokens:,} tokens")
+    return parts
+
+
+def _hardware_parts(requirements: Requirements) -> list[str]:
+    pinned = {gpu.split("-")[0] for gpu in requirements.gpus}  # ids start with their family
+    open_families = [f.value for f in requirements.gpu_families if f.value not in pinned]
+    parts: list[str] = []
+    if requirements.gpus or open_families:
+        parts.append("/".join([*requirements.gpus, *open_families]))
     if requirements.max_gpus:
         parts.append(f"≤ {plural(requirements.max_gpus, 'GPU')}")
+    return parts
+
+
+def _policy_parts(requirements: Requirements) -> list[str]:
+    parts: list[str] = []
+    if requirements.min_params_b:
+        parts.append(f"≥ {requirements.min_params_b:g}B params")
+    if requirements.max_params_b:
+        parts.append(f"≤ {requirements.max_params_b:g}B params")
+    if requirements.budget_usd_month:
+        parts.append(f"≤ {format_usd(requirements.budget_usd_month)}/month")
+    if requirements.priority:
+        parts.append(f"priority: {requirements.priority.value}")
     if requirements.quantization:
         parts.append(f"quantization: {requirements.quantization.value}")
-    return " · ".join(parts) or "nothing yet"
+    if requirements.license:
+        parts.append(f"licence: {requirements.license.value}")
+    return parts

@@ -305,6 +305,8 @@ _EIGHT_BIT = re.compile(
 _ALLOWED = re.compile(
     rf"{_QUANT}[^.;]{{0,40}}?\b(?<!not )(?:fine|ok|okay|acceptable|allowed|welcome|works|good"
     rf"|no problem)\b|\b(?:can|may|happy to|fine to|ok to|okay to) quanti[sz]e\b|\bany quanti[sz]"
+    rf"|{_QUANT}(?:[ /-]{_QUANT})?(?: weights| quantization| checkpoints?)? (?:please|preferred"
+    rf"|wanted|would be (?:great|nice))\b|\b(?:want|prefer|like|need) {_QUANT}"
     rf"|\b(?:in|at|with|use|using|run|serve|quanti[sz]ed to) "
     rf"(?:fp8|int8|int4|fp4|awq|gptq|4[- ]?bit|8[- ]?bit)\b"
 )

@@ -64,7 +64,7 @@ _PHRASES = (
     (re.compile(r"\b(within|under|in|below|than) an hour\b"), r"\1 1 hour"),
 )
 
-_SPACE_THOUSANDS = re.compile(r"(?<![\d.,])\d{1,3}(?:[ \u202f]\d{3})+(?![\d.,]?\d)")
+_SPACE_THOUSANDS = re.compile(r"(?<![\d.,])\d{1,3}(?:[ \u202f]\d{3})+(?![\d.,]?\d|[a-z])")
 _DOT_THOUSANDS = re.compile(r"(?<![\d.,])\d{1,3}(?:\.\d{3})+(?![\d.,]?\d)")
 _DECIMAL_COMMA = re.compile(r"(?<![\d.,])(\d+),(\d{1,2})(?![\d])")
 _GRAND = re.compile(r"\$?\s*(\d+(?:\.\d+)?)\s*(?:grand|g's)\b")

@@ -30,6 +30,7 @@ from bot.understanding import (
     past_context,
     quantities,
     spelling,
+    unplaced,
     windows,
 )
 from bot.understanding.gpu_names import pinned_models
@@ -86,6 +87,9 @@ class Understood:
             wants; a merge then removes them from the earlier list instead of replacing it.
         guessed: Fields read by meaning rather than stated in words (the task from the
             classifier); a merge lets them fill an empty field but never replace an earlier one.
+        unplaced: What the message names that could not be placed, each as a sentence for the
+            user with the closest known names ("I don't know the GPU 'RTX 9090' (closest: RTX
+            4090, RTX PRO 6000)").
     """
 
     requirements: Requirements
@@ -93,6 +97,7 @@ class Understood:
     suggested: frozenset[str] = frozenset()
     excluded_gpus: frozenset[GpuFamily] = frozenset()
     guessed: frozenset[str] = frozenset()
+    unplaced: tuple[str, ...] = ()
 
 
 class RequirementsExtractor(Protocol):
@@ -147,9 +152,15 @@ def understand_message(
         The requirements the message states and which fields it states.
     """
     catalog = _default_catalog() if models is None else models
-    fields, excluded, guessed = _read(text, catalog, classifier)
-    requirements = Requirements.model_validate(fields)
-    own = Understood(requirements, _stated(requirements), excluded_gpus=excluded, guessed=guessed)
+    reading = _read(text, catalog, classifier)
+    requirements = Requirements.model_validate(reading.fields)
+    own = Understood(
+        requirements,
+        _stated(requirements),
+        excluded_gpus=reading.excluded,
+        guessed=reading.guessed,
+        unplaced=reading.unplaced,
+    )
     if extractor is None:
         return own
     try:
@@ -265,7 +276,9 @@ def _with_suggestion(
         updates[name] = value
     requirements = Requirements.model_validate({**own.requirements.model_dump(), **updates})
     stated = own.stated | frozenset(updates)
-    return Understood(requirements, stated, frozenset(updates), own.excluded_gpus, own.guessed)
+    return Understood(
+        requirements, stated, frozenset(updates), own.excluded_gpus, own.guessed, own.unplaced
+    )
 
 
 def _normalise(text: str) -> str:
@@ -289,20 +302,36 @@ def _plain_english(text: str) -> str:
     return spelling.correct(quantities.plain_digits(quantities.spell_out(text)))
 
 
+@dataclass(frozen=True)
+class _Reading:
+    fields: dict[str, Any]
+    excluded: frozenset[GpuFamily]
+    guessed: frozenset[str]
+    unplaced: tuple[str, ...]
+
+
 def _read(
     text: str, catalog: Mapping[str, ModelSpec], classifier: TaskReader | None = None
-) -> tuple[dict[str, Any], frozenset[GpuFamily], frozenset[str]]:
-    """The deterministic reading of ``text``: Requirements fields, and GPUs only ruled out."""
+) -> _Reading:
+    """The deterministic reading of ``text``: fields, GPUs only ruled out, what was guessed and
+    what could not be placed."""
     lowered = _normalise(text)
     cased = unicodedata.normalize("NFKC", text[:MAX_CHARS]).translate(_SPACES)
     repos = find_repo_ids(cased, catalog) if len(cased) == len(lowered) else []
     lowered = _masked(lowered, [(r.start, r.end) for r in repos], "model")
     lowered = past_context.blank_history(_plain_english(lowered))
     mentions = find_models(lowered, catalog)
-    masked = _masked(lowered, [(m.start, m.end) for m in mentions], "model")
+    odd_models = unplaced.unknown_models(lowered, mentions, catalog)
+    spans = [(m.start, m.end) for m in mentions] + [(u.start, u.end) for u in odd_models]
+    masked = _masked(lowered, _outermost(spans), "model")
     gpus = lexicon.find_gpus(masked)
-    exact = [pinned_models(g.family, masked[g.start : g.end]) for g in gpus if not g.negated]
+    pins = [(g, pinned_models(g.family, masked[g.start : g.end])) for g in gpus if not g.negated]
+    odd_pins = [
+        unplaced.unknown_pin(p.unknown, p.closest, g.start, g.end) for g, p in pins if p.unknown
+    ]
     masked = _masked(masked, [(g.start, g.end) for g in gpus], "gpu")
+    odd_gpus = unplaced.unknown_gpus(masked)
+    masked = _masked(masked, [(u.start, u.end) for u in odd_gpus], "hardware")
     window = windows.find_window(masked)
     masked = windows.masked(masked, window)
     task, task_guessed = _task(masked, classifier)
@@ -318,7 +347,7 @@ def _read(
         "quantization": lexicon.find_quantization(masked),
         "license": lexicon.find_license(masked),
         "slo": [],
-        "gpus": list(dict.fromkeys(model for pin in exact for model in pin.models)),
+        "gpus": list(dict.fromkeys(model for _, pin in pins for model in pin.models)),
         "window_hours": window.hours if window else None,
     }
     roles: list[Role] = []
@@ -329,8 +358,27 @@ def _read(
     fields["slo"] = list(dict.fromkeys(fields["slo"]))
     fields.update(_numbers(roles))
     ruled_out = frozenset(g.family for g in gpus if g.negated)
-    guessed = frozenset({"task"}) if task_guessed else frozenset()
-    return fields, ruled_out if all(g.negated for g in gpus) else frozenset(), guessed
+    language = languages.other_language(lowered)
+    notes = [u.message for u in (*odd_models, *odd_pins, *odd_gpus)]
+    if language is not None:
+        notes.append(f"this looks like {language}; I read English, German, French and Spanish")
+    return _Reading(
+        fields,
+        ruled_out if all(g.negated for g in gpus) else frozenset(),
+        frozenset({"task"}) if task_guessed else frozenset(),
+        tuple(dict.fromkeys(notes)),
+    )
+
+
+def _outermost(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Spans without those inside an earlier, longer one."""
+    kept: list[tuple[int, int]] = []
+    for start, end in sorted(spans, key=lambda span: (span[0], -span[1])):
+        if kept and start < kept[-1][1]:
+            kept[-1] = (kept[-1][0], max(end, kept[-1][1]))
+        else:
+            kept.append((start, end))
+    return kept
 
 
 def _task(text: str, classifier: TaskReader | None) -> tuple[Task | None, bool]:

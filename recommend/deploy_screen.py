@@ -6,18 +6,27 @@ recommend never imports deploy). :func:`screen` walks the ranked options best fi
 each until enough are kept: an option the check refuses leaves the list as an exclusion naming
 the rules and their reasons (rule ``preflight``); one it offers with something the cluster needs
 first (an image, a token secret) keeps what it needs, said among its reasons. Without a check
-every option is kept. This module never sizes, ranks or renders.
+every option is kept. :func:`deploy_view` is the option as the deploy side reads it (with
+:func:`vllm_args`, the one place a sized option's serving arguments are built), and
+:func:`deployable` lets near misses skip what the cluster would refuse too. This module never
+sizes, ranks or renders.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Literal
 
-from domain.recommendation import Exclusion, RecommendedOption
+from domain.recommendation import Exclusion, PredictedMetrics, RecommendedOption, VllmArgs
 from recommend.context import DeployCheck
 from recommend.sizing import Sized
 
+_QUANTIZATION: dict[str, Literal["fp8", "awq", "gptq", "bitsandbytes"]] = {
+    "fp8": "fp8",
+    "awq": "awq",
+    "bitsandbytes": "bitsandbytes",
+}
 DeployKey = tuple[str, str, str, int]
 
 
@@ -77,6 +86,11 @@ def screen(
     return out
 
 
+def deployable(option: Sized, check: DeployCheck | None) -> bool:
+    """Whether the deploy side's screen offers the option (always, without a screen)."""
+    return check is None or check(deploy_view(option)).refused is None
+
+
 def with_needs(option: RecommendedOption, needs: dict[DeployKey, str]) -> RecommendedOption:
     """The option with what deploying it needs said right after its rank (when anything).
 
@@ -92,3 +106,45 @@ def with_needs(option: RecommendedOption, needs: dict[DeployKey, str]) -> Recomm
         return option
     reasons = [*option.reasons[:1], f"Deploying it needs first: {need}.", *option.reasons[1:]]
     return option.model_copy(update={"reasons": reasons})
+
+
+def vllm_args(option: Sized) -> VllmArgs:
+    """The vLLM engine arguments of an option.
+
+    Args:
+        option: The sized option.
+
+    Returns:
+        Validated arguments.
+    """
+    config = option.config
+    quantization = option.candidate.quantization
+    return VllmArgs(
+        tensor_parallel_size=config.tensor_parallel,
+        max_model_len=config.max_model_len or option.candidate.model.max_context,
+        max_num_seqs=config.max_num_seqs,
+        max_num_batched_tokens=config.max_num_batched_tokens,
+        gpu_memory_utilization=config.gpu_memory_utilization,
+        quantization=_QUANTIZATION.get(quantization or ""),
+        kv_cache_dtype=config.kv_cache_dtype,
+    )
+
+
+def deploy_view(option: Sized, output_tok_per_s: float = 0.0) -> RecommendedOption:
+    """An option with what the deploy side reads of it (no costs, ranking or reasons)."""
+    cand = option.candidate
+    return RecommendedOption(
+        model=cand.model.hf_id,
+        params_b=cand.model.params_b,
+        gpu=cand.gpu.name,
+        gpu_family=cand.gpu.family.value,
+        precision=cand.precision.value,
+        tensor_parallel=cand.tensor_parallel,
+        replicas=option.replicas,
+        total_gpus=option.total_gpus,
+        predicted=PredictedMetrics.from_estimate(
+            option.estimate, output_tok_per_s=output_tok_per_s
+        ),
+        meets_slo=option.meets_slo,
+        serving_args=vllm_args(option),
+    )

@@ -11,15 +11,12 @@ work (:mod:`recommend.near_miss`). It never raises for contradictory requirement
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Literal
 
 from domain.recommendation import (
     Exclusion,
     PlannedLoad,
-    PredictedMetrics,
     Recommendation,
     RecommendedOption,
-    VllmArgs,
 )
 from domain.requirements import Priority, Requirements
 from recommend import explain, retrieval
@@ -27,7 +24,7 @@ from recommend.candidates import option_quality
 from recommend.context import RecommendContext
 from recommend.costing import gpu_hours
 from recommend.demand import Demand, describe_slo, plan_demand
-from recommend.deploy_screen import screen, with_needs
+from recommend.deploy_screen import deploy_view, screen, with_needs
 from recommend.named_models import lookup_notes, noted, resolve_named
 from recommend.near_miss import closest, why_nothing_fits
 from recommend.pins import NO_PINS, Pins
@@ -40,11 +37,6 @@ from recommend.sizing import HEADROOM, Sized, predicted_ms
 from simulate.capacity import replicas_for
 from simulate.cost import cost_per_million_tokens
 
-_QUANTIZATION: dict[str, Literal["fp8", "awq", "gptq", "bitsandbytes"]] = {
-    "fp8": "fp8",
-    "awq": "awq",
-    "bitsandbytes": "bitsandbytes",
-}
 REFINED = 3  # top options re-predicted by the discrete-event simulator
 MAX_EXCLUSIONS = 60
 
@@ -79,55 +71,13 @@ def _distinct(ranked: list[tuple[Sized, float]], limit: int) -> list[Sized]:
     return chosen
 
 
-def vllm_args(option: Sized) -> VllmArgs:
-    """The vLLM engine arguments of an option.
-
-    Args:
-        option: The sized option.
-
-    Returns:
-        Validated arguments.
-    """
-    config = option.config
-    quantization = option.candidate.quantization
-    return VllmArgs(
-        tensor_parallel_size=config.tensor_parallel,
-        max_model_len=config.max_model_len or option.candidate.model.max_context,
-        max_num_seqs=config.max_num_seqs,
-        max_num_batched_tokens=config.max_num_batched_tokens,
-        gpu_memory_utilization=config.gpu_memory_utilization,
-        quantization=_QUANTIZATION.get(quantization or ""),
-        kv_cache_dtype=config.kv_cache_dtype,
-    )
-
-
-def _deploy_view(option: Sized, output_tok_per_s: float = 0.0) -> RecommendedOption:
-    """An option with what the deploy side reads of it (no costs, ranking or reasons)."""
-    cand = option.candidate
-    return RecommendedOption(
-        model=cand.model.hf_id,
-        params_b=cand.model.params_b,
-        gpu=cand.gpu.name,
-        gpu_family=cand.gpu.family.value,
-        precision=cand.precision.value,
-        tensor_parallel=cand.tensor_parallel,
-        replicas=option.replicas,
-        total_gpus=option.total_gpus,
-        predicted=PredictedMetrics.from_estimate(
-            option.estimate, output_tok_per_s=output_tok_per_s
-        ),
-        meets_slo=option.meets_slo,
-        serving_args=vllm_args(option),
-    )
-
-
 def _option(
     option: Sized, score: float, demand: Demand, requirements: Requirements, ctx: RecommendContext
 ) -> RecommendedOption:
     cand, est = option.candidate, option.estimate
     output_tok_per_s = est.output_tok_per_s * option.replicas
     per_million = cost_per_million_tokens(cand.gpu, option.total_gpus, output_tok_per_s)
-    return _deploy_view(option, output_tok_per_s=output_tok_per_s).model_copy(
+    return deploy_view(option, output_tok_per_s=output_tok_per_s).model_copy(
         update=dict(
             monthly_cost_usd=None
             if option.monthly_cost_usd is None
@@ -221,7 +171,7 @@ def recommend(
         assumptions.append(f"Search stopped after sizing {MAX_SIZED} configurations.")
     ranked_all = _ranked(found.sized, priority)
     screened = screen(
-        _distinct(ranked_all, len(ranked_all)), limit * 3, context.deploy_check, _deploy_view
+        _distinct(ranked_all, len(ranked_all)), limit * 3, context.deploy_check, deploy_view
     )
     exclusions = [*screened.refused, *found.exclusions]
     if not screened.kept:

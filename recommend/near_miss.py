@@ -15,6 +15,7 @@ from domain.recommendation import Exclusion, NearMiss
 from domain.requirements import Priority, QuantizationStance, Requirements, SloTarget
 from recommend.context import RecommendContext
 from recommend.demand import Demand, describe_slo
+from recommend.deploy_screen import deployable
 from recommend.search import search, sized_key
 from recommend.sizing import Sized, predicted_ms
 
@@ -164,7 +165,10 @@ def closest(
         found = search(relaxed, relaxed_demand, keep, ctx, limit=1, max_sized=NEAR_MISS_SIZED)
         if not found.sized:
             continue
-        best = min(found.sized, key=lambda o: sized_key(o, priority))
+        ordered = sorted(found.sized, key=lambda o: sized_key(o, priority))
+        best = next((o for o in ordered if deployable(o, ctx.deploy_check)), None)
+        if best is None:
+            continue
         cost = f"${best.monthly_cost_usd:,.0f}/month" if best.monthly_cost_usd else "unpriced"
         replicas = f"{best.replicas} replica" + ("" if best.replicas == 1 else "s")
         what = f"{best.candidate.label} × {replicas}, {cost}"

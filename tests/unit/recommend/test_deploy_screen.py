@@ -66,3 +66,21 @@ def test_when_the_cluster_refuses_everything_nothing_fits_says_why(
     assert answer.why_nothing_fits is not None
     assert "what the cluster would refuse to start" in answer.why_nothing_fits
     assert "too old" in answer.why_nothing_fits
+
+
+def test_a_near_miss_is_never_an_option_the_cluster_would_refuse(
+    context: RecommendContext,
+) -> None:
+    broke = CHAT.model_copy(update={"budget_usd_month": 10.0})
+    plain = recommend(broke, context=context)
+    assert not plain.feasible and plain.closest
+    first = plain.closest[0].what.split(" ")[0]  # the model's short name leads the label
+
+    def check(option: RecommendedOption) -> DeployScreen:
+        if first in option.model:
+            return DeployScreen(refused="[image-platform] no image", rules=("image-platform",))
+        return DeployScreen()
+
+    screened = recommend(broke, context=_with(context, check))
+    assert screened.closest  # another model is the closest now
+    assert all(first not in miss.what for miss in screened.closest)

@@ -133,11 +133,7 @@ class EdgeKnowledgeBase:
         return self._embedder
 
     def stats(self) -> KbStats:
-        """Counts of indexed records and patterns, and of catalog GPUs and models.
-
-        Returns:
-            The counts.
-        """
+        """See :meth:`knowledge.kb.KnowledgeBase.stats`."""
         patterns = self._shards.get("pattern")
         count = qe.CountRequest(exact=True)
         return KbStats(
@@ -184,14 +180,7 @@ class EdgeKnowledgeBase:
         return {str(p.id): list((p.payload or {}).get("record_ids", [])) for p in found}
 
     def upsert_patterns(self, patterns: Iterable[DeploymentPattern]) -> int:
-        """Index deployment patterns (idempotent by id).
-
-        Args:
-            patterns: The patterns.
-
-        Returns:
-            How many were written.
-        """
+        """See :meth:`knowledge.kb.KnowledgeBase.upsert_patterns`."""
         return self._upsert("pattern", pattern_items(patterns, load_models()), None)
 
     def _upsert(self, kind: Kind, items: list[Item], progress: Progress | None) -> int:
@@ -223,18 +212,7 @@ class EdgeKnowledgeBase:
         gpu_family: GpuFamily | None = None,
         limit: int = 5,
     ) -> list[SearchHit]:
-        """Closest patterns and measured configurations to ``text``, best first.
-
-        Args:
-            text: What is looked for, in plain words.
-            kinds: Restrict to these kinds; all when empty.
-            task: Only patterns for this task (records carry no task and are not filtered by it).
-            gpu_family: Only items on this GPU family.
-            limit: How many hits at most.
-
-        Returns:
-            Hits with their scores and metadata (benchmark hits list their ``record_ids``).
-        """
+        """See :meth:`knowledge.kb.KnowledgeBase.search`."""
         vector = self._embed_model().get_query_embedding(text)
         return self.search_vector(
             vector, terms(text), kinds=kinds, task=task, gpu_family=gpu_family, limit=limit

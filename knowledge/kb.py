@@ -61,7 +61,18 @@ class KnowledgeBase(Protocol):
         gpu_family: GpuFamily | None = None,
         limit: int = 5,
     ) -> list[SearchHit]:
-        """Closest items to ``text``; ``task`` filters patterns, ``gpu_family`` filters both."""
+        """Closest patterns and measured configurations to ``text``, best first.
+
+        Args:
+            text: What is looked for, in plain words.
+            kinds: Restrict to these kinds; all when empty.
+            task: Only patterns for this task (records carry no task and are not filtered by it).
+            gpu_family: Only items on this GPU family.
+            limit: How many hits at most.
+
+        Returns:
+            Hits with their scores and metadata (benchmark hits list their ``record_ids``).
+        """
         ...
 
     def upsert_records(self, records: Iterable[BenchmarkRecord]) -> int:
@@ -69,11 +80,22 @@ class KnowledgeBase(Protocol):
         ...
 
     def upsert_patterns(self, patterns: Iterable[DeploymentPattern]) -> int:
-        """Index patterns (idempotent by id); returns how many were written."""
+        """Index deployment patterns (idempotent by id).
+
+        Args:
+            patterns: The patterns.
+
+        Returns:
+            How many were written.
+        """
         ...
 
     def stats(self) -> KbStats:
-        """Counts of what is indexed and catalogued."""
+        """Counts of indexed records and patterns, and of catalog GPUs and models.
+
+        Returns:
+            The counts.
+        """
         ...
 
     def optimize(self) -> None:

@@ -179,11 +179,7 @@ class QdrantKnowledgeBase:
                 return total
 
     def stats(self) -> KbStats:
-        """Counts of indexed records and patterns, and of catalog GPUs and models.
-
-        Returns:
-            The counts.
-        """
+        """See :meth:`knowledge.kb.KnowledgeBase.stats`."""
         return KbStats(
             benchmarks=self._record_count(),
             gpus=len(load_gpus()),
@@ -224,14 +220,7 @@ class QdrantKnowledgeBase:
         }
 
     def upsert_patterns(self, patterns: Iterable[DeploymentPattern]) -> int:
-        """Index deployment patterns (idempotent by id).
-
-        Args:
-            patterns: The patterns.
-
-        Returns:
-            How many were written.
-        """
+        """See :meth:`knowledge.kb.KnowledgeBase.upsert_patterns`."""
         return self._upsert("pattern", pattern_items(patterns, load_models()), None)
 
     def _upsert(self, kind: Kind, items: list[Item], progress: Progress | None) -> int:
@@ -273,18 +262,7 @@ class QdrantKnowledgeBase:
         gpu_family: GpuFamily | None = None,
         limit: int = 5,
     ) -> list[SearchHit]:
-        """Closest patterns and measured configurations to ``text``, best first.
-
-        Args:
-            text: What is looked for, in plain words.
-            kinds: Restrict to these kinds; all when empty.
-            task: Only patterns for this task (records carry no task and are not filtered by it).
-            gpu_family: Only items on this GPU family.
-            limit: How many hits at most.
-
-        Returns:
-            Hits with their scores and metadata (benchmark hits list their ``record_ids``).
-        """
+        """See :meth:`knowledge.kb.KnowledgeBase.search`."""
         vector = self._embed_model().get_query_embedding(text)
         query_terms = terms(text)
         hits: list[SearchHit] = []

@@ -326,7 +326,10 @@ def unservable_on(family: ModelFamily, gpu: GpuSpec) -> str | None:
         return None
     if any(m.weight_format == "mxfp4" for m in family.members):
         # The recipe names H100, H200, B200, MI300X/MI325X/MI355X, and A100 through Marlin.
-        return f"vLLM's recipe serves its MXFP4 weights on H100, H200, B200, A100 or MI300X-class GPUs, not {gpu.name} (vllm-project/recipes GPT-OSS.md)"
+        return (
+            "vLLM's recipe serves its MXFP4 weights on H100, H200, B200, A100 or MI300X-class "
+            f"GPUs, not {gpu.name} (vllm-project/recipes GPT-OSS.md)"
+        )
     natives = "/".join(sorted({m.native_precision for m in family.members}))
     return f"its checkpoints ship as {natives}, which {gpu.name} has no vLLM kernels for"
 

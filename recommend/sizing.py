@@ -173,6 +173,35 @@ def _replica_ceiling(
     return min(limits)
 
 
+def _ceiling_broken(
+    candidate: Candidate,
+    replicas: int,
+    requirements: Requirements,
+    ctx: RecommendContext,
+    demand: Demand,
+) -> tuple[str, str] | None:
+    """The first of GPU ceiling, inventory and budget that ``replicas`` replicas break.
+
+    Args:
+        candidate: The configuration.
+        replicas: How many replicas.
+        requirements: The requirements (ceiling, budget).
+        ctx: The context (inventory).
+        demand: The demand (hours the deployment runs, for its cost).
+
+    Returns:
+        (rule, why), or None when all three hold.
+    """
+    tp = candidate.tensor_parallel
+    total = replicas * tp
+    checks = (
+        ("max_gpus", rules.gpu_ceiling(total, requirements)),
+        ("inventory", rules.in_inventory(candidate.gpu, ctx.inventory, total)),
+        ("budget", rules.budget(cost_usd(candidate.gpu, total, demand, tp), requirements)),
+    )
+    return next(((name, why) for name, why in checks if why), None)
+
+
 def _reject_over_ceiling(
     candidate: Candidate,
     bare: int,
@@ -180,19 +209,9 @@ def _reject_over_ceiling(
     ctx: RecommendContext,
     demand: Demand,
 ) -> Rejected:
-    total = bare * candidate.tensor_parallel
-    for name, reason in (
-        ("max_gpus", rules.gpu_ceiling(total, requirements)),
-        ("inventory", rules.in_inventory(candidate.gpu, ctx.inventory, total)),
-        (
-            "budget",
-            rules.budget(
-                cost_usd(candidate.gpu, total, demand, candidate.tensor_parallel), requirements
-            ),
-        ),
-    ):
-        if reason:
-            return Rejected(candidate, name, f"{_replicas(bare)} needed for the peak: {reason}")
+    broken = _ceiling_broken(candidate, bare, requirements, ctx, demand)
+    if broken:
+        return Rejected(candidate, broken[0], f"{_replicas(bare)} needed for the peak: {broken[1]}")
     return Rejected(candidate, "capacity", f"{_replicas(bare)} needed for the peak")
 
 
@@ -262,19 +281,9 @@ def _pinned(
 ) -> Sized | Rejected:
     """Size at the pinned replica count: its predicted effect, even when an SLO is missed."""
     replicas = demand.pins.replicas or 1
-    total = replicas * candidate.tensor_parallel
-    for name, reason in (
-        ("max_gpus", rules.gpu_ceiling(total, requirements)),
-        ("inventory", rules.in_inventory(candidate.gpu, ctx.inventory, total)),
-        (
-            "budget",
-            rules.budget(
-                cost_usd(candidate.gpu, total, demand, candidate.tensor_parallel), requirements
-            ),
-        ),
-    ):
-        if reason:
-            return Rejected(candidate, name, f"{replicas} pinned replica(s): {reason}")
+    broken = _ceiling_broken(candidate, replicas, requirements, ctx, demand)
+    if broken:
+        return Rejected(candidate, broken[0], f"{replicas} pinned replica(s): {broken[1]}")
     note = f"Sized at the pinned {replicas} replica(s), not for the peak with headroom."
     return _finish(candidate, config, fit, max(per_replica, 1e-9), replicas, demand, (note,), ctx)
 

@@ -26,16 +26,17 @@ from domain.errors import UserFacingError
 from domain.recommendation import DeployScreen, RecommendedOption
 
 OPTION_RULES = frozenset({"checkpoint-quantization", "platform-quantization", "tp-divides-heads"})
-# The cluster setting that provides what a setup rule finds missing.
-SETTING_FOR_RULE = {
-    "image-platform": "PREFLIGHT_CLUSTER__IMAGES and __ALLOWED_IMAGES",
-    "image-architecture": "PREFLIGHT_CLUSTER__IMAGES (cuda-arm64) and __ARM64_IMAGES",
-    "node-architecture": "PREFLIGHT_CLUSTER__NODE_LABELS",
-    "gpu-resource": "PREFLIGHT_CLUSTER__INTEL_GPU_RESOURCE",
-    "restricted-pod": "PREFLIGHT_CLUSTER__RUN_AS_USER",
-    "kserve-version": "PREFLIGHT_CLUSTER__KSERVE_VERSION or __TARGET",
-    "gated-model-credentials": "PREFLIGHT_CLUSTER__HF_TOKEN_SECRET, __MODEL_CACHE_PVC or "
-    "__MODEL_OCI_REPOSITORY",
+# What the cluster lacks, in a few words with the setting that provides it (an option's reasons
+# are read at a glance; the full reason comes with the refusal if it is deployed as it is).
+NEEDS_FOR_RULE = {
+    "image-platform": "a vLLM image for this GPU's platform (PREFLIGHT_CLUSTER__IMAGES)",
+    "image-architecture": "an arm64 vLLM image (PREFLIGHT_CLUSTER__IMAGES, cuda-arm64)",
+    "node-architecture": "node labels for this GPU (PREFLIGHT_CLUSTER__NODE_LABELS)",
+    "gpu-resource": "the GPU's device-plugin resource (PREFLIGHT_CLUSTER__INTEL_GPU_RESOURCE)",
+    "restricted-pod": "a pod security setting (PREFLIGHT_CLUSTER__RUN_AS_USER)",
+    "kserve-version": "a newer KServe (PREFLIGHT_CLUSTER__KSERVE_VERSION)",
+    "gated-model-credentials": "a Hub token for this gated model "
+    "(PREFLIGHT_CLUSTER__HF_TOKEN_SECRET) or a model cache",
 }
 SCREEN_NAMESPACE = "preflight-screen"  # any valid namespace: no rule reads it
 _SCREENED = {"model", "params_b", "gpu", "gpu_family", "precision", "tensor_parallel"} | {
@@ -104,5 +105,5 @@ def _rules(findings: list[Finding]) -> tuple[str, ...]:
 
 def _needs(findings: list[Finding]) -> str:
     return "; ".join(
-        f"{f.reason} (set {SETTING_FOR_RULE.get(f.rule, 'the cluster settings')})" for f in findings
+        dict.fromkeys(NEEDS_FOR_RULE.get(f.rule, f"[{f.rule}] {f.reason}") for f in findings)
     )

@@ -92,7 +92,7 @@ def deployable(option: Sized, check: DeployCheck | None) -> bool:
 
 
 def with_needs(option: RecommendedOption, needs: dict[DeployKey, str]) -> RecommendedOption:
-    """The option with what deploying it needs said right after its rank (when anything).
+    """The option with what deploying it needs said last among its reasons (when anything).
 
     Args:
         option: A ranked, explained option.
@@ -104,7 +104,7 @@ def with_needs(option: RecommendedOption, needs: dict[DeployKey, str]) -> Recomm
     need = needs.get(key_of(option))
     if need is None:
         return option
-    reasons = [*option.reasons[:1], f"Deploying it needs first: {need}.", *option.reasons[1:]]
+    reasons = [*option.reasons, f"Deploying it needs first: {need}."]
     return option.model_copy(update={"reasons": reasons})
 
 

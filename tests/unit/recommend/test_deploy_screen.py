@@ -43,7 +43,7 @@ def test_a_refused_option_is_excluded_with_the_rule_and_never_offered(
     assert all(o.serving_args.tensor_parallel_size == o.tensor_parallel for o in seen)
 
 
-def test_an_option_offered_with_what_it_needs_says_so_after_its_rank(
+def test_an_option_offered_with_what_it_needs_says_so_last(
     context: RecommendContext,
 ) -> None:
     def check(option: RecommendedOption) -> DeployScreen:
@@ -51,8 +51,8 @@ def test_an_option_offered_with_what_it_needs_says_so_after_its_rank(
 
     answer = recommend(CHAT, context=_with(context, check))
     for option in answer.options:
-        assert option.reasons[0].startswith("Rank ")
-        assert option.reasons[1] == "Deploying it needs first: a token secret."
+        assert option.reasons[0].startswith("Rank ")  # what the card leads with stays first
+        assert option.reasons[-1] == "Deploying it needs first: a token secret."
 
 
 def test_when_the_cluster_refuses_everything_nothing_fits_says_why(

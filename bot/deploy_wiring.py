@@ -1,6 +1,11 @@
 """Builds the deployment side from :class:`~bot.settings.Settings`: plan, checks, cluster, records,
 audit trail and the deployment service — shared by ``preflight deploy`` and the chat flow.
 
+Tenants (``settings.tenants``, one per Slack workspace or Teams tenant): :func:`settings_for`
+gives a tenant's settings (its namespaces, approvers, GPUs and audit trail in place of the
+install's), and :func:`deployment_service` with a workspace keeps the tenant's records under its
+own prefix (:mod:`deploy.tenancy`).
+
 It only wires; deployment logic lives in ``deploy``. Deploy modules are imported inside the
 builders so commands that need none of them start fast.
 """
@@ -14,7 +19,7 @@ from pydantic import ValidationError
 from bot.settings import Settings
 from deploy.audit import JsonlAuditLog
 from deploy.file_records import FileRecords
-from domain.errors import ConfigurationError, InvalidInputError
+from domain.errors import ConfigurationError, InvalidInputError, PolicyViolationError
 from domain.recommendation import RecommendedOption
 
 if TYPE_CHECKING:
@@ -119,6 +124,56 @@ def deploy_check(settings: Settings) -> OptionGate:
     )
 
 
+def settings_for(settings: Settings, workspace: str | None) -> Settings:
+    """The settings a workspace deploys with: its tenant's, or the install's when it has none.
+
+    A tenant's namespaces replace ``cluster.allowed_namespaces`` (the first is where chat
+    deploys go); its approvers (for its namespaces), required approvals and allowed GPUs replace
+    the install's when given; its audit trail is its own stream or file.
+
+    Args:
+        settings: The install's settings.
+        workspace: The workspace asking (``slack:<team>``, ``teams:<tenant>``); None for the
+            terminal and the CLI without ``--tenant``.
+
+    Returns:
+        The settings to deploy with.
+
+    Raises:
+        PolicyViolationError: Tenants are configured and this workspace is not one of them.
+    """
+    from deploy.tenancy import audit_path, audit_stream
+
+    if workspace is None or not settings.tenants:
+        return settings
+    tenant = settings.tenants.get(workspace)
+    if tenant is None:
+        raise PolicyViolationError(
+            f"deployments are not set up for this workspace ({workspace})",
+            hint="an operator adds it to PREFLIGHT_TENANTS with its namespace and approvers",
+        )
+    shared = settings.cluster
+    cluster = shared.model_copy(
+        update={
+            "allowed_namespaces": list(tenant.namespaces),
+            "approvers": (
+                {namespace: list(tenant.approvers) for namespace in tenant.namespaces}
+                if tenant.approvers
+                else shared.approvers
+            ),
+            "required_approvals": tenant.required_approvals or shared.required_approvals,
+            "allowed_gpus": list(tenant.allowed_gpus or shared.allowed_gpus),
+        }
+    )
+    audit = settings.audit.model_copy(
+        update={
+            "path": audit_path(settings.audit.path, workspace),
+            "stream": audit_stream(settings.audit.stream, workspace),
+        }
+    )
+    return settings.model_copy(update={"cluster": cluster, "audit": audit})
+
+
 def cluster_profile(settings: Settings) -> ClusterProfile:
     """Return what the settings say about the target cluster (images, KServe, placement ...).
 
@@ -168,6 +223,7 @@ def plan_checks(settings: Settings) -> PlanChecks:
     return PlanChecks(
         allowed_namespaces=tuple(cluster.allowed_namespaces),
         gpu_inventory=cluster.gpu_inventory,
+        allowed_gpus=tuple(cluster.allowed_gpus),
         profile=cluster_profile(settings),
     )
 
@@ -218,20 +274,38 @@ def make_audit(settings: Settings) -> AuditLog:
     return JsonlAuditLog(settings.audit.path)
 
 
-def deployment_service(settings: Settings, *, cluster: Cluster | None = None) -> DeploymentService:
+def deployment_service(
+    settings: Settings,
+    *,
+    cluster: Cluster | None = None,
+    records: RecordStore | None = None,
+    workspace: str | None = None,
+) -> DeploymentService:
     """Wire the deployment service from the settings (for the CLI and the chat bot).
 
     Args:
-        settings: Preflight's settings.
+        settings: Preflight's settings (the install's; a workspace's are derived here).
         cluster: A cluster to use instead of the one the settings name.
+        records: The install's record store to use instead of the one the settings name.
+        workspace: The tenant to serve: its settings (:func:`settings_for`) and its records
+            under its own prefix; None = the install's.
 
     Returns:
         A :class:`deploy.service.DeploymentService`.
+
+    Raises:
+        PolicyViolationError: Tenants are configured and ``workspace`` is not one of them.
     """
     from deploy.approval import ApprovalPolicy, IdentityMap
     from deploy.cluster import Identity
     from deploy.service import DeploymentService
+    from deploy.tenancy import ScopedRecords
 
+    scoped = settings_for(settings, workspace)
+    store = records or make_records(settings)
+    if scoped is not settings and workspace is not None:
+        store = ScopedRecords(store, workspace=workspace)
+    settings = scoped
     conf = settings.cluster
     users = {
         chat: Identity(user=user, groups=tuple(conf.identity_groups.get(chat, [])))
@@ -239,7 +313,7 @@ def deployment_service(settings: Settings, *, cluster: Cluster | None = None) ->
     }
     return DeploymentService(
         cluster=cluster or make_cluster(settings),
-        records=make_records(settings),
+        records=store,
         audit=make_audit(settings),
         policy=ApprovalPolicy(
             approvers=conf.approvers,

@@ -9,13 +9,16 @@ No module reads the environment on import; :func:`load_settings` is called by en
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
+from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from domain.errors import ConfigurationError
+
+_WORKSPACE = re.compile(r"^(slack|teams):[A-Za-z0-9._@-]{1,128}$")
 
 
 class KnowledgeSettings(BaseModel):
@@ -224,6 +227,11 @@ class ClusterSettings(BaseModel):
     gpu_inventory: dict[str, int] | None = Field(
         default=None, description="GPUs per catalog name or family; None = not checked."
     )
+    allowed_gpus: list[str] = Field(
+        default_factory=list,
+        description="Catalog GPU names or families that may be recommended and deployed; empty = "
+        "any (a tenant's own list replaces it for that tenant).",
+    )
     approvers: dict[str, list[str]] = Field(
         default_factory=dict,
         description="Namespace ('*' any) → 'user:<chat id>'/'group:<chat group>'; empty = anyone "
@@ -246,6 +254,33 @@ class ClusterSettings(BaseModel):
     @classmethod
     def _per_platform(cls, value: Any) -> Any:
         return {"cuda": value} if isinstance(value, list) else value
+
+
+class TenantSettings(BaseModel):
+    """One Slack workspace or Teams tenant: where its deployments go and who approves them.
+
+    Keyed in :attr:`Settings.tenants` by workspace id: ``slack:<team id>`` or ``teams:<tenant
+    id>``. Its threads, requests, approvals and audit are kept apart from every other tenant's.
+    """
+
+    namespaces: list[str] = Field(
+        min_length=1,
+        description="Namespaces its deployments go to (the first is the default); no two "
+        "tenants share one.",
+    )
+    approvers: list[str] = Field(
+        default_factory=list,
+        description="'user:<chat id>' / 'group:<chat group>' who approve and roll back in its "
+        "namespaces; empty = cluster.approvers.",
+    )
+    required_approvals: int | None = Field(
+        default=None, ge=1, le=10, description="Distinct approvers; None = the cluster's."
+    )
+    allowed_gpus: list[str] = Field(
+        default_factory=list,
+        description="Catalog GPU names or families it may be recommended and deploy; empty = "
+        "cluster.allowed_gpus.",
+    )
 
 
 class AuditSettings(BaseModel):
@@ -273,6 +308,30 @@ class Settings(BaseSettings):
     teams: TeamsSettings = Field(default_factory=TeamsSettings)
     cluster: ClusterSettings = Field(default_factory=ClusterSettings)
     audit: AuditSettings = Field(default_factory=AuditSettings)
+    tenants: dict[str, TenantSettings] = Field(
+        default_factory=dict,
+        description="Workspace id (slack:<team id>, teams:<tenant id>) → its namespaces, "
+        "approvers and GPUs. Empty: one shared set-up. Set: a workspace not listed may talk and "
+        "get recommendations but not deploy.",
+    )
+
+    @model_validator(mode="after")
+    def _tenants_apart(self) -> Settings:
+        owner: dict[str, str] = {}
+        for workspace, tenant in self.tenants.items():
+            if not _WORKSPACE.match(workspace):
+                raise ValueError(
+                    f"tenant {workspace!r}: key it by workspace, slack:<team id> or "
+                    "teams:<tenant id>"
+                )
+            for namespace in tenant.namespaces:
+                if namespace in owner:
+                    raise ValueError(
+                        f"namespace {namespace!r} is given to tenants {owner[namespace]!r} and "
+                        f"{workspace!r}; each namespace belongs to one tenant"
+                    )
+                owner[namespace] = workspace
+        return self
 
 
 def load_settings(secrets_dir: Path | None = None) -> Settings:

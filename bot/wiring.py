@@ -11,7 +11,7 @@ It must not hold conversation logic.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from bot.adapters.chart import cost_latency_png
@@ -84,7 +84,9 @@ def build_flow(
                 now = now.with_records(load_records(settings.data_dir))
             return build_context(settings, retriever=now, model_lookup=lookup)
 
-        recommender = ReloadingRecommender(fresh, data_dir=settings.data_dir, context=context)
+        recommender = ReloadingRecommender(
+            fresh, data_dir=settings.data_dir, context=context, gpus_for=gpus_for(settings)
+        )
     service = deployment_service(settings)
     deps = FlowDependencies(
         understander=build_understander(settings, context.models),
@@ -157,6 +159,23 @@ def build_context(
         model_lookup=model_lookup if model_lookup is not None else build_model_lookup(settings),
         deploy_check=deploy_check(settings),
     )
+
+
+def gpus_for(settings: Settings) -> Callable[[str | None], Sequence[str]]:
+    """The GPUs a workspace may be recommended: its tenant's list, else the install's.
+
+    Args:
+        settings: Preflight's settings (``tenants``, ``cluster.allowed_gpus``).
+
+    Returns:
+        Workspace (None: no workspace) → allowed GPU names or families; empty = any.
+    """
+
+    def allowed(workspace: str | None) -> Sequence[str]:
+        tenant = settings.tenants.get(workspace) if workspace is not None else None
+        return (tenant.allowed_gpus if tenant else None) or settings.cluster.allowed_gpus
+
+    return allowed
 
 
 def build_retriever(settings: Settings) -> Retriever | None:

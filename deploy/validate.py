@@ -231,6 +231,7 @@ def check_policy(
     allowed_namespaces: Sequence[str],
     allowed_images: Sequence[str],
     gpu_inventory: Mapping[str, int] | None = None,
+    allowed_gpus: Sequence[str] = (),
 ) -> None:
     """Refuse a plan that breaks an operator policy.
 
@@ -239,6 +240,7 @@ def check_policy(
         allowed_namespaces: Namespaces Preflight may deploy to.
         allowed_images: Image repositories (no tag) allowed to run on the plan's platform.
         gpu_inventory: GPUs available per catalog GPU name or family; None skips the check.
+        allowed_gpus: Catalog GPU names or families the plan may use; empty = any.
 
     Raises:
         PolicyViolationError: Naming the policy and what would satisfy it.
@@ -252,6 +254,11 @@ def check_policy(
         raise PolicyViolationError(
             f"image {plan.image!r} is not on the allow-list",
             hint="allowed repositories: " + ", ".join(allowed_images),
+        )
+    if allowed_gpus and not {plan.gpu, plan.gpu_family} & set(allowed_gpus):
+        raise PolicyViolationError(
+            f"{plan.gpu} is not among the GPUs allowed here",
+            hint="allowed: " + ", ".join(allowed_gpus),
         )
     if gpu_inventory is not None:
         _check_inventory(plan, gpu_inventory)
@@ -276,6 +283,9 @@ class PlanChecks(Frozen):
     gpu_inventory: dict[str, int] | None = Field(
         default=None, description="GPUs per catalog name or family; None = not checked."
     )
+    allowed_gpus: tuple[str, ...] = Field(
+        default=(), description="Catalog GPU names or families allowed; empty = any."
+    )
     profile: ClusterProfile = Field(default_factory=ClusterProfile)
 
 
@@ -296,5 +306,6 @@ def validate_plan(plan: DeploymentPlan, manifests: Sequence[Manifest], checks: P
         allowed_namespaces=checks.allowed_namespaces,
         allowed_images=checks.profile.allowed_images.get(plan.platform.value, ()),
         gpu_inventory=checks.gpu_inventory,
+        allowed_gpus=checks.allowed_gpus,
     )
     validate_objects(manifests)

@@ -61,6 +61,7 @@ class RecommendContext:
     patterns: Sequence[DeploymentPattern]
     task_defaults: Mapping[Task, TaskDefaults]
     inventory: Mapping[str, int] | None = None
+    allowed_gpus: frozenset[str] | None = None  # GPU names or families allowed here; None = any
     price_basis: str = "aws on-demand list prices"
     basis: RecommendationBasis | None = None
     retriever: Retriever | None = None

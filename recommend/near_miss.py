@@ -25,6 +25,7 @@ _RULE_WORDS = {
     "budget": "budget",
     "max_gpus": "GPU ceiling",
     "inventory": "GPU inventory",
+    "allowed_gpus": "GPUs allowed here",
     "quantization": "quantization stance",
     "license": "licence",
     "context": "context length",
@@ -40,7 +41,15 @@ _RULE_WORDS = {
     "dominated": "dominated by a better option",
     "preflight": "what the cluster would refuse to start",
 }
-_CATALOG_RULES = ("gpu_family", "price", "task", "exact_gpu", "pinned_gpu", "pinned_precision")
+_CATALOG_RULES = (
+    "allowed_gpus",
+    "gpu_family",
+    "price",
+    "task",
+    "exact_gpu",
+    "pinned_gpu",
+    "pinned_precision",
+)
 _EXAMPLES = 2
 NEAR_MISS_SIZED = 40  # configurations sized at most per relaxed search
 _RELAXED_SLO_FACTOR = 100.0

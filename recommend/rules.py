@@ -159,6 +159,21 @@ def inventory_count(gpu: GpuSpec, inventory: Inventory | None) -> int | None:
     return inventory.get(gpu.family.value, 0)
 
 
+def gpu_allowed(gpu: GpuSpec, allowed: frozenset[str] | None) -> str | None:
+    """The operator allows this GPU here (a tenant's or the install's list of names or families).
+
+    Args:
+        gpu: The GPU.
+        allowed: Catalog GPU names or families; None means any.
+
+    Returns:
+        Why not, or None.
+    """
+    if allowed is None or gpu.name in allowed or gpu.family.value in allowed:
+        return None
+    return f"{gpu.name} is not among the GPUs allowed here"
+
+
 def in_inventory(gpu: GpuSpec, inventory: Inventory | None, needed: int = 1) -> str | None:
     """The operator's inventory holds ``needed`` GPUs of this kind.
 

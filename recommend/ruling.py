@@ -255,6 +255,7 @@ def _gpu_rule(gpu: GpuSpec, inputs: RuleInputs, ctx: RecommendContext) -> tuple[
     requirements = inputs.requirements
     checks = [
         ("pinned_gpu", f"the GPU is pinned to {pinned}" if pinned and gpu.name != pinned else None),
+        ("allowed_gpus", rules.gpu_allowed(gpu, ctx.allowed_gpus)),
         ("gpu_family", rules.gpu_family_allowed(gpu, requirements)),
         ("exact_gpu", rules.exact_gpu_allowed(gpu, rules.exact_families(requirements, ctx.gpus))),
         ("inventory", rules.in_inventory(gpu, ctx.inventory)),
@@ -270,6 +271,8 @@ def _gpu_rule_words(rule: str, requirements: Requirements) -> str:
         return f"not among the allowed GPU families ({allowed})"
     if rule == "inventory":
         return "not in the GPU inventory"
+    if rule == "allowed_gpus":
+        return "not among the GPUs this workspace may use (set by the operator)"
     if rule == "pinned_gpu":
         return "not the pinned GPU"
     if rule == "exact_gpu":

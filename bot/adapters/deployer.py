@@ -4,17 +4,24 @@ Plans come from :func:`bot.deploy_wiring.build_plan`, the one plan builder every
 so a chat deploy renders what ``preflight deploy render`` renders for the same option and
 settings. A chat deployment is named for its thread (:func:`deploy.plan.thread_scoped_name`), so
 threads never share objects. Approvals carry the manifest hash the approver was shown; chat users
-get the groups they are mapped to (``cluster.identity_groups``) for ``group:<name>`` approvers. It
-must not hold deployment logic: that lives in ``deploy``.
+get the groups they are mapped to (``cluster.identity_groups``) for ``group:<name>`` approvers.
+
+Each thread's workspace (:func:`bot.conversation.thread_keys.workspace_of`) picks its tenant's
+service (``settings.tenants``): its namespaces, approvers, GPUs, records and audit trail, built
+on first use over the same cluster and record store. A request id is looked up only among the
+records of the thread's tenant, so no tenant can approve, roll back or read another's request.
+It must not hold deployment logic: that lives in ``deploy``.
 """
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from bot.conversation.ports import DeployResult, DeployStatus
-from bot.deploy_wiring import build_plan
+from bot.conversation.thread_keys import workspace_of
+from bot.deploy_wiring import build_plan, deployment_service, settings_for
 from bot.settings import Settings
 from deploy.plan import thread_scoped_name
 from deploy.revisions import standing
@@ -35,8 +42,25 @@ class ServiceDeployer:
     """
 
     def __init__(self, service: DeploymentService, *, settings: Settings) -> None:
-        self._service = service
+        self._shared = service
         self._settings = settings
+        self._tenants: dict[str, DeploymentService] = {}
+        self._lock = threading.Lock()
+
+    def _service(self, thread: str) -> DeploymentService:
+        """The service of the thread's tenant (the install's when it has none)."""
+        workspace = workspace_of(thread)
+        if workspace is None or settings_for(self._settings, workspace) is self._settings:
+            return self._shared
+        with self._lock:
+            if workspace not in self._tenants:
+                self._tenants[workspace] = deployment_service(
+                    self._settings,
+                    cluster=self._shared.cluster,
+                    records=self._shared.records,
+                    workspace=workspace,
+                )
+            return self._tenants[workspace]
 
     def request(
         self,
@@ -48,8 +72,9 @@ class ServiceDeployer:
     ) -> DeployResult:
         """Plan, render, validate and record a request (see the port)."""
 
+        service = self._service(thread)
         plan = build_plan(
-            self._settings,
+            settings_for(self._settings, workspace_of(thread)),
             option,
             namespace=None,
             name=thread_scoped_name(option.model, option.gpu_family, thread) if thread else None,
@@ -57,8 +82,8 @@ class ServiceDeployer:
             requester=requester,
             thread=thread,
         )
-        request = self._service.request(plan)
-        policy = self._service.policy
+        request = service.request(plan)
+        policy = service.policy
         return DeployResult(
             request_id=request.id,
             status=DeployStatus.AWAITING_APPROVAL,
@@ -73,19 +98,22 @@ class ServiceDeployer:
             message=(
                 f"Requested {request.namespace}/{request.name}: manifests validated "
                 f"(sha256 {request.manifest_hash[:12]}). Waiting for an approver"
-                + ("." if self._service.policy.allow_self_approval else f" other than {requester}.")
+                + ("." if policy.allow_self_approval else f" other than {requester}.")
                 + "".join(f" Note: {note}." for note in plan.notes)
             ),
         )
 
-    def approve(self, *, request_id: str, approver: str, seen_hash: str) -> DeployResult:
+    def approve(
+        self, *, request_id: str, approver: str, seen_hash: str, thread: str = ""
+    ) -> DeployResult:
         """Approve and apply once approvals suffice (see the port)."""
-        request = self._service.get_request(request_id)
+        service = self._service(thread)
+        request = service.get_request(request_id)
         full = request.manifest_hash
         bound = full if len(seen_hash) >= 12 and full.startswith(seen_hash) else seen_hash
-        outcome = self._service.approve(
+        outcome = service.approve(
             request_id,
-            approver=self._service.identities.chat_identity(approver),
+            approver=service.identities.chat_identity(approver),
             seen_hash=bound or "-",
         )
         if outcome.state == "waiting":
@@ -103,7 +131,7 @@ class ServiceDeployer:
         links = {"Applied to": outcome.location} if outcome.location else {}
         if outcome.dashboard_url:
             links["Dashboard"] = outcome.dashboard_url
-        result = self.status(request_id=request_id)
+        result = self.status(request_id=request_id, thread=thread)
         verb = "Already deployed" if outcome.state == "duplicate" else "Deployed"
         return result.model_copy(
             update={
@@ -118,12 +146,13 @@ class ServiceDeployer:
         """Roll the request's deployment back one revision (see the port)."""
         from deploy.rollback import rollback
 
-        request = self._service.get_request(request_id)
+        service = self._service(thread)
+        request = service.get_request(request_id)
         outcome = rollback(
-            self._service,
+            service,
             namespace=request.namespace,
             name=request.name,
-            actor=self._service.identities.chat_identity(actor),
+            actor=service.identities.chat_identity(actor),
             thread_id=thread,
         )
         done = "re-applied the previous revision" if outcome.action == "reapplied" else "removed it"
@@ -136,13 +165,14 @@ class ServiceDeployer:
             dry_run=self._dry_run,
         )
 
-    def status(self, *, request_id: str) -> DeployResult:
+    def status(self, *, request_id: str, thread: str = "") -> DeployResult:
         """Where the request's deployment stands (see the port)."""
 
-        request = self._service.get_request(request_id)
+        service = self._service(thread)
+        request = service.get_request(request_id)
         target = f"{request.namespace}/{request.name}"
-        found = self._service.cluster.status(namespace=request.namespace, name=request.name)
-        where = standing(self._service.records, target, request_id)
+        found = service.cluster.status(namespace=request.namespace, name=request.name)
+        where = standing(service.records, target, request_id)
         if where in ("rolled back", "superseded"):
             status, message = (
                 DeployStatus.ROLLED_BACK,

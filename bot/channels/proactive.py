@@ -1,6 +1,7 @@
 """Posting into a thread nobody just wrote in (the Day-2 watch, a finished measurement).
 
-A thread id names its channel (``slack:<channel>:<ts>``, ``teams:<conversation>``); a
+A thread id names its channel first (``slack:<team>/slack:<channel>:<ts>``,
+``teams:<tenant>/teams:<conversation>``, or a pre-tenant ``slack:<channel>:<ts>``); a
 :class:`ThreadPoster` hands each reply to the poster of that channel, and logs what it cannot
 deliver (a channel that is off, or a Teams conversation this process holds no reference for).
 """

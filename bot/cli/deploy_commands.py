@@ -13,6 +13,9 @@
 - ``deploy rollback`` — back one revision (or delete a first deployment);
 - ``audit list`` — the audit trail.
 
+``--tenant slack:<team>`` / ``teams:<tenant>`` acts for one tenant of ``PREFLIGHT_TENANTS``: its
+namespaces, approvers, allowed GPUs, records and audit trail, as its chat threads do.
+
 The cluster is a folder (``cluster.mode=dry-run``, the default) or the API (``api``). Bad input
 exits 2 with one line; a cluster or Redis that does not answer exits 3. No state here.
 """
@@ -26,8 +29,14 @@ import typer
 from rich.console import Console
 
 from bot.cli.errors import fail
-from bot.deploy_wiring import build_plan, deployment_service, make_audit, plan_checks
-from bot.settings import load_settings
+from bot.deploy_wiring import (
+    build_plan,
+    deployment_service,
+    make_audit,
+    plan_checks,
+    settings_for,
+)
+from bot.settings import Settings, load_settings
 from domain.errors import (
     InvalidInputError,
     PreflightError,
@@ -54,6 +63,18 @@ TargetOpt = Annotated[
     str | None, typer.Option("--target", help="inferenceservice or llminferenceservice.")
 ]
 Index = Annotated[int, typer.Option("--index", min=0, help="Option index in a recommendation.")]
+Tenant = Annotated[
+    str | None,
+    typer.Option("--tenant", help="Act for this tenant of PREFLIGHT_TENANTS (slack:T…, teams:…)."),
+]
+
+
+def _checked_tenant(settings: Settings, tenant: str | None) -> str | None:
+    """The tenant named on the command line, refused when the settings do not list it."""
+    if tenant is not None and tenant not in settings.tenants:
+        listed = ", ".join(sorted(settings.tenants)) or "none configured"
+        raise InvalidInputError(f"no tenant {tenant!r}", hint=f"PREFLIGHT_TENANTS lists: {listed}")
+    return tenant
 
 
 def _read_option(path: Path, index: int) -> RecommendedOption:
@@ -171,6 +192,7 @@ def apply_command(
         list[str] | None, typer.Option("--approver-group", help="Approver's chat groups.")
     ] = None,
     thread: Annotated[str, typer.Option("--thread", help="Chat thread id.")] = "cli",
+    tenant: Tenant = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Server-side dry run only.")] = False,
     wait_s: Annotated[float, typer.Option("--wait", help="Seconds to wait for Ready.")] = 0.0,
 ) -> None:
@@ -183,8 +205,9 @@ def apply_command(
     console = Console()
     try:
         settings = load_settings()
+        workspace = _checked_tenant(settings, tenant)
         plan = build_plan(
-            settings,
+            settings_for(settings, workspace),
             _read_option(option, index),
             namespace=namespace,
             name=name,
@@ -193,7 +216,7 @@ def apply_command(
             requester=requester,
             thread=thread,
         )
-        service = deployment_service(settings)
+        service = deployment_service(settings, workspace=workspace)
         if dry_run:
             result = service.dry_run(plan, approver=who)
             console.print(f"dry run passed: {len(result.applied)} objects at {result.location}")
@@ -223,12 +246,15 @@ def rollback_command(
     name: Annotated[str, typer.Option("--name", help="Deployment name.")],
     namespace: Annotated[str, typer.Option("--namespace", "-n", help="Its namespace.")],
     actor: Annotated[str, typer.Option("--actor", help="Chat user asking.")] = "cli",
+    tenant: Tenant = None,
 ) -> None:
     """Roll a deployment back one revision, or delete it when it has only one."""
     from deploy.rollback import rollback
 
     try:
-        service = deployment_service(load_settings())
+        settings = load_settings()
+        workspace = _checked_tenant(settings, tenant)
+        service = deployment_service(settings, workspace=workspace)
         who = service.identities.chat_identity(actor)
         done = rollback(service, namespace=namespace, name=name, actor=who)
     except PreflightError as exc:
@@ -241,10 +267,13 @@ def rollback_command(
 def audit_list_command(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object a line.")] = False,
     limit: Annotated[int, typer.Option("--limit", min=1, max=10_000)] = 100,
+    tenant: Tenant = None,
 ) -> None:
-    """Show the last audit events, oldest first."""
+    """Show the last audit events, oldest first (one tenant's with ``--tenant``)."""
     try:
-        events = make_audit(load_settings()).recent(limit=limit)
+        settings = load_settings()
+        scoped = settings_for(settings, _checked_tenant(settings, tenant))
+        events = make_audit(scoped).recent(limit=limit)
     except PreflightError as exc:
         raise fail(exc) from exc
     for event in events:

@@ -91,6 +91,7 @@ def confirm(state: ConversationState, message: Incoming, deps: FlowDependencies)
         option_index=state.chosen,
         requester=message.user,
         manifest_hash=result.manifest_hash,
+        thread=message.thread,
         status=result.message,
         links=result.links,
     )
@@ -126,7 +127,10 @@ def approve(state: ConversationState, message: Incoming, deps: FlowDependencies)
         )
         return state, [Reply(kind=ReplyKind.ERROR, text=text), approval_prompt(pending, state)]
     result = deps.deployer.approve(
-        request_id=pending.request_id, approver=message.user, seen_hash=seen.lower()
+        request_id=pending.request_id,
+        approver=message.user,
+        seen_hash=seen.lower(),
+        thread=pending.thread or message.thread,
     )
     return _after(state, result, pending), [_status_card(result, state)]
 
@@ -181,16 +185,19 @@ def rollback(state: ConversationState, message: Incoming, deps: FlowDependencies
     if state.deployment is None:
         return state, [Reply(kind=ReplyKind.NOTICE, text="Nothing was deployed from this thread.")]
     result = deps.deployer.rollback(
-        request_id=state.deployment.request_id, actor=message.user, thread=message.thread
+        request_id=state.deployment.request_id,
+        actor=message.user,
+        thread=state.deployment.thread or message.thread,
     )
     return _after(state, result, state.deployment), [_status_card(result, state)]
 
 
-def status(state: ConversationState, deps: FlowDependencies) -> StepResult:
+def status(state: ConversationState, message: Incoming, deps: FlowDependencies) -> StepResult:
     """Where this thread's deployment stands now.
 
     Args:
         state: The thread's state.
+        message: The status message (its thread's tenant holds the request).
         deps: The ports.
 
     Returns:
@@ -200,7 +207,10 @@ def status(state: ConversationState, deps: FlowDependencies) -> StepResult:
         text = f"Nothing deployed from this thread; {deploy_cards.stage_words(state.stage)}."
         now = (Field(label="You said", value=cards.summarise(state.requirements)),)
         return state, [Reply(kind=ReplyKind.STATUS, text=text, fields=now)]
-    result = deps.deployer.status(request_id=state.deployment.request_id)
+    result = deps.deployer.status(
+        request_id=state.deployment.request_id,
+        thread=state.deployment.thread or message.thread,
+    )
     return _after(state, result, state.deployment), [_status_card(result, state)]
 
 

@@ -31,6 +31,7 @@ from bot.conversation.questions import question
 from bot.conversation.replies import Field, Reply, ReplyKind
 from bot.conversation.state_store import StateStore
 from bot.conversation.steps import Incoming, StepResult
+from bot.conversation.thread_keys import legacy_key
 from bot.conversation.thread_state import ConversationState, Essential, Stage
 from domain.errors import (
     BackendUnavailableError,
@@ -145,7 +146,7 @@ class ConversationFlow:
         Raises:
             BackendUnavailableError: When the store cannot be reached ("could not tell").
         """
-        return self._store.load(thread=thread)[1] > 0
+        return self._load(thread)[1] > 0
 
     def open(self, *, thread: str) -> None:
         """Mark a thread as one Preflight talks in, before its first message is processed, so
@@ -157,7 +158,7 @@ class ConversationFlow:
         Raises:
             BackendUnavailableError: When the store cannot be reached.
         """
-        state, version = self._store.load(thread=thread)
+        state, version = self._load(thread)
         if version == 0:
             try:
                 self._store.save(thread=thread, state=state, expected_version=0)
@@ -173,7 +174,25 @@ class ConversationFlow:
         Returns:
             The state.
         """
-        return self._store.load(thread=thread)[0]
+        return self._load(thread)[0]
+
+    def _load(self, thread: str) -> tuple[ConversationState, int]:
+        """A thread's state and version; a thread never saved under its workspace-scoped key
+        carries on from its pre-tenant key (version 0, so the next save writes the new key)."""
+        state, version = self._store.load(thread=thread)
+        old = legacy_key(thread) if version == 0 else None
+        if old is None:
+            return state, version
+        earlier, earlier_version = self._store.load(thread=old)
+        if earlier_version == 0:
+            return state, version
+        deployment = earlier.deployment
+        if deployment is not None and not deployment.thread:
+            # its request was made, and is owned, under the old key
+            earlier = earlier.model_copy(
+                update={"deployment": deployment.model_copy(update={"thread": old})}
+            )
+        return earlier, 0
 
     def _observe(
         self,
@@ -214,7 +233,7 @@ class ConversationFlow:
         self, message: Incoming, started: float, *, keep: bool = False
     ) -> list[Reply]:
         for _ in range(MAX_ATTEMPTS):
-            state, version = self._store.load(thread=message.thread)
+            state, version = self._load(message.thread)
             outcome = "ok"
             try:
                 new_state, replies = self._step(state, message)
@@ -266,7 +285,7 @@ class ConversationFlow:
         if measure_steps.MEASURE.match(text):
             return measure_steps.start(state, message, self._deps)
         if deploy_steps.STATUS.match(text):
-            return deploy_steps.status(state, self._deps)
+            return deploy_steps.status(state, message, self._deps)
         approval = deploy_steps.APPROVE.match(text)
         if approval and (approval.group(1) or state.stage is Stage.AWAITING_APPROVAL):
             return deploy_steps.approve(state, message, self._deps)

@@ -73,12 +73,13 @@ class Understander(Protocol):
 class Recommender(Protocol):
     """Recommends for requirements (``recommend.engine.recommend`` with its context bound)."""
 
-    def __call__(self, requirements: Requirements, *, pin: Pin) -> Recommendation:
+    def __call__(self, requirements: Requirements, *, pin: Pin, thread: str = "") -> Recommendation:
         """Recommend, looking only at what ``pin`` fixes (a precision, a replica count).
 
         Args:
             requirements: What the team needs.
             pin: What-if choices that are not requirements.
+            thread: The thread asking; its workspace's tenant may limit the GPUs considered.
 
         Returns:
             The ranked options, or why nothing fits.
@@ -152,17 +153,20 @@ class Deployer(Protocol):
         """Ask for a deployment of ``option``; it then waits for an approver."""
         ...
 
-    def approve(self, *, request_id: str, approver: str, seen_hash: str) -> DeployResult:
+    def approve(
+        self, *, request_id: str, approver: str, seen_hash: str, thread: str = ""
+    ) -> DeployResult:
         """Approve a request and deploy it, bound to the manifest hash the approver was shown
-        (a prefix of at least 12 hex digits); another hash voids the approval."""
+        (a prefix of at least 12 hex digits); another hash voids the approval. ``thread`` (the
+        key the request was made under) names the tenant whose records hold it."""
         ...
 
     def rollback(self, *, request_id: str, actor: str, thread: str) -> DeployResult:
         """Take a deployment back (only the thread that deployed it may, and only an approver)."""
         ...
 
-    def status(self, *, request_id: str) -> DeployResult:
-        """Where a request stands now (e.g. while it rolls out)."""
+    def status(self, *, request_id: str, thread: str = "") -> DeployResult:
+        """Where a request stands now (e.g. while it rolls out), in ``thread``'s tenant."""
         ...
 
 

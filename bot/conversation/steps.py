@@ -116,7 +116,7 @@ def _collect(state: ConversationState, message: Incoming, deps: FlowDependencies
         )
         card = questions.question(missing, requirements, preface=preface, defaults=defaults)
         return asking, [card]
-    return recommend(state, deps)
+    return recommend(state, deps, thread=message.thread)
 
 
 def _task_answer(state: ConversationState, text: str) -> Task | None:
@@ -134,17 +134,18 @@ def _load_answer(state: ConversationState, text: str) -> str:
     return text
 
 
-def recommend(state: ConversationState, deps: FlowDependencies) -> StepResult:
+def recommend(state: ConversationState, deps: FlowDependencies, *, thread: str = "") -> StepResult:
     """Recommend for the state's requirements and move on to exploring.
 
     Args:
         state: A state whose essentials are known.
         deps: The ports.
+        thread: The thread asking (its tenant may limit the GPUs).
 
     Returns:
         The exploring state and the recommendation card.
     """
-    recommendation = deps.recommender(state.requirements, pin=state.pin)
+    recommendation = deps.recommender(state.requirements, pin=state.pin, thread=thread)
     card = cards.recommendation_card(
         recommendation,
         state.requirements,
@@ -196,7 +197,7 @@ def _explore(state: ConversationState, message: Incoming, deps: FlowDependencies
     counted = state.model_copy(update={"turns": state.turns + 1})
     if whatif is None:
         return counted, [_explore_hint(state)]
-    after = deps.recommender(whatif.requirements, pin=whatif.pin)
+    after = deps.recommender(whatif.requirements, pin=whatif.pin, thread=message.thread)
     stated = set(state.stated) | whatif.stated
     changed = counted.model_copy(
         update={

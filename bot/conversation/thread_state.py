@@ -52,6 +52,11 @@ class Deployment(Frozen):
     option_index: int = Field(ge=0, description="Which option of the recommendation it deploys.")
     requester: str = Field(description="Who asked for it.")
     manifest_hash: str = Field(default="", description="sha256 of the manifests requested.")
+    thread: str = Field(
+        default="",
+        description="Thread key the request was made under (it owns the deployment); empty = "
+        "the thread's own key.",
+    )
     status: str = Field(default="", description="Last status line the deployer reported.")
     links: dict[str, str] = Field(default_factory=dict, description="Endpoint, dashboard, files.")
 

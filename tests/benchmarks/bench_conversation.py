@@ -39,7 +39,7 @@ class TimedRecommender:
         self.inner = inner
         self.spent_ms = 0.0
 
-    def __call__(self, requirements: Requirements, *, pin: Pin) -> Recommendation:
+    def __call__(self, requirements: Requirements, *, pin: Pin, thread: str = "") -> Recommendation:
         start = time.perf_counter()
         try:
             return self.inner(requirements, pin=pin)

@@ -233,3 +233,32 @@ def test_apply_against_the_api_waits_for_the_endpoint(
         )
         assert code == 3 and "access review answered 503" in " ".join(out.split())
         assert len(emulator.state.of("PATCH")) == patches
+
+
+def test_tenant_commands_act_in_its_namespace_with_its_approvers_and_audit(
+    app: typer.Typer, workdir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tenants = {
+        "slack:TALPHA": {"namespaces": ["team-a"], "approvers": ["user:U-bob"]},
+        "slack:TBETA": {"namespaces": ["team-b"]},
+    }
+    monkeypatch.setenv("PREFLIGHT_TENANTS", json.dumps(tenants))
+    alpha = ["--tenant", "slack:TALPHA"]
+    common = ["--option", "option.json", "--requester", "U-alice", *alpha]
+    code, out = run(app, "deploy", "apply", *common, "--approver", "U-carol")
+    assert code == 2 and "not an approver" in out, out
+    code, out = run(app, "deploy", "apply", *common, "--approver", "U-bob")
+    assert code == 0 and "applied: team-a/" in out, out
+    assert (workdir / ".preflight/manifests/team-a" / NAME).is_dir()
+    code, out = run(
+        app, "deploy", "rollback", "--name", NAME, "-n", "team-a", "--tenant", "slack:TBETA"
+    )
+    assert code == 2 and (workdir / ".preflight/manifests/team-a" / NAME).is_dir(), out
+    assert "nothing deployed by Preflight is in place" in out  # beta's records hold none of it
+    code, out = run(app, "audit", "list", "--json", *alpha)
+    actions = [json.loads(line)["action"] for line in out.splitlines()]
+    assert "apply" in actions and "deny" in actions
+    assert run(app, "audit", "list", "--json", "--tenant", "slack:TBETA")[1].count("apply") == 0
+    assert run(app, "audit", "list", "--json")[1] == ""
+    code, out = run(app, "audit", "list", "--tenant", "slack:TNOBODY")
+    assert code == 2 and "no tenant 'slack:TNOBODY'" in out

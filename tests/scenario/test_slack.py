@@ -54,6 +54,9 @@ CHANNEL = "C0PREFLIGHT"
 LEASE_S = 0.6  # short, so a dead worker's job moves on quickly; live workers renew theirs
 
 
+TEAM = "slack:T1"
+
+
 class SlackSide:
     """Slack as the app sees it: sends signed requests, and reads what the app posted."""
 
@@ -255,7 +258,7 @@ async def test_a_request_slack_did_not_sign_is_refused_and_never_processed(
     ts = "1700000000.000100"
     status = await slack.event(mention("support chatbot for 500 employees", ts=ts), **headers)
     assert status == 401
-    assert slack.flow.state(thread=thread_id(CHANNEL, ts)).turns == 0
+    assert slack.flow.state(thread=thread_id(CHANNEL, ts, workspace=TEAM)).turns == 0
     assert slack.standin.recorded.posts == []
 
 
@@ -274,12 +277,12 @@ async def test_a_thread_conversation_reaches_a_recommendation_and_a_what_if(
     (first,) = await slack.posts(1)
     assert (first["channel"], first["thread_ts"]) == (CHANNEL, ts)
     assert "option" in section_texts(first).lower()
-    assert slack.flow.state(thread=thread_id(CHANNEL, ts)).stage is Stage.EXPLORING
+    assert slack.flow.state(thread=thread_id(CHANNEL, ts, workspace=TEAM)).stage is Stage.EXPLORING
     follow_up = reply_in_thread("double the traffic", ts="1700000000.000300", thread_ts=ts)
     assert await slack.event(follow_up) == 200
     second = (await slack.posts(2))[1]
     assert second["thread_ts"] == ts
-    assert slack.flow.state(thread=thread_id(CHANNEL, ts)).turns == 2
+    assert slack.flow.state(thread=thread_id(CHANNEL, ts, workspace=TEAM)).turns == 2
 
 
 async def test_a_button_click_is_the_clickers_next_message(slack: SlackSide) -> None:
@@ -288,7 +291,7 @@ async def test_a_button_click_is_the_clickers_next_message(slack: SlackSide) -> 
     (question,) = await slack.posts(1)
     assert await slack.click(question, "Chatbot / assistant", user="UALICE") == 200
     await slack.posts(2)
-    state = slack.flow.state(thread=thread_id(CHANNEL, ts))
+    state = slack.flow.state(thread=thread_id(CHANNEL, ts, workspace=TEAM))
     assert state.requirements.task is Task.CHATBOT
     assert state.turns == 2
 
@@ -297,7 +300,7 @@ async def test_approval_buttons_count_the_clicker_and_refuse_the_requester(
     slack: SlackSide,
 ) -> None:
     ts = "1700000000.000500"
-    thread = thread_id(CHANNEL, ts)
+    thread = thread_id(CHANNEL, ts, workspace=TEAM)
     await slack.event(mention("RAG assistant over our wiki, 5 requests per second", ts=ts))
     await slack.posts(1)
     await slack.event(reply_in_thread("deploy option 1", ts="1700000000.000501", thread_ts=ts))
@@ -326,7 +329,7 @@ async def test_a_card_acted_on_loses_its_buttons_and_a_refused_click_keeps_them(
     slack: SlackSide,
 ) -> None:
     ts = "1700000000.000550"
-    thread = thread_id(CHANNEL, ts)
+    thread = thread_id(CHANNEL, ts, workspace=TEAM)
     await slack.event(mention("RAG assistant over our wiki, 5 requests per second", ts=ts))
     (card,) = await slack.posts(1)
     await slack.click(card, "How was this computed?", user="UALICE")  # shows more only
@@ -369,7 +372,7 @@ async def test_a_message_delivered_twice_is_processed_once(slack: SlackSide) -> 
     await slack.event(twin, event_id="EvTWIN")
     await slack.event(reply_in_thread("double the traffic", ts="1700000000.000601", thread_ts=ts))
     await slack.posts(2)
-    assert slack.flow.state(thread=thread_id(CHANNEL, ts)).turns == 2
+    assert slack.flow.state(thread=thread_id(CHANNEL, ts, workspace=TEAM)).turns == 2
     assert len(slack.standin.recorded.posts) == 2
 
 
@@ -400,4 +403,4 @@ async def test_threads_preflight_is_not_in_are_left_alone_and_direct_messages_an
     await slack.event(direct)
     (post,) = await slack.posts(1)
     assert (post["channel"], post["thread_ts"]) == ("D0ALICE", "1700000000.000802")
-    assert slack.flow.state(thread=thread_id(CHANNEL, "1.0")).turns == 0
+    assert slack.flow.state(thread=thread_id(CHANNEL, "1.0", workspace=TEAM)).turns == 0

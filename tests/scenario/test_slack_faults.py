@@ -41,6 +41,7 @@ from tests.scenario.test_slack import (
     CHANNEL,
     LEASE_S,
     SECRET,
+    TEAM,
     TOKEN,
     SlackSide,
     mention,
@@ -116,7 +117,7 @@ async def test_a_click_is_acknowledged_while_every_worker_is_busy(
         ts = now_ts()
         await slack.event(mention(ASK, ts=ts))
         (card,) = await slack.posts(1)
-        store.block_thread = thread_id("D0BUSY", "1.0")
+        store.block_thread = thread_id("D0BUSY", "1.0", workspace=TEAM)
         direct = {"type": "message", "channel_type": "im", "channel": "D0BUSY", "user": "UBOB"}
         await slack.event(direct | {"text": "chatbot", "ts": "1.0"})
         assert await asyncio.to_thread(store.blocked.wait, 30)
@@ -140,7 +141,7 @@ async def test_an_event_whose_save_failed_is_answered_once_the_store_takes_it(
         await slack.event(event, event_id="EvONE", **{"X-Slack-Retry-Num": "1"})
         await slack.event(reply_in_thread("double the traffic", ts=now_ts(1), thread_ts=ts))
         assert len(await slack.settled()) == 2
-        assert slack.flow.state(thread=thread_id(CHANNEL, ts)).turns == 2
+        assert slack.flow.state(thread=thread_id(CHANNEL, ts, workspace=TEAM)).turns == 2
 
 
 async def test_an_acknowledged_mention_outlives_the_worker_that_took_it(
@@ -156,7 +157,7 @@ async def test_an_acknowledged_mention_outlives_the_worker_that_took_it(
     async with running_slack(tmp_path, recommender, store, inbox=inbox) as b:
         (answer,) = await b.settled()
         assert answer["thread_ts"] == ts and "option" in section_texts(answer).lower()
-        assert taken.job["thread"] == thread_id(CHANNEL, ts)
+        assert taken.job["thread"] == thread_id(CHANNEL, ts, workspace=TEAM)
 
 
 async def test_replies_saved_by_a_worker_killed_before_posting_are_posted_once(
@@ -180,7 +181,7 @@ async def test_replies_saved_by_a_worker_killed_before_posting_are_posted_once(
     async with running_slack(tmp_path, recommender, store, inbox=inbox) as b:
         (answer,) = await b.settled()
         assert blocks.fallback_text(saved[0]) == answer["text"]
-        assert b.flow.state(thread=thread_id(CHANNEL, ts)).turns == 1
+        assert b.flow.state(thread=thread_id(CHANNEL, ts, workspace=TEAM)).turns == 1
         assert store.undelivered(event_id=incoming.event_id or "") == []
 
 
@@ -202,7 +203,7 @@ async def test_a_store_outage_is_answered_or_retried_never_swallowed(
         posts = await slack.settled()
         assert len(posts) == 3 and {post["thread_ts"] for post in posts} == {ts}
         assert not any("not answering" in section_texts(post) for post in posts)
-        assert slack.flow.state(thread=thread_id(CHANNEL, ts)).turns == 3
+        assert slack.flow.state(thread=thread_id(CHANNEL, ts, workspace=TEAM)).turns == 3
 
 
 async def test_a_follow_up_that_overtakes_its_opening_mention_is_answered(
@@ -214,7 +215,7 @@ async def test_a_follow_up_that_overtakes_its_opening_mention_is_answered(
     assert await slack.event(mention(ASK, ts=ts)) == 200
     posts = await slack.posts(2)
     assert {post["thread_ts"] for post in posts} == {ts}
-    assert slack.flow.state(thread=thread_id(CHANNEL, ts)).turns == 2
+    assert slack.flow.state(thread=thread_id(CHANNEL, ts, workspace=TEAM)).turns == 2
 
 
 async def raw_post(slack: SlackSide, body: bytes, **headers: str) -> int:

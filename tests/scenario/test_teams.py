@@ -85,7 +85,7 @@ class TeamsSide:
 
     def state(self) -> Any:
         """The conversation's stored state."""
-        return self.flow.state(thread=f"teams:{CONVERSATION}")
+        return self.flow.state(thread=f"teams:tenant-1/teams:{CONVERSATION}")
 
 
 async def _serve(

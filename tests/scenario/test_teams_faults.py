@@ -159,4 +159,4 @@ async def test_the_same_activity_id_in_two_conversations_is_answered_in_both(
     assert await teams.post(second) == 201
     assert len(teams.connector.sent) == 2
     assert teams.state().turns == 1
-    assert teams.flow.state(thread=f"teams:{CONVERSATION}-other").turns == 1
+    assert teams.flow.state(thread=f"teams:tenant-1/teams:{CONVERSATION}-other").turns == 1

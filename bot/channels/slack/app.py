@@ -25,8 +25,10 @@ the store cannot take the delivery the answer is 503 and Slack retries it later.
 (``bot.channels.slack.jobs``): the replies are saved with the state and the event id in one
 write, posted, and then marked delivered, so a worker killed at any point leaves its job to
 another worker, which processes it or posts the kept replies. The conversation id is
-``slack:<channel>:<thread_ts>``; a message is processed once, whichever of its deliveries comes
-first (``slack:<channel>:<ts>`` is the flow's event id).
+``slack:<team>/slack:<channel>:<thread_ts>`` (the workspace first,
+:mod:`bot.conversation.thread_keys`: the same channel and ``ts`` seen from two workspaces are two
+threads, each in its own tenant); a message is processed once, whichever of its deliveries comes
+first (``slack:<team>/slack:<channel>:<ts>`` is the flow's event id).
 
 Socket Mode (``settings.slack.app_token``) uses the same app. This is the only module that
 imports ``slack_bolt`` or ``slack_sdk``; drawing Block Kit is ``bot.channels.slack.blocks``. It
@@ -60,6 +62,7 @@ from bot.channels.slack.jobs import NEW_THREAD_S, SlackJobs, slack_job, thread_a
 from bot.conversation.flow import ConversationFlow, Incoming
 from bot.conversation.inbox import Inbox, Job
 from bot.conversation.replies import Reply
+from bot.conversation.thread_keys import scoped
 from bot.settings import SlackSettings
 from domain.errors import BackendUnavailableError, ConfigurationError
 
@@ -166,11 +169,12 @@ def register_mentions(app: App, flow: ConversationFlow, inbox: Inbox) -> None:
         inbox: Where the mention waits for a worker.
     """
 
-    def enqueue(ack: Ack, event: Event) -> None:
+    def enqueue(ack: Ack, event: Event, body: Event) -> None:
         thread_ts = event.get("thread_ts") or event["ts"]
+        workspace = workspace_of(body)
         with contextlib.suppress(BackendUnavailableError):  # then the inbox refuses it too
-            flow.open(thread=thread_id(event["channel"], thread_ts))
-        _put(inbox, _message_job(event, thread_ts=thread_ts))
+            flow.open(thread=thread_id(event["channel"], thread_ts, workspace=workspace))
+        _put(inbox, _message_job(event, workspace, thread_ts=thread_ts))
         ack()
 
     app.event("app_mention")(enqueue)
@@ -186,8 +190,8 @@ def register_messages(app: App, flow: ConversationFlow, inbox: Inbox) -> None:
         inbox: Where the messages wait for a worker.
     """
 
-    def enqueue(ack: Ack, event: Event) -> None:
-        job = _job_for_message(flow, event) if _ours(event) else None
+    def enqueue(ack: Ack, event: Event, body: Event) -> None:
+        job = _job_for_message(flow, event, workspace_of(body)) if _ours(event) else None
         if job is not None:
             _put(inbox, job)
         ack()
@@ -210,11 +214,12 @@ def register_buttons(app: App, inbox: Inbox) -> None:
         thread_ts = (
             message.get("thread_ts") or container.get("thread_ts") or container["message_ts"]
         )
+        workspace = workspace_of(body)
         incoming = Incoming(
-            thread=thread_id(channel, thread_ts),
+            thread=thread_id(channel, thread_ts, workspace=workspace),
             text=action["value"],
             user=body["user"]["id"],
-            event_id=f"slack-click:{channel}:{action['action_ts']}",
+            event_id=scoped(workspace, f"slack-click:{channel}:{action['action_ts']}"),
         )
         job = slack_job(incoming, channel=channel, thread_ts=thread_ts)
         _put(inbox, job | _used_card(body, action))
@@ -234,27 +239,27 @@ def _used_card(body: dict[str, Any], action: dict[str, Any]) -> Job:
     return {"used": {"ts": message["ts"], "text": message.get("text") or label, "blocks": used}}
 
 
-def _job_for_message(flow: ConversationFlow, event: Event) -> Job | None:
+def _job_for_message(flow: ConversationFlow, event: Event, workspace: str) -> Job | None:
     """The job for a person's message, or None for a thread Preflight is not in."""
     thread_ts = event.get("thread_ts")
     if event.get("channel_type") == "im":
-        return _message_job(event, thread_ts=thread_ts or event["ts"])
+        return _message_job(event, workspace, thread_ts=thread_ts or event["ts"])
     if not thread_ts:
         return None
-    known = _knows(flow, thread_id(event["channel"], thread_ts))
+    known = _knows(flow, thread_id(event["channel"], thread_ts, workspace=workspace))
     if known or thread_age_s(thread_ts) < NEW_THREAD_S:
-        return _message_job(event, thread_ts=thread_ts, check=not known)
+        return _message_job(event, workspace, thread_ts=thread_ts, check=not known)
     return None
 
 
-def _message_job(event: Event, *, thread_ts: str, check: bool = False) -> Job:
+def _message_job(event: Event, workspace: str, *, thread_ts: str, check: bool = False) -> Job:
     channel = event["channel"]
     text = _MENTION.sub("", event.get("text", "")).strip() or "help"
     incoming = Incoming(
-        thread=thread_id(channel, thread_ts),
+        thread=thread_id(channel, thread_ts, workspace=workspace),
         text=text,
         user=event["user"],
-        event_id=f"slack:{channel}:{event['ts']}",
+        event_id=scoped(workspace, f"slack:{channel}:{event['ts']}"),
     )
     return slack_job(incoming, channel=channel, thread_ts=thread_ts, check=check)
 
@@ -278,17 +283,42 @@ def _ours(event: Event) -> bool:
     return not (event.get("subtype") or event.get("bot_id") or "user" not in event)
 
 
-def thread_id(channel: str, thread_ts: str) -> str:
-    """The conversation id of a Slack thread.
+def thread_id(channel: str, thread_ts: str, *, workspace: str) -> str:
+    """The conversation id of a Slack thread, inside its workspace.
 
     Args:
         channel: The channel id.
         thread_ts: The ``ts`` of the thread's first message.
+        workspace: ``slack:<team id>`` (:func:`workspace_of`).
 
     Returns:
-        ``slack:<channel>:<thread_ts>``.
+        ``slack:<team>/slack:<channel>:<thread_ts>``.
     """
-    return f"slack:{channel}:{thread_ts}"
+    return scoped(workspace, f"slack:{channel}:{thread_ts}")
+
+
+def workspace_of(body: Event) -> str:
+    """The workspace a Slack request comes from, as a tenant id.
+
+    Events carry the team in their envelope (``team_id``), interactions in ``team.id`` (or, for
+    an org-wide app, the clicker's ``user.team_id``).
+
+    Args:
+        body: The request body Bolt parsed.
+
+    Returns:
+        ``slack:<team id>`` (``slack:unknown`` when the body names none, a workspace that no
+        tenant configuration lists).
+    """
+    team = body.get("team")
+    user = body.get("user")
+    found = (
+        body.get("team_id")
+        or (team.get("id") if isinstance(team, dict) else None)
+        or (user.get("team_id") if isinstance(user, dict) else None)
+        or (body.get("event") or {}).get("team")
+    )
+    return f"slack:{found}" if isinstance(found, str) and found.isalnum() else "slack:unknown"
 
 
 def post_replies(client: WebClient, replies: list[Reply], *, channel: str, thread_ts: str) -> None:

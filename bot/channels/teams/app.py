@@ -7,14 +7,15 @@ adapter runs unauthenticated, as the Bot Framework Emulator does: tests use that
 ``preflight serve`` mounts this endpoint only when an app id is configured.
 
 A message activity becomes the flow's :class:`~bot.conversation.flow.Incoming`: the conversation id
-is ``teams:<conversation.id>`` (a Teams channel conversation id already names its reply chain,
-``…;messageid=…``), the user is ``from.aadObjectId`` (else ``from.id``), the text is the message
-without the bot's @mention, or the value of a pressed card button (``Action.Submit`` data), and
-``teams:<conversation id>:<activity id>`` goes through the flow's processed-once mechanism (an
-activity id is unique only within its conversation). Replies are Adaptive Cards drawn by
-``bot.channels.teams.cards``. Once a card's button is acted on, the card's message is updated
-(``updateActivity`` of the click's ``replyToId``) to one without buttons that names who chose
-what, so an old card cannot approve or roll back twice.
+is ``teams:<tenant id>/teams:<conversation.id>`` (the Entra tenant first, as Preflight's tenant,
+:mod:`bot.conversation.thread_keys`; a Teams channel conversation id already names its reply
+chain, ``…;messageid=…``), the user is ``from.aadObjectId`` (else ``from.id``), the text is the
+message without the bot's @mention, or the value of a pressed card button (``Action.Submit``
+data), and ``teams:<tenant id>/teams:<conversation id>:<activity id>`` goes through the flow's
+processed-once mechanism (an activity id is unique only within its conversation). Replies are
+Adaptive Cards drawn by ``bot.channels.teams.cards``. Once a card's button is acted on, the card's
+message is updated (``updateActivity`` of the click's ``replyToId``) to one without buttons that
+names who chose what, so an old card cannot approve or roll back twice.
 
 Unauthenticated input is answered before botbuilder sees it: a body that is not a JSON activity
 gets 400, a missing or malformed ``Authorization`` header 401. botbuilder fetches Microsoft's
@@ -51,6 +52,7 @@ from botframework.connector.auth import AuthenticationConstants
 from bot.channels.teams import cards
 from bot.conversation.flow import ConversationFlow, Incoming
 from bot.conversation.replies import Reply, settles_card
+from bot.conversation.thread_keys import scoped
 from bot.settings import TeamsSettings
 from domain.errors import ConfigurationError
 
@@ -73,6 +75,7 @@ class _BotConfiguration:
 
 
 _log = logging.getLogger(__name__)
+_TENANT = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
 _BEARER_JWT = re.compile(r"^Bearer [A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$")
 
 
@@ -143,13 +146,35 @@ def to_incoming(activity: Activity) -> Incoming | None:
     sender = activity.from_property
     user = (sender.aad_object_id or sender.id) if sender else "someone"
     reference = TurnContext.get_conversation_reference(activity)
+    workspace = workspace_of(activity)
+    thread = f"teams:{activity.conversation.id}"
     return Incoming(
-        thread=f"teams:{activity.conversation.id}",
+        thread=scoped(workspace, thread),
         text=text,
         user=user,
-        event_id=f"teams:{activity.conversation.id}:{activity.id}" if activity.id else None,
+        event_id=scoped(workspace, f"{thread}:{activity.id}") if activity.id else None,
         reply_to=json.dumps(reference.serialize()),
     )
+
+
+def workspace_of(activity: Activity) -> str:
+    """The Entra tenant an activity comes from, as Preflight's tenant id.
+
+    Teams names it on the conversation (``conversation.tenantId``) and in ``channelData.tenant``.
+
+    Args:
+        activity: An activity.
+
+    Returns:
+        ``teams:<tenant id>`` (``teams:unknown`` when the activity names none, a workspace no
+        tenant configuration lists).
+    """
+    tenant = getattr(activity.conversation, "tenant_id", None)
+    data = activity.channel_data if isinstance(activity.channel_data, dict) else {}
+    if not tenant and isinstance(data.get("tenant"), dict):
+        tenant = data["tenant"].get("id")
+    ok = isinstance(tenant, str) and _TENANT.match(tenant)
+    return f"teams:{tenant}" if ok else "teams:unknown"
 
 
 def to_activity(reply: Reply) -> Activity:

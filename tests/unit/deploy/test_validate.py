@@ -233,3 +233,25 @@ def test_the_inventory_counts_a_prefill_pools_gpus_too() -> None:
     with pytest.raises(PolicyViolationError, match="needs 4"):
         validate_plan(plan, render(plan), PlanChecks(gpu_inventory={"H100": 3}))
     validate_plan(plan, render(plan), PlanChecks(gpu_inventory={"H100": 4}))
+
+
+@pytest.mark.parametrize(
+    ("allowed", "refused"),
+    [
+        pytest.param((), False, id="no-list-allows-any"),
+        pytest.param(("H100",), False, id="by-family"),
+        pytest.param(("H100-SXM-80GB", "L4"), False, id="by-name"),
+        pytest.param(("L40S", "A100"), True, id="not-listed"),
+    ],
+)
+def test_policy_checks_the_gpu_against_the_allowed_gpus(
+    allowed: tuple[str, ...], refused: bool
+) -> None:
+    plan = make_plan()
+    assert (plan.gpu, plan.gpu_family) == ("H100-SXM-80GB", "H100")
+    checks = PlanChecks(allowed_gpus=allowed)
+    if refused:
+        with pytest.raises(PolicyViolationError, match="not among the GPUs allowed"):
+            validate_plan(plan, render(plan), checks)
+    else:
+        validate_plan(plan, render(plan), checks)

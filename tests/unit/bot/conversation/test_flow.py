@@ -33,7 +33,7 @@ class LoadPricedRecommender:
     def __init__(self) -> None:
         self.calls: list[tuple[Requirements, Pin]] = []
 
-    def __call__(self, requirements: Requirements, *, pin: Pin) -> Recommendation:
+    def __call__(self, requirements: Requirements, *, pin: Pin, thread: str = "") -> Recommendation:
         self.calls.append((requirements, pin))
         cost = USD_PER_USER * (requirements.concurrent_users or 100)
         if requirements.budget_usd_month and cost > requirements.budget_usd_month:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import statistics
 import subprocess
 import sys
@@ -33,7 +34,6 @@ from tests.conftest import EVAL_DIR
 
 FIELDS = tuple(Requirements.model_fields)
 COLD_START_RUNS = 5
-WARM_ROUNDS = 5
 SETS = ("intents", "scenarios", "unseen", "dev")
 
 Case = tuple[str, str, dict[str, Any]]
@@ -156,27 +156,37 @@ def evaluate(cases: Iterable[Case]) -> tuple[float, dict[str, Any]]:
     }
 
 
-def warm_ms(texts: list[str], rounds: int = WARM_ROUNDS) -> list[float]:
-    """Milliseconds to understand each message in a warm process (after one untimed round).
+def warm_ms(texts: list[str], warm_up: list[str]) -> tuple[list[float], list[float]]:
+    """Milliseconds to understand each message once in a warm process.
+
+    The process is warmed on other messages first (catalog read, MiniLM loaded), and each timed
+    message is new to it, as a chat message is: nothing is served from a cache of earlier
+    answers. CPU time of the calling thread is reported beside wall time, because on a shared
+    machine wall time mostly measures the other processes.
 
     Args:
-        texts: The messages.
-        rounds: How many timed rounds over all messages.
+        texts: The timed messages.
+        warm_up: Messages understood before timing starts.
 
     Returns:
-        One time per message per round.
+        (wall ms, CPU ms), one per message.
     """
     from bot.understanding.reader import understand
 
-    for text in texts:
+    for text in warm_up:
         understand(text)
-    times = []
-    for _ in range(rounds):
-        for text in texts:
-            started = time.perf_counter()
-            understand(text)
-            times.append((time.perf_counter() - started) * 1000)
-    return times
+    wall, cpu = [], []
+    for text in texts:
+        started, started_cpu = time.perf_counter(), time.thread_time()
+        understand(text)
+        cpu.append((time.thread_time() - started_cpu) * 1000)
+        wall.append((time.perf_counter() - started) * 1000)
+    return wall, cpu
+
+
+def _p95(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, math.ceil(0.95 * len(ordered)) - 1)]
 
 
 SAMPLE = "Chatbot for 5k employees on A100s, TTFT under 500 ms, $12k a month."
@@ -228,12 +238,13 @@ def main() -> None:
     """Print both scores on every set, misses, warm latency and the CLI cold start."""
     for name in SETS:
         _print_set(name)
-    texts = [text for name in SETS for _, text, _ in load_cases(name)]
-    times = sorted(warm_ms(texts))
-    p95 = times[min(len(times) - 1, math.ceil(0.95 * len(times)) - 1)]
+    timed = [text for name in ("intents", "scenarios", "unseen") for _, text, _ in load_cases(name)]
+    wall, cpu = warm_ms(timed, [text for _, text, _ in load_cases("dev")])
     print(
-        f"warm understanding: median {statistics.median(times):.2f} ms, p95 {p95:.2f} ms, "
-        f"max {times[-1]:.2f} ms per message over {len(times)} (target p95 ≤ 50 ms)"
+        f"warm understanding, each message once ({len(timed)}): wall median "
+        f"{statistics.median(wall):.2f} ms, p95 {_p95(wall):.2f} ms, max {max(wall):.2f} ms; "
+        f"CPU p95 {_p95(cpu):.2f} ms (target p95 ≤ 50 ms); load average "
+        f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs"
     )
     for label, command in (
         ("preflight understand --json", CLI_COMMAND),

@@ -9,13 +9,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.understanding.reader import (
-    MAX_CHARS,
     TextUnderstander,
     Understood,
     merge,
     understand,
     understand_message,
 )
+from bot.understanding.reading import MAX_CHARS
 from domain.errors import BackendUnavailableError
 from domain.requirements import Requirements
 from knowledge.catalog import load_models

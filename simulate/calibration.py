@@ -31,6 +31,10 @@ ScopeKind = Literal["gpu", "family", "vendor", "engine"]
 # SGLang (whose ROCm path uses AITER); the stand-in is an assumption, and estimates resting on
 # it say so and carry a widened interval (simulate.intervals.FALLBACK_WIDENING).
 STAND_INS: dict[str, str] = {"atom": "sglang"}
+# A family or vendor scope lends its GPU-fabric factors to GPUs it was not measured on only when
+# it rests on at least this many (source, GPU) groups (see _fabric_from_engine).
+MIN_SCOPE_GROUPS = 2
+FABRIC_FIELDS = ("allreduce_us",)
 
 
 class Efficiencies(BaseModel):
@@ -83,6 +87,9 @@ class ScopeFit(BaseModel):
     key: str = Field(description="GPU name, family or vendor; empty for the engine scope.")
     efficiencies: Efficiencies
     records: int = Field(description="Records the fit used.")
+    groups: int = Field(
+        default=0, description="(source, GPU) groups those records come from (0: not recorded)."
+    )
     median_abs_log_error: float | None = Field(
         default=None, description="Median |log(predicted/measured)| of the fit, in-sample."
     )
@@ -138,12 +145,27 @@ class Calibration(BaseModel):
                     same = key.split(" ")[0] == engine.split(" ")[0]
                     nearest = "nearest version band" if same else "nearest measured engine"
                     detail += f" (no {engine} measurements: {nearest})"
-                return scope.efficiencies, basis, detail
+                return _fabric_from_engine(scope, index.get(("engine", key, ""))), basis, detail
         return (
             self.defaults,
             CalibrationBasis.SPEC_SHEET,
             f"no {engine} records: {gpu.name} datasheet with default efficiencies",
         )
+
+
+def _fabric_from_engine(scope: ScopeFit, engine_scope: ScopeFit | None) -> Efficiencies:
+    """A scope's efficiencies, with the engine's all-reduce latency where the scope is narrow.
+
+    The lookup reaches a family or vendor scope only for a GPU without a scope of its own; when
+    that scope rests on a single (source, GPU) group, its all-reduce latency is another GPU's
+    fabric (MI300X's, say, for an MI355X), which says little about this one, so the engine's
+    value over all its groups is used instead (held-out error, README "Simulator error").
+    """
+    narrow = scope.kind in ("family", "vendor") and 0 < scope.groups < MIN_SCOPE_GROUPS
+    if not narrow or engine_scope is None:
+        return scope.efficiencies
+    fabric = {name: getattr(engine_scope.efficiencies, name) for name in FABRIC_FIELDS}
+    return scope.efficiencies.model_copy(update=fabric)
 
 
 def nearest_bands(key: str, fitted: Collection[str]) -> list[str]:

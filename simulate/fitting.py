@@ -295,6 +295,7 @@ def _fit_chain(engine: str, cases: list[Case], only_gpu: GpuSpec | None) -> list
             key="",
             efficiencies=engine_fit,
             records=len(cases),
+            groups=_group_count(cases),
             median_abs_log_error=engine_err,
         )
     ]
@@ -318,11 +319,16 @@ def _fit_chain(engine: str, cases: list[Case], only_gpu: GpuSpec | None) -> list
                     key=key,
                     efficiencies=fitted,
                     records=len(members),
+                    groups=_group_count(members),
                     median_abs_log_error=err,
                 )
             )
         parent_kind, parent_attr = kind, attr
     return out
+
+
+def _group_count(cases: list[Case]) -> int:
+    return len({(c.record.provenance.source_id, c.gpu.name) for c in cases})
 
 
 def _key(gpu: GpuSpec, attr: str) -> str:

@@ -64,6 +64,23 @@ def test_lookup_walks_the_fallback_chain(
     assert detail
 
 
+def test_a_vendor_scope_of_one_group_lends_its_efficiencies_but_not_its_fabric(
+    gpus: dict[str, GpuSpec],
+) -> None:
+    def scope(kind: str, key: str, groups: int, allreduce_us: float) -> ScopeFit:
+        effs = Efficiencies(memory=0.5 if kind == "vendor" else 0.7, allreduce_us=allreduce_us)
+        return ScopeFit(
+            kind=kind, engine="sglang", key=key, efficiencies=effs, records=50, groups=groups
+        )
+
+    engine = scope("engine", "", 4, 40.0)
+    narrow = Calibration(scopes=(scope("vendor", "AMD", 1, 140.0), engine))
+    effs, _, _ = narrow.lookup("sglang", gpus["MI355X"])
+    assert (effs.memory, effs.allreduce_us) == (0.5, 40.0)
+    wide = Calibration(scopes=(scope("vendor", "AMD", 2, 140.0), engine))
+    assert wide.lookup("sglang", gpus["MI355X"])[0].allreduce_us == 140.0
+
+
 def test_save_and_load_round_trip(chain: Calibration, tmp_path: Path) -> None:
     path = tmp_path / "sub" / "calibration.json"
     save_calibration(chain, path)

@@ -65,3 +65,12 @@ def test_a_guessed_task_fills_but_never_replaces() -> None:
     assert merge(Requirements(task=Task.CHATBOT), guessed).task is Task.CHATBOT
     assert merge(Requirements(), guessed).task is Task.RAG
     assert merge(Requirements(task=Task.CHATBOT), understood).task is Task.TRANSLATION
+
+
+def test_a_message_of_only_numbers_and_requirement_words_never_asks() -> None:
+    reader = _Fixed(TaskGuess(Task.RAG, 0.9, 0.5))
+
+    understood = understand_message("assistant for 4200 staff, TTFT under 0.9 s", classifier=reader)
+
+    assert understood.requirements.task is Task.CHATBOT
+    assert reader.calls == 0

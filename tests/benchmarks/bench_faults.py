@@ -9,8 +9,9 @@ and stays dead (the sender, like a load balancer, stops sending to it). Deliveri
 meanwhile (503, or a connection reset) are retried as Slack retries them: at once, then after a
 minute.
 
-The claim checked: every acknowledged message is eventually answered (``lost`` 0) and nothing
-is answered twice (``duplicated`` 0). It prints figures only; it never asserts.
+The claim checked: every acknowledged message is eventually answered (``unanswered when the
+wait ended`` 0) and nothing is answered twice (``duplicated`` 0). It prints figures only; it
+never asserts.
 """
 
 from __future__ import annotations

@@ -9,9 +9,10 @@ Web API is the recording stand-in of the scenario tests. The knowledge base is n
 retrieval), as on a fresh embedded install.
 
 Figures: ack latency (signed POST → HTTP 200; Slack's deadline is 3 s), reply latency (the
-message sent → its reply posted to the Web API), replies lost (an acknowledged message with no
-reply) and duplicated (more replies than acknowledged messages in a thread). Targets (issue 13):
-ack p99 ≤ 1 s, reply p95 ≤ 2 s, 0 lost, 0 duplicated. It prints figures only; it never asserts.
+message sent → its reply posted to the Web API), replies unanswered when the wait (up to 240 s
+after the last message) ended, and duplicated (more replies than acknowledged messages in a
+thread). Targets (issue 13): ack p99 ≤ 1 s, reply p95 ≤ 2 s, 0 lost, 0 duplicated. It prints
+figures only; it never asserts.
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ def main() -> None:
                 sender = slack_fleet.Sender(fleet)
                 messages = slack_fleet.plan(rate=RATE, duration_s=DURATION_S)
                 asyncio.run(sender.run(messages))
-                slack_fleet.settle(standin, sender.outcomes, timeout_s=60)
+                slack_fleet.settle(standin, sender.outcomes, timeout_s=240)
         print(f"{RATE:g} messages/s for {DURATION_S:g} s, 2 replicas x {WORKERS} workers")
         slack_fleet.print_report(slack_fleet.report(standin, sender.outcomes))
 

@@ -12,7 +12,8 @@ their own, signed Slack events sent open-loop, and Slack's Web API as a recordin
 * :class:`TimedStandIn` records when each reply arrives, per thread.
 
 :func:`report` pairs each thread's acknowledged messages with its replies in order: a thread
-with fewer replies than acknowledged messages lost some, one with more answered something twice.
+with fewer replies than acknowledged messages when the wait ended has some unanswered (lost, or
+still queued when the replicas fall behind), one with more answered something twice.
 Benchmarks print; nothing here asserts on time.
 """
 
@@ -350,7 +351,7 @@ def report(standin: TimedStandIn, outcomes: list[Outcome]) -> dict[str, float]:
         "reply p50 s": percentile(replies_s, 0.50),
         "reply p95 s": percentile(replies_s, 0.95),
         "reply max s": max(replies_s, default=float("nan")),
-        "lost": lost,
+        "unanswered when the wait ended": lost,
         "duplicated": duplicated,
         "strays": len(set(standin.arrivals) - set(by_thread)),
     }

@@ -158,7 +158,28 @@ def build_context(
         retriever=retriever if retriever is not None else build_retriever(settings),
         model_lookup=model_lookup if model_lookup is not None else build_model_lookup(settings),
         deploy_check=deploy_check(settings),
+        engine_versions=engine_versions(settings),
     )
+
+
+def engine_versions(settings: Settings) -> dict[str, str]:
+    """The vLLM version of the image options deploy, per GPU vendor, from the cluster settings.
+
+    NVIDIA GPUs run ``cluster.image``, AMD GPUs ``cluster.images["rocm"]``; a vendor whose
+    image tag names no version is left out (its predictions then name none).
+
+    Args:
+        settings: Preflight's settings.
+
+    Returns:
+        Vendor → version, e.g. {"NVIDIA": "0.11.0"}.
+    """
+    from simulate.serving_features import image_version
+
+    cluster = settings.cluster
+    images = {"NVIDIA": cluster.image, "AMD": cluster.images.get("rocm", "")}
+    versions = {vendor: image_version(image) for vendor, image in images.items()}
+    return {vendor: version for vendor, version in versions.items() if version}
 
 
 def gpus_for(settings: Settings) -> Callable[[str | None], Sequence[str]]:

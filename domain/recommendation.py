@@ -75,6 +75,10 @@ class PredictedMetrics(Frozen):
     engine_basis: str = Field(
         default="", description="Engine and version band the prediction rests on."
     )
+    engine_version: str = Field(
+        default="",
+        description="Engine and version predicted for (the deploy image's), e.g. 'vllm 0.11.0'.",
+    )
 
     @classmethod
     def from_estimate(
@@ -102,6 +106,7 @@ class PredictedMetrics(Frozen):
             output_tok_per_s=output_tok_per_s,
             intervals=_scaled_throughput(estimate, output_tok_per_s),
             engine_basis=estimate.engine_basis,
+            engine_version=estimate.engine_version,
         )
 
 

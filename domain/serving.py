@@ -124,6 +124,11 @@ class PerformanceEstimate(Frozen):
         default="",
         description="Engine and version band the calibration rests on, e.g. 'vllm 0.10+'.",
     )
+    engine_version: str = Field(
+        default="",
+        description="Engine and version the prediction is for (the image to deploy), e.g. "
+        "'vllm 0.11.0'; empty when not known.",
+    )
     intervals: dict[str, tuple[float, float]] = Field(
         default_factory=dict,
         description="80 % interval (low, high) per field, e.g. 'itl_ms_p95' or "

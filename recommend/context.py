@@ -49,6 +49,9 @@ class RecommendContext:
     ``memo`` remembers simulator answers across recommendations (keyed on immutable inputs);
     it is never passed in, so a copy made with :func:`dataclasses.replace` starts empty.
     ``model_lookup`` finds a named ``org/name`` the catalog lacks (a model registry), if any.
+    ``engine_versions`` names, per GPU vendor, the vLLM version of the image options deploy
+    ("NVIDIA" → "0.11.0"): predictions say it and widen their intervals where it is not the
+    version band their calibration rests on.
     ``deploy_check`` screens each option against the cluster it would be deployed to (the deploy
     side's pre-flight check, handed in by the entry point: recommend never imports deploy), so no
     option is offered that the cluster would refuse; None offers every option unscreened.
@@ -67,6 +70,7 @@ class RecommendContext:
     retriever: Retriever | None = None
     model_lookup: ModelLookup | None = None
     deploy_check: DeployCheck | None = None
+    engine_versions: Mapping[str, str] = field(default_factory=dict)
     memo: Memo = field(default_factory=Memo, init=False, repr=False, compare=False)
 
 
@@ -134,6 +138,7 @@ def default_context(
     retriever: Retriever | None = None,
     model_lookup: ModelLookup | None = None,
     deploy_check: DeployCheck | None = None,
+    engine_versions: Mapping[str, str] | None = None,
 ) -> RecommendContext:
     """Load the packaged knowledge (and the operator's files and data) into a context.
 
@@ -146,6 +151,7 @@ def default_context(
         retriever: The knowledge-base search each recommendation consults (None: none).
         model_lookup: Where named models outside the catalog are looked up (none when None).
         deploy_check: The deploy side's screen of each option (none when None).
+        engine_versions: GPU vendor → vLLM version of the image deployed there.
 
     Returns:
         The context.
@@ -177,6 +183,7 @@ def default_context(
         retriever=retriever,
         model_lookup=model_lookup,
         deploy_check=deploy_check,
+        engine_versions=dict(engine_versions or {}),
     )
 
 

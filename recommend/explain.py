@@ -14,11 +14,13 @@ from collections.abc import Sequence
 from domain.benchmarks import BenchmarkRecord, DeploymentPattern
 from domain.errors import UnknownNameError
 from domain.recommendation import Evidence, Exclusion
+from domain.serving import PerformanceEstimate
 from knowledge.catalog import gpu_family_of
 from recommend.candidates import quality_of, quality_score
 from recommend.context import RecommendContext
 from recommend.demand import Demand, describe_slo
 from recommend.sizing import Sized, predicted_ms
+from simulate.serving_features import version_band
 
 POPULAR_FAMILIES = ("H100", "A100", "L40S", "L4")
 _RECORDS_CITED = 3
@@ -94,6 +96,20 @@ def _nearest(option: Sized, demand: Demand, ctx: RecommendContext) -> list[Bench
     )
 
 
+def _version_note(est: PerformanceEstimate) -> str:
+    """What engine version the prediction is for, and whether its calibration band covers it."""
+    if not est.engine_version:
+        return ""
+    engine, _, version = est.engine_version.partition(" ")
+    if version_band(engine, version) == est.engine_basis:
+        return f" Predicted for {est.engine_version} (the deploy image)."
+    return (
+        f" Predicted for {est.engine_version} (the deploy image); its version band has no "
+        f"measurements this prediction uses ({est.engine_basis or engine} band), so the "
+        "interval is widened."
+    )
+
+
 def evidence(option: Sized, demand: Demand, ctx: RecommendContext) -> list[Evidence]:
     """What the option's numbers rest on.
 
@@ -117,6 +133,7 @@ def evidence(option: Sized, demand: Demand, ctx: RecommendContext) -> list[Evide
             "No measurement of this combination; model prediction "
             f"({method}, calibrated on {est.basis_detail})."
         )
+    summary += _version_note(est)
     items = [Evidence(kind="prediction", summary=summary)]
     records = [r for r in _nearest(option, demand, ctx) if _comparable(r, option, ctx)]
     items += [

@@ -20,6 +20,7 @@ from recommend.candidates import Candidate
 from recommend.context import RecommendContext
 from recommend.screening import FirstLook, first_look
 from simulate.analytical import estimate
+from simulate.calibration import for_engine_version
 from simulate.capacity import max_rate_per_replica
 from simulate.scheduler import simulate_run
 
@@ -87,19 +88,26 @@ def predict(
             instead of the analytical model.
 
     Returns:
-        The prediction.
+        The prediction, for the engine version the context deploys on this GPU's vendor.
     """
     model, gpu = candidate.model, candidate.gpu
     if simulated:
         return ctx.memo.get(
             ("des", *_names(candidate, config), workload),
-            lambda: simulate_run(
-                model, gpu, config, workload, ctx.calibration, requests=DES_REQUESTS, seed=0
+            lambda: for_engine_version(
+                simulate_run(
+                    model, gpu, config, workload, ctx.calibration, requests=DES_REQUESTS, seed=0
+                ),
+                config.engine,
+                ctx.engine_versions.get(gpu.vendor, ""),
             ),
         )
+    version = ctx.engine_versions.get(gpu.vendor, "")
     return ctx.memo.get(
         ("estimate", *_names(candidate, config), workload),
-        lambda: estimate(model, gpu, config, workload, ctx.calibration),
+        lambda: for_engine_version(
+            estimate(model, gpu, config, workload, ctx.calibration), config.engine, version
+        ),
     )
 
 

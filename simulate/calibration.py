@@ -21,8 +21,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from domain.catalog import GpuSpec
 from domain.errors import ConfigurationError
 from domain.serving import CalibrationBasis, PerformanceEstimate
-from simulate.intervals import IntervalBand, interval
-from simulate.serving_features import VERSION_BANDS
+from simulate.intervals import FALLBACK_WIDENING, IntervalBand, interval
+from simulate.serving_features import VERSION_BANDS, version_band
 
 ScopeKind = Literal["gpu", "family", "vendor", "engine"]
 # An engine with no measured group of its own falls back to the engine measured by the same
@@ -245,6 +245,34 @@ def save_calibration(calibration: Calibration, path: Path) -> None:
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(calibration.model_dump_json(indent=1) + "\n", encoding="utf-8")
+
+
+def for_engine_version(
+    estimate: PerformanceEstimate, engine: str, version: str
+) -> PerformanceEstimate:
+    """The estimate as a prediction for ``engine`` at ``version`` (the image that will be deployed).
+
+    It names the version; where the calibration it rests on (``engine_basis``) is not that
+    version's band — the band has no measurements the estimate could use — its intervals are
+    widened by :data:`simulate.intervals.FALLBACK_WIDENING`, as for a borrowed band.
+
+    Args:
+        estimate: The estimate (with its ``engine_basis`` and intervals).
+        engine: The engine ("vllm").
+        version: The version the image's tag names ("0.11.0"); "" leaves the estimate as it is.
+
+    Returns:
+        The estimate with ``engine_version`` set and its intervals widened where needed.
+    """
+    if not version:
+        return estimate
+    update: dict[str, object] = {"engine_version": f"{engine} {version}"}
+    if version_band(engine, version) != estimate.engine_basis:
+        update["intervals"] = {
+            name: (low / FALLBACK_WIDENING, high * FALLBACK_WIDENING)
+            for name, (low, high) in estimate.intervals.items()
+        }
+    return estimate.model_copy(update=update)
 
 
 def with_intervals(

@@ -146,6 +146,20 @@ def engine_version(record: BenchmarkRecord) -> str:
     return tag.group(1) if tag else ""
 
 
+def image_version(image: str) -> str:
+    """The engine version an image reference's tag names ("vllm/vllm-openai:v0.11.0" → "0.11.0").
+
+    Args:
+        image: An image reference.
+
+    Returns:
+        The version, or "" when the tag names none (no tag, "latest", a digest).
+    """
+    _, _, tag = image.rpartition(":")
+    found = re.match(r"v?(\d+\.\d+(?:\.\d+)?)", tag) if "/" not in tag else None
+    return found.group(1) if found else ""
+
+
 def measured_on(record: BenchmarkRecord) -> str:
     """The month a record was measured, when its notes say (``date=YYYY-MM-DD``).
 

@@ -115,7 +115,7 @@ def recommend_command(
     """
     from bot.deploy_wiring import deploy_check
     from bot.settings import load_settings
-    from bot.wiring import build_model_lookup, build_retriever
+    from bot.wiring import build_model_lookup, build_retriever, engine_versions
     from recommend.context import default_context
     from recommend.engine import recommend
 
@@ -129,6 +129,7 @@ def recommend_command(
             retriever=build_retriever(settings) if retrieval else None,
             model_lookup=build_model_lookup(settings),
             deploy_check=deploy_check(settings),
+            engine_versions=engine_versions(settings),
         )
         wanted = _requirements(text, requirements, context.models)
         answer = recommend(wanted, context=context, limit=limit)

@@ -11,7 +11,7 @@ from bot.adapters.memory_store import InMemoryStateStore
 from bot.adapters.redis_store import RedisStateStore
 from bot.deploy_wiring import deployment_service
 from bot.settings import AuditSettings, ClusterSettings, Settings, StateSettings
-from bot.wiring import build_store
+from bot.wiring import build_store, engine_versions
 from deploy.dryrun_cluster import DryRunCluster
 from deploy.file_records import FileRecords
 from deploy.redis_records import RedisRecords
@@ -86,3 +86,11 @@ def test_an_unknown_option_screen_stops_start_up() -> None:
 
     with pytest.raises(ConfigurationError, match="option_screen"):
         deploy_check(Settings(cluster=ClusterSettings(option_screen="sometimes")))
+
+
+def test_predictions_are_for_the_vllm_version_of_each_platforms_image() -> None:
+    assert engine_versions(Settings()) == {"NVIDIA": "0.11.0"}  # the default CUDA image
+    cluster = ClusterSettings(
+        image="vllm/vllm-openai:v0.12.0", images={"rocm": "rocm/vllm:0.9.1_20250715"}
+    )
+    assert engine_versions(Settings(cluster=cluster)) == {"NVIDIA": "0.12.0", "AMD": "0.9.1"}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from domain.requirements import GpuFamily, Requirements, SloTarget, Task
 from recommend.context import RecommendContext
 from recommend.demand import Demand, plan_demand
@@ -75,3 +77,21 @@ def test_popular_losses_name_the_rule_that_ruled_a_family_out(context: Recommend
     assert top.candidate.gpu.family is GpuFamily.A100
     lines = popular_losses(top, found.sized, found.exclusions)
     assert any(line.startswith("Why not L4: ITL p95 would be") for line in lines), lines
+
+
+def test_a_prediction_names_the_deploy_images_version_and_its_band(
+    context: RecommendContext,
+) -> None:
+    requirements = Requirements(
+        models=["meta-llama/Llama-3.1-8B"], gpu_families=[GpuFamily.H100], concurrent_users=20
+    )
+    newer = replace(context, engine_versions={"NVIDIA": "0.11.0"})
+    found, demand = _top(newer, requirements, ["meta-llama/Llama-3.1-8B"])
+    option = found.sized[0]
+    assert option.estimate.engine_version == "vllm 0.11.0"
+    summary = evidence(option, demand, newer)[0].summary
+    assert "Predicted for vllm 0.11.0" in summary and "interval is widened" in summary
+    older = replace(context, engine_versions={"NVIDIA": "0.4.3"})
+    found, demand = _top(older, requirements, ["meta-llama/Llama-3.1-8B"])
+    summary = evidence(found.sized[0], demand, older)[0].summary
+    assert "Predicted for vllm 0.4.3" in summary and "widened" not in summary

@@ -8,7 +8,7 @@ import pytest
 from domain.catalog import GpuSpec, ModelSpec
 from domain.recommendation import PredictedMetrics
 from simulate.analytical import estimate
-from simulate.calibration import Calibration
+from simulate.calibration import Calibration, for_engine_version
 from simulate.intervals import (
     FALLBACK_WIDENING,
     HIGH_Q,
@@ -82,3 +82,25 @@ def test_an_estimate_carries_its_interval_and_engine_basis(
     tput_low, _ = metrics.intervals["output_tok_per_s"]
     assert tput_low == pytest.approx(0.8 * 3 * result.output_tok_per_s)
     assert metrics.engine_basis == "vllm"
+
+
+def test_a_prediction_for_a_version_outside_its_basis_band_names_it_and_is_wider(
+    models: dict[str, ModelSpec], gpus: dict[str, GpuSpec], calibration: Calibration
+) -> None:
+    bands = (IntervalBand(basis="", metric="itl", low=0.9, high=1.2, rows=100),)
+    with_bands = calibration.model_copy(update={"intervals": bands})
+    model, gpu = models["meta-llama/Llama-3.1-8B"], gpus["H100-SXM-80GB"]
+    result = estimate(model, gpu, make_config(), make_workload(), with_bands)
+    assert result.engine_basis == "vllm"  # the 2023-24 band
+    newer = for_engine_version(result, "vllm", "0.11.0")  # band "vllm 0.10+"
+    assert newer.engine_version == "vllm 0.11.0"
+    low, high = newer.intervals["itl_ms_p95"]
+    assert (low, high) == pytest.approx(
+        (0.9 / FALLBACK_WIDENING * result.itl_ms.p95, 1.2 * FALLBACK_WIDENING * result.itl_ms.p95)
+    )
+    assert PredictedMetrics.from_estimate(newer, output_tok_per_s=1.0).engine_version == (
+        "vllm 0.11.0"
+    )
+    same_band = for_engine_version(result, "vllm", "0.4.3")
+    assert same_band.intervals == result.intervals and same_band.engine_version == "vllm 0.4.3"
+    assert for_engine_version(result, "vllm", "") == result

@@ -15,6 +15,7 @@ from simulate.serving_features import (
     accepted_tokens,
     engine_version,
     features_of,
+    image_version,
     version_band,
 )
 from tests.unit.simulate.test_rows import make_row
@@ -134,3 +135,17 @@ def test_a_disaggregated_case_counts_decode_replicas_and_prices_its_prefill_pool
     assert shapes["prefill_workers"] == pytest.approx(1 / 3)
     assert shapes["verify_tokens"] == 2.0 and shapes["accepted_tokens"] == pytest.approx(1.85)
     assert shapes["kv_transfer_s"] > 0
+
+
+@pytest.mark.parametrize(
+    ("image", "version"),
+    [
+        ("vllm/vllm-openai:v0.11.0", "0.11.0"),
+        ("rocm/vllm:0.9.1_20250715", "0.9.1"),
+        ("registry:5000/vllm/vllm-openai", ""),
+        ("vllm/vllm-openai:latest", ""),
+        ("vllm/vllm-openai", ""),
+    ],
+)
+def test_image_version_reads_the_tag(image: str, version: str) -> None:
+    assert image_version(image) == version

@@ -218,6 +218,30 @@ async def test_a_follow_up_that_overtakes_its_opening_mention_is_answered(
     assert slack.flow.state(thread=thread_id(CHANNEL, ts, workspace=TEAM)).turns == 2
 
 
+async def test_a_follow_up_slack_retried_a_minute_later_still_waits_for_its_thread(
+    slack: SlackSide,
+) -> None:
+    """Both deliveries failed (Redis was down) and Slack retries them a minute later, the reply
+    first: it is answered once the mention's retry opens the thread (before: a thread over 60 s
+    old was taken as one Preflight is not in, and the acknowledged reply was dropped)."""
+    ts = now_ts(-64)
+    late = reply_in_thread("double the traffic", ts=now_ts(-61), thread_ts=ts)
+    assert await slack.event(late, **{"X-Slack-Retry-Num": "1"}) == 200
+    assert await slack.event(mention(ASK, ts=ts), **{"X-Slack-Retry-Num": "1"}) == 200
+    posts = await slack.settled()
+    assert len(posts) == 2 and {post["thread_ts"] for post in posts} == {ts}
+    assert slack.flow.state(thread=thread_id(CHANNEL, ts, workspace=TEAM)).turns == 2
+
+
+async def test_a_reply_in_an_old_thread_preflight_is_not_in_is_left_alone(
+    slack: SlackSide,
+) -> None:
+    ts = now_ts(-3600)
+    assert await slack.event(reply_in_thread("hello", ts=now_ts(), thread_ts=ts)) == 200
+    assert await slack.settled() == []
+    assert slack.inbox.depth() == 0
+
+
 async def raw_post(slack: SlackSide, body: bytes, **headers: str) -> int:
     response = await slack.client.post(SLACK_PATH, data=body, headers=headers)
     return response.status

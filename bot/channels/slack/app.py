@@ -58,7 +58,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.channels.inbox_workers import InboxWorkers
 from bot.channels.slack import blocks
-from bot.channels.slack.jobs import NEW_THREAD_S, SlackJobs, slack_job, thread_age_s
+from bot.channels.slack.jobs import SlackJobs, slack_job, soon_after_opening
 from bot.conversation.flow import ConversationFlow, Incoming
 from bot.conversation.inbox import Inbox, Job
 from bot.conversation.replies import Reply
@@ -181,8 +181,8 @@ def register_mentions(app: App, flow: ConversationFlow, inbox: Inbox) -> None:
 
 
 def register_messages(app: App, flow: ConversationFlow, inbox: Inbox) -> None:
-    """Thread replies where Preflight talks (or a young thread it may be opening), and direct
-    messages; other messages are acknowledged and left alone.
+    """Thread replies where Preflight talks (or written just after the first message of a thread
+    it may be opening), and direct messages; other messages are acknowledged and left alone.
 
     Args:
         app: A Bolt app.
@@ -247,7 +247,7 @@ def _job_for_message(flow: ConversationFlow, event: Event, workspace: str) -> Jo
     if not thread_ts:
         return None
     known = _knows(flow, thread_id(event["channel"], thread_ts, workspace=workspace))
-    if known or thread_age_s(thread_ts) < NEW_THREAD_S:
+    if known or soon_after_opening(event["ts"], thread_ts):
         return _message_job(event, workspace, thread_ts=thread_ts, check=not known)
     return None
 

@@ -7,8 +7,8 @@ thread reply in a thread Preflight may not talk in yet (its opening mention can 
 Slack does not order events). A worker processes a job through
 :meth:`~bot.conversation.flow.ConversationFlow.process` (the replies are saved with the state),
 posts the replies, marks them delivered and finishes the job. A checked job
-whose thread is still unknown is put back with a growing delay while the thread is young, and
-dropped after that. It imports no Slack SDK: the app hands in how to post.
+whose thread is still unknown is put back with growing delays (:data:`RECHECKS_S`) and dropped
+after that. It imports no Slack SDK: the app hands in how to post.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from bot.conversation.flow import ConversationFlow, Incoming
 from bot.conversation.inbox import Inbox, Job, Lease
 from bot.conversation.replies import Reply, settles_card
 
-NEW_THREAD_S = 60.0  # a thread this young may still be opening: wait for its mention
+NEW_THREAD_S = 60.0  # a reply this soon after its thread's first message may overtake the mention
 RECHECKS_S = (0.1, 0.25, 0.5, 1.0, 2.0)
 Post = Callable[[list[Reply], str, str], None]
 """Posts replies: (replies, channel, thread_ts)."""
@@ -51,19 +51,23 @@ def slack_job(incoming: Incoming, *, channel: str, thread_ts: str, check: bool =
     }
 
 
-def thread_age_s(thread_ts: str) -> float:
-    """Seconds since a thread's first message (``inf`` for a ``ts`` that is not a number).
+def soon_after_opening(ts: str, thread_ts: str) -> bool:
+    """Whether a thread reply was written within :data:`NEW_THREAD_S` of its thread's first
+    message, so its thread may still be opening (its mention not processed yet). The reply's own
+    ``ts`` counts, not the time it arrives: a delivery Slack retries a minute later still waits
+    for its thread.
 
     Args:
+        ts: The reply's ``ts``.
         thread_ts: The thread's ``ts``.
 
     Returns:
-        The age.
+        True when both are numbers at most :data:`NEW_THREAD_S` apart.
     """
     try:
-        return time.time() - float(thread_ts)
+        return float(ts) - float(thread_ts) < NEW_THREAD_S
     except ValueError:
-        return float("inf")
+        return False
 
 
 class SlackJobs:
@@ -111,7 +115,7 @@ class SlackJobs:
     def _wait_for_thread(self, lease: Lease) -> None:
         job = lease.job
         attempt = int(job.get("attempt", 0))
-        if attempt >= len(RECHECKS_S) or thread_age_s(job["thread_ts"]) >= NEW_THREAD_S:
+        if attempt >= len(RECHECKS_S):
             self._inbox.done(lease=lease)  # a thread Preflight is not in: leave it alone
             return
         due = time.time() + RECHECKS_S[attempt]

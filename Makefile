@@ -8,7 +8,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: setup run test check lint typecheck bench clean lock
+.PHONY: setup run test check lint typecheck bench clean lock image
 
 GUIDELLM_STAMP := .venv-guidellm/.installed
 
@@ -64,6 +64,14 @@ check: lint typecheck test
 
 bench: setup
 	$(BIN)/python -m tests.benchmarks
+
+# The container image (Containerfile) with Debian's buildah, no registry needed: base, wheelhouse
+# and dependency layer are kept under IMAGE_DIR, so a rebuild only redoes what changed; then the
+# image runs `preflight --help`, a seeded `kb build` and a recommendation with no network.
+IMAGE_DIR ?= $(CURDIR)/build/image
+IMAGE ?= localhost/preflight:latest
+image: $(STAMP)
+	IMAGE_DIR=$(IMAGE_DIR) IMAGE=$(IMAGE) container/build-image.sh
 
 clean:
 	rm -rf .preflight

@@ -138,7 +138,22 @@ def is_built(data_dir: Path, collection: str) -> bool:
     Returns:
         True when the marker exists and matches the data's fingerprint.
     """
-    path = marker_path(data_dir, collection)
+    return built_from(store_path(data_dir), data_dir, collection)
+
+
+def built_from(store: Path, data_dir: Path, collection: str) -> bool:
+    """Whether the store in ``store`` (anywhere, e.g. an unpacked seed) was built from the data
+    of ``data_dir``.
+
+    Args:
+        store: A store folder (``<some data dir>/kb``).
+        data_dir: Preflight's local data folder whose data the store must match.
+        collection: Collection prefix.
+
+    Returns:
+        True when the store's marker matches the data's fingerprint.
+    """
+    path = store / f"{collection}-{MARKER}"
     if not path.exists():
         return False
     try:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -57,6 +58,13 @@ def build(
     if_missing: Annotated[
         bool, typer.Option("--if-missing", help="Do nothing when already built from this data.")
     ] = False,
+    seed: Annotated[
+        Path | None,
+        typer.Option(
+            help="An archive from `kb archive` (the image ships one): unpacked instead of "
+            "building when it was built from the same data; built otherwise."
+        ),
+    ] = None,
 ) -> None:
     """Index the deployment patterns and every benchmark record (shipped and ingested)."""
     from knowledge import kb_build
@@ -67,6 +75,8 @@ def build(
         local = settings.knowledge.qdrant_url is None
         if if_missing and local and kb_build.is_built(data_dir, collection):
             print(f"knowledge base already built in {kb_build.store_path(data_dir)}")
+            return
+        if seed is not None and local and _restored(seed, data_dir, collection):
             return
         from knowledge.records import load_records
 
@@ -86,6 +96,30 @@ def build(
         f"indexed {report.patterns} patterns and {report.benchmarks} benchmark records "
         f"in {report.seconds:.1f} s"
     )
+
+
+def _restored(seed: Path, data_dir: Path, collection: str) -> bool:
+    from knowledge import kb_seed
+
+    if kb_seed.restore(seed, data_dir, collection):
+        print(f"knowledge base unpacked from {seed} into {data_dir / 'kb'}")
+        return True
+    _err.print(f"{seed} is missing or was built from other data: building the knowledge base")
+    return False
+
+
+@kb_app.command("archive")
+def archive(
+    out: Annotated[Path, typer.Option(help="The archive to write (.tar.gz).")],
+) -> None:
+    """Pack the built local knowledge base into one archive (`kb build --seed` unpacks it)."""
+    from knowledge import kb_build, kb_seed
+
+    settings = load_settings()
+    if not kb_build.is_built(settings.data_dir, settings.knowledge.collection):
+        raise fail(PreflightError("the knowledge base is not built from this data: run `kb build`"))
+    files = kb_seed.archive(settings.data_dir, out)
+    print(f"packed {files} files of {kb_build.store_path(settings.data_dir)} into {out}")
 
 
 def _progress() -> Progress:

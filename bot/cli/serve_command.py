@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
+from bot.log_context import FIELDS, ContextFilter
 from domain.errors import ConfigurationError
 
 if TYPE_CHECKING:
@@ -77,7 +78,8 @@ def serve(
 
 class JsonLogFormatter(logging.Formatter):
     """One JSON object per record: time, level, logger, message (never a request body; the
-    channels log sizes and kinds only), and the exception type when there is one."""
+    channels log sizes and kinds only), the thread and request ids while a message is handled
+    (``bot.log_context``), and the exception type when there is one."""
 
     def format(self, record: logging.LogRecord) -> str:
         """Format one record.
@@ -94,6 +96,10 @@ class JsonLogFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
         }
+        for field in FIELDS:
+            value = getattr(record, field, None)
+            if value is not None:
+                entry[field] = value
         if record.exc_info and record.exc_info[0] is not None:
             entry["error"] = record.exc_info[0].__name__
         return json.dumps(entry, ensure_ascii=False)
@@ -106,6 +112,7 @@ def configure_logging(*, json_lines: bool) -> None:
         json_lines: One JSON object per line (for log collectors).
     """
     handler = logging.StreamHandler()
+    handler.addFilter(ContextFilter())
     if json_lines:
         handler.setFormatter(JsonLogFormatter())
     else:

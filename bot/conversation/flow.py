@@ -21,10 +21,12 @@ list.
 from __future__ import annotations
 
 import dataclasses
+import logging
 import re
 import time
 from collections.abc import Sequence
 
+from bot import log_context
 from bot.conversation import cards, deploy_cards, deploy_steps, measure_steps, recheck, steps
 from bot.conversation.ports import FlowDependencies
 from bot.conversation.questions import question
@@ -43,6 +45,7 @@ from domain.errors import (
 __all__ = ["ConversationFlow", "Incoming"]
 
 MAX_ATTEMPTS = 8
+_log = logging.getLogger(__name__)
 _HELP = re.compile(r"^\s*(help|\?|what can you do\??)\s*$", re.IGNORECASE)
 _RESET = re.compile(r"^\s*(start over|reset|restart|new conversation)\s*$", re.IGNORECASE)
 _DETAILS = re.compile(
@@ -66,7 +69,8 @@ class ConversationFlow:
         self._deps = deps
 
     def handle(self, message: Incoming) -> list[Reply]:
-        """Apply one message to its thread and return what to say.
+        """Apply one message to its thread and return what to say; every line logged meanwhile
+        carries the thread and request ids (``bot.log_context``).
 
         Args:
             message: The incoming message.
@@ -74,6 +78,10 @@ class ConversationFlow:
         Returns:
             The replies, in order; empty for a repeated delivery.
         """
+        with log_context.bound(thread=message.thread, request=message.event_id):
+            return self._handle(message)
+
+    def _handle(self, message: Incoming) -> list[Reply]:
         started = time.perf_counter()
         try:
             if message.event_id and self._store.seen_event(event_id=message.event_id):
@@ -104,8 +112,12 @@ class ConversationFlow:
         """
         if message.event_id is None:
             raise ValueError("a message from an inbox needs its event id")
-        if self._store.seen_event(event_id=message.event_id):
-            return self._store.undelivered(event_id=message.event_id) if resume else []
+        with log_context.bound(thread=message.thread, request=message.event_id):
+            return self._process(message, message.event_id, resume=resume)
+
+    def _process(self, message: Incoming, event_id: str, *, resume: bool) -> list[Reply]:
+        if self._store.seen_event(event_id=event_id):
+            return self._store.undelivered(event_id=event_id) if resume else []
         try:
             return self._apply_with_retry(message, time.perf_counter(), keep=True)
         except DuplicateEventError:
@@ -201,13 +213,16 @@ class ConversationFlow:
         after: ConversationState | None,
         outcome: str,
     ) -> None:
+        seconds = time.perf_counter() - started
+        stages = [s.stage.value if s is not None else "unknown" for s in (before, after)]
+        _log.info("turn %s: %s -> %s in %.0f ms", outcome, *stages, seconds * 1000)
         if self._deps.metrics is None:
             return
         first = after.started_at if after is not None else None
         self._deps.metrics.turn(
-            seconds=time.perf_counter() - started,
-            before=before.stage.value if before is not None else "unknown",
-            after=after.stage.value if after is not None else "unknown",
+            seconds=seconds,
+            before=stages[0],
+            after=stages[1],
             outcome=outcome,
             since_start_s=time.time() - first if first is not None else None,
         )

@@ -16,7 +16,9 @@ from bot.adapters.metrics import PrometheusMetrics
 from bot.adapters.recommender import EngineRecommender
 from bot.channels.http_server import build_http_app
 from bot.cli.serve_command import JsonLogFormatter
+from bot.conversation.steps import Incoming
 from bot.conversation.thread_state import Stage
+from bot.log_context import ContextFilter
 from bot.wiring import build_flow
 from tests.scenario import conversation_harness
 from tests.scenario.conversation_harness import TestBot
@@ -88,3 +90,42 @@ def test_log_lines_are_json_without_the_exception_text() -> None:
     entry = json.loads(line)
     assert entry["level"] == "error" and entry["message"] == "listener failed"
     assert entry["error"] == "ValueError" and "hunter2" not in line
+
+
+def test_every_line_logged_for_a_message_names_its_thread_and_request(
+    tmp_path: Path, recommender: EngineRecommender
+) -> None:
+    lines: list[str] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            lines.append(self.format(record))
+
+    handler = Collect()
+    handler.addFilter(ContextFilter())
+    handler.setFormatter(JsonLogFormatter())
+    root = logging.getLogger()
+    root.addHandler(handler)
+    level = root.level
+    root.setLevel(logging.INFO)
+    try:
+        settings = conversation_harness.settings_for(tmp_path)
+        flow = build_flow(
+            settings,
+            context=recommender.context,
+            store=InMemoryStateStore(),
+            recommender=recommender,
+        )
+        flow.handle(Incoming(thread="slack:C1:t1", text="Chatbot for 300 users", user="alice"))
+        flow.handle(Incoming(thread="slack:C1:t2", text="hello there", event_id="Ev123"))
+        logging.getLogger("outside").info("no message is being handled")
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(level)
+    entries = [json.loads(line) for line in lines]
+    turns = [e for e in entries if e["logger"] == "bot.conversation.flow"]
+    assert [e["thread_id"] for e in turns] == ["slack:C1:t1", "slack:C1:t2"]
+    assert turns[0]["request_id"].startswith("req-") and turns[1]["request_id"] == "Ev123"
+    assert all("thread_id" in e for e in entries if e["logger"] != "outside")
+    assert "thread_id" not in entries[-1] and entries[-1]["logger"] == "outside"
+    assert not any("Chatbot" in line or "alice" in line or "hello" in line for line in lines)

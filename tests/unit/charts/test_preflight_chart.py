@@ -171,3 +171,20 @@ def test_the_deployer_role_lets_preflight_run_and_read_the_measuring_job(chart: 
         for verb in ("get", "create", "patch", "delete"):
             assert (group, plural, verb) in granted
         assert {("", "pods", "list"), ("", "pods/log", "get")} <= granted
+
+
+def test_the_chart_runs_the_image_the_containerfile_builds(chart: helm.Chart) -> None:
+    """The pod's runAsNonRoot needs a numeric non-root USER (kubelet cannot check a name), group
+    0 for OpenShift's arbitrary UIDs; the init container unpacks the seed the image writes."""
+    lines = (CHART.parents[1] / "Containerfile").read_text().splitlines()
+    instructions = [line.split(maxsplit=1) for line in lines if line and line[0].isupper()]
+    user = [args for word, args in instructions if word == "USER"][-1]
+    uid, gid = user.split(":")
+    assert int(uid) > 0 and gid == "0"
+    (deployment,) = of_kind(objects(chart), "Deployment")
+    pod = deployment["spec"]["template"]["spec"]
+    init = pod["initContainers"][0]["command"]
+    seed = init[init.index("--seed") + 1]
+    assert f"kb archive --out {seed}" in "\n".join(lines)
+    port = pod["containers"][0]["ports"][0]["containerPort"]
+    assert [args for word, args in instructions if word == "EXPOSE"] == [str(port)]

@@ -78,3 +78,25 @@ def test_build_if_missing_returns_at_once_when_built(app: typer.Typer, env: dict
     result = CliRunner().invoke(app, ["kb", "build", "--if-missing"], env=env)
     assert result.exit_code == 0, result.output
     assert "already built" in result.stdout
+
+
+def test_build_from_a_seed_unpacks_the_archived_store(
+    app: typer.Typer, env: dict[str, str], tmp_path: Path
+) -> None:
+    seed = tmp_path / "kb-seed.tar.gz"
+    packed = CliRunner().invoke(app, ["kb", "archive", "--out", str(seed)], env=env)
+    assert packed.exit_code == 0, packed.output
+    pod = {"PREFLIGHT_DATA_DIR": str(tmp_path / "pod")}
+    result = CliRunner().invoke(app, ["kb", "build", "--if-missing", "--seed", str(seed)], env=pod)
+    assert result.exit_code == 0, result.output
+    assert "unpacked" in result.stdout
+    stats = CliRunner().invoke(app, ["kb", "stats", "--json"], env=pod)
+    assert json.loads(stats.stdout)["benchmarks"] == len(load_records()[::200])
+
+
+def test_archive_refuses_an_unbuilt_store(app: typer.Typer, tmp_path: Path) -> None:
+    env = {"PREFLIGHT_DATA_DIR": str(tmp_path)}
+    args = ["kb", "archive", "--out", str(tmp_path / "s.tar.gz")]
+    result = CliRunner().invoke(app, args, env=env)
+    assert result.exit_code == 2
+    assert "not built" in result.output

@@ -188,3 +188,25 @@ def test_the_chart_runs_the_image_the_containerfile_builds(chart: helm.Chart) ->
     assert f"kb archive --out {seed}" in "\n".join(lines)
     port = pod["containers"][0]["ports"][0]["containerPort"]
     assert [args for word, args in instructions if word == "EXPOSE"] == [str(port)]
+
+
+def test_the_dashboard_charts_only_metrics_preflight_exports(chart: helm.Chart) -> None:
+    import json
+    import re
+
+    from bot.adapters.metrics import PrometheusMetrics
+
+    default = [doc["metadata"]["name"] for doc in of_kind(objects(chart), "ConfigMap")]
+    assert not [name for name in default if name.endswith("-dashboard")]  # off by default
+    (dashboard,) = [
+        doc
+        for doc in of_kind(objects(chart, PRODUCTION), "ConfigMap")
+        if doc["metadata"]["name"].endswith("-dashboard")
+    ]
+    assert dashboard["metadata"]["labels"]["grafana_dashboard"] == "1"
+    panels = json.loads(dashboard["data"]["preflight.json"])["panels"]
+    exprs = [target["expr"] for panel in panels for target in panel["targets"]]
+    used = {name for expr in exprs for name in re.findall(r"preflight_[a-z_]+", expr)}
+    families = list(PrometheusMetrics().registry.collect())
+    exported = {f"{family.name}{suffix}" for family in families for suffix in ("_total", "_bucket")}
+    assert used and used <= exported, used - exported

@@ -326,3 +326,49 @@ def deployment_service(
         impersonate_approver=conf.impersonate_approver,
         grafana_url=conf.grafana_url,
     )
+
+
+class TenantServices:
+    """The install's deployment service and, built on first use, each tenant's over the same
+    cluster and record store: what the chat deployer, the measurer and the Day-2 watch route a
+    thread's requests through.
+
+    Args:
+        settings: The install's settings.
+        shared: The install's service (threads without a tenant, and when none is configured).
+    """
+
+    def __init__(self, settings: Settings, *, shared: DeploymentService) -> None:
+        import threading
+
+        self.settings = settings
+        self.shared = shared
+        self._tenants: dict[str, DeploymentService] = {}
+        self._lock = threading.Lock()
+
+    def for_thread(self, thread: str) -> DeploymentService:
+        """The service of a thread's tenant.
+
+        Args:
+            thread: The thread key (its workspace picks the tenant).
+
+        Returns:
+            The tenant's service, or the install's.
+
+        Raises:
+            PolicyViolationError: Tenants are configured and the thread's workspace is not one.
+        """
+        from bot.conversation.thread_keys import workspace_of
+
+        workspace = workspace_of(thread)
+        if workspace is None or settings_for(self.settings, workspace) is self.settings:
+            return self.shared
+        with self._lock:
+            if workspace not in self._tenants:
+                self._tenants[workspace] = deployment_service(
+                    self.settings,
+                    cluster=self.shared.cluster,
+                    records=self.shared.records,
+                    workspace=workspace,
+                )
+            return self._tenants[workspace]

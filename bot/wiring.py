@@ -28,7 +28,7 @@ from bot.conversation.ports import (
     Understander,
 )
 from bot.conversation.state_store import StateStore
-from bot.deploy_wiring import deploy_check, deployment_service
+from bot.deploy_wiring import TenantServices, deploy_check, deployment_service
 from bot.settings import Settings
 from domain.catalog import ModelSpec
 from knowledge.model_registry import RegistryCatalog, RegistryChain
@@ -116,6 +116,7 @@ def build_day2(settings: Settings) -> Day2Watch:
 
     cluster = settings.cluster
     service = deployment_service(settings)
+    tenants = TenantServices(settings, shared=service)
 
     def metrics(entry: Watched) -> SnapshotSource:
         selector = cluster.watch_selector.format(namespace=entry.namespace, name=entry.name)
@@ -129,6 +130,7 @@ def build_day2(settings: Settings) -> Day2Watch:
         metrics=metrics,
         measurer=ServiceMeasurer(service, settings=settings),
         sustain=cluster.watch_sustain,
+        records_for=lambda thread: tenants.for_thread(thread).records,
     )
 
 

@@ -35,7 +35,7 @@ from deploy.cluster import Cluster
 from deploy.drift_watch import DriftWatch, Snapshot, WatchPlan
 from deploy.records import RecordStore
 from domain.base import Frozen
-from domain.errors import BackendUnavailableError, PreflightError
+from domain.errors import PreflightError
 from domain.recommendation import PlannedLoad, RecommendedOption
 from domain.requirements import Requirements, SloMetric, SloTarget
 
@@ -112,6 +112,8 @@ class Day2Watch:
         measurer: Reads measuring runs (their results are posted once), if measuring is set up.
         post: Posts a reply in a thread; logs it until ``preflight serve`` routes it.
         sustain: Polls in a row a drift (or a recovery) must last.
+        records_for: The records holding a thread's requests and measuring runs (its tenant's);
+            ``records`` for every thread when None. The watch list itself is in ``records``.
     """
 
     def __init__(
@@ -123,8 +125,10 @@ class Day2Watch:
         measurer: Measurer | None = None,
         post: Post | None = None,
         sustain: int = 3,
+        records_for: Callable[[str], RecordStore] | None = None,
     ) -> None:
         self._records = records
+        self._records_for = records_for or (lambda _thread: records)
         self._cluster = cluster
         self._metrics = metrics
         self._measurer = measurer
@@ -144,7 +148,7 @@ class Day2Watch:
     ) -> None:
         """Start watching an applied deployment (see the port); a second call changes nothing."""
         try:
-            raw = self._records.get(f"request:{request_id}")
+            raw = self._records_for(thread).get(f"request:{request_id}")
             namespace, name = _target(raw, request_id)
             entry = Watched(
                 request_id=request_id,
@@ -158,7 +162,7 @@ class Day2Watch:
                 f"day2:{request_id}", entry.model_dump_json(), only_if_absent=True
             ):
                 self._records.append(LIST_KEY, request_id)
-        except (BackendUnavailableError, ValueError) as exc:
+        except (PreflightError, ValueError) as exc:
             _log.warning("Day-2 watch cannot follow %s: %s", request_id, exc)
 
     def watched(self) -> list[Watched]:
@@ -190,14 +194,16 @@ class Day2Watch:
     def _measured(self, entry: Watched) -> int:
         if self._measurer is None:
             return 0
-        raw = self._records.get(measure_run.key(entry.request_id))
+        raw = self._records_for(entry.thread).get(measure_run.key(entry.request_id))
         if raw is None:
             return 0
         run = measure_run.MeasureRun.model_validate_json(raw)
         claim = f"measure-posted:{entry.request_id}:{run.started_at.isoformat()}"
         if self._records.get(claim) is not None:
             return 0
-        result = self._measurer.outcome(request_id=entry.request_id, option=entry.option)
+        result = self._measurer.outcome(
+            request_id=entry.request_id, option=entry.option, thread=entry.thread
+        )
         if result.state not in ("measured", "failed"):
             return 0
         if not self._records.put(claim, result.state, only_if_absent=True):

@@ -15,13 +15,12 @@ It must not hold deployment logic: that lives in ``deploy``.
 
 from __future__ import annotations
 
-import threading
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from bot.conversation.ports import DeployResult, DeployStatus
 from bot.conversation.thread_keys import workspace_of
-from bot.deploy_wiring import build_plan, deployment_service, settings_for
+from bot.deploy_wiring import TenantServices, build_plan, settings_for
 from bot.settings import Settings
 from deploy.plan import thread_scoped_name
 from deploy.revisions import standing
@@ -42,25 +41,12 @@ class ServiceDeployer:
     """
 
     def __init__(self, service: DeploymentService, *, settings: Settings) -> None:
-        self._shared = service
         self._settings = settings
-        self._tenants: dict[str, DeploymentService] = {}
-        self._lock = threading.Lock()
+        self._services = TenantServices(settings, shared=service)
 
     def _service(self, thread: str) -> DeploymentService:
         """The service of the thread's tenant (the install's when it has none)."""
-        workspace = workspace_of(thread)
-        if workspace is None or settings_for(self._settings, workspace) is self._settings:
-            return self._shared
-        with self._lock:
-            if workspace not in self._tenants:
-                self._tenants[workspace] = deployment_service(
-                    self._settings,
-                    cluster=self._shared.cluster,
-                    records=self._shared.records,
-                    workspace=workspace,
-                )
-            return self._tenants[workspace]
+        return self._services.for_thread(thread)
 
     def request(
         self,

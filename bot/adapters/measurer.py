@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.conversation.ports import MeasureResult
+from bot.deploy_wiring import TenantServices
 from bot.settings import Settings
 from deploy import measure_run
 from deploy.measure_job import compare, report_from_log
@@ -80,7 +81,7 @@ class ServiceMeasurer:
         settings: Settings,
         ingest: Ingest = ingest_subprocess,
     ) -> None:
-        self._service = service
+        self._services = TenantServices(settings, shared=service)
         self._settings = settings
         self._ingest = ingest
 
@@ -99,15 +100,16 @@ class ServiceMeasurer:
         planned: PlannedLoad,
     ) -> MeasureResult:
         """Start GuideLLM's Job against the request's deployment (see the port)."""
-        request = self._service.get_request(request_id)
+        service = self._services.for_thread(thread)
+        request = service.get_request(request_id)
         ns, name = request.namespace, request.name
-        found = self._service.cluster.status(namespace=ns, name=name)
+        found = service.cluster.status(namespace=ns, name=name)
         if not found.ready:
             return MeasureResult(state="none", message=f"{ns}/{name} is not ready; measure later.")
         target = measure_run.endpoint_of(found, namespace=ns, name=name)
         workload = measure_run.workload_for(option, planned, target=target)
         run, new = measure_run.start(
-            self._service,
+            service,
             request_id=request_id,
             namespace=ns,
             name=name,
@@ -129,12 +131,15 @@ class ServiceMeasurer:
             ),
         )
 
-    def outcome(self, *, request_id: str, option: RecommendedOption) -> MeasureResult:
+    def outcome(
+        self, *, request_id: str, option: RecommendedOption, thread: str = ""
+    ) -> MeasureResult:
         """How the latest run ended, with the ingested run and its comparison (see the port)."""
-        run = measure_run.current(self._service, request_id)
+        service = self._services.for_thread(thread)
+        run = measure_run.current(service, request_id)
         if run is None:
             return MeasureResult(state="none", message="Not measured yet: say “measure”.")
-        job = measure_run.outcome(self._service, run)
+        job = measure_run.outcome(service, run)
         where = f"{run.namespace}/{run.deployment}"
         if job.state == "running":
             return MeasureResult(state="running", message=f"Still measuring {where}: {job.detail}.")

@@ -296,7 +296,7 @@ class ConversationFlow:
         if recheck.RECHECK.match(text):
             return recheck.recheck(state, self._deps)
         if measure_steps.MEASURE_STATUS.match(text):
-            return measure_steps.status(state, self._deps)
+            return measure_steps.status(state, message, self._deps)
         if measure_steps.MEASURE.match(text):
             return measure_steps.start(state, message, self._deps)
         if deploy_steps.STATUS.match(text):

@@ -67,18 +67,19 @@ def start(state: ConversationState, message: Incoming, deps: FlowDependencies) -
     result = deps.measurer.start(
         request_id=state.deployment.request_id,
         actor=message.user,
-        thread=message.thread,
+        thread=state.deployment.thread or message.thread,
         option=option,
         planned=planned,
     )
     return state, [_status(result)]
 
 
-def status(state: ConversationState, deps: FlowDependencies) -> StepResult:
+def status(state: ConversationState, message: Incoming, deps: FlowDependencies) -> StepResult:
     """ "measure status": how the latest run is doing; predicted vs measured once it ended.
 
     Args:
         state: The thread's state.
+        message: The message (its thread's tenant holds the request).
         deps: The ports.
 
     Returns:
@@ -87,7 +88,11 @@ def status(state: ConversationState, deps: FlowDependencies) -> StepResult:
     option = _deployed(state)
     if deps.measurer is None or option is None or state.deployment is None:
         return state, _note("Nothing was measured in this thread.")
-    result = deps.measurer.outcome(request_id=state.deployment.request_id, option=option)
+    result = deps.measurer.outcome(
+        request_id=state.deployment.request_id,
+        option=option,
+        thread=state.deployment.thread or message.thread,
+    )
     return state, [result_card(result, option)]
 
 

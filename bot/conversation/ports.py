@@ -196,8 +196,11 @@ class Measurer(Protocol):
         """Start a measuring run of the request's deployment (none twice at once)."""
         ...
 
-    def outcome(self, *, request_id: str, option: RecommendedOption) -> MeasureResult:
-        """How the latest run ended; once it succeeded, the ingested run and its comparison."""
+    def outcome(
+        self, *, request_id: str, option: RecommendedOption, thread: str = ""
+    ) -> MeasureResult:
+        """How the latest run ended; once it succeeded, the ingested run and its comparison
+        (``thread``'s tenant holds the request)."""
         ...
 
 

@@ -28,7 +28,7 @@ from tests.scenario.teams_standin import ConnectorStandIn
 from tests.scenario.test_teams import CONVERSATION, TeamsSide
 
 recommender = conversation_harness.recommender
-THREAD = f"teams:{CONVERSATION}"
+THREAD = f"teams:tenant-1/teams:{CONVERSATION}"  # the activities name tenant-1
 
 
 async def test_a_drift_card_reaches_the_teams_conversation_through_its_stored_reference(

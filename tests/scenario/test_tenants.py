@@ -22,21 +22,31 @@ from bot.adapters.deployer import ServiceDeployer
 from bot.adapters.memory_store import InMemoryStateStore
 from bot.adapters.recommender import EngineRecommender
 from bot.channels.slack.app import thread_id
+from bot.channels.slack.proactive import slack_poster
 from bot.conversation.flow import ConversationFlow
+from bot.conversation.measure_cards import drift_card
 from bot.conversation.replies import ReplyKind
 from bot.conversation.state_store import StateStore
 from bot.conversation.thread_keys import scoped
 from bot.conversation.thread_state import Stage
 from bot.deploy_wiring import deployment_service
 from bot.settings import Settings, TenantSettings
-from bot.wiring import build_flow
+from bot.wiring import build_day2, build_flow
 from deploy.audit import JsonlAuditLog
 from deploy.file_records import FileRecords
 from deploy.tenancy import audit_path
 from domain.errors import InvalidInputError
 from tests.scenario import conversation_harness
 from tests.scenario.conversation_harness import TestBot
-from tests.scenario.test_slack import CHANNEL, SlackSide, mention, reply_in_thread, running_slack
+from tests.scenario.slack_standin import SlackStandIn
+from tests.scenario.test_slack import (
+    CHANNEL,
+    TOKEN,
+    SlackSide,
+    mention,
+    reply_in_thread,
+    running_slack,
+)
 from tests.scenario.test_teams import CONVERSATION, TeamsSide, _serve
 from tests.scenario.test_teams import teams as teams
 
@@ -255,3 +265,33 @@ async def test_two_teams_tenants_with_the_same_conversation_id_are_kept_apart(
 
 
 _ = _serve  # the Teams server helper, imported with its fixture
+
+
+def test_a_tenants_deployment_is_measured_and_watched_through_its_own_records(
+    tmp_path: Path, recommender: EngineRecommender
+) -> None:
+    settings = _two_tenants(tmp_path)
+    watch = build_day2(settings)
+    flow = build_flow(
+        settings, context=recommender.context, recommender=recommender, follower=watch
+    )
+    alpha = TestBot(flow, thread=scoped(TEAM_A, "slack:C1:6.0"), user="alice")
+    alpha.say(_request(alpha), user="bob")
+    assert alpha.stage() is Stage.DEPLOYED
+    (followed,) = watch.watched()  # its request was found among the tenant's records
+    assert (followed.namespace, followed.thread) == ("team-a", alpha.thread)
+    (started,) = alpha.say("measure")
+    assert started.text.startswith("Measuring team-a/"), started.text
+    (status,) = alpha.say("measure status")
+    assert status.text.startswith("Still measuring team-a/"), status.text
+
+
+def test_the_slack_poster_answers_in_the_thread_a_scoped_key_names() -> None:
+    standin = SlackStandIn(token=TOKEN)
+    with standin.running():
+        post = slack_poster(TOKEN, api_url=standin.api_url)
+        post(thread_id("C0TEAM", "1700000000.000700", workspace=TEAM_A), drift_card("drift"))
+        post("slack:C0OLD:1700000000.000800", drift_card("drift"))  # a pre-tenant key
+        posted = standin.wait_for_posts(2)
+    where = [(p["channel"], p["thread_ts"]) for p in posted]
+    assert where == [("C0TEAM", "1700000000.000700"), ("C0OLD", "1700000000.000800")]

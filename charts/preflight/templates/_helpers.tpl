@@ -45,9 +45,23 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{/*
 Checks that stop a release which cannot work or would be unsafe:
 - more than one replica must not share a ReadWriteOnce volume, and needs shared state (Redis);
-- impersonation is granted only for mapped identities, never for system: users or groups.
+- impersonation is granted only for mapped identities, never for system: users or groups;
+- every tenant's namespaces are target namespaces (Preflight has apply rights there only), and
+  no two tenants share one.
 */}}
 {{- define "preflight.checks" -}}
+{{- $owner := dict -}}
+{{- range $workspace, $tenant := .Values.tenants -}}
+{{- range $tenant.namespaces -}}
+{{- if not (has . $.Values.targetNamespaces) -}}
+{{- fail (printf "tenants.%s deploys to %s, which is not in targetNamespaces (Preflight has no rights there)" $workspace .) -}}
+{{- end -}}
+{{- if hasKey $owner . -}}
+{{- fail (printf "namespace %s is given to tenants %s and %s: each namespace belongs to one tenant" . (get $owner .) $workspace) -}}
+{{- end -}}
+{{- $_ := set $owner . $workspace -}}
+{{- end -}}
+{{- end -}}
 {{- if and (gt (int .Values.replicas) 1) .Values.persistence.enabled -}}
 {{- fail "replicas > 1 cannot share the ReadWriteOnce data volume: set persistence.enabled=false (each pod builds its own knowledge base, or set knowledge.qdrantUrl) and keep state in Redis (sharedState: true)" -}}
 {{- end -}}

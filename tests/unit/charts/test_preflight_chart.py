@@ -210,3 +210,57 @@ def test_the_dashboard_charts_only_metrics_preflight_exports(chart: helm.Chart) 
     families = list(PrometheusMetrics().registry.collect())
     exported = {f"{family.name}{suffix}" for family in families for suffix in ("_total", "_bucket")}
     assert used and used <= exported, used - exported
+
+
+TENANTS = {
+    "slack:TALPHA": {"namespaces": ["llm-serving"], "approvers": ["group:ml-a"]},
+    "teams:72f988bf-86f1-41af-91ab-2d7cd011db47": {
+        "namespaces": ["llm-staging"],
+        "allowed_gpus": ["L40S"],
+    },
+}
+
+
+def test_tenants_reach_preflight_as_one_setting(
+    chart: helm.Chart, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.settings import load_settings
+
+    (config,) = _settings_map(objects(chart, with_values(tenants=TENANTS)))
+    monkeypatch.setenv("PREFLIGHT_TENANTS", config["data"]["PREFLIGHT_TENANTS"])
+    settings = load_settings()
+    assert set(settings.tenants) == set(TENANTS)
+    assert settings.tenants["slack:TALPHA"].approvers == ["group:ml-a"]
+    assert "PREFLIGHT_TENANTS" not in _settings_map(objects(chart))[0]["data"]
+
+
+def _settings_map(docs: list[Manifest]) -> list[Manifest]:
+    """The ConfigMap of PREFLIGHT_* settings (not the dashboard's)."""
+    return [d for d in of_kind(docs, "ConfigMap") if d["metadata"]["name"].endswith("-settings")]
+
+
+@pytest.mark.parametrize(
+    ("tenants", "message"),
+    [
+        pytest.param(
+            {"slack:TALPHA": {"namespaces": ["team-x"]}},
+            "not in targetNamespaces",
+            id="namespace-without-rights",
+        ),
+        pytest.param(
+            {
+                "slack:TA": {"namespaces": ["llm-serving"]},
+                "slack:TB": {"namespaces": ["llm-serving"]},
+            },
+            "belongs to one tenant",
+            id="shared-namespace",
+        ),
+        pytest.param({"TALPHA": {"namespaces": ["llm-serving"]}}, "TALPHA", id="bare-team-id"),
+    ],
+)
+def test_tenants_that_cannot_work_stop_the_render(
+    chart: helm.Chart, tenants: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(helm.HelmError, match=message):
+        chart.validate_schema(with_values(tenants=tenants))
+        render(chart, with_values(tenants=tenants))

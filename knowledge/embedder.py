@@ -42,10 +42,22 @@ def bundled_model_path() -> Path:
     return path
 
 
-@lru_cache(maxsize=2)
-def _load(path: str) -> SentenceTransformer:
+def native_bfloat16() -> bool:
+    """Whether this CPU computes in bfloat16 natively (AVX-512 BF16 or AMX tiles).
+
+    Elsewhere bfloat16 weights are converted on every product and run slower than float32.
+
+    Returns:
+        True when bfloat16 weights are worth using here.
+    """
+    return bool(torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported())
+
+
+@lru_cache(maxsize=4)
+def _load(path: str, bfloat16: bool) -> SentenceTransformer:
     hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]  # quiet CLI output
-    return SentenceTransformer(path, device="cpu", local_files_only=True)
+    model = SentenceTransformer(path, device="cpu", local_files_only=True)
+    return model.to(torch.bfloat16) if bfloat16 else model
 
 
 class MiniLmEmbedding(BaseEmbedding):
@@ -57,6 +69,12 @@ class MiniLmEmbedding(BaseEmbedding):
         threads: CPU threads torch may use. One is the default: a query is a single short
             forward pass, and on a small shared machine two threads waiting on each other made
             it ~8x slower (p50 227 ms vs 28 ms measured here under load).
+        bfloat16: Keep the weights in bfloat16 where the CPU computes in it natively
+            (:func:`native_bfloat16`; float32 elsewhere). A short message's forward pass reads
+            every weight once, so halving their bytes cut its CPU time by a third here (median
+            15.6 → 10.4 ms, p95 26.6 → 16.2 ms on the eval messages the task classifier reads;
+            vectors within cosine 0.996 of float32). Off for the knowledge base, whose stored
+            vectors are float32 ones.
     """
 
     _model: SentenceTransformer = PrivateAttr()
@@ -68,12 +86,13 @@ class MiniLmEmbedding(BaseEmbedding):
         model_path: Path | None = None,
         batch_size: int = 128,
         threads: int = 1,
+        bfloat16: bool = False,
         **kwargs: Any,
     ) -> None:
         torch.set_num_threads(threads)
         path = model_path or bundled_model_path()
         super().__init__(model_name=path.name, embed_batch_size=batch_size, **kwargs)
-        self._model = _load(str(path))
+        self._model = _load(str(path), bfloat16 and native_bfloat16())
         self._batch = batch_size
 
     @classmethod

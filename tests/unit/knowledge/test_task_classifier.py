@@ -83,3 +83,16 @@ def test_descriptions_read_by_meaning_with_minilm(text: str, task: Task) -> None
 @pytest.mark.parametrize("text", ["what about H100", "deploy option 1", "approve", "fp8?"])
 def test_follow_ups_are_no_task_with_minilm(text: str) -> None:
     assert shipped_classifier().classify(text) is None
+
+
+def test_bfloat16_vectors_stay_the_float32_ones() -> None:
+    from knowledge.embedder import MiniLmEmbedding
+
+    texts = [text for examples in task_examples().values() for text in examples[:2]]
+    single = MiniLmEmbedding().embed(texts)
+    half = MiniLmEmbedding(bfloat16=True).embed(texts)
+
+    cosines = [
+        sum(a * b for a, b in zip(x, y, strict=True)) for x, y in zip(single, half, strict=True)
+    ]
+    assert min(cosines) > 0.99

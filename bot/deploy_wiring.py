@@ -21,6 +21,7 @@ from deploy.audit import JsonlAuditLog
 from deploy.file_records import FileRecords
 from domain.errors import ConfigurationError, InvalidInputError, PolicyViolationError
 from domain.recommendation import RecommendedOption
+from recommend.techniques import ALL_TECHNIQUES, WITHOUT_LLM_D
 
 if TYPE_CHECKING:
     from deploy.audit import AuditLog
@@ -122,6 +123,26 @@ def deploy_check(settings: Settings) -> OptionGate:
         hf_token_secret=cluster.hf_token_secret,
         exclude_setup=mode == "exclude" or (mode == "auto" and cluster.mode == "api"),
     )
+
+
+def serving_techniques(settings: Settings) -> frozenset[str]:
+    """The serving techniques options may add on the cluster the settings describe.
+
+    Expert parallelism and speculative decoding are vLLM flags any target serves; a
+    prefill/decode split needs an LLMInferenceService, so it is proposed only where the
+    cluster's KServe version serves one (:func:`deploy.option_gate.serves_disaggregated`).
+
+    Args:
+        settings: Preflight's settings.
+
+    Returns:
+        Technique names of :mod:`recommend.techniques`.
+    """
+    from deploy.option_gate import serves_disaggregated
+
+    if serves_disaggregated(cluster_profile(settings)):
+        return ALL_TECHNIQUES
+    return WITHOUT_LLM_D
 
 
 def settings_for(settings: Settings, workspace: str | None) -> Settings:

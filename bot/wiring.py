@@ -28,7 +28,12 @@ from bot.conversation.ports import (
     Understander,
 )
 from bot.conversation.state_store import StateStore
-from bot.deploy_wiring import TenantServices, deploy_check, deployment_service
+from bot.deploy_wiring import (
+    TenantServices,
+    deploy_check,
+    deployment_service,
+    serving_techniques,
+)
 from bot.settings import Settings
 from domain.catalog import ModelSpec
 from knowledge.model_registry import RegistryCatalog, RegistryChain
@@ -161,6 +166,7 @@ def build_context(
         model_lookup=model_lookup if model_lookup is not None else build_model_lookup(settings),
         deploy_check=deploy_check(settings),
         engine_versions=engine_versions(settings),
+        serving_techniques=serving_techniques(settings),
     )
 
 

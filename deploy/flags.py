@@ -15,7 +15,9 @@ def vllm_flags(plan: DeploymentPlan) -> list[str]:
     the only place its values become vLLM flags. ``--quantization`` appears only when 16-bit
     weights are quantized at load time (:attr:`DeploymentPlan.quantization_flag`); data and
     expert parallelism are vLLM's ``--data-parallel-size`` and ``--enable-expert-parallel``
-    (vllm/engine/arg_utils.py).
+    (vllm/engine/arg_utils.py); speculative decoding is ``--speculative-config`` with a JSON
+    object (vllm/engine/arg_utils.py parses it into vllm/config/speculative.py's
+    SpeculativeConfig: ``method``, ``num_speculative_tokens``).
 
     Args:
         plan: The validated plan.
@@ -44,4 +46,7 @@ def vllm_flags(plan: DeploymentPlan) -> list[str]:
         out.append(f"--data-parallel-size={args.data_parallel_size}")
     if args.enable_expert_parallel:
         out.append("--enable-expert-parallel")
+    if args.speculative_config is not None:
+        config = args.speculative_config.model_dump_json()
+        out.append(f"--speculative-config={config}")
     return out

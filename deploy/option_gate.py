@@ -19,13 +19,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from deploy.plan import Autoscaler, Target, plan_for
-from deploy.preflight import Finding, check
+from deploy.preflight import LLMISVC_MIN_KSERVE, Finding, check
 from deploy.profile import ClusterProfile
 from deploy.render import render
 from domain.errors import UserFacingError
 from domain.recommendation import DeployScreen, RecommendedOption
 
-OPTION_RULES = frozenset({"checkpoint-quantization", "platform-quantization", "tp-divides-heads"})
+OPTION_RULES = frozenset(
+    {"checkpoint-quantization", "platform-quantization", "tp-divides-heads", "speculative-method"}
+)
 # What the cluster lacks, in a few words with the setting that provides it (an option's reasons
 # are read at a glance; the full reason comes with the refusal if it is deployed as it is).
 NEEDS_FOR_RULE = {
@@ -93,6 +95,23 @@ class OptionGate:
         if setup:
             return DeployScreen(needs=_needs(setup), rules=_rules(setup))
         return DeployScreen()
+
+
+def serves_disaggregated(profile: ClusterProfile) -> bool:
+    """Whether the cluster can deploy a prefill/decode pair (llm-d through LLMInferenceService).
+
+    The prefill pool is an LLMInferenceService's ``spec.prefill``, with the KV-transfer flags in
+    ``VLLM_ADDITIONAL_ARGS``: both from KServe :data:`deploy.preflight.LLMISVC_MIN_KSERVE`
+    (config/llmisvcconfig/config-llm-template.yaml v0.18.0), which the kserve-version rule
+    enforces at render time; the recommender proposes such options only where this holds.
+
+    Args:
+        profile: The cluster.
+
+    Returns:
+        True when the KServe version serves one.
+    """
+    return profile.kserve_at_least(LLMISVC_MIN_KSERVE)
 
 
 def _said(findings: list[Finding]) -> str:

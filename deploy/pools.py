@@ -123,7 +123,7 @@ def pool_flags(plan: DeploymentPlan, tp: int, dp: int, *, disaggregated: bool) -
         The flags, in a fixed order.
     """
     flags = [
-        flag
+        _quoted(flag)
         for flag in vllm_flags(plan)[1:]
         if not flag.startswith(("--tensor-parallel-size", "--data-parallel-size"))
     ]
@@ -134,6 +134,12 @@ def pool_flags(plan: DeploymentPlan, tp: int, dp: int, *, disaggregated: bool) -
     if disaggregated:
         flags.append(f"--kv-transfer-config='{KV_TRANSFER_CONFIG}'")
     return flags
+
+
+def _quoted(flag: str) -> str:
+    """A flag whose value is a JSON object, single-quoted as ``--kv-transfer-config`` is."""
+    name, _, value = flag.partition("=")
+    return f"{name}='{value}'" if value.startswith("{") else flag
 
 
 def _minor(version: str) -> int:

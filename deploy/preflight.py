@@ -11,6 +11,8 @@ platform-quantization    the method in effect exists on the platform (``supporte
                          of vllm/platforms/rocm.py, vllm/platforms/xpu.py, vllm-gaudi platform.py)
 tp-divides-heads         tensor parallelism divides the attention heads
                          (vllm/config/model.py ``ModelConfig.verify_with_parallel_config``)
+speculative-method       an MTP ``--speculative-config`` only for a checkpoint that ships an MTP
+                         module (vllm/config/speculative.py ``MTPModelTypes``)
 image-platform           an image is set, and it is on the allow-list of the GPU's platform
 image-architecture       arm64 (Grace) nodes get an image the operator lists as arm64
 node-architecture        the pod is pinned to nodes of the image's architecture
@@ -34,6 +36,7 @@ This module must not render, read settings or talk to a cluster.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -64,6 +67,8 @@ PLATFORM_QUANTIZATION: dict[Platform, frozenset[str]] = {
         | {"fp8_per_tensor", "fp8_per_block", "gpt_oss_mxfp4", "compressed-tensors"}
     ),
 }
+# --speculative-config methods that draft with the target checkpoint's MTP module.
+MTP_METHODS = frozenset({"deepseek_mtp", "mtp"})
 # Hub organisations whose repositories are gated (a licence must be accepted; downloads need a
 # token): the Llama and Gemma licences (huggingface.co/meta-llama, huggingface.co/google).
 GATED_PREFIXES = ("meta-llama/", "google/gemma")
@@ -128,6 +133,24 @@ def _tp_divides_heads(s: Subject, _: ClusterProfile) -> str | None:
         return (
             f"{s.model} has {spec.heads} attention heads, which tensor parallel size "
             f"{s.tensor_parallel} does not divide"
+        )
+    return None
+
+
+def _speculative_method(s: Subject, _: ClusterProfile) -> str | None:
+    raw = s.flag("--speculative-config")
+    if raw is None:
+        return None
+    try:
+        config = json.loads(raw.strip("'"))
+    except ValueError:
+        return f"--speculative-config is not a JSON object: {raw}"
+    method = config.get("method") if isinstance(config, dict) else None
+    spec = catalog_models().get(s.model)
+    if method in MTP_METHODS and spec is not None and not spec.mtp_modules:
+        return (
+            f"--speculative-config method {method} drafts with the checkpoint's own MTP module, "
+            f"and {s.model} ships none (config.json num_nextn_predict_layers)"
         )
     return None
 
@@ -296,6 +319,12 @@ RULES: tuple[Rule, ...] = (
         "docker/Dockerfile.rocm, docker/Dockerfile.xpu; vllm-gaudi); KServe's llm-d default "
         "image is CUDA",
         _image_platform,
+    ),
+    Rule(
+        "speculative-method",
+        "vllm/config/speculative.py SpeculativeConfig (MTPModelTypes: an MTP method drafts with "
+        "the target checkpoint's num_nextn_predict_layers modules, hf_config_override)",
+        _speculative_method,
     ),
     Rule(
         "image-architecture",

@@ -63,6 +63,11 @@ class ModelSpec(Frozen):
         default="",
         description="Format the weights were released in when not 16-bit (mxfp4 for gpt-oss).",
     )
+    mtp_modules: int = Field(
+        default=0,
+        ge=0,
+        description="Multi-token-prediction modules shipped (config num_nextn_predict_layers).",
+    )
     base_id: str | None = Field(
         default=None, description="Base architecture this variant (instruct, quantized) points to."
     )

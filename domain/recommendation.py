@@ -15,6 +15,15 @@ from domain.requirements import SloTarget
 from domain.serving import PerformanceEstimate
 
 
+class SpeculativeConfig(Frozen):
+    """vLLM ``--speculative-config`` of an option (vllm/config/speculative.py SpeculativeConfig)."""
+
+    method: Literal["deepseek_mtp"] = Field(
+        description="Drafting method: the checkpoint's own MTP module (MTPModelTypes)."
+    )
+    num_speculative_tokens: int = Field(ge=1, le=16, description="Tokens drafted per step.")
+
+
 class VllmArgs(Frozen):
     """vLLM engine arguments of an option; only validated values ever reach a manifest."""
 
@@ -37,6 +46,10 @@ class VllmArgs(Frozen):
         default=False,
         description="MoE experts spread over the tensor × data-parallel ranks "
         "(--enable-expert-parallel).",
+    )
+
+    speculative_config: SpeculativeConfig | None = Field(
+        default=None, description="Speculative decoding (--speculative-config); None = none."
     )
 
     @property
@@ -182,6 +195,19 @@ class RecommendedOption(Frozen):
     )
     reasons: list[str] = Field(default_factory=list)
     evidence: list[Evidence] = Field(default_factory=list)
+
+    @property
+    def parallelism(self) -> str:
+        """How one replica spreads over its GPUs: "TP 4", "DP 8 + EP + MTP"; "" for 1 GPU."""
+        args = self.serving_args
+        parts = [f"TP {self.tensor_parallel}"] if self.tensor_parallel > 1 else []
+        if args.data_parallel_size > 1:
+            parts.append(f"DP {args.data_parallel_size}")
+        if args.enable_expert_parallel:
+            parts.append("EP")
+        if args.speculative_config is not None:
+            parts.append("MTP")
+        return " + ".join(parts)
 
 
 class DeployScreen(Frozen):

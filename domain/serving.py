@@ -28,6 +28,48 @@ class Precision(StrEnum):
         ]
 
 
+class ServingTechniques(Frozen):
+    """What one replica does beyond one engine on ``tensor_parallel`` GPUs (defaults: nothing).
+
+    Expert parallelism with data-parallel attention spreads a MoE model's routed experts over
+    the replica's GPUs and runs attention per GPU on its own sequences (vLLM
+    ``--data-parallel-size`` with ``--enable-expert-parallel``); speculative decoding drafts
+    tokens that one step of the model verifies, the accepted share an input with its source;
+    a disaggregated replica decodes only, its prompts prefilled on a separate pool.
+    """
+
+    expert_parallel: int = Field(
+        default=1, ge=1, le=72, description="GPUs the routed experts spread over (1: none)."
+    )
+    dp_attention: bool = Field(
+        default=False, description="Attention runs data-parallel, one rank per GPU."
+    )
+    speculative: Literal["", "mtp", "eagle", "ngram"] = Field(
+        default="", description="Speculative decoding method; empty for plain decoding."
+    )
+    draft_tokens: int = Field(default=1, ge=1, le=16, description="Tokens drafted per step.")
+    acceptance: float = Field(
+        default=0.0, ge=0, lt=1, description="Probability that one drafted token is accepted."
+    )
+    acceptance_source: str = Field(default="", description="Where the acceptance rate comes from.")
+    prefill_tensor_parallel: int = Field(
+        default=0, ge=0, le=64, description="GPUs per prefill replica (0: not disaggregated)."
+    )
+    prefill_per_decode: float = Field(
+        default=0.0, ge=0, le=16, description="Prefill replicas per decode replica."
+    )
+
+    @property
+    def disaggregated(self) -> bool:
+        """Whether prompts run on a separate prefill pool."""
+        return self.prefill_tensor_parallel > 0 and self.prefill_per_decode > 0
+
+    @property
+    def plain(self) -> bool:
+        """Whether the replica uses none of the techniques."""
+        return self == ServingTechniques()
+
+
 class ServingConfig(Frozen):
     """One replica's serving configuration (vLLM semantics)."""
 
@@ -41,6 +83,10 @@ class ServingConfig(Frozen):
     max_num_seqs: int = Field(default=256, ge=1, description="Sequences batched at most.")
     max_num_batched_tokens: int = Field(default=8192, ge=1, description="Tokens per step at most.")
     gpu_memory_utilization: float = Field(default=0.9, gt=0, le=1, description="HBM share used.")
+    techniques: ServingTechniques = Field(
+        default_factory=ServingTechniques,
+        description="Expert/data parallelism, speculative decoding, disaggregation.",
+    )
 
 
 class LoadKind(StrEnum):

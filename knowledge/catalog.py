@@ -322,6 +322,8 @@ def _model_facts() -> dict[str, dict[str, object]]:
         for key in ("native_precision", "weight_format"):
             if key in entry:
                 fields[key] = str(entry[key])
+        if "mtp_modules" in entry:
+            fields["mtp_modules"] = int(entry["mtp_modules"])
         facts[hf_id] = fields
     return facts
 

@@ -12,12 +12,12 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 
 from domain.catalog import GpuSpec, ModelSpec
 from domain.requirements import GpuFamily, Requirements, Task
-from domain.serving import Precision
+from domain.serving import Precision, ServingTechniques
 from simulate.memory import kv_bytes_per_token
 
 # Ampere GPUs run FP8 weights through vLLM's weight-only (Marlin) kernels; Turing cannot.
@@ -68,8 +68,46 @@ class Candidate:
     family: ModelFamily
     gpu: GpuSpec
     precision: Precision
-    tensor_parallel: int
+    tensor_parallel: int  # GPUs of one (decode) replica, whatever their parallel layout
     quantization: str | None  # vLLM --quantization when weights are quantized at load time
+    techniques: ServingTechniques = field(default_factory=ServingTechniques)  # EP/DP, MTP, P/D
+
+    @property
+    def group(self) -> tuple[str, str, str, str]:
+        """(family, GPU, precision, technique): configurations that differ only in TP size."""
+        return (self.family.key, self.gpu.name, self.precision.value, technique_label(self))
+
+    def prefill_replicas(self, replicas: int) -> int:
+        """Prefill replicas a disaggregated option runs beside ``replicas`` decode replicas.
+
+        Args:
+            replicas: Decode replicas.
+
+        Returns:
+            0 when the option is not disaggregated.
+        """
+        t = self.techniques
+        if not t.disaggregated:
+            return 0
+        return max(1, math.ceil(replicas * t.prefill_per_decode - 1e-9))
+
+    @property
+    def gpus_per_replica(self) -> float:
+        """GPUs per (decode) replica on average, its share of a prefill pool included."""
+        t = self.techniques
+        return self.tensor_parallel + t.prefill_per_decode * t.prefill_tensor_parallel
+
+    def gpus_for(self, replicas: int) -> int:
+        """GPUs of ``replicas`` replicas, a disaggregated option's prefill pool included.
+
+        Args:
+            replicas: (Decode) replicas.
+
+        Returns:
+            GPUs.
+        """
+        prefill = self.prefill_replicas(replicas) * self.techniques.prefill_tensor_parallel
+        return replicas * self.tensor_parallel + prefill
 
     @cached_property
     def quality(self) -> float:
@@ -89,9 +127,33 @@ class Candidate:
         Returns:
             E.g. ``meta-llama/Llama-3.1-8B fp8 on 2× H100-SXM-80GB``.
         """
+        label = technique_label(self)
         return (
             f"{self.model.hf_id} {self.precision.value} on {self.tensor_parallel}× {self.gpu.name}"
+            + (f" ({label})" if label else "")
         )
+
+
+def technique_label(candidate: Candidate) -> str:
+    """The serving techniques of a candidate in a few words ("" for plain tensor parallelism).
+
+    Args:
+        candidate: The configuration.
+
+    Returns:
+        E.g. "EP8 + DP-attention, MTP" or "prefill/decode split 1:2".
+    """
+    t = candidate.techniques
+    parts = []
+    if t.expert_parallel > 1:
+        parts.append(f"EP{t.expert_parallel}" + (" + DP-attention" if t.dp_attention else ""))
+    if t.speculative:
+        parts.append(t.speculative.upper() if t.speculative == "mtp" else t.speculative)
+    if t.disaggregated:
+        decode = round(1 / t.prefill_per_decode) if t.prefill_per_decode < 1 else 1
+        prefill = round(t.prefill_per_decode) if t.prefill_per_decode >= 1 else 1
+        parts.append(f"prefill/decode split {prefill}:{decode}")
+    return ", ".join(parts)
 
 
 def license_stem(model: ModelSpec) -> str:

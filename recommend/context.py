@@ -35,6 +35,7 @@ from knowledge.records_index import RecordIndex
 from knowledge.task_defaults import task_defaults
 from recommend.memo import Memo
 from recommend.retrieval import Retriever
+from recommend.techniques import WITHOUT_LLM_D
 from simulate.calibration import Calibration
 from simulate.calibration_store import CURRENT, current
 from simulate.calibration_store import folder as calibration_folder
@@ -55,6 +56,9 @@ class RecommendContext:
     ``deploy_check`` screens each option against the cluster it would be deployed to (the deploy
     side's pre-flight check, handed in by the entry point: recommend never imports deploy), so no
     option is offered that the cluster would refuse; None offers every option unscreened.
+    ``serving_techniques`` names the techniques options may add (:mod:`recommend.techniques`):
+    expert parallelism and speculative decoding by default; disaggregated prefill/decode only
+    where the entry point's cluster settings serve an LLMInferenceService with a prefill pool.
     """
 
     models: Mapping[str, ModelSpec]
@@ -71,6 +75,7 @@ class RecommendContext:
     model_lookup: ModelLookup | None = None
     deploy_check: DeployCheck | None = None
     engine_versions: Mapping[str, str] = field(default_factory=dict)
+    serving_techniques: frozenset[str] = WITHOUT_LLM_D
     memo: Memo = field(default_factory=Memo, init=False, repr=False, compare=False)
 
 
@@ -139,6 +144,7 @@ def default_context(
     model_lookup: ModelLookup | None = None,
     deploy_check: DeployCheck | None = None,
     engine_versions: Mapping[str, str] | None = None,
+    serving_techniques: frozenset[str] = WITHOUT_LLM_D,
 ) -> RecommendContext:
     """Load the packaged knowledge (and the operator's files and data) into a context.
 
@@ -152,6 +158,7 @@ def default_context(
         model_lookup: Where named models outside the catalog are looked up (none when None).
         deploy_check: The deploy side's screen of each option (none when None).
         engine_versions: GPU vendor → vLLM version of the image deployed there.
+        serving_techniques: Techniques options may add (:mod:`recommend.techniques`).
 
     Returns:
         The context.
@@ -184,6 +191,7 @@ def default_context(
         model_lookup=model_lookup,
         deploy_check=deploy_check,
         engine_versions=dict(engine_versions or {}),
+        serving_techniques=serving_techniques,
     )
 
 

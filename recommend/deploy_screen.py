@@ -18,7 +18,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
-from domain.recommendation import Exclusion, PredictedMetrics, RecommendedOption, VllmArgs
+from domain.recommendation import (
+    Exclusion,
+    PredictedMetrics,
+    PrefillPool,
+    RecommendedOption,
+    SpeculativeConfig,
+    VllmArgs,
+)
+from domain.serving import ServingTechniques
 from recommend.context import DeployCheck
 from recommend.sizing import Sized
 
@@ -119,14 +127,53 @@ def vllm_args(option: Sized) -> VllmArgs:
     """
     config = option.config
     quantization = option.candidate.quantization
+    techniques = config.techniques
+    ranks = data_parallel(option)
     return VllmArgs(
-        tensor_parallel_size=config.tensor_parallel,
+        tensor_parallel_size=config.tensor_parallel // ranks,
         max_model_len=config.max_model_len or option.candidate.model.max_context,
-        max_num_seqs=config.max_num_seqs,
-        max_num_batched_tokens=config.max_num_batched_tokens,
+        max_num_seqs=config.max_num_seqs // ranks,
+        max_num_batched_tokens=config.max_num_batched_tokens // ranks,
         gpu_memory_utilization=config.gpu_memory_utilization,
         quantization=_QUANTIZATION.get(quantization or ""),
         kv_cache_dtype=config.kv_cache_dtype,
+        data_parallel_size=ranks,
+        enable_expert_parallel=techniques.expert_parallel > 1,
+        speculative_config=_speculative(techniques),
+    )
+
+
+def data_parallel(option: Sized) -> int:
+    """Data-parallel ranks of one replica: one per GPU with data-parallel attention, else 1.
+
+    vLLM serves data-parallel attention as ``--data-parallel-size`` engine ranks of
+    ``--tensor-parallel-size`` GPUs each (docs serving/data_parallel_deployment.md); the
+    recommender's replica of ``tensor_parallel`` GPUs runs one rank per GPU (the recipes' DP8+EP).
+
+    Args:
+        option: The sized option.
+
+    Returns:
+        Ranks.
+    """
+    return option.candidate.tensor_parallel if option.config.techniques.dp_attention else 1
+
+
+def _speculative(techniques: ServingTechniques) -> SpeculativeConfig | None:
+    if techniques.speculative != "mtp":
+        return None
+    # vllm/config/speculative.py MTPModelTypes: "deepseek_mtp" drafts with DeepSeek-V3's module.
+    return SpeculativeConfig(method="deepseek_mtp", num_speculative_tokens=techniques.draft_tokens)
+
+
+def _prefill(option: Sized) -> PrefillPool | None:
+    """The prefill pool of a disaggregated option (its GPUs' TP, replicas for its decode ones)."""
+    techniques = option.config.techniques
+    if not techniques.disaggregated:
+        return None
+    return PrefillPool(
+        replicas=option.candidate.prefill_replicas(option.replicas),
+        tensor_parallel=techniques.prefill_tensor_parallel,
     )
 
 
@@ -139,7 +186,7 @@ def deploy_view(option: Sized, output_tok_per_s: float = 0.0) -> RecommendedOpti
         gpu=cand.gpu.name,
         gpu_family=cand.gpu.family.value,
         precision=cand.precision.value,
-        tensor_parallel=cand.tensor_parallel,
+        tensor_parallel=cand.tensor_parallel // data_parallel(option),
         replicas=option.replicas,
         total_gpus=option.total_gpus,
         predicted=PredictedMetrics.from_estimate(
@@ -147,4 +194,5 @@ def deploy_view(option: Sized, output_tok_per_s: float = 0.0) -> RecommendedOpti
         ),
         meets_slo=option.meets_slo,
         serving_args=vllm_args(option),
+        prefill=_prefill(option),
     )

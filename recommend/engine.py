@@ -34,6 +34,8 @@ from recommend.refinement import refine
 from recommend.search import MAX_SIZED, search
 from recommend.shortlist import Ranked, rank_reason, shortlist
 from recommend.sizing import HEADROOM, Sized, predicted_ms
+from recommend.technique_words import technique_reasons
+from recommend.techniques import describe_allowed
 from simulate.capacity import replicas_for
 from simulate.cost import cost_per_million_tokens
 
@@ -72,8 +74,13 @@ def _distinct(ranked: list[tuple[Sized, float]], limit: int) -> list[Sized]:
 
 
 def _option(
-    option: Sized, score: float, demand: Demand, requirements: Requirements, ctx: RecommendContext
+    option: Sized,
+    score: float,
+    demand: Demand,
+    requirements: Requirements,
+    found: tuple[RecommendContext, Sequence[Sized]],
 ) -> RecommendedOption:
+    ctx, sized = found
     cand, est = option.candidate, option.estimate
     output_tok_per_s = est.output_tok_per_s * option.replicas
     per_million = cost_per_million_tokens(cand.gpu, option.total_gpus, output_tok_per_s)
@@ -84,9 +91,7 @@ def _option(
             else round(option.monthly_cost_usd, 2),
             price_basis=cand.gpu.price_basis or None,
             pinned_gpu=cand.gpu.name in requirements.gpus,
-            gpu_hours_per_month=round(
-                gpu_hours(option.total_gpus, demand, cand.tensor_parallel), 1
-            ),
+            gpu_hours_per_month=round(gpu_hours(option.total_gpus, demand, cand.gpus_for(1)), 1),
             min_replicas=1 if demand.busy_hours_per_month is not None else option.replicas,
             cost_per_million_tokens_usd=None if per_million is None else round(per_million, 4),
             utilisation=round(
@@ -94,7 +99,7 @@ def _option(
             ),
             quality_score=round(option_quality(cand), 1),
             score=round(score, 3),
-            reasons=explain.reasons(option, demand),
+            reasons=technique_reasons(option, sized, demand) + explain.reasons(option, demand),
             evidence=explain.evidence(option, demand, ctx),
         )
     )
@@ -169,6 +174,8 @@ def recommend(
     )
     if found.truncated:
         assumptions.append(f"Search stopped after sizing {MAX_SIZED} configurations.")
+    if any(not option.candidate.techniques.plain for option in found.sized):
+        assumptions.append(describe_allowed(context.serving_techniques))
     ranked_all = _ranked(found.sized, priority)
     screened = screen(
         _distinct(ranked_all, len(ranked_all)), limit * 3, context.deploy_check, deploy_view
@@ -194,7 +201,7 @@ def recommend(
     final = [(item.option, item.score) for item in kept]
     options = [
         _labelled(
-            _option(item.option, item.score, demand, requirements, context),
+            _option(item.option, item.score, demand, requirements, (context, found.sized)),
             rank_reason(i + 1, item, kept[0], priority.value),
             named,
         )
@@ -282,9 +289,10 @@ def load_question(
     """
     if demand.load_from != "population" or requirements.user_population is None:
         return None
-    tp = top.candidate.tensor_parallel
     gpus = {
-        k: replicas_for(demand.peak_rps * k, top.per_replica_rps, headroom=HEADROOM) * tp
+        k: top.candidate.gpus_for(
+            replicas_for(demand.peak_rps * k, top.per_replica_rps, headroom=HEADROOM)
+        )
         for k in (0.5, 2.0)
     }
     if gpus[0.5] == gpus[2.0] == top.total_gpus:

@@ -140,8 +140,8 @@ def _bounded(
 ) -> Viable | tuple[str, str]:
     """Apply the GPU ceiling, inventory and budget to a replica floor, and bound the key."""
     cand = item.candidate
-    total = item.floor * cand.tensor_parallel
-    cost = cost_usd(cand.gpu, total, demand, cand.tensor_parallel)
+    total = cand.gpus_for(item.floor)
+    cost = cost_usd(cand.gpu, total, demand, cand.gpus_for(1))
     ruled = (
         ("max_gpus", rules.gpu_ceiling(total, requirements)),
         ("inventory", rules.in_inventory(cand.gpu, ctx.inventory, total)),

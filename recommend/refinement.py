@@ -58,6 +58,13 @@ def refine(
         The option with simulated percentiles (``meets_slo`` False when no allowed number
         of replicas holds the SLOs in simulation).
     """
+    techniques = option.config.techniques
+    if techniques.speculative or techniques.disaggregated:
+        note = (
+            "Predicted on the analytical path only: the discrete-event simulator does not model "
+            "speculative decoding or a separate prefill pool."
+        )
+        return replace(option, notes=(*option.notes, note))
     current = option
     extra = 0 if demand.pins.replicas is not None else DES_EXTRA_REPLICAS
     for _ in range(extra + 1):
@@ -74,9 +81,9 @@ def refine(
             replicas=current.replicas + 1,
             monthly_cost_usd=cost_usd(
                 current.candidate.gpu,
-                (current.replicas + 1) * current.candidate.tensor_parallel,
+                current.candidate.gpus_for(current.replicas + 1),
                 demand,
-                current.candidate.tensor_parallel,
+                current.candidate.gpus_for(1),
             ),
             notes=(*current.notes, "Replica added: the discrete-event simulation missed an SLO."),
         )

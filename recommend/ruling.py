@@ -37,9 +37,10 @@ from recommend.context import RecommendContext
 from recommend.demand import Demand
 from recommend.rules import Inventory
 from recommend.sizing import GPU_MEMORY_UTILIZATION, serving_config
-from simulate.memory import GIB, memory_fit, usable_gib, weight_bytes
+from recommend.techniques import technique_variants
+from simulate.memory import GIB, memory_fit, usable_gib, weight_bytes_per_gpu
 
-TP_PER_GROUP = 2  # tensor-parallel sizes per (model, GPU, precision) worth sizing
+TP_PER_GROUP = 2  # tensor-parallel sizes per (model, GPU, precision, technique) worth sizing
 # Requirements no rule of this stage reads: the load and the targets (the demand carries them).
 _LOAD_AND_TARGETS: dict[str, object] = {
     "user_population": None,
@@ -132,7 +133,11 @@ def _rule_out(inputs: RuleInputs, ctx: RecommendContext) -> Ruled:
     families, exclusions = _families(inputs, ctx)
     gpus, ruled_gpus = _gpus(inputs, ctx)
     exclusions += ruled_gpus
-    candidates = enumerate_candidates(families, gpus, requirements, inputs.task)
+    candidates = [
+        variant
+        for plain in enumerate_candidates(families, gpus, requirements, inputs.task)
+        for variant in (plain, *technique_variants(plain, ctx.serving_techniques))
+    ]
     exclusions += _unservable(families, gpus, inputs.named)
     precision = inputs.pinned_precision
     if precision is not None:
@@ -316,9 +321,9 @@ def configuration_rules(
     """
     fitting: list[Fitting] = []
     notes: list[Note] = []
-    fitted: Counter[tuple[str, str, str]] = Counter()
+    fitted: Counter[tuple[str, str, str, str]] = Counter()
     for order, cand in enumerate(candidates):
-        group = (cand.family.key, cand.gpu.name, cand.precision.value)
+        group = cand.group
         if fitted[group] >= TP_PER_GROUP:
             continue  # larger TP sizes than the two smallest that fit are not worth sizing
         ruled = _configuration_rule(cand, requirements, inventory)
@@ -345,7 +350,7 @@ def _configuration_rule(
     why = rules.in_inventory(cand.gpu, inventory, cand.tensor_parallel)
     if why:
         return "inventory", why
-    weights = weight_bytes(cand.model, cand.precision) / cand.tensor_parallel / GIB
+    weights = weight_bytes_per_gpu(cand.model, serving_config(cand, 0)) / GIB
     usable = usable_gib(cand.gpu, GPU_MEMORY_UTILIZATION)
     if weights > usable:
         return "memory", (

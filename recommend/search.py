@@ -116,7 +116,7 @@ def _size_best_first(
     limit, max_sized = limits
     priority = requirements.priority or Priority.BALANCED
     best: dict[tuple[str, str, str], float] = {}
-    per_group: Counter[tuple[str, str, str]] = Counter()
+    per_group: Counter[tuple[str, str, str, str]] = Counter()
     tried: set[int] = set()
     for item in viable:
         if item.bound > _kth_best(best, limit):
@@ -125,16 +125,16 @@ def _size_best_first(
             result.truncated = True
             break
         cand = item.candidate
-        group = (cand.family.key, cand.gpu.name, cand.precision.value)
-        if per_group[group] >= TP_PER_GROUP:
+        if per_group[cand.group] >= TP_PER_GROUP:
             continue
         tried.add(item.order)
         outcome = size(cand, item.config, item.fit, demand, requirements, ctx)
         if isinstance(outcome, Rejected):
             failures.note(cand, item.order, outcome.rule, outcome.reason)
             continue
-        per_group[group] += 1
+        per_group[cand.group] += 1
         result.sized.append(outcome)
+        group = cand.group[:3]  # the answer lists one option per model, GPU and precision
         best[group] = min(best.get(group, math.inf), sized_key(outcome, priority))
     _size_popular(viable, tried, requirements, demand, ctx, (failures, result))
     return tried

@@ -25,6 +25,9 @@ from simulate.analytical import estimate
 from simulate.capacity import replicas_for
 
 HEADROOM = 0.2
+# Per engine: the ServingConfig defaults (vLLM's max_num_seqs 256; 8192 batched tokens).
+MAX_NUM_SEQS = 256
+MAX_NUM_BATCHED_TOKENS = 8192
 GPU_MEMORY_UTILIZATION = 0.9
 _MIN_MODEL_LEN = 8192
 _LIGHT_LOAD_RPS = 0.01
@@ -50,9 +53,9 @@ class Sized:
         """GPUs across all replicas.
 
         Returns:
-            Replicas × tensor-parallel size.
+            Replicas × GPUs per replica, a disaggregated option's prefill pool included.
         """
-        return self.replicas * self.candidate.tensor_parallel
+        return self.candidate.gpus_for(self.replicas)
 
 
 @dataclass(frozen=True)
@@ -76,13 +79,20 @@ def serving_config(candidate: Candidate, context_tokens: int) -> ServingConfig:
         tokens where the model allows).
     """
     wanted = max(context_tokens, _MIN_MODEL_LEN)
+    techniques = candidate.techniques
+    # Each data-parallel rank schedules its own batch (vLLM runs one engine core per rank:
+    # docs serving/data_parallel_deployment.md), so the replica batches ranks × vLLM's defaults.
+    ranks = candidate.tensor_parallel if techniques.dp_attention else 1
     return ServingConfig(
         model=candidate.model.hf_id,
         gpu=candidate.gpu.name,
         precision=candidate.precision,
         tensor_parallel=candidate.tensor_parallel,
         max_model_len=min(candidate.model.max_context, math.ceil(wanted / 1024) * 1024),
+        max_num_seqs=MAX_NUM_SEQS * ranks,
+        max_num_batched_tokens=MAX_NUM_BATCHED_TOKENS * ranks,
         gpu_memory_utilization=GPU_MEMORY_UTILIZATION,
+        techniques=techniques,
     )
 
 
@@ -156,21 +166,33 @@ def _replica_ceiling(
     busy: float | None = None,
 ) -> tuple[int | None, str]:
     """The most replicas the GPU ceiling, the inventory and the budget allow, and which binds."""
-    tp = candidate.tensor_parallel
     limits: list[tuple[int, str]] = []
     if requirements.max_gpus is not None:
-        limits.append((requirements.max_gpus // tp, "max_gpus"))
+        limits.append((_most_replicas(candidate, requirements.max_gpus), "max_gpus"))
     have = rules.inventory_count(candidate.gpu, ctx.inventory)
     if have is not None:
-        limits.append((have // tp, "inventory"))
+        limits.append((_most_replicas(candidate, have), "inventory"))
     price = candidate.gpu.price_usd_per_gpu_hr
     if requirements.budget_usd_month is not None and price:
         limits.append(
-            (affordable_replicas(requirements.budget_usd_month, price * tp, hours, busy), "budget")
+            (
+                affordable_replicas(
+                    requirements.budget_usd_month, price * candidate.gpus_per_replica, hours, busy
+                ),
+                "budget",
+            )
         )
     if not limits:
         return None, ""
     return min(limits)
+
+
+def _most_replicas(candidate: Candidate, gpus: int) -> int:
+    """The most (decode) replicas ``gpus`` GPUs hold, a prefill pool included."""
+    replicas = gpus // candidate.tensor_parallel
+    while replicas > 0 and candidate.gpus_for(replicas) > gpus:
+        replicas -= 1
+    return replicas
 
 
 def _ceiling_broken(
@@ -192,12 +214,12 @@ def _ceiling_broken(
     Returns:
         (rule, why), or None when all three hold.
     """
-    tp = candidate.tensor_parallel
-    total = replicas * tp
+    tp_floor = candidate.gpus_for(1)
+    total = candidate.gpus_for(replicas)
     checks = (
         ("max_gpus", rules.gpu_ceiling(total, requirements)),
         ("inventory", rules.in_inventory(candidate.gpu, ctx.inventory, total)),
-        ("budget", rules.budget(cost_usd(candidate.gpu, total, demand, tp), requirements)),
+        ("budget", rules.budget(cost_usd(candidate.gpu, total, demand, tp_floor), requirements)),
     )
     return next(((name, why) for name, why in checks if why), None)
 
@@ -308,10 +330,7 @@ def _finish(
         per_replica_rps=per_replica,
         replicas=replicas,
         monthly_cost_usd=cost_usd(
-            candidate.gpu,
-            replicas * candidate.tensor_parallel,
-            demand,
-            candidate.tensor_parallel,
+            candidate.gpu, candidate.gpus_for(replicas), demand, candidate.gpus_for(1)
         ),
         estimate=predicted,
         meets_slo=use <= 1.0,

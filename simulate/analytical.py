@@ -20,6 +20,7 @@ No I/O here.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -39,7 +40,8 @@ from simulate.load_terms import (
     step_terms,
 )
 from simulate.memory import memory_fit
-from simulate.step_time import Arr, Efficiency, ReplicaCosts, replica_costs
+from simulate.serving_features import ServingFeatures, accepted_tokens
+from simulate.step_time import Arr, Efficiency, ReplicaCosts, kv_transfer_s, replica_costs
 
 LOAD_CODES = {
     LoadKind.BATCH: LoadCode.BATCH,
@@ -47,6 +49,7 @@ LOAD_CODES = {
     LoadKind.RATE: LoadCode.RATE,
 }
 BoolArr = npt.NDArray[np.bool_]
+TechniqueRow = dict[str, float]
 
 
 @dataclass(frozen=True)
@@ -152,13 +155,71 @@ def predict_arrays(
     )
 
 
-def shapes_for(config: ServingConfig, workload: Workload, kv_capacity_tokens: int) -> Shapes:
+def technique_values(
+    config: ServingConfig, costs: ReplicaCosts, input_tokens: float
+) -> TechniqueRow:
+    """The :class:`~simulate.load_terms.Shapes` inputs of a configuration's serving techniques.
+
+    Speculative decoding verifies ``1 + drafted`` tokens per step and emits the accepted length
+    (:func:`~simulate.serving_features.accepted_tokens` at the configuration's acceptance); a
+    disaggregated replica decodes only, its prompts prefilled on ``prefill_per_decode`` prefill
+    replicas of ``prefill_tensor_parallel`` GPUs, their KV cache shipped over
+    (:func:`~simulate.step_time.kv_transfer_s`). Plain serving gives the defaults.
+
+    Args:
+        config: The serving configuration.
+        costs: Its replica constants.
+        input_tokens: Prompt tokens per request.
+
+    Returns:
+        Field name → value.
+    """
+    t = config.techniques
+    drafted = ServingFeatures(speculative=t.speculative, draft_tokens=t.draft_tokens)
+    split = t.disaggregated
+    return {
+        "verify_tokens": 1.0 + t.draft_tokens if t.speculative else 1.0,
+        "accepted_tokens": accepted_tokens(drafted, t.acceptance),
+        "disaggregated": 1.0 if split else 0.0,
+        "prefill_slowdown": config.tensor_parallel / t.prefill_tensor_parallel if split else 1.0,
+        "prefill_workers": t.prefill_per_decode if split else 1.0,
+        "kv_transfer_s": float(kv_transfer_s(costs, input_tokens)) if split else 0.0,
+    }
+
+
+def technique_arrays(rows: Sequence[TechniqueRow]) -> dict[str, Arr]:
+    """Stack :func:`technique_values` of many rows into the arrays :class:`Shapes` takes.
+
+    Args:
+        rows: One entry per priced row.
+
+    Returns:
+        Field name → 1-d array.
+    """
+    names = (
+        "verify_tokens",
+        "accepted_tokens",
+        "disaggregated",
+        "prefill_slowdown",
+        "prefill_workers",
+        "kv_transfer_s",
+    )
+    return {name: np.array([row[name] for row in rows], dtype=np.float64) for name in names}
+
+
+def shapes_for(
+    config: ServingConfig,
+    workload: Workload,
+    kv_capacity_tokens: int,
+    costs: ReplicaCosts | None = None,
+) -> Shapes:
     """Shapes of one replica under one workload.
 
     Args:
         config: Serving configuration.
         workload: Offered load (per replica).
         kv_capacity_tokens: KV tokens the replica holds.
+        costs: The replica's constants, for its serving techniques (plain serving when None).
 
     Returns:
         0-d array shapes.
@@ -167,7 +228,13 @@ def shapes_for(config: ServingConfig, workload: Workload, kv_capacity_tokens: in
     def one(value: float) -> Arr:
         return np.array([value], dtype=np.float64)
 
+    techniques = (
+        technique_arrays([technique_values(config, costs, workload.input_tokens)])
+        if costs is not None
+        else {}
+    )
     return Shapes(
+        **techniques,
         input_tokens=one(workload.input_tokens),
         output_tokens=one(workload.output_tokens),
         kind=one(LOAD_CODES[workload.kind]),
@@ -207,7 +274,7 @@ def estimate(
     eff, ttft_overhead = efficiency_arrays([effs])
     costs = replica_costs(model, gpu, config)
     pred = predict_arrays(
-        costs, eff, ttft_overhead, shapes_for(config, workload, fit.kv_capacity_tokens)
+        costs, eff, ttft_overhead, shapes_for(config, workload, fit.kv_capacity_tokens, costs)
     )
     notes: list[str] = []
     if not fit.fits:

@@ -16,7 +16,13 @@ import numpy as np
 
 from domain.catalog import GpuSpec, ModelSpec
 from domain.serving import ServingConfig
-from simulate.analytical import Predictions, efficiency_arrays, predict_arrays
+from simulate.analytical import (
+    Predictions,
+    efficiency_arrays,
+    predict_arrays,
+    technique_arrays,
+    technique_values,
+)
 from simulate.calibration import Calibration, Efficiencies
 from simulate.load_terms import LoadCode, Shapes
 from simulate.step_time import ReplicaCosts, replica_costs, stack_costs
@@ -78,6 +84,10 @@ class BatchPricer:
         index = [row.replica for row in rows]
         configs = [self._replicas[i].config for i in index]
         eff, ttft_overhead = efficiency_arrays([self._effs[i] for i in index])
+        techniques = {
+            i: technique_values(self._replicas[i].config, self._costs[i], input_tokens)
+            for i in set(index)
+        }
         shapes = Shapes(
             input_tokens=np.full(len(rows), float(input_tokens)),
             output_tokens=np.full(len(rows), float(output_tokens)),
@@ -89,6 +99,7 @@ class BatchPricer:
                 [float(max(self._replicas[i].kv_capacity_tokens, 1)) for i in index]
             ),
             length_cv=np.zeros(len(rows)),
+            **technique_arrays([techniques[i] for i in index]),
         )
         stacked = stack_costs([self._costs[i] for i in index])
         return predict_arrays(stacked, eff, ttft_overhead, shapes)

@@ -15,7 +15,14 @@ import numpy as np
 from domain.catalog import GpuSpec, ModelSpec
 from domain.requirements import SloMetric, SloTarget
 from domain.serving import LoadKind, ServingConfig, Workload
-from simulate.analytical import BoolArr, Predictions, efficiency_arrays, predict_arrays
+from simulate.analytical import (
+    BoolArr,
+    Predictions,
+    efficiency_arrays,
+    predict_arrays,
+    technique_arrays,
+    technique_values,
+)
 from simulate.calibration import Calibration
 from simulate.load_terms import LoadCode, Shapes
 from simulate.memory import memory_fit
@@ -69,6 +76,7 @@ def max_rate_per_replica(
     effs, _, _ = calibration.lookup(config.engine, gpu)
     eff, ttft_overhead = efficiency_arrays([effs])
     costs = replica_costs(model, gpu, config)
+    techniques = technique_values(config, costs, input_tokens)
     probe = Workload(
         input_tokens=input_tokens,
         output_tokens=output_tokens,
@@ -88,6 +96,7 @@ def max_rate_per_replica(
             max_num_batched_tokens=np.full(n, float(config.max_num_batched_tokens)),
             kv_capacity_tokens=np.full(n, float(max(fit.kv_capacity_tokens, 1))),
             length_cv=np.full(n, length_cv),
+            **technique_arrays([techniques] * n),
         )
         return _meets(predict_arrays(costs, eff, ttft_overhead, shapes), slo)
 

@@ -47,6 +47,32 @@ def weight_bytes(model: ModelSpec, precision: Precision) -> float:
     return (params - embed) * (per_param + scales) + embed * 2.0
 
 
+def weight_bytes_per_gpu(model: ModelSpec, config: ServingConfig) -> float:
+    """Bytes of weights each GPU of a replica holds.
+
+    Tensor parallelism splits every weight over the replica's GPUs. With data-parallel
+    attention each GPU is its own attention rank and keeps the weights outside the routed
+    experts whole (attention, shared experts, embeddings); only the routed experts are spread
+    over the expert-parallel GPUs (vLLM docs serving/data_parallel_deployment.md: attention
+    data parallel, expert layers expert or tensor parallel).
+
+    Args:
+        model: The architecture.
+        config: Precision, tensor parallel and serving techniques.
+
+    Returns:
+        Bytes per GPU.
+    """
+    total = weight_bytes(model, config.precision)
+    tp = config.tensor_parallel
+    experts, top_k = float(model.moe_experts or 0), float(model.moe_top_k or 0)
+    if not (config.techniques.dp_attention and experts > top_k > 0):
+        return total / tp
+    routed_params = (model.params_b - model.active_b) * 1e9 * experts / (experts - top_k)
+    routed = total * min(1.0, routed_params / (model.params_b * 1e9))
+    return (total - routed) + routed / tp
+
+
 def kv_bytes_per_token(model: ModelSpec, kv_cache_dtype: str = "auto", context: int = 0) -> float:
     """KV-cache bytes one token takes across all layers (whole model, before tensor parallel).
 
@@ -131,7 +157,7 @@ def memory_fit(model: ModelSpec, gpu: GpuSpec, config: ServingConfig) -> MemoryF
     """
     tp = config.tensor_parallel
     max_len = config.max_model_len or model.max_context
-    weights = weight_bytes(model, config.precision) / tp / GIB
+    weights = weight_bytes_per_gpu(model, config) / GIB
     overhead = overhead_gib(model, config)
     usable = usable_gib(gpu, config.gpu_memory_utilization)
     kv_gib = usable - weights - overhead

@@ -111,21 +111,27 @@ def replica_costs(
     gpu: GpuSpec,
     config: ServingConfig,
     *,
-    expert_parallel: int = 1,
-    dp_attention: bool = False,
+    expert_parallel: int | None = None,
+    dp_attention: bool | None = None,
 ) -> ReplicaCosts:
     """Physical constants of one replica.
 
     Args:
         model: The architecture.
         gpu: The GPU.
-        config: Precision, KV dtype and tensor parallel.
-        expert_parallel: GPUs the routed experts are spread over (1: experts sharded by TP).
-        dp_attention: Whether attention runs data-parallel across the replica's GPUs.
+        config: Precision, KV dtype, tensor parallel and serving techniques.
+        expert_parallel: GPUs the routed experts are spread over (1: experts sharded by TP);
+            the configuration's own (``config.techniques``) when None.
+        dp_attention: Whether attention runs data-parallel across the replica's GPUs; the
+            configuration's own when None.
 
     Returns:
         The replica's constants (0-d arrays).
     """
+    if expert_parallel is None:
+        expert_parallel = config.techniques.expert_parallel
+    if dp_attention is None:
+        dp_attention = config.techniques.dp_attention
     total = weight_bytes(model, config.precision)
     experts = float(model.moe_experts or 0)
     top_k = float(model.moe_top_k or 0)

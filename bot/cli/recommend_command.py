@@ -20,7 +20,7 @@ from rich.table import Table
 from bot.cli.errors import fail
 from domain.catalog import ModelSpec
 from domain.errors import PreflightError
-from domain.recommendation import Recommendation
+from domain.recommendation import Recommendation, RecommendedOption
 from domain.requirements import Requirements
 
 _HELP = (
@@ -42,6 +42,21 @@ def _requirements(
 
     understood: Requirements = understand(text, models=models)
     return understood
+
+
+def _layout(option: RecommendedOption) -> str:
+    """GPUs per replica × replicas ("8×18"), or the parallelism when it is more than TP
+    ("DP 8 + EP + MTP ×6", a prefill pool as "+5 prefill")."""
+    if (
+        option.serving_args.data_parallel_size == 1
+        and option.serving_args.speculative_config is None
+    ):
+        cell = f"{option.tensor_parallel}×{option.replicas}"
+    else:
+        cell = f"{option.parallelism} ×{option.replicas}"
+    if option.prefill is not None:
+        cell += f" +{option.prefill.replicas} prefill"
+    return cell
 
 
 def _render(recommendation: Recommendation, console: Console) -> None:
@@ -69,7 +84,7 @@ def _render(recommendation: Recommendation, console: Console) -> None:
                 option.model,
                 option.gpu,
                 option.precision,
-                f"{option.tensor_parallel}×{option.replicas}",
+                _layout(option),
                 "no price"
                 if option.monthly_cost_usd is None
                 else f"{option.monthly_cost_usd:,.0f}",
@@ -113,7 +128,7 @@ def recommend_command(
         limit: Options to return at most.
         retrieval: Consult the knowledge base when one is built or configured.
     """
-    from bot.deploy_wiring import deploy_check
+    from bot.deploy_wiring import deploy_check, serving_techniques
     from bot.settings import load_settings
     from bot.wiring import build_model_lookup, build_retriever, engine_versions
     from recommend.context import default_context
@@ -130,6 +145,7 @@ def recommend_command(
             model_lookup=build_model_lookup(settings),
             deploy_check=deploy_check(settings),
             engine_versions=engine_versions(settings),
+            serving_techniques=serving_techniques(settings),
         )
         wanted = _requirements(text, requirements, context.models)
         answer = recommend(wanted, context=context, limit=limit)

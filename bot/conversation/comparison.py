@@ -131,7 +131,8 @@ def _cell(option: RecommendedOption | None, label: str) -> str:
         "Model": short_model(option.model),
         "GPUs": gpus(option, short=True),
         "Precision": option.precision,
-        "Replicas": f"{option.replicas} (TP {option.tensor_parallel})",
+        "Replicas": f"{option.replicas} ({option.parallelism or 'TP 1'})"
+        + (f" + {option.prefill.replicas} prefill" if option.prefill is not None else ""),
         "TTFT p95": format_ms(predicted.ttft_ms_p95),
         "ITL p95": format_ms(predicted.itl_ms_p95),
         "E2E p95": format_ms(predicted.e2e_ms_p95),

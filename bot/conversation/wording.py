@@ -99,9 +99,14 @@ def gpus(option: RecommendedOption, *, short: bool = False) -> str:
 
 
 def layout(option: RecommendedOption) -> str:
-    """Replicas and tensor parallelism in words: ``1 replica``, ``2 replicas of TP 4``."""
+    """Replicas and their parallelism in words: ``1 replica``, ``2 replicas of TP 4``,
+    ``6 replicas of DP 8 + EP + MTP``, ``10 replicas of TP 4 + 5 prefill replicas of TP 4``."""
     words = plural(option.replicas, "replica")
-    return words + (f" of TP {option.tensor_parallel}" if option.tensor_parallel > 1 else "")
+    words += f" of {option.parallelism}" if option.parallelism else ""
+    pool = option.prefill
+    if pool is not None:
+        words += f" + {plural(pool.replicas, 'prefill replica')} of TP {pool.tensor_parallel}"
+    return words
 
 
 def describe_slo(target: SloTarget) -> str:

@@ -6,7 +6,13 @@ from typing import Any
 
 from deploy.plan import Autoscaler, DeploymentPlan, Target, plan_for
 from deploy.profile import ClusterProfile
-from domain.recommendation import PredictedMetrics, PrefillPool, RecommendedOption, VllmArgs
+from domain.recommendation import (
+    PredictedMetrics,
+    PrefillPool,
+    RecommendedOption,
+    SpeculativeConfig,
+    VllmArgs,
+)
 from knowledge.catalog import load_gpus, load_models
 
 # Every platform configured (images per platform, arm64, KServe 0.18): the registry names are
@@ -51,6 +57,7 @@ def make_option(
     data_parallel: int = 1,
     expert_parallel: bool = False,
     prefill: PrefillPool | None = None,
+    speculative: SpeculativeConfig | None = None,
 ) -> RecommendedOption:
     """Build a recommended option; parameters and the GPU name come from the catalogs."""
 
@@ -88,6 +95,7 @@ def make_option(
             kv_cache_dtype=kv_cache_dtype,
             data_parallel_size=data_parallel,
             enable_expert_parallel=expert_parallel,
+            speculative_config=speculative,
         ),
     )
 

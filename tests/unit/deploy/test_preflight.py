@@ -22,7 +22,7 @@ from deploy.render import Manifest, render
 from deploy.sizing import ephemeral_gib, host_memory_gib
 from deploy.validate import validate_objects
 from domain.errors import PolicyViolationError
-from domain.recommendation import PrefillPool
+from domain.recommendation import PrefillPool, SpeculativeConfig
 from domain.serving import Precision
 from knowledge.catalog import load_gpus
 from simulate.memory import weight_bytes
@@ -39,7 +39,7 @@ def _serving(manifests: list[Manifest], kind: str = "InferenceService") -> dict[
 
 def test_every_rule_names_the_source_it_encodes() -> None:
     names = [rule.name for rule in RULES]
-    assert len(names) == len(set(names)) == 12
+    assert len(names) == len(set(names)) == 13
     for rule in RULES:
         assert rule.source.strip()
         assert "/" in rule.source or "Kubernetes" in rule.source  # a file, a page or a standard
@@ -110,6 +110,50 @@ def test_tensor_parallel_must_divide_the_attention_heads() -> None:
     manifests = render(make_plan(model="meta-llama/Llama-3.2-3B-Instruct", tensor_parallel=16))
     found = [f for f in check(manifests, FULL) if f.rule == "tp-divides-heads"]
     assert found and "24 attention heads" in found[0].reason
+
+
+MTP = SpeculativeConfig(method="deepseek_mtp", num_speculative_tokens=1)
+
+
+def test_mtp_is_refused_for_a_checkpoint_without_an_mtp_module() -> None:
+    manifests = render(make_plan(model="Qwen/Qwen3-8B", speculative=MTP, hf_token_secret=""))
+    found = [f for f in check(manifests, FULL) if f.rule == "speculative-method"]
+    assert found and "ships none" in found[0].reason
+
+
+def test_mtp_on_deepseek_passes_and_reaches_vllm_as_one_json_argument() -> None:
+    plan = make_plan(
+        model="deepseek-ai/DeepSeek-R1",
+        gpu_family="H200",
+        precision="fp8",
+        data_parallel=8,
+        expert_parallel=True,
+        speculative=MTP,
+        hf_token_secret="",
+    )
+    manifests = render(plan)
+    assert enforce(manifests, FULL) == []
+    validate_objects(manifests)
+    args = _serving(manifests)["spec"]["predictor"]["model"]["args"]
+    assert '--speculative-config={"method":"deepseek_mtp","num_speculative_tokens":1}' in args
+
+
+def test_mtp_in_an_llm_inference_service_is_quoted_like_the_kv_transfer_config() -> None:
+    plan = make_plan(
+        model="deepseek-ai/DeepSeek-R1",
+        gpu_family="H200",
+        precision="fp8",
+        tensor_parallel=8,
+        speculative=MTP,
+        target=Target.LLM_INFERENCE_SERVICE,
+        profile=FULL,
+        hf_token_secret="",
+    )
+    manifests = render(plan)
+    assert enforce(manifests, FULL) == []
+    env = _serving(manifests, "LLMInferenceService")["spec"]["template"]["containers"][0]["env"]
+    extra = next(e["value"] for e in env if e["name"] == "VLLM_ADDITIONAL_ARGS")
+    assert '--speculative-config=\'{"method":"deepseek_mtp"' in extra
 
 
 def test_a_model_outside_the_catalog_is_said_to_be_unchecked() -> None:

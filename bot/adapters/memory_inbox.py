@@ -1,8 +1,8 @@
 """The in-process inbox: the embedded default, thread-safe, gone when the process ends.
 
 Jobs wait in a deque; a claimed job is kept with its claim time until it is done, and handed to
-the next claimer once its lease ran out, as the Redis inbox does. It must not do I/O or import
-a backend library.
+the next claimer once its lease ran out, as the Redis inbox does; parked jobs wait in a list per
+key until unparked or their key's time ran out. It must not do I/O or import a backend library.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ class InMemoryInbox:
         self._ready = threading.Condition()
         self._waiting: deque[tuple[str, Job]] = deque()
         self._claimed: dict[str, tuple[Job, float, str]] = {}
+        self._parked: dict[str, tuple[float, list[Job]]] = {}
         self._ids = itertools.count(1)
 
     def put(self, *, job: Job) -> None:
@@ -63,17 +64,38 @@ class InMemoryInbox:
                 if held is not None and held[2] == lease.consumer:
                     self._claimed[lease.id] = (held[0], self._clock(), lease.consumer)
 
-    def later(self, *, lease: Lease, job: Job) -> None:
-        """Append ``job`` and finish this copy (see the port)."""
+    def park(self, *, lease: Lease, key: str, job: Job, keep_s: float) -> None:
+        """Keep ``job`` under ``key`` and finish this copy (see the port)."""
         with self._ready:
             self._claimed.pop(lease.id, None)
-            self._waiting.append((str(next(self._ids)), job))
-            self._ready.notify()
+            kept = self._live_parked().get(key, (0.0, []))[1]
+            self._parked[key] = (self._clock() + keep_s, [*kept, job])
+
+    def unpark(self, *, key: str) -> int:
+        """Put the jobs parked under ``key`` back at the end (see the port)."""
+        with self._ready:
+            _, jobs = self._live_parked().pop(key, (0.0, []))
+            for job in jobs:
+                self._waiting.append((str(next(self._ids)), job))
+            self._ready.notify(len(jobs))
+            return len(jobs)
+
+    def parked(self) -> int:
+        """Jobs parked under keys not yet expired (see the port)."""
+        with self._ready:
+            return sum(len(jobs) for _, jobs in self._live_parked().values())
 
     def depth(self) -> int:
         """Jobs waiting or claimed (see the port)."""
         with self._ready:
             return len(self._waiting) + len(self._claimed)
+
+    def _live_parked(self) -> dict[str, tuple[float, list[Job]]]:
+        """The parked jobs, after dropping keys whose time ran out (call with the lock held)."""
+        now = self._clock()
+        for key in [key for key, (until, _) in self._parked.items() if until <= now]:
+            del self._parked[key]
+        return self._parked
 
     def _expired(self, consumer: str, count: int) -> list[Lease]:
         now = self._clock()

@@ -4,7 +4,10 @@
 longer than the lease with ``XAUTOCLAIM`` (their worker died or lost Redis), then reads new
 ones with ``XREADGROUP … BLOCK``; ``renew`` resets a pending entry's idle time with ``XCLAIM …
 JUSTID`` while its own consumer still holds it (a Lua script). ``done`` acknowledges and
-deletes the entry in one transaction; ``later`` appends the new copy in the same transaction.
+deletes the entry in one transaction. ``park`` moves a job onto a list of its key
+(``<prefix>parked:<key>``, expiring ``keep_s`` after the last park) and acknowledges its entry,
+and ``unpark`` moves the list back onto the stream, each in one Lua script; a sorted set
+(``<prefix>parked``, scored by expiry) lists the keys for :meth:`RedisInbox.parked`.
 The group is created on first use (and again when Redis comes back without it). A job is
 durable as far as Redis is: without persistence (AOF or RDB) a Redis restart loses what was
 waiting. Redis errors become :class:`~domain.errors.BackendUnavailableError`; the client
@@ -31,6 +34,34 @@ if held[1] and held[1][2] == ARGV[2] then
 end
 return 0
 """
+_PARK = """
+local now = redis.call('TIME')
+local expires = now[1] * 1000 + math.floor(now[2] / 1000) + tonumber(ARGV[4])
+redis.call('RPUSH', KEYS[3], ARGV[3])
+redis.call('PEXPIRE', KEYS[3], ARGV[4])
+redis.call('ZADD', KEYS[2], expires, ARGV[5])
+redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
+redis.call('XDEL', KEYS[1], ARGV[2])
+return 1
+"""
+_UNPARK = """
+local jobs = redis.call('LRANGE', KEYS[3], 0, -1)
+for _, job in ipairs(jobs) do
+  redis.call('XADD', KEYS[1], '*', 'j', job)
+end
+redis.call('DEL', KEYS[3])
+redis.call('ZREM', KEYS[2], ARGV[1])
+return #jobs
+"""
+_PARKED = """
+local now = redis.call('TIME')
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now[1] * 1000 + math.floor(now[2] / 1000))
+local count = 0
+for _, key in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
+  count = count + redis.call('LLEN', ARGV[1] .. key)
+end
+return count
+"""
 
 
 class RedisInbox:
@@ -50,9 +81,14 @@ class RedisInbox:
             url, socket_connect_timeout=timeout_s, socket_timeout=timeout_s + 5.0
         )
         self._key = f"{prefix}inbox"
+        self._parked_keys = f"{prefix}parked"
+        self._parked_prefix = f"{prefix}parked:"
         self._lease_ms = int(lease_s * 1000)
         self._grouped = False
         self._renew: Any = self._client.register_script(_RENEW)
+        self._park: Any = self._client.register_script(_PARK)
+        self._unpark: Any = self._client.register_script(_UNPARK)
+        self._parked: Any = self._client.register_script(_PARKED)
 
     def put(self, *, job: Job) -> None:
         """Append a job (see :meth:`bot.conversation.inbox.Inbox.put`)."""
@@ -102,14 +138,27 @@ class RedisInbox:
         except redis.RedisError as exc:
             raise _unavailable(exc) from exc
 
-    def later(self, *, lease: Lease, job: Job) -> None:
-        """Append ``job`` and finish this copy in one transaction (see the port)."""
+    def park(self, *, lease: Lease, key: str, job: Job, keep_s: float) -> None:
+        """Keep ``job`` on its key's list and finish this copy, in one script (see the port)."""
+        keys = [self._key, self._parked_keys, self._parked_prefix + key]
+        args = [_GROUP, lease.id, json.dumps(job), max(1, int(keep_s * 1000)), key]
         try:
-            with self._client.pipeline(transaction=True) as pipe:
-                pipe.xadd(self._key, {"j": json.dumps(job)})
-                pipe.xack(self._key, _GROUP, lease.id)
-                pipe.xdel(self._key, lease.id)
-                pipe.execute()
+            self._park(keys=keys, args=args)
+        except redis.RedisError as exc:
+            raise _unavailable(exc) from exc
+
+    def unpark(self, *, key: str) -> int:
+        """Move the key's list back onto the stream, in one script (see the port)."""
+        keys = [self._key, self._parked_keys, self._parked_prefix + key]
+        try:
+            return int(self._unpark(keys=keys, args=[key]))
+        except redis.RedisError as exc:
+            raise _unavailable(exc) from exc
+
+    def parked(self) -> int:
+        """Jobs on the lists of keys not yet expired (see the port)."""
+        try:
+            return int(self._parked(keys=[self._parked_keys], args=[self._parked_prefix]))
         except redis.RedisError as exc:
             raise _unavailable(exc) from exc
 

@@ -1,27 +1,23 @@
 """Worker threads that take jobs from the durable inbox and hand each to its channel's handler.
 
 Each worker claims one job at a time under the inbox's lease, and a heartbeat thread renews the
-leases of the jobs in hand every ``renew_s``, so only a dead worker's jobs run out. A job may
-carry ``due`` (epoch seconds, set by a channel that put it back to wait): the worker waits until
-then, at most
-:data:`MAX_WAIT_S`. When the state store or the inbox is down the worker keeps its job and tries
-it again with growing pauses, so an acknowledged message is answered once Redis is back; a
-worker that dies holding a job leaves it to another worker once the lease runs out. The handler
-finishes the job itself (``done`` or ``later``). It must hold no conversation logic.
+leases of the jobs in hand every ``renew_s``, so only a dead worker's jobs run out. When the
+state store or the inbox is down the worker keeps its job and tries it again with growing
+pauses, so an acknowledged message is answered once Redis is back; a worker that dies holding a
+job leaves it to another worker once the lease runs out. The handler
+finishes the job itself (``done`` or ``park``). It must hold no conversation logic.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections.abc import Callable
 
 from bot.conversation.inbox import Inbox, Lease
 from domain.errors import BackendUnavailableError
 
 _log = logging.getLogger(__name__)
-MAX_WAIT_S = 2.0
 PAUSES_S = (0.25, 0.5, 1.0, 2.0)
 Handler = Callable[[Lease], None]
 
@@ -113,8 +109,6 @@ class InboxWorkers:
                 self._in_hand.pop(lease.id, None)
 
     def _attempt(self, lease: Lease) -> None:
-        due = float(lease.job.get("due", 0.0))
-        self._stopping.wait(min(MAX_WAIT_S, max(0.0, due - time.time())))
         pauses = _Pauses()
         while not self._stopping.is_set():
             try:

@@ -5,9 +5,12 @@ delivery, so an acknowledged message is never only in a process's memory. Worker
 :meth:`Inbox.claim` jobs under a lease: a job a worker took and did not finish (the process was
 killed, the store went away) is handed to another worker once its lease ran out. A finished job
 is :meth:`Inbox.done`; a worker still busy with a job :meth:`Inbox.renew` s its lease, so a lease
-can be short (a killed replica's jobs move on quickly) while a slow turn keeps its job; a job
-that must wait (a thread reply that overtook its thread's opening
-mention) goes back with :meth:`Inbox.later`.
+can be short (a killed replica's jobs move on quickly) while a slow turn keeps its job. A job
+that waits for something else to happen first (a thread reply whose thread's opening mention
+has not come yet: Slack retries a refused mention a minute, then five minutes later) is
+:meth:`Inbox.park` ed under a key, out of the workers' way, until :meth:`Inbox.unpark` puts
+what waits under that key back, or the key's time runs out (nothing came for it: the jobs are
+dropped).
 
 A lease is not a lock: a worker slower than the lease may find its job handed on. Processing is
 made exactly-once by the state store (the event id is recorded by the save of the state it
@@ -99,12 +102,39 @@ class Inbox(Protocol):
         """
         ...
 
-    def later(self, *, lease: Lease, job: Job) -> None:
-        """Put a job back at the end (with changes, such as an attempt count) and finish this copy.
+    def park(self, *, lease: Lease, key: str, job: Job, keep_s: float) -> None:
+        """Finish this copy and keep ``job`` aside under ``key`` until :meth:`unpark`.
 
         Args:
             lease: The lease :meth:`claim` returned.
-            job: The job to append instead.
+            key: What the job waits for (a thread id).
+            job: The job to keep.
+            keep_s: Drop what waits under ``key`` once nothing was parked there for this long.
+
+        Raises:
+            BackendUnavailableError: When the inbox cannot be reached (the lease stays).
+        """
+        ...
+
+    def unpark(self, *, key: str) -> int:
+        """Put every job parked under ``key`` back at the end of the inbox, in parking order.
+
+        Args:
+            key: What the jobs waited for.
+
+        Returns:
+            How many came back (0 when none waited).
+
+        Raises:
+            BackendUnavailableError: When the inbox cannot be reached.
+        """
+        ...
+
+    def parked(self) -> int:
+        """How many jobs are parked, under every key.
+
+        Returns:
+            The count.
 
         Raises:
             BackendUnavailableError: When the inbox cannot be reached.
@@ -112,7 +142,7 @@ class Inbox(Protocol):
         ...
 
     def depth(self) -> int:
-        """How many jobs are waiting or being worked on.
+        """How many jobs are waiting or being worked on (parked ones not counted).
 
         Returns:
             The count.

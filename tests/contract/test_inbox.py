@@ -29,7 +29,8 @@ def inbox(request: pytest.FixtureRequest) -> Iterator[Inbox]:
     redis_inbox = RedisInbox(url=REDIS_URL, lease_s=LEASE_S, prefix=prefix)
     yield redis_inbox
     redis_inbox.close()
-    redis.Redis.from_url(REDIS_URL).delete(f"{prefix}inbox")
+    client = redis.Redis.from_url(REDIS_URL)
+    client.delete(f"{prefix}inbox", f"{prefix}parked", *client.keys(f"{prefix}parked:*"))
 
 
 def test_jobs_come_out_in_order_once_each(inbox: Inbox) -> None:
@@ -75,16 +76,35 @@ def test_a_renewed_lease_keeps_its_job_and_a_lost_one_is_not_taken_back(inbox: I
     assert third.id == mine.id
 
 
-def test_a_job_put_back_later_replaces_its_copy(inbox: Inbox) -> None:
-    inbox.put(job={"n": 1, "attempt": 0})
+def test_a_parked_job_waits_out_of_the_way_until_its_key_is_unparked(inbox: Inbox) -> None:
+    inbox.put(job={"n": 1})
     inbox.put(job={"n": 2})
-    (first,) = inbox.claim(consumer="w", count=1, wait_s=0.1)
-    inbox.later(lease=first, job=first.job | {"attempt": 1})
-    leases = inbox.claim(consumer="w", count=5, wait_s=0.1)
-    assert [lease.job for lease in leases] == [{"n": 2}, {"n": 1, "attempt": 1}]
+    inbox.put(job={"n": 3})
+    one, two, three = inbox.claim(consumer="w", count=3, wait_s=0.1)
+    inbox.park(lease=one, key="thread-a", job=one.job | {"attempt": 1}, keep_s=60)
+    inbox.park(lease=two, key="thread-a", job=two.job, keep_s=60)
+    inbox.park(lease=three, key="thread-b", job=three.job, keep_s=60)
+    assert (inbox.depth(), inbox.parked()) == (0, 3)
     time.sleep(LEASE_S + 0.1)
-    assert {lease.job["n"] for lease in inbox.claim(consumer="x", count=5, wait_s=0.1)} == {1, 2}
-    assert inbox.depth() == 2
+    assert inbox.claim(consumer="x", count=5, wait_s=0.05) == []  # not handed on either
+    assert inbox.unpark(key="thread-a") == 2
+    assert inbox.unpark(key="thread-a") == 0
+    back = inbox.claim(consumer="x", count=5, wait_s=0.1)
+    assert [lease.job for lease in back] == [{"n": 1, "attempt": 1}, {"n": 2}]
+    assert not any(lease.handed_on for lease in back)
+    assert (inbox.depth(), inbox.parked()) == (2, 1)
+
+
+def test_parked_jobs_are_dropped_once_their_key_ran_out(inbox: Inbox) -> None:
+    inbox.put(job={"n": 1})
+    inbox.put(job={"n": 2})
+    one, two = inbox.claim(consumer="w", count=2, wait_s=0.1)
+    inbox.park(lease=one, key="never-opened", job=one.job, keep_s=0.2)
+    inbox.park(lease=two, key="kept", job=two.job, keep_s=60)
+    time.sleep(0.3)
+    assert inbox.parked() == 1
+    assert inbox.unpark(key="never-opened") == 0
+    assert inbox.unpark(key="kept") == 1
 
 
 def test_a_waiting_claim_wakes_for_a_job_put_meanwhile(inbox: Inbox) -> None:
@@ -105,6 +125,8 @@ def test_a_waiting_claim_wakes_for_a_job_put_meanwhile(inbox: Inbox) -> None:
         pytest.param(lambda i: i.put(job={"n": 1}), id="put"),
         pytest.param(lambda i: i.claim(consumer="w", count=1, wait_s=0.1), id="claim"),
         pytest.param(lambda i: i.depth(), id="depth"),
+        pytest.param(lambda i: i.parked(), id="parked"),
+        pytest.param(lambda i: i.unpark(key="t"), id="unpark"),
         pytest.param(lambda i: i.renew(leases=[Lease(id="1-0", job={}, consumer="w")]), id="renew"),
     ],
 )

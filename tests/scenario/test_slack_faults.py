@@ -105,6 +105,20 @@ class ControlledStore(InMemoryStateStore):
         return super().seen_event(event_id=event_id)
 
 
+class ControlledInbox(InMemoryInbox):
+    """The in-process inbox, refusing new jobs while ``down`` (as the Redis inbox does when its
+    Redis is down)."""
+
+    def __init__(self) -> None:
+        super().__init__(lease_s=LEASE_S)
+        self.down = False
+
+    def put(self, *, job: dict[str, Any]) -> None:
+        if self.down:
+            raise BackendUnavailableError("Redis", "connection refused")
+        super().put(job=job)
+
+
 def now_ts(offset: int = 0) -> str:
     return f"{time.time() + offset:.6f}"
 
@@ -231,6 +245,32 @@ async def test_a_follow_up_slack_retried_a_minute_later_still_waits_for_its_thre
     posts = await slack.settled()
     assert len(posts) == 2 and {post["thread_ts"] for post in posts} == {ts}
     assert slack.flow.state(thread=thread_id(CHANNEL, ts, workspace=TEAM)).turns == 2
+
+
+async def test_a_follow_up_answered_once_its_refused_mention_comes_back_a_minute_later(
+    tmp_path: Path, recommender: EngineRecommender
+) -> None:
+    """The fault benchmark's 12 unanswered: Redis refused a thread's mention (503; Slack retries
+    it a minute later), was back for the thread's follow-up (acknowledged), and the follow-up
+    must wait for the retried mention (before: it was re-checked for about 4 s, then dropped)."""
+    store, inbox = ControlledStore(), ControlledInbox()
+    async with running_slack(tmp_path, recommender, store, inbox=inbox) as slack:
+        ts = now_ts(-3)
+        store.down = inbox.down = True
+        assert await slack.event(mention(ASK, ts=ts), event_id="EvM") == 503
+        store.down = inbox.down = False
+        follow_up = reply_in_thread("double the traffic", ts=now_ts(), thread_ts=ts)
+        assert await slack.event(follow_up) == 200
+        assert await slack.settled() == []  # waiting out of the workers' way, not lost
+        await asyncio.sleep(5)  # longer than the re-checks before this fix waited
+        assert inbox.parked() == 1
+        retry = {"X-Slack-Retry-Num": "1"}
+        assert await slack.event(mention(ASK, ts=ts), event_id="EvM", **retry) == 200
+        first, second = await slack.posts(2)
+        assert await slack.settled() == [first, second] and inbox.parked() == 0
+        assert {first["thread_ts"], second["thread_ts"]} == {ts}
+        assert "traffic × 2" in section_texts(second)  # answered after its thread's mention
+        assert slack.flow.state(thread=thread_id(CHANNEL, ts, workspace=TEAM)).turns == 2
 
 
 async def test_a_reply_in_an_old_thread_preflight_is_not_in_is_left_alone(

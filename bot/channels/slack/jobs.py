@@ -4,16 +4,17 @@ A job is a flat JSON object: the conversation id, the text, the user, the event 
 and thread to answer in, ``used`` for a click (what the clicked message becomes once the click
 is acted on: redrawn without buttons by the worker after posting), and ``check`` when it is a
 thread reply in a thread Preflight may not talk in yet (its opening mention can arrive later:
-Slack does not order events). A worker processes a job through
-:meth:`~bot.conversation.flow.ConversationFlow.process` (the replies are saved with the state),
-posts the replies, marks them delivered and finishes the job. A checked job
-whose thread is still unknown is put back with growing delays (:data:`RECHECKS_S`) and dropped
-after that. It imports no Slack SDK: the app hands in how to post.
+Slack does not order events, and retries a refused one a minute, then five minutes later). A
+worker processes a job through :meth:`~bot.conversation.flow.ConversationFlow.process` (the
+replies are saved with the state), posts the replies, marks them delivered, puts back the
+thread's parked jobs and finishes the job. A checked job whose thread is still unknown is parked
+under its thread (:meth:`~bot.conversation.inbox.Inbox.park`) until a job of that thread is
+processed, for at most :data:`WAIT_FOR_THREAD_S` (then its thread is not one Preflight is in).
+It imports no Slack SDK: the app hands in how to post.
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 
 from bot.conversation.flow import ConversationFlow, Incoming
@@ -21,7 +22,9 @@ from bot.conversation.inbox import Inbox, Job, Lease
 from bot.conversation.replies import Reply, settles_card
 
 NEW_THREAD_S = 60.0  # a reply this soon after its thread's first message may overtake the mention
-RECHECKS_S = (0.1, 0.25, 0.5, 1.0, 2.0)
+WAIT_FOR_THREAD_S = 10 * 60.0
+"""How long a reply waits for its thread's mention: Slack retries a failed delivery nearly at
+once, after a minute and after five minutes (api.slack.com/apis/events-api, "Retries")."""
 Post = Callable[[list[Reply], str, str], None]
 """Posts replies: (replies, channel, thread_ts)."""
 Update = Callable[[str, Job], None]
@@ -110,13 +113,13 @@ class SlackJobs:
             if job.get("used") and self._update is not None and settles_card(replies):
                 self._update(job["channel"], job["used"])
             self._flow.delivered(event_id=job["event_id"])
+        self._inbox.unpark(key=job["thread"])
         self._inbox.done(lease=lease)
 
     def _wait_for_thread(self, lease: Lease) -> None:
-        job = lease.job
-        attempt = int(job.get("attempt", 0))
-        if attempt >= len(RECHECKS_S):
-            self._inbox.done(lease=lease)  # a thread Preflight is not in: leave it alone
-            return
-        due = time.time() + RECHECKS_S[attempt]
-        self._inbox.later(lease=lease, job=job | {"attempt": attempt + 1, "due": due})
+        """Park the job until its thread is processed; if the thread opened meanwhile (its job
+        may have unparked before this parked), put it back at once."""
+        thread = lease.job["thread"]
+        self._inbox.park(lease=lease, key=thread, job=lease.job, keep_s=WAIT_FOR_THREAD_S)
+        if self._flow.knows(thread=thread):
+            self._inbox.unpark(key=thread)

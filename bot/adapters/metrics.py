@@ -12,7 +12,11 @@ rates:
 * ``preflight_deployments_total{result="deployed"|"failed"}`` — deployment success rate;
 * ``preflight_first_message_to_deploy_seconds`` — histogram, first message → deployed;
 * ``preflight_turn_seconds`` — histogram of the flow's time per message;
-* ``preflight_turn_errors_total{kind}`` — refused, unavailable (a backend), busy.
+* ``preflight_turn_errors_total{kind}`` — refused, unavailable (a backend), busy;
+* ``preflight_inbox_jobs{state}`` — the queue depth, read from the durable inbox at each scrape
+  (shared by every replica on Redis, so any replica's figure is the fleet's): ``queued`` are
+  acknowledged messages waiting for a worker or in a worker's hands, ``parked`` thread replies
+  waiting for their thread's mention. Absent from a scrape while the inbox cannot be read.
 
 Each instance has its own registry, so tests and several servers in one process do not mix.
 This is the only module that imports ``prometheus_client``. Labels never carry chat text, user
@@ -21,8 +25,15 @@ or thread ids.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
+from prometheus_client.registry import Collector
+
+from bot.conversation.inbox import Inbox
+from domain.errors import BackendUnavailableError
 
 _RECOMMENDED = {"exploring", "confirming"}
 _TURN_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0)
@@ -83,6 +94,14 @@ class PrometheusMetrics:
             if after == "deployed" and since_start_s is not None:
                 self._to_deploy.observe(since_start_s)
 
+    def watch_inbox(self, inbox: Inbox) -> None:
+        """Export the inbox's depth as ``preflight_inbox_jobs`` (read at each scrape).
+
+        Args:
+            inbox: The durable inbox the channel's workers drain.
+        """
+        self.registry.register(_InboxDepth(inbox))
+
     def exposition(self) -> bytes:
         """The metrics in Prometheus' text format.
 
@@ -90,3 +109,25 @@ class PrometheusMetrics:
             The body for ``GET /metrics``.
         """
         return generate_latest(self.registry)
+
+
+class _InboxDepth(Collector):
+    """``preflight_inbox_jobs{state}``, read from the inbox when scraped."""
+
+    def __init__(self, inbox: Inbox) -> None:
+        self._inbox = inbox
+
+    def collect(self) -> Iterator[Metric]:
+        try:
+            queued, parked = self._inbox.depth(), self._inbox.parked()
+        except BackendUnavailableError:
+            return  # no figure rather than a wrong one; the readiness check says why
+        family = GaugeMetricFamily(
+            "preflight_inbox_jobs",
+            "Acknowledged chat messages not yet answered: queued (waiting for a worker or in "
+            "one's hands) and parked (thread replies waiting for their thread's mention).",
+            labels=["state"],
+        )
+        family.add_metric(["queued"], queued)
+        family.add_metric(["parked"], parked)
+        yield family

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from aiohttp import web
 
     from bot.adapters.day2 import Day2Watch
+    from bot.adapters.metrics import PrometheusMetrics
     from bot.channels.http_server import Endpoint, ReadinessCheck
     from bot.channels.inbox_workers import InboxWorkers
     from bot.channels.teams.app import TeamsEndpoint
@@ -140,7 +141,7 @@ def build_server(settings: Settings) -> web.Application:
     metrics = PrometheusMetrics()
     day2 = build_day2(settings) if settings.cluster.watch_interval_s > 0 else None
     flow = build_flow(settings, store=store, metrics=metrics, follower=day2)
-    slack, workers = _slack_endpoint(settings, flow)
+    slack, workers = _slack_endpoint(settings, flow, metrics)
     teams = None
     if settings.teams.app_id:
         from bot.channels.teams.app import TeamsEndpoint
@@ -210,7 +211,7 @@ def _watching(
 
 
 def _slack_endpoint(
-    settings: Settings, flow: ConversationFlow
+    settings: Settings, flow: ConversationFlow, metrics: PrometheusMetrics
 ) -> tuple[Endpoint | None, InboxWorkers | None]:
     slack = settings.slack
     if slack.bot_token is None or slack.signing_secret is None:
@@ -225,6 +226,7 @@ def _slack_endpoint(
     from bot.wiring import build_inbox
 
     inbox = build_inbox(settings)
+    metrics.watch_inbox(inbox)
     bolt = build_slack_app(slack, flow, inbox)
     state = settings.state
     workers = build_slack_workers(

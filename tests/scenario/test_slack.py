@@ -24,10 +24,12 @@ from urllib.parse import urlencode
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
+from prometheus_client.parser import text_string_to_metric_families
 from pydantic import SecretStr
 
 from bot.adapters.memory_inbox import InMemoryInbox
 from bot.adapters.memory_store import InMemoryStateStore
+from bot.adapters.metrics import PrometheusMetrics
 from bot.adapters.recommender import EngineRecommender
 from bot.channels.http_server import SLACK_PATH, build_http_app
 from bot.channels.slack.app import (
@@ -158,6 +160,17 @@ class SlackSide:
         """Wait until ``count`` messages were posted; all posts so far."""
         return await asyncio.to_thread(self.standin.wait_for_posts, count)
 
+    async def queue(self) -> dict[str, float]:
+        """The inbox's depth as ``GET /metrics`` shows it, by state."""
+        response = await self.client.get("/metrics")
+        assert response.status == 200
+        return {
+            sample.labels["state"]: sample.value
+            for family in text_string_to_metric_families(await response.text())
+            for sample in family.samples
+            if sample.name == "preflight_inbox_jobs"
+        }
+
 
 def mention(
     text: str, *, ts: str, user: str = "UALICE", thread_ts: str | None = None
@@ -212,7 +225,12 @@ async def running_slack(
         bolt = build_slack_app(settings, flow, inbox)
         pool = build_slack_workers(bolt, flow, inbox, workers=workers, name=name, lease_s=LEASE_S)
         endpoint = SlackEndpoint(bolt, signing_secret=SECRET)
-        client = TestClient(TestServer(build_http_app(slack=endpoint)))
+        metrics = PrometheusMetrics()
+        metrics.watch_inbox(inbox)
+        http_app = build_http_app(
+            slack=endpoint, metrics=lambda: (metrics.exposition(), metrics.content_type)
+        )
+        client = TestClient(TestServer(http_app))
         await client.start_server()
         pool.start()
         try:

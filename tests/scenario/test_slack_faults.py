@@ -167,6 +167,7 @@ async def test_an_acknowledged_mention_outlives_the_worker_that_took_it(
     async with running_slack(tmp_path, recommender, store, workers=0, inbox=inbox) as a:
         ts = now_ts()
         assert await a.event(mention(ASK, ts=ts)) == 200
+        assert await a.queue() == {"queued": 1, "parked": 0}
         (taken,) = inbox.claim(consumer="killed-worker", count=1, wait_s=1)
     async with running_slack(tmp_path, recommender, store, inbox=inbox) as b:
         (answer,) = await b.settled()
@@ -263,11 +264,12 @@ async def test_a_follow_up_answered_once_its_refused_mention_comes_back_a_minute
         assert await slack.event(follow_up) == 200
         assert await slack.settled() == []  # waiting out of the workers' way, not lost
         await asyncio.sleep(5)  # longer than the re-checks before this fix waited
-        assert inbox.parked() == 1
+        assert await slack.queue() == {"queued": 0, "parked": 1}
         retry = {"X-Slack-Retry-Num": "1"}
         assert await slack.event(mention(ASK, ts=ts), event_id="EvM", **retry) == 200
         first, second = await slack.posts(2)
-        assert await slack.settled() == [first, second] and inbox.parked() == 0
+        assert await slack.settled() == [first, second]
+        assert await slack.queue() == {"queued": 0, "parked": 0}
         assert {first["thread_ts"], second["thread_ts"]} == {ts}
         assert "traffic × 2" in section_texts(second)  # answered after its thread's mention
         assert slack.flow.state(thread=thread_id(CHANNEL, ts, workspace=TEAM)).turns == 2

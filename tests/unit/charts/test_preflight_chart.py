@@ -194,6 +194,7 @@ def test_the_dashboard_charts_only_metrics_preflight_exports(chart: helm.Chart) 
     import json
     import re
 
+    from bot.adapters.memory_inbox import InMemoryInbox
     from bot.adapters.metrics import PrometheusMetrics
 
     default = [doc["metadata"]["name"] for doc in of_kind(objects(chart), "ConfigMap")]
@@ -207,8 +208,13 @@ def test_the_dashboard_charts_only_metrics_preflight_exports(chart: helm.Chart) 
     panels = json.loads(dashboard["data"]["preflight.json"])["panels"]
     exprs = [target["expr"] for panel in panels for target in panel["targets"]]
     used = {name for expr in exprs for name in re.findall(r"preflight_[a-z_]+", expr)}
-    families = list(PrometheusMetrics().registry.collect())
-    exported = {f"{family.name}{suffix}" for family in families for suffix in ("_total", "_bucket")}
+    metrics = PrometheusMetrics()
+    metrics.watch_inbox(InMemoryInbox())  # as serve does
+    families = list(metrics.registry.collect())
+    exported = {family.name for family in families if family.type == "gauge"} | {
+        f"{family.name}{suffix}" for family in families for suffix in ("_total", "_bucket")
+    }
+    assert "preflight_inbox_jobs" in used  # the queue depth is charted
     assert used and used <= exported, used - exported
 
 

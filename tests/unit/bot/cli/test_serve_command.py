@@ -66,6 +66,7 @@ async def test_serve_warms_up_before_listening_and_answers_through_its_inbox_wor
         async with TestClient(TestServer(build_server(settings))) as client:
             metrics = await (await client.get("/metrics")).text()
             assert "preflight_turn_seconds_count 0.0" in metrics
+            assert 'preflight_inbox_jobs{state="queued"} 0.0' in metrics  # the queue depth
             stamp = f"{time.time():.6f}"
             envelope = {
                 "type": "event_callback",

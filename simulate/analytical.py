@@ -9,7 +9,9 @@ public entry. It composes the named terms of :mod:`simulate.load_terms`, one per
 * closed-loop concurrency — ``C`` requests in flight; steady state by fixed point;
 * open-loop rate — Poisson arrivals; decode residence by Little's law, prefill queueing as an
   M/G/1 queue on the compute the prompts need, tails from an exponential waiting time;
-* saturated (``LoadCode.SATURATED``) — as many sequences as memory and ``max_num_seqs`` allow.
+* saturated (``LoadCode.SATURATED``) — as many sequences as memory and ``max_num_seqs`` allow;
+* burst (``LoadCode.BURST``) — every prompt at once to a continuous-batching server, slots refilled
+  as requests finish (benchmark rows only).
 
 Per-request ITL is each request's mean time per output token (what GenAI-Perf and MLPerf
 report); its spread comes from how many prompts are prefilled during the request's decode.
@@ -34,6 +36,7 @@ from simulate.load_terms import (
     Z_SCORES,
     LoadCode,
     Shapes,
+    burst_terms,
     prompt_wait,
     running_sequences,
     static_batch_terms,
@@ -124,13 +127,19 @@ def predict_arrays(
     cycle = terms.ttft + (o - 1.0) * terms.itl
     lam = np.where(kind == LoadCode.RATE, np.minimum(shapes.value, capacity_rps), n / cycle)
     waits = prompt_wait(terms, shapes, n, lam, capacity_rps, chunk)
+    is_burst = np.asarray(kind == LoadCode.BURST)
+    wait, finished_rps = waits.wait, lam
+    if bool(is_burst.any()):
+        burst = burst_terms(terms, shapes, n, lam)
+        wait = np.where(is_burst, burst.wait, wait)
+        finished_rps = np.where(is_burst, shapes.value / burst.duration, lam)
     # Per-request ITL spread: prompts prefilled during one request's decode (Poisson).
     arrivals = lam * (o - 1.0) * terms.itl
     rides = np.where(np.asarray(shapes.disaggregated) > 0.5, 0.0, terms.marginal)
     itl_std = np.sqrt(arrivals) * rides / np.maximum(o - 1.0, 1.0)
     log_cv = np.log1p(shapes.length_cv**2)
     spread = np.exp(Z_SCORES[:, None] * np.sqrt(log_cv) - 0.5 * log_cv)
-    load_ttft = terms.ttft * spread + waits.wait
+    load_ttft = terms.ttft * spread + wait
     load_itl = terms.itl + Z_SCORES[:, None] * itl_std
     load_e2e = load_ttft + np.maximum(o * spread - 1.0, 0.0) * load_itl
     # Only served loads pay the API server's per-request time; a static batch is an engine
@@ -142,7 +151,7 @@ def predict_arrays(
     itl_p = {p: itl_all[k] for k, p in enumerate(PERCENTILES)}
     e2e = {p: e2e_all[k] for k, p in enumerate(PERCENTILES)}
     batch = np.where(is_static, shapes.value, 1.0)
-    req = np.where(is_static, batch / (e2e[50] / 1e3), lam)
+    req = np.where(is_static, batch / (e2e[50] / 1e3), finished_rps)
     running = np.where(is_static, static.running, n)
     return Predictions(
         ttft_ms=ttft,

@@ -12,7 +12,9 @@ arrays (rows broadcast), in seconds, at 100 % of what the calibrated step time s
 * :func:`prompt_wait` — queueing before a prompt is prefilled, per percentile (M/D/1 for
   open-loop arrivals, a burst for closed loops, the slot wait when concurrency exceeds what
   fits, the backlog of a saturated queue);
-* :func:`static_batch_terms` — a static batch: all prompts, then all decodes, in waves.
+* :func:`static_batch_terms` — a static batch: all prompts, then all decodes, in waves;
+* :func:`burst_terms` — every prompt sent at once to a continuous-batching server: slots refill
+  as requests finish, so later prompts wait for earlier requests, not for a whole wave.
 
 No I/O here.
 """
@@ -45,6 +47,7 @@ class LoadCode(IntEnum):
     CONCURRENCY = 1  # a closed loop with ``value`` requests in flight
     RATE = 2  # open-loop Poisson arrivals at ``value`` requests/s
     SATURATED = 3  # as many sequences as memory and ``max_num_seqs`` allow
+    BURST = 4  # ``value`` requests sent at once to a continuous-batching server, nothing after
 
 
 def _ones() -> Arr:
@@ -310,7 +313,8 @@ def running_sequences(
         Sequences per row.
     """
     kind = shapes.kind
-    n = np.where(kind == LoadCode.CONCURRENCY, np.minimum(shapes.value, n_max), n_max)
+    in_flight = (kind == LoadCode.CONCURRENCY) | (kind == LoadCode.BURST)
+    n = np.where(in_flight, np.minimum(shapes.value, n_max), n_max)
     rate_rows = np.asarray(kind == LoadCode.RATE)
     if bool(rate_rows.any()):
         n = np.array(n, copy=True)
@@ -448,3 +452,43 @@ def static_batch_terms(
     itl = speculative_itl_s(step, shapes.accepted_tokens)
     e2e = np.ceil(batch / running) * (prefill + (o - 1.0) * itl)
     return StaticBatch(prefill=prefill, itl=itl, e2e=e2e, running=running)
+
+
+@dataclass(frozen=True)
+class Burst:
+    """A burst per row: each percentile's wait before its prefill, and the whole run's length."""
+
+    wait: Arr  # rows × PERCENTILES, seconds
+    duration: Arr  # seconds from the burst to the last completion
+
+
+def burst_terms(terms: StepTerms, shapes: Shapes, n: Arr, lam: Arr) -> Burst:
+    """``B`` prompts sent at once to a server that runs ``n`` sequences and refills slots.
+
+    A continuous-batching server (vLLM, SGLang, TensorRT-LLM) admits the first ``n`` prompts,
+    prefilling them one after another (``marginal`` each), and admits each later prompt as a
+    running request finishes, at ``lam`` completions per second. The request at quantile q of
+    the burst has ``q·B`` prompts ahead of it: it waits for the prefills of those admitted
+    with it and, beyond the ``n`` slots, for ``q·B − n`` completions. The run lasts the first
+    prefills, the completions of the ``B − n`` later requests and one last request's service.
+    This is how ``vllm bench serve`` with ``--request-rate inf`` (GPUStack's "burst" rows)
+    loads a server: TTFT is mostly this wait and the throughput is ``B`` over the run.
+
+    Args:
+        terms: Step terms at ``n`` sequences (``marginal``: one prompt's prefill on the steps).
+        shapes: Per-row shapes (``value`` is the burst size ``B``).
+        n: Sequences the server runs at once.
+        lam: Requests completed per second at ``n``.
+
+    Returns:
+        The waits and the run's duration.
+    """
+    burst = np.maximum(np.asarray(shapes.value, dtype=np.float64), 1.0)
+    ahead = QUANTILES[:, None] * burst
+    rate = np.maximum(lam, 1e-12)
+    admitted = np.minimum(ahead, n) * terms.marginal
+    wait = admitted + np.maximum(ahead - n, 0.0) / rate
+    o = np.maximum(shapes.output_tokens, 1.0)
+    service = terms.ttft + (o - 1.0) * terms.itl
+    duration = np.minimum(burst, n) * terms.marginal + np.maximum(burst - n, 0.0) / rate + service
+    return Burst(wait=wait, duration=duration)

@@ -28,6 +28,7 @@ from simulate.memory import memory_fit
 from simulate.serving_features import (
     ServingFeatures,
     accepted_tokens,
+    default_batch_limits,
     engine_version,
     features_of,
     measured_on,
@@ -164,6 +165,13 @@ def _case(
         value = max(1.0, math.ceil(value))
     static = record.load_type == LoadType.OFFLINE and not saturated
     seqs = _SATURATED_SEQS.get(record.engine, 256) if saturated else max(256, math.ceil(value))
+    step_tokens = _step_tokens(record.engine, static, value, i, context)
+    limits = default_batch_limits(record.engine, engine_version(record), gpu)
+    if limits is not None and not static:  # a served vLLM runs with its stated defaults
+        seqs, step_tokens = limits
+    if not static:  # limits the run states override the defaults
+        seqs = features.max_num_seqs or seqs
+        step_tokens = features.max_batched_tokens or step_tokens
     config = ServingConfig(
         model=model.hf_id,
         gpu=gpu.name,
@@ -183,8 +191,8 @@ def _case(
         LoadType.CONCURRENCY: LoadCode.CONCURRENCY,
         LoadType.RATE: LoadCode.RATE,
     }[record.load_type]
-    if features.burst:  # every prompt at once, then nothing: a static batch through the server
-        kind = LoadCode.BATCH
+    if features.burst:  # every prompt at once, then nothing: slots refill as requests finish
+        kind = LoadCode.BURST
     return Case(
         record=record,
         model=model,
@@ -196,7 +204,7 @@ def _case(
         kv_capacity_tokens=_kv_capacity(
             fit.kv_capacity_tokens, record.engine, static, value, context
         ),
-        step_tokens=_step_tokens(record.engine, static, value, i, context),
+        step_tokens=step_tokens,
         features=features,
         engine_key=version_band(record.engine, engine_version(record), measured_on(record)),
         input_tokens=i,

@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass
 
 from domain.benchmarks import BenchmarkRecord
+from domain.catalog import GpuSpec
 
 # Version bands per engine, oldest first: (label, lowest (major, minor) of the band).
 # vLLM 0.6 brought the multi-step scheduler and 0.10 the V1 engine by default; TensorRT-LLM
@@ -37,6 +38,14 @@ NOMINAL_LENGTH_SHARE = 0.87
 # end is the default input where a run does not report its accepted length.
 DRAFT_ACCEPTANCE = 0.85
 _VARIED_LENGTHS = ("random prompts", "ShareGPT")
+# vLLM's OpenAI server limits when the user sets none (vllm/engine/arg_utils.py, EngineArgs batch
+# defaults of the V1 engine, v0.9 on): a GPU reporting at least 70 GiB that is not an A100 runs
+# up to 1,024 sequences and 8,192 batched tokens per step; any other GPU 256 and 2,048 (the A100
+# exception: vLLM PR #17885, "large max_num_batched_tokens on A100 reduces throughput").
+VLLM_V1_FROM = (0, 9)
+VLLM_LARGE_GPU_GIB = 70.0
+VLLM_LIMITS_LARGE = (1024, 8192)
+VLLM_LIMITS_OTHER = (256, 2048)
 _VERSION = re.compile(r"(\d+)\.(\d+)")
 _IMAGE_TAG = re.compile(r"image=[^;]*?:v?(\d+\.\d+[^;\s-]*)")
 _DISAGG = re.compile(
@@ -44,6 +53,8 @@ _DISAGG = re.compile(
 )
 _AGG = re.compile(r"tp(\d+) ep(\d+) dp_attention=(\w+)")
 _DRAFT = re.compile(r'"num_speculative_tokens":\s*(\d+)')
+_MAX_SEQS = re.compile(r"max[-_]num[-_]seqs[ =](\d+)")
+_MAX_BATCHED = re.compile(r"max[-_]num[-_]batched[-_]tokens[ =](\d+)")
 
 
 @dataclass(frozen=True)
@@ -62,6 +73,8 @@ class ServingFeatures:
     varied_lengths: bool = False  # requests' lengths differ (random or ShareGPT prompts)
     burst: bool = False  # every prompt sent at once
     load_per_replica: bool = False  # the stated concurrency is each replica's, not the total
+    max_num_seqs: int = 0  # the run's stated --max-num-seqs (0: not stated)
+    max_batched_tokens: int = 0  # the run's stated --max-num-batched-tokens (0: not stated)
 
 
 def accepted_tokens(features: ServingFeatures, acceptance: float = DRAFT_ACCEPTANCE) -> float:
@@ -110,6 +123,9 @@ def features_of(record: BenchmarkRecord) -> ServingFeatures:
         # rows its output tokens/s is replicas x concurrency / end-to-end x output tokens
         # (Little's law; median ratio 1.0 for one replica, 4.0 for four, 8.0 for eight).
         "load_per_replica": "InferenceX" in notes and "disagg=True" not in notes,
+        # vLLM scheduler limits a run states (GPUStack's serve commands, inference-sim's args)
+        "max_num_seqs": _stated(_MAX_SEQS, notes),
+        "max_batched_tokens": _stated(_MAX_BATCHED, notes),
     }
     split = _DISAGG.search(notes) if "disagg=True" in notes else None
     if split:
@@ -128,6 +144,11 @@ def features_of(record: BenchmarkRecord) -> ServingFeatures:
             "dp_attention": aggregated.group(3) == "True",
         }
     return ServingFeatures(**fields)  # type: ignore[arg-type]
+
+
+def _stated(pattern: re.Pattern[str], notes: str) -> int:
+    found = pattern.search(notes)
+    return int(found.group(1)) if found else 0
 
 
 def engine_version(record: BenchmarkRecord) -> str:
@@ -200,3 +221,28 @@ def version_band(engine: str, version: str, month: str = "") -> str:
         if wanted >= lowest:
             label = name
     return f"{engine} {label}" if label else engine
+
+
+def default_batch_limits(engine: str, version: str, gpu: GpuSpec) -> tuple[int, int] | None:
+    """(max_num_seqs, max_num_batched_tokens) an engine runs with when the user sets neither.
+
+    Known for vLLM from :data:`VLLM_V1_FROM` on (:data:`VLLM_LIMITS_LARGE` on GPUs reporting
+    at least :data:`VLLM_LARGE_GPU_GIB` GiB other than A100s, else :data:`VLLM_LIMITS_OTHER`);
+    ``None`` for older vLLM and other engines, whose defaults the rows leave unstated.
+
+    Args:
+        engine: Normalised engine name.
+        version: Engine version ("0.11.0"); "" when unknown.
+        gpu: The GPU.
+
+    Returns:
+        The two limits, or None.
+    """
+    found = _VERSION.search(version)
+    if engine != "vllm" or not found:
+        return None
+    if (int(found.group(1)), int(found.group(2))) < VLLM_V1_FROM:
+        return None
+    gib = gpu.memory_gib or gpu.memory_gb * 1e9 / 2**30
+    large = gib >= VLLM_LARGE_GPU_GIB and "A100" not in gpu.name.upper()
+    return VLLM_LIMITS_LARGE if large else VLLM_LIMITS_OTHER

@@ -144,6 +144,10 @@ def replica_costs(
     compute_precision = config.precision.value
     if compute_precision == "int4":  # weight-only quantization computes at 16 bit
         compute_precision = "bf16"
+    if compute_precision == "fp4" and not gpu.fp4_tflops:
+        # No FP4 tensor cores (Hopper, Ampere, MI300X): MXFP4 checkpoints such as gpt-oss run
+        # weight-only, dequantized into 16-bit GEMMs (vLLM's Marlin / Triton MXFP4 MoE paths).
+        compute_precision = "bf16"
     return ReplicaCosts(
         dense_weight_bytes=_arr(total - experts * expert_bytes),
         expert_bytes=_arr(expert_bytes),

@@ -23,6 +23,12 @@ from simulate.fitting import fit_calibration, predict_cases
 from simulate.intervals import Residual, coverage
 from simulate.rows import METRICS, SAME_ARCHITECTURE, Case, case_from_record, measured
 
+# What a burst row's prediction models and what it does not (README "Simulator error").
+BURST_NOTE = (
+    "; burst: every prompt sent at once, slots refill as requests finish (TTFT is the slot "
+    "wait); the API server's cost of that many open streams is not modelled"
+)
+
 
 @dataclass(frozen=True)
 class RowPrediction:
@@ -124,7 +130,10 @@ def predict_records(
         cal = calibration(case) if callable(calibration) else calibration
         eff, _, detail = cal.lookup(case.engine_key, case.gpu)
         effs.append(eff)
-        notes.append(f"{note}TP={case.config.tensor_parallel} × {case.replicas} replicas; {detail}")
+        notes.append(
+            f"{note}TP={case.config.tensor_parallel} × {case.replicas} replicas; {detail}"
+            + (BURST_NOTE if case.features.burst else "")
+        )
     predictions = predict_cases([c for _, c, _ in cases], effs)
     for (index, case, _), row, note in zip(cases, predictions, notes, strict=True):
         values = {metric: float(v) for metric, v in zip(METRICS, row, strict=True)}

@@ -12,6 +12,7 @@ from simulate.calibration import Calibration
 from simulate.load_terms import (
     LoadCode,
     Shapes,
+    burst_terms,
     disaggregated_terms,
     in_step_loop,
     prompt_wait,
@@ -190,3 +191,24 @@ def test_every_modern_prediction_is_above_its_physical_floor(
             assert pred.values["ttft_p50"] >= 1e3 * ttft_floor * 0.999, pred.record.id
         checked += 1
     assert checked > 1500
+
+
+def test_a_burst_refills_slots_as_requests_finish(
+    models: dict[str, ModelSpec], gpus: dict[str, GpuSpec]
+) -> None:
+    costs = replica_costs(models["meta-llama/Llama-3.1-8B"], gpus["H100-SXM-80GB"], make_config())
+    eff = _eff(overhead_s=1e-3)
+    n, chunk = np.asarray(256.0), np.asarray(8192.0)
+    shapes = _shapes(kind=float(LoadCode.BURST), value=1000.0)
+    terms = served_step_terms(costs, eff, n, shapes, chunk)
+    service = terms.ttft + 199.0 * terms.itl
+    lam = n / service
+    burst = burst_terms(terms, shapes, n, lam)
+    # The median request has 500 prompts ahead: 256 prefilled with it, 244 slots to wait for.
+    median = float(burst.wait[0, 0])
+    assert median == pytest.approx(float(256 * terms.marginal + 244 / lam))
+    assert float(burst.wait[-1, 0]) > median  # p99 waits longer
+    assert float(burst.duration) == pytest.approx(float(256 * terms.marginal + 744 / lam + service))
+    # A burst that fits in the slots waits only for the prefills ahead of it.
+    small = burst_terms(terms, _shapes(kind=float(LoadCode.BURST), value=100.0), n, lam)
+    assert float(small.wait[0, 0]) == pytest.approx(float(50 * terms.marginal))

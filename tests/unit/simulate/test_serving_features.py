@@ -8,11 +8,13 @@ from domain.benchmarks import BenchmarkRecord
 from domain.catalog import GpuSpec, ModelSpec
 from simulate.benchmark_rows import record_from_row
 from simulate.calibration import nearest_bands
+from simulate.load_terms import LoadCode
 from simulate.rows import Case, case_from_record, technique_shapes
 from simulate.serving_features import (
     NOMINAL_LENGTH_SHARE,
     ServingFeatures,
     accepted_tokens,
+    default_batch_limits,
     engine_version,
     features_of,
     image_version,
@@ -149,3 +151,46 @@ def test_a_disaggregated_case_counts_decode_replicas_and_prices_its_prefill_pool
 )
 def test_image_version_reads_the_tag(image: str, version: str) -> None:
     assert image_version(image) == version
+
+
+@pytest.mark.parametrize(
+    ("engine", "version", "gpu", "limits"),
+    [
+        pytest.param("vllm", "0.11.0", "H100-SXM-80GB", (1024, 8192), id="vllm-h100"),
+        pytest.param("vllm", "0.10.2", "A100-SXM-80GB", (256, 2048), id="vllm-a100-excepted"),
+        pytest.param("vllm", "0.9.2", "MI300X", (1024, 8192), id="vllm-mi300x"),
+        pytest.param("vllm", "0.12.0", "L4", (256, 2048), id="vllm-small-gpu"),
+        pytest.param("vllm", "0.6.6", "MI300X", None, id="vllm-v0-engine"),
+        pytest.param("vllm", "", "H100-SXM-80GB", None, id="vllm-unknown-version"),
+        pytest.param("sglang", "0.5.4", "H100-SXM-80GB", None, id="not-vllm"),
+    ],
+)
+def test_vllm_default_batch_limits_depend_on_version_and_gpu(
+    gpus: dict[str, GpuSpec], engine: str, version: str, gpu: str, limits: tuple[int, int] | None
+) -> None:
+    assert default_batch_limits(engine, version, gpus[gpu]) == limits
+
+
+def test_limits_a_run_states_are_read_from_its_notes() -> None:
+    stated = features_of(
+        _record(notes="vllm serve m --max-num-seqs=512 --max-num-batched-tokens 4096")
+    )
+    assert (stated.max_num_seqs, stated.max_batched_tokens) == (512, 4096)
+    args = features_of(_record(notes="vLLM args: max_num_batched_tokens=2048, max_num_seqs=128"))
+    assert (args.max_num_seqs, args.max_batched_tokens) == (128, 2048)
+    assert features_of(_record(notes="src=x")).max_num_seqs == 0
+
+
+def test_a_served_vllm_case_runs_with_its_default_or_stated_limits(
+    models: dict[str, ModelSpec], gpus: dict[str, GpuSpec]
+) -> None:
+    served = {"load_type": "concurrency", "load_value": "1000", "engine_version": "0.11.0"}
+    a100 = case_from_record(_record(gpu="A100-SXM-80GB", **served), models, gpus)
+    assert isinstance(a100, Case)
+    assert (a100.config.max_num_seqs, a100.step_tokens) == (256, 2048)
+    stated = _record(gpu="H100-SXM-80GB", notes="src=x; max_num_seqs=128", **served)
+    case = case_from_record(stated, models, gpus)
+    assert isinstance(case, Case) and (case.config.max_num_seqs, case.step_tokens) == (128, 8192)
+    burst = _record(gpu="H100-SXM-80GB", notes="src=x; burst, all 1000 prompts at once", **served)
+    burst_case = case_from_record(burst, models, gpus)
+    assert isinstance(burst_case, Case) and burst_case.kind == LoadCode.BURST

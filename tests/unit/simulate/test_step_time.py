@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from domain.catalog import GpuSpec, ModelSpec
+from domain.serving import Precision
 from simulate.step_scalar import ScalarStep
 from simulate.step_time import (
     Efficiency,
@@ -192,3 +193,13 @@ def test_decode_run_is_cumulative_and_growing(h100_8b: ReplicaCosts) -> None:
     steps = np.diff(times)
     assert times.shape == (10,)
     assert bool(np.all(steps > 0)) and steps[-1] >= steps[0]
+
+
+def test_fp4_computes_at_16_bit_where_the_gpu_has_no_fp4_tensor_cores(
+    models: dict[str, ModelSpec], gpus: dict[str, GpuSpec]
+) -> None:
+    model = models["openai/gpt-oss-120b"]
+    for gpu, flops in (("H100-SXM-80GB", "bf16"), ("B200-SXM-180GB", "fp4")):
+        config = make_config(model.hf_id, gpu, precision=Precision.FP4)
+        costs = replica_costs(model, gpus[gpu], config)
+        assert float(costs.flops_per_s) == gpus[gpu].tflops_for(flops) * 1e12

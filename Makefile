@@ -20,7 +20,7 @@ $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet torch==2.13.0
-	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev]'
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev,tracing]'
 	touch $(STAMP)
 
 # GuideLLM (post-deployment measurement, its end-to-end test) pins click 8.4, which Preflight's
@@ -37,7 +37,7 @@ lock:
 	$(PYTHON) -m venv .venv-lock
 	.venv-lock/bin/pip install --quiet --upgrade pip
 	.venv-lock/bin/pip install --quiet torch==2.13.0
-	.venv-lock/bin/pip install --quiet '.[dev]'
+	.venv-lock/bin/pip install --quiet '.[dev,tracing]'
 	{ sed -n '1,2p' constraints.txt; .venv-lock/bin/pip freeze --exclude-editable | grep -v -e '^preflight' -e '^torch=='; } > constraints.new
 	mv constraints.new constraints.txt
 	rm -rf .venv-lock

@@ -78,6 +78,17 @@ class StateSettings(BaseModel):
     )
 
 
+class TracingSettings(BaseModel):
+    """Optional OpenTelemetry traces of turns and deploy steps (``pip install
+    'preflight[tracing]'``)."""
+
+    otlp_endpoint: str | None = Field(
+        default=None,
+        description="OTLP/HTTP traces URL (e.g. http://otel-collector:4318/v1/traces); None = off.",
+    )
+    service_name: str = Field(default="preflight", description="The service.name of the spans.")
+
+
 class LlmSettings(BaseModel):
     """An optional OpenAI-compatible endpoint that helps understanding."""
 
@@ -304,6 +315,7 @@ class Settings(BaseSettings):
     knowledge: KnowledgeSettings = Field(default_factory=KnowledgeSettings)
     state: StateSettings = Field(default_factory=StateSettings)
     llm: LlmSettings = Field(default_factory=LlmSettings)
+    tracing: TracingSettings = Field(default_factory=TracingSettings)
     slack: SlackSettings = Field(default_factory=SlackSettings)
     teams: TeamsSettings = Field(default_factory=TeamsSettings)
     cluster: ClusterSettings = Field(default_factory=ClusterSettings)

@@ -28,6 +28,7 @@ from bot.conversation.ports import (
     Understander,
 )
 from bot.conversation.state_store import StateStore
+from bot.conversation.tracing import NO_TRACING, Tracer
 from bot.deploy_wiring import (
     TenantServices,
     deploy_check,
@@ -36,6 +37,7 @@ from bot.deploy_wiring import (
 )
 from bot.settings import Settings
 from domain.catalog import ModelSpec
+from domain.errors import ConfigurationError
 from knowledge.model_registry import RegistryCatalog, RegistryChain
 from knowledge.patterns import load_patterns
 from knowledge.records import load_records
@@ -56,6 +58,7 @@ def build_flow(
     recommender: Recommender | None = None,
     metrics: FlowMetrics | None = None,
     follower: Follower | None = None,
+    tracer: Tracer | None = None,
 ) -> ConversationFlow:
     """The conversation flow with every dependency the settings ask for.
 
@@ -67,6 +70,8 @@ def build_flow(
         recommender: A recommender already built (it caches answers; tests share one).
         metrics: Where the flow reports each message (Prometheus in ``preflight serve``).
         follower: The Day-2 watch ready deployments are handed to (``preflight serve``).
+        tracer: Where spans go; from the settings when None (off unless
+            ``tracing.otlp_endpoint`` is set).
 
     Returns:
         A ready flow.
@@ -102,6 +107,7 @@ def build_flow(
         metrics=metrics,
         measurer=ServiceMeasurer(service, settings=settings),
         follower=follower,
+        tracer=tracer or build_tracer(settings),
     )
     return ConversationFlow(store=store or build_store(settings), deps=deps)
 
@@ -308,6 +314,31 @@ def build_store(settings: Settings) -> StateStore:
     return RedisStateStore(
         url=settings.state.redis_url.get_secret_value(), ttl_s=settings.state.ttl_s
     )
+
+
+def build_tracer(settings: Settings) -> Tracer:
+    """Spans to an OTLP/HTTP collector when ``tracing.otlp_endpoint`` is set, else none.
+
+    Args:
+        settings: Preflight's settings.
+
+    Returns:
+        The tracer.
+
+    Raises:
+        ConfigurationError: When an endpoint is set and the tracing extra is not installed.
+    """
+    endpoint = settings.tracing.otlp_endpoint
+    if endpoint is None:
+        return NO_TRACING
+    try:
+        from bot.adapters.otel_tracer import otlp_tracer
+    except ImportError as exc:
+        raise ConfigurationError(
+            "PREFLIGHT_TRACING__OTLP_ENDPOINT is set but OpenTelemetry is not installed: "
+            "pip install 'preflight[tracing]'"
+        ) from exc
+    return otlp_tracer(endpoint, service_name=settings.tracing.service_name)
 
 
 def build_inbox(settings: Settings) -> Inbox:

@@ -81,7 +81,8 @@ build_context() {
     local src=$IMAGE_DIR/src
     rm -rf "$CONTEXT" "$src"
     mkdir -p "$CONTEXT/dist" "$src"
-    "$PY" -c 'import tomllib; print("\n".join(tomllib.load(open("pyproject.toml", "rb"))["project"]["dependencies"]))' \
+    # the dependencies and the tracing extra (OpenTelemetry, off unless the chart sets an endpoint)
+    "$PY" -c 'import tomllib; p = tomllib.load(open("pyproject.toml", "rb"))["project"]; print("\n".join(p["dependencies"] + p["optional-dependencies"]["tracing"]))' \
         >"$CONTEXT/requirements.txt"
     cp constraints.txt "$CONTEXT/"
     git ls-files -z --cached --others --exclude-standard |

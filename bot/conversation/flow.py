@@ -20,11 +20,13 @@ list.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import dataclasses
 import logging
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from bot import log_context
 from bot.conversation import cards, deploy_cards, deploy_steps, measure_steps, recheck, steps
@@ -35,6 +37,8 @@ from bot.conversation.state_store import StateStore
 from bot.conversation.steps import Incoming, StepResult
 from bot.conversation.thread_keys import legacy_key
 from bot.conversation.thread_state import ConversationState, Essential, Stage
+from bot.conversation.traced import traced
+from bot.conversation.tracing import NO_TRACING, Span, Tracer
 from domain.errors import (
     BackendUnavailableError,
     DuplicateEventError,
@@ -54,6 +58,7 @@ _DETAILS = re.compile(
 )
 _CHART = re.compile(r"^\s*(show (the )?)?(chart|plot|graph)\s*$", re.IGNORECASE)
 _DEPLOYED_STAGES = (Stage.DEPLOYED, Stage.DEPLOYING)
+_TURN: contextvars.ContextVar[Span | None] = contextvars.ContextVar("preflight_turn", default=None)
 
 
 class ConversationFlow:
@@ -66,7 +71,13 @@ class ConversationFlow:
 
     def __init__(self, *, store: StateStore, deps: FlowDependencies) -> None:
         self._store = store
-        self._deps = deps
+        self._given = deps
+        self._deps = traced(deps)
+
+    @property
+    def tracer(self) -> Tracer:
+        """The tracer the flow's spans go to (channels open theirs around a turn with it)."""
+        return self._deps.tracer
 
     def handle(self, message: Incoming) -> list[Reply]:
         """Apply one message to its thread and return what to say; every line logged meanwhile
@@ -78,7 +89,7 @@ class ConversationFlow:
         Returns:
             The replies, in order; empty for a repeated delivery.
         """
-        with log_context.bound(thread=message.thread, request=message.event_id):
+        with self._turn(message):
             return self._handle(message)
 
     def _handle(self, message: Incoming) -> list[Reply]:
@@ -112,8 +123,22 @@ class ConversationFlow:
         """
         if message.event_id is None:
             raise ValueError("a message from an inbox needs its event id")
-        with log_context.bound(thread=message.thread, request=message.event_id):
+        with self._turn(message):
             return self._process(message, message.event_id, resume=resume)
+
+    @contextlib.contextmanager
+    def _turn(self, message: Incoming) -> Iterator[None]:
+        """Log lines with the thread and request ids, inside a ``preflight.turn`` span."""
+        ids = {"preflight.thread": message.thread, "preflight.request": message.event_id or ""}
+        with (
+            log_context.bound(thread=message.thread, request=message.event_id),
+            self._deps.tracer.span("preflight.turn", ids) as span,
+        ):
+            token = _TURN.set(span)
+            try:
+                yield
+            finally:
+                _TURN.reset(token)
 
     def _process(self, message: Incoming, event_id: str, *, resume: bool) -> list[Reply]:
         if self._store.seen_event(event_id=event_id):
@@ -124,14 +149,15 @@ class ConversationFlow:
             return []  # another worker holds it and posts its replies
 
     def rehearse(self, texts: Sequence[str], *, store: StateStore) -> None:
-        """Run sample messages through a copy of the flow on a scratch store, without metrics, so
-        the first real turns find modules imported, caches filled and models loaded.
+        """Run sample messages through a copy of the flow on a scratch store, without metrics or
+        spans, so the first real turns find modules imported, caches filled and models loaded.
 
         Args:
             texts: Messages of one thread, in order.
             store: A scratch store (the real one is never written).
         """
-        scratch = ConversationFlow(store=store, deps=dataclasses.replace(self._deps, metrics=None))
+        quiet = dataclasses.replace(self._given, metrics=None, tracer=NO_TRACING)
+        scratch = ConversationFlow(store=store, deps=quiet)
         for text in texts:
             scratch.handle(Incoming(thread="preflight:warm-up", text=text))
 
@@ -216,6 +242,11 @@ class ConversationFlow:
         seconds = time.perf_counter() - started
         stages = [s.stage.value if s is not None else "unknown" for s in (before, after)]
         _log.info("turn %s: %s -> %s in %.0f ms", outcome, *stages, seconds * 1000)
+        span = _TURN.get()
+        if span is not None:
+            span.note("preflight.outcome", outcome)
+            span.note("preflight.stage_before", stages[0])
+            span.note("preflight.stage_after", stages[1])
         if self._deps.metrics is None:
             return
         first = after.started_at if after is not None else None

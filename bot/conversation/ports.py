@@ -16,6 +16,7 @@ from typing import Literal, Protocol
 from pydantic import Field
 
 from bot.conversation.thread_state import Pin
+from bot.conversation.tracing import NO_TRACING, Tracer
 from deploy.measure_job import MetricComparison
 from domain.base import Frozen
 from domain.benchmarks import BenchmarkRecord
@@ -250,3 +251,4 @@ class FlowDependencies:
     metrics: FlowMetrics | None = None
     measurer: Measurer | None = None
     follower: Follower | None = None
+    tracer: Tracer = NO_TRACING

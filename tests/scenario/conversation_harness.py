@@ -22,6 +22,7 @@ from bot.conversation.flow import ConversationFlow, Incoming
 from bot.conversation.replies import Reply
 from bot.conversation.state_store import StateStore
 from bot.conversation.thread_state import ConversationState, Essential, Stage
+from bot.conversation.tracing import Tracer
 from bot.settings import AuditSettings, ClusterSettings, Settings
 from bot.wiring import build_flow
 from recommend.context import default_context
@@ -92,11 +93,19 @@ def settings_for(tmp_path: Path) -> Settings:
 
 
 def make_flow(
-    tmp_path: Path, recommender: EngineRecommender, store: StateStore
+    tmp_path: Path,
+    recommender: EngineRecommender,
+    store: StateStore,
+    *,
+    tracer: Tracer | None = None,
 ) -> ConversationFlow:
     """A flow wired as in production, with this store and a shared recommender."""
     return build_flow(
-        settings_for(tmp_path), context=recommender.context, store=store, recommender=recommender
+        settings_for(tmp_path),
+        context=recommender.context,
+        store=store,
+        recommender=recommender,
+        tracer=tracer,
     )
 
 

@@ -42,6 +42,7 @@ from bot.conversation.flow import ConversationFlow
 from bot.conversation.inbox import Inbox
 from bot.conversation.state_store import StateStore
 from bot.conversation.thread_state import Stage
+from bot.conversation.tracing import Tracer
 from bot.settings import SlackSettings
 from domain.errors import ConfigurationError
 from domain.requirements import Task
@@ -210,6 +211,7 @@ async def running_slack(
     inbox: Inbox | None = None,
     standin: SlackStandIn | None = None,
     name: str = "replica",
+    tracer: Tracer | None = None,
 ) -> AsyncIterator[SlackSide]:
     """The real server with the Bolt app mounted over ``store`` and ``inbox`` (in-process by
     default) and ``workers`` inbox workers (none: acknowledges only), Slack's Web API at the
@@ -218,7 +220,7 @@ async def running_slack(
     standin = standin or SlackStandIn(token=TOKEN)
     inbox = inbox or InMemoryInbox(lease_s=LEASE_S)
     with standin.running() if own_standin else contextlib.nullcontext():
-        flow = conversation_harness.make_flow(tmp_path, recommender, store)
+        flow = conversation_harness.make_flow(tmp_path, recommender, store, tracer=tracer)
         settings = SlackSettings(
             bot_token=SecretStr(TOKEN), signing_secret=SecretStr(SECRET), api_url=standin.api_url
         )

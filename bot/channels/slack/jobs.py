@@ -101,20 +101,25 @@ class SlackJobs:
             BackendUnavailableError: When the store or the inbox is down (the job stays).
         """
         job = lease.job
-        if job.get("check") and not self._flow.knows(thread=job["thread"]):
-            self._wait_for_thread(lease)
-            return
-        incoming = Incoming(
-            thread=job["thread"], text=job["text"], user=job["user"], event_id=job["event_id"]
-        )
-        replies = self._flow.process(incoming, resume=lease.handed_on)
-        if replies:
-            self._post(replies, job["channel"], job["thread_ts"])
-            if job.get("used") and self._update is not None and settles_card(replies):
-                self._update(job["channel"], job["used"])
-            self._flow.delivered(event_id=job["event_id"])
-        self._inbox.unpark(key=job["thread"])
-        self._inbox.done(lease=lease)
+        tracer = self._flow.tracer
+        ids = {"preflight.channel": "slack", "preflight.request": job["event_id"]}
+        with tracer.span("preflight.message", ids) as span:
+            if job.get("check") and not self._flow.knows(thread=job["thread"]):
+                span.note("preflight.parked", True)
+                self._wait_for_thread(lease)
+                return
+            incoming = Incoming(
+                thread=job["thread"], text=job["text"], user=job["user"], event_id=job["event_id"]
+            )
+            replies = self._flow.process(incoming, resume=lease.handed_on)
+            if replies:
+                with tracer.span("preflight.reply", {"preflight.replies": len(replies)}):
+                    self._post(replies, job["channel"], job["thread_ts"])
+                    if job.get("used") and self._update is not None and settles_card(replies):
+                        self._update(job["channel"], job["used"])
+                self._flow.delivered(event_id=job["event_id"])
+            self._inbox.unpark(key=job["thread"])
+            self._inbox.done(lease=lease)
 
     def _wait_for_thread(self, lease: Lease) -> None:
         """Park the job until its thread is processed; if the thread opened meanwhile (its job

@@ -138,6 +138,9 @@ def test_impersonation_is_limited_to_the_mapped_identities(chart: helm.Chart) ->
             {"identityGroups": {"U0EVE": ["system:masters"]}}, "system:", id="system-masters"
         ),
         pytest.param({"identities": {}}, "identities", id="impersonation-of-no-one"),
+        pytest.param(
+            {"tracing": {"otlpEndpoint": "collector:4318"}}, "otlpEndpoint", id="tracing-not-a-url"
+        ),
     ],
 )
 def test_values_that_cannot_work_stop_the_render(
@@ -238,6 +241,20 @@ def test_tenants_reach_preflight_as_one_setting(
     assert set(settings.tenants) == set(TENANTS)
     assert settings.tenants["slack:TALPHA"].approvers == ["group:ml-a"]
     assert "PREFLIGHT_TENANTS" not in _settings_map(objects(chart))[0]["data"]
+
+
+def test_tracing_values_reach_preflight_and_default_to_off(
+    chart: helm.Chart, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.settings import load_settings
+
+    (config,) = _settings_map(objects(chart, PRODUCTION))
+    for name in ("PREFLIGHT_TRACING__OTLP_ENDPOINT", "PREFLIGHT_TRACING__SERVICE_NAME"):
+        monkeypatch.setenv(name, config["data"][name])
+    settings = load_settings()
+    assert settings.tracing.otlp_endpoint == PRODUCTION["tracing"]["otlpEndpoint"]
+    assert settings.tracing.service_name == "preflight"
+    assert not [key for key in _settings_map(objects(chart))[0]["data"] if "TRACING" in key]
 
 
 def _settings_map(docs: list[Manifest]) -> list[Manifest]:

@@ -2,12 +2,15 @@
 
 A message is taken to be in one of these languages when more of its words are that language's
 common words than English ones (:func:`detect`). Its requirement vocabulary (people, load, time
-and money units, latency words, tasks, quantization, priorities) is then replaced phrase by phrase
-with English words ("2000 Mitarbeiter" → "2000 employees", "unter 1 Sekunde" → "under 1 second",
-"premier token" → "first token"); numbers, GPU and model names stay as written, and locale number
-formats are :mod:`bot.understanding.quantities`' business. Words the tables do not hold stay as
-they are. Any other language is reported by :func:`other_language` so the reply can say plainly
-that Preflight reads English, German, French and Spanish only. Pure string work: no I/O.
+and money units, latency words, tasks, quantization, licence, batch windows, priorities) is then
+replaced phrase by phrase with English words ("2000 Mitarbeiter" → "2000 employees", "unter 1
+Sekunde" → "under 1 second", "premier token" → "first token", "muss in 6 Stunden fertig sein" →
+"must finish within 6 hours"), in table order: whole phrases come before the words inside them,
+so "Latenz ist am wichtigsten" is a priority before "Latenz" becomes "latency". Numbers, GPU and
+model names stay as written, and locale number formats are :mod:`bot.understanding.quantities`'
+business. Words the tables do not hold stay as they are. Any other language is reported by
+:func:`other_language` so the reply can say plainly that Preflight reads English, German, French
+and Spanish only. Pure string work: no I/O.
 """
 
 from __future__ import annotations
@@ -40,6 +43,21 @@ _OTHER_STOPWORDS = {
 }
 
 _DE = (
+    (
+        r"(?:muss|müssen|soll|sollen) (innerhalb von|binnen|in) (\d+(?:[.,]\d+)?) ?"
+        r"(stunden?|minuten) (?:fertig|erledigt|abgeschlossen|durch)(?: sein)?",
+        r"must finish within \2 \3",
+    ),
+    (r"kosten sind am wichtigsten|kosten zuerst|so günstig wie möglich", "cost matters most"),
+    (r"geschwindigkeit ist am wichtigsten|latenz ist am wichtigsten", "latency matters most"),
+    (r"qualität ist am wichtigsten|qualität zuerst", "quality matters most"),
+    (r"(?:offene[nr]?|freie[nr]?) lizenz|offen lizenziert\w*", "open-license"),
+    (r"freizügige[nr]? lizenz|permissive[nr]? lizenz", "permissive license"),
+    (r"volle[nr]? (?:präzision|genauigkeit)", "full precision"),
+    (r"ist (?:ok|okay|in ordnung|akzeptabel|erlaubt)|geht auch", "is fine"),
+    (r"nächtliche[nrms]?", "nightly"),
+    (r"zeitfenster|fenster", "window"),
+    (r"zeit zwischen (?:den )?tokens?", "time between tokens"),
     (r"mitarbeiter(?:innen|n)?|angestellten?|beschäftigten?", "employees"),
     (r"(?:be)?nutzer(?:innen|n)?|anwender(?:innen|n)?", "users"),
     (r"entwickler(?:innen|n)?", "developers"),
@@ -78,9 +96,6 @@ _DE = (
     (r"kontext(?:länge|fenster)?", "context"),
     (r"keine quantisierung|nicht quantisier\w*|ohne quantisierung", "no quantization"),
     (r"quantisierung", "quantization"),
-    (r"kosten sind am wichtigsten|kosten zuerst|so günstig wie möglich", "cost matters most"),
-    (r"geschwindigkeit ist am wichtigsten|latenz ist am wichtigsten", "latency matters most"),
-    (r"qualität ist am wichtigsten|qualität zuerst", "quality matters most"),
     (r"budget von|budget", "budget"),
     (r"vom typ", ""),
     (r"nur", "only"),
@@ -89,8 +104,25 @@ _DE = (
     (r"für", "for"),
     (r"wir haben", "we have"),
     (r"median", "median"),
+    (r"von", "of"),
 )
 _FR = (
+    (r"le coût avant tout|le coût d'abord|le moins cher possible", "cost matters most"),
+    (r"la latence avant tout|la vitesse avant tout", "latency matters most"),
+    (r"la qualité avant tout", "quality matters most"),
+    (r"licence (?:ouverte|libre)", "open-license"),
+    (r"licence permissive", "permissive license"),
+    (r"pleine précision|précision complète", "full precision"),
+    (r"est (?:acceptable|autorisée?|ok)|ça va|c'est bon", "is fine"),
+    (r"traitement par lots|par lots|en lots?", "batch"),
+    (r"nocturnes?", "nightly"),
+    (
+        r"(?:finir|terminer|être terminée?s?|être finie?s?|achever|boucler) (en|dans|sous)",
+        "finish within",
+    ),
+    (r"fenêtre de", "window of"),
+    (r"temps entre (?:les )?tokens", "time between tokens"),
+    (r"d'au moins", "of at least"),
     (r"employés|salariés|collaborateurs", "employees"),
     (r"utilisateurs", "users"),
     (r"développeurs", "developers"),
@@ -125,9 +157,6 @@ _FR = (
     (r"contexte de|contexte", "context"),
     (r"pas de quantification|sans quantification|aucune quantification", "no quantization"),
     (r"quantification", "quantization"),
-    (r"le coût avant tout|le coût d'abord|le moins cher possible", "cost matters most"),
-    (r"la latence avant tout|la vitesse avant tout", "latency matters most"),
-    (r"la qualité avant tout", "quality matters most"),
     (r"(\d)(?:e|ème) percentile", r"p\1"),
     (r"au (\d+)e percentile", r"p\1"),
     (r"uniquement des|uniquement|seulement", "only"),
@@ -138,6 +167,21 @@ _FR = (
     (r"nous avons", "we have"),
 )
 _ES = (
+    (r"la latencia es lo más importante|lo más importante es la latencia", "latency matters most"),
+    (
+        r"el costo es lo más importante|el coste es lo más importante|lo más barato",
+        "cost matters most",
+    ),
+    (r"la calidad es lo más importante", "quality matters most"),
+    (r"licencia (?:abierta|libre)", "open-license"),
+    (r"licencia permisiva", "permissive license"),
+    (r"precisión completa|plena precisión", "full precision"),
+    (r"está bien|es aceptable|está permitid[oa]", "is fine"),
+    (r"procesamiento por lotes|por lotes|lotes?", "batch"),
+    (r"nocturn[oa]s?", "nightly"),
+    (r"(?:terminar|acabar|completarse|estar list[oa]s?) (?:en|dentro de)", "finish within"),
+    (r"ventana de", "window of"),
+    (r"tiempo entre (?:los )?tokens", "time between tokens"),
     (r"empleados|trabajadores|colaboradores", "employees"),
     (r"usuarios", "users"),
     (r"desarrolladores", "developers"),
@@ -173,12 +217,6 @@ _ES = (
     (r"contexto de|contexto", "context"),
     (r"sin cuantización|sin cuantificación|no cuantizar", "no quantization"),
     (r"cuantización", "quantization"),
-    (r"la latencia es lo más importante|lo más importante es la latencia", "latency matters most"),
-    (
-        r"el costo es lo más importante|el coste es lo más importante|lo más barato",
-        "cost matters most",
-    ),
-    (r"la calidad es lo más importante", "quality matters most"),
     (r"percentil (\d+)", r"p\1"),
     (r"solo|sólo|únicamente", "only"),
     (r"dólares", "dollars"),

@@ -52,6 +52,39 @@ def _field(reply: Reply, label: str) -> str:
             id="german",
         ),
         pytest.param(
+            "Chatbot pour 2 000 employés, 150 utilisateurs simultanés, 4000 tokens en entrée et "
+            "300 tokens en sortie, licence ouverte, sans quantification, uniquement des A100 80GB",
+            [
+                "2,000 people",
+                "150 users at once",
+                "prompts ~4,000 tokens",
+                "answers ~300 tokens",
+                "licence: open-weights",
+                "quantization: forbidden",
+                "A100-SXM-80GB/A100-PCIe-80GB",
+            ],
+            id="french",
+        ),
+        pytest.param(
+            "Lote nocturno de 40.000 documentos, debe terminar en 6 horas, solo modelos de "
+            "licencia abierta, 4-bit está bien, como máximo 4 GPUs H100 80GB",
+            [
+                "40,000 req/day",
+                "done within 6 h",
+                "licence: open-weights",
+                "quantization: allowed",
+                "H100-SXM-80GB/H100-PCIe-80GB",
+                "≤ 4 GPUs",
+            ],
+            id="spanish",
+        ),
+        pytest.param(
+            "Nächtlicher Batch mit 40.000 Dokumenten, muss innerhalb von 6 Stunden fertig sein, "
+            "nur Modelle mit offener Lizenz, wir haben 8 H100 und 4 A100",
+            ["40,000 req/day", "done within 6 h", "licence: open-weights", "≤ 12 GPUs"],
+            id="german-window-licence",
+        ),
+        pytest.param(
             "Chatbot for 1,800 staff, maybe 300 active at peak, A100 80GB only",
             ["1,800 people", "300 users at once", "A100-SXM-80GB/A100-PCIe-80GB"],
             id="population-concurrency-exact-gpus",

@@ -105,3 +105,37 @@ def test_plain_answer_lists_what_was_not_understood(app: typer.Typer) -> None:
     assert result.exit_code == 0, result.output
     assert 'task: "chatbot"' in result.stdout
     assert "Not understood: I don't know the GPU 'RTX 9090'" in result.stdout
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param(
+            "Nächtlicher Batch mit 40.000 Dokumenten, muss innerhalb von 6 Stunden fertig sein, "
+            "nur Modelle mit offener Lizenz, höchstens 4 H100 80GB",
+            id="german",
+        ),
+        pytest.param(
+            "Traitement par lots de 40 000 documents chaque nuit, doit finir en 6 heures, "
+            "licence ouverte, au maximum 4 H100 80GB",
+            id="french",
+        ),
+        pytest.param(
+            "Lote nocturno de 40.000 documentos, debe terminar en 6 horas, licencia abierta, "
+            "como máximo 4 H100 80GB",
+            id="spanish",
+        ),
+    ],
+)
+def test_other_languages_read_as_their_english_version(app: typer.Typer, text: str) -> None:
+    english, _ = _understand(
+        app,
+        "Nightly batch of 40,000 documents, must finish within 6 hours, open-license models "
+        "only, at most 4 H100 80GB",
+    )
+
+    stated, notes = _understand(app, text)
+
+    assert stated == english
+    assert {"window_hours", "license", "requests_per_day", "gpus", "max_gpus"} <= set(stated)
+    assert notes == ""

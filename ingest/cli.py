@@ -108,6 +108,13 @@ def ingest(
     tp: Annotated[int | None, typer.Option(min=1, help="Tensor-parallel size.")] = None,
     precision: Annotated[str, typer.Option(help="Weight precision of JSON reports.")] = "bf16",
     engine: Annotated[str, typer.Option(help="Serving engine of JSON reports.")] = "vllm",
+    engine_version: Annotated[
+        str,
+        typer.Option(
+            help="Engine version of JSON reports (the deployed image's, e.g. 0.11.0): decides "
+            "the calibration band the records refit; the report's metadata wins."
+        ),
+    ] = "",
     model: Annotated[str | None, typer.Option(help="Model id overriding the report's.")] = None,
     observed: Annotated[
         str | None,
@@ -132,6 +139,7 @@ def ingest(
         tensor_parallel=tp,
         precision=precision,
         engine=engine,
+        engine_version=engine_version,
         model=model,
         source_id=source_id,
         observed=observed,

@@ -51,8 +51,9 @@ class RecommendContext:
     it is never passed in, so a copy made with :func:`dataclasses.replace` starts empty.
     ``model_lookup`` finds a named ``org/name`` the catalog lacks (a model registry), if any.
     ``engine_versions`` names, per GPU vendor, the vLLM version of the image options deploy
-    ("NVIDIA" → "0.11.0"): predictions say it and widen their intervals where it is not the
-    version band their calibration rests on.
+    ("NVIDIA" → "0.11.0"): predictions use that version's calibration band, or the nearest
+    measured one, saying so and widening their intervals
+    (:func:`recommend.predictions.engine_basis`).
     ``deploy_check`` screens each option against the cluster it would be deployed to (the deploy
     side's pre-flight check, handed in by the entry point: recommend never imports deploy), so no
     option is offered that the cluster would refuse; None offers every option unscreened.

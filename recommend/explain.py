@@ -19,7 +19,10 @@ from knowledge.catalog import gpu_family_of
 from recommend.candidates import quality_of, quality_score
 from recommend.context import RecommendContext
 from recommend.demand import Demand, describe_slo
+from recommend.predictions import engine_basis
 from recommend.sizing import Sized, predicted_ms
+from simulate.deploy_basis import DeployBasis
+from simulate.intervals import FALLBACK_WIDENING
 from simulate.serving_features import version_band
 
 POPULAR_FAMILIES = ("H100", "A100", "L40S", "L4")
@@ -96,17 +99,20 @@ def _nearest(option: Sized, demand: Demand, ctx: RecommendContext) -> list[Bench
     )
 
 
-def _version_note(est: PerformanceEstimate) -> str:
-    """What engine version the prediction is for, and whether its calibration band covers it."""
+def _version_note(est: PerformanceEstimate, basis: DeployBasis) -> str:
+    """What engine version the prediction is for, and which band's calibration it rests on."""
     if not est.engine_version:
         return ""
     engine, _, version = est.engine_version.partition(" ")
     if version_band(engine, version) == est.engine_basis:
-        return f" Predicted for {est.engine_version} (the deploy image)."
+        return (
+            f" Predicted for {est.engine_version} (the deploy image) with its own version "
+            f"band's calibration ({est.engine_basis})."
+        )
+    why = basis.note or f"its version band {basis.wanted} has no measurements this prediction uses"
     return (
-        f" Predicted for {est.engine_version} (the deploy image); its version band has no "
-        f"measurements this prediction uses ({est.engine_basis or engine} band), so the "
-        "interval is widened."
+        f" Predicted for {est.engine_version} (the deploy image); {why}, so it rests on the "
+        f"{est.engine_basis or engine} band and its interval is widened ×{FALLBACK_WIDENING:g}."
     )
 
 
@@ -133,7 +139,7 @@ def evidence(option: Sized, demand: Demand, ctx: RecommendContext) -> list[Evide
             "No measurement of this combination; model prediction "
             f"({method}, calibrated on {est.basis_detail})."
         )
-    summary += _version_note(est)
+    summary += _version_note(est, engine_basis(option.candidate.gpu, ctx))
     items = [Evidence(kind="prediction", summary=summary)]
     records = [r for r in _nearest(option, demand, ctx) if _comparable(r, option, ctx)]
     items += [

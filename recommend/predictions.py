@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from domain.catalog import GpuSpec
 from domain.requirements import SloTarget
 from domain.serving import MemoryFit, PerformanceEstimate, ServingConfig, Workload
 from recommend.candidates import Candidate
@@ -22,9 +23,29 @@ from recommend.screening import FirstLook, first_look
 from simulate.analytical import estimate
 from simulate.calibration import for_engine_version
 from simulate.capacity import max_rate_per_replica
+from simulate.deploy_basis import DeployBasis, choose_band, clip_to_floors, physical_floors
 from simulate.scheduler import simulate_run
 
 DES_REQUESTS = 300  # requests in one discrete-event run (seed 0)
+ENGINE = "vllm"  # the engine options deploy (bot.settings ClusterSettings.image)
+
+
+def engine_basis(gpu: GpuSpec, ctx: RecommendContext) -> DeployBasis:
+    """The calibration band predictions on ``gpu`` rest on: the deployed vLLM version's, or nearest.
+
+    Args:
+        gpu: The GPU.
+        ctx: Calibration and the vLLM version deployed per GPU vendor.
+
+    Returns:
+        The basis (:func:`simulate.deploy_basis.choose_band`); its ``key`` is the engine of
+        every serving configuration sized on this GPU.
+    """
+    version = ctx.engine_versions.get(gpu.vendor, "")
+    return ctx.memo.get(
+        ("engine_basis", gpu.name, version),
+        lambda: choose_band(ctx.calibration, ENGINE, version, gpu),
+    )
 
 
 def _names(candidate: Candidate, config: ServingConfig) -> tuple[object, ...]:
@@ -91,22 +112,29 @@ def predict(
         The prediction, for the engine version the context deploys on this GPU's vendor.
     """
     model, gpu = candidate.model, candidate.gpu
+    version = ctx.engine_versions.get(gpu.vendor, "")
+    floors = physical_floors(model, gpu, config, workload)
     if simulated:
         return ctx.memo.get(
             ("des", *_names(candidate, config), workload),
-            lambda: for_engine_version(
-                simulate_run(
-                    model, gpu, config, workload, ctx.calibration, requests=DES_REQUESTS, seed=0
+            lambda: clip_to_floors(
+                for_engine_version(
+                    simulate_run(
+                        model, gpu, config, workload, ctx.calibration, requests=DES_REQUESTS, seed=0
+                    ),
+                    ENGINE,
+                    version,
                 ),
-                config.engine,
-                ctx.engine_versions.get(gpu.vendor, ""),
+                floors,
             ),
         )
-    version = ctx.engine_versions.get(gpu.vendor, "")
     return ctx.memo.get(
         ("estimate", *_names(candidate, config), workload),
-        lambda: for_engine_version(
-            estimate(model, gpu, config, workload, ctx.calibration), config.engine, version
+        lambda: clip_to_floors(
+            for_engine_version(
+                estimate(model, gpu, config, workload, ctx.calibration), ENGINE, version
+            ),
+            floors,
         ),
     )
 

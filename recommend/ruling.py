@@ -17,7 +17,7 @@ reuses it. This module never predicts, sizes or ranks.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from domain.catalog import GpuSpec
@@ -35,6 +35,7 @@ from recommend.candidates import (
 )
 from recommend.context import RecommendContext
 from recommend.demand import Demand
+from recommend.predictions import engine_basis
 from recommend.rules import Inventory
 from recommend.sizing import GPU_MEMORY_UTILIZATION, serving_config
 from recommend.techniques import technique_variants
@@ -152,7 +153,11 @@ def _rule_out(inputs: RuleInputs, ctx: RecommendContext) -> Ruled:
                 )
             )
     fitting, notes = configuration_rules(
-        candidates, requirements, context_tokens=inputs.context_tokens, inventory=ctx.inventory
+        candidates,
+        requirements,
+        context_tokens=inputs.context_tokens,
+        inventory=ctx.inventory,
+        engine_for=lambda gpu: engine_basis(gpu, ctx).key,
     )
     return Ruled(fitting=fitting, exclusions=tuple(exclusions), notes=notes)
 
@@ -304,6 +309,7 @@ def configuration_rules(
     *,
     context_tokens: int,
     inventory: Inventory | None,
+    engine_for: Callable[[GpuSpec], str] | None = None,
 ) -> tuple[tuple[Fitting, ...], tuple[Note, ...]]:
     """What passes quantization, inventory and memory, and why the rest did not.
 
@@ -315,6 +321,7 @@ def configuration_rules(
         requirements: The requirements (quantization stance).
         context_tokens: The longest request, in tokens (sets the serving configuration).
         inventory: The operator's GPUs, if known.
+        engine_for: The calibration key of a GPU's predictions (None: plain "vllm").
 
     Returns:
         The configurations that fit, and one note per configuration ruled out.
@@ -330,7 +337,8 @@ def configuration_rules(
         if ruled:
             notes.append((cand, order, ruled[0], ruled[1]))
             continue
-        config = serving_config(cand, context_tokens)
+        engine = engine_for(cand.gpu) if engine_for is not None else "vllm"
+        config = serving_config(cand, context_tokens, engine)
         fit = memory_fit(cand.model, cand.gpu, config)
         if not fit.fits:
             notes.append((cand, order, "memory", rules.memory(fit) or ""))

@@ -67,12 +67,16 @@ class Rejected:
     reason: str
 
 
-def serving_config(candidate: Candidate, context_tokens: int) -> ServingConfig:
+def serving_config(
+    candidate: Candidate, context_tokens: int, engine: str = "vllm"
+) -> ServingConfig:
     """The vLLM configuration a candidate is sized with.
 
     Args:
         candidate: The configuration.
         context_tokens: The longest request, in tokens.
+        engine: The calibration key its predictions use ("vllm 0.10+":
+            :func:`recommend.predictions.engine_basis`); no manifest reads it.
 
     Returns:
         A serving configuration whose max_model_len covers the longest request (at least 8k
@@ -88,6 +92,7 @@ def serving_config(candidate: Candidate, context_tokens: int) -> ServingConfig:
         gpu=candidate.gpu.name,
         precision=candidate.precision,
         tensor_parallel=candidate.tensor_parallel,
+        engine=engine,
         max_model_len=min(candidate.model.max_context, math.ceil(wanted / 1024) * 1024),
         max_num_seqs=MAX_NUM_SEQS * ranks,
         max_num_batched_tokens=MAX_NUM_BATCHED_TOKENS * ranks,

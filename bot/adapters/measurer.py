@@ -184,6 +184,7 @@ class ServiceMeasurer:
                     f"--tp={option.tensor_parallel}",
                     f"--precision={option.precision}",
                     f"--model={option.model}",
+                    f"--engine-version={option.predicted.engine_version.partition(' ')[2]}",
                     f"--observed={run.observed}",
                     "--source-id=observed",
                     f"--data-dir={self._settings.data_dir}",

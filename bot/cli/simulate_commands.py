@@ -179,6 +179,14 @@ def run(
     concurrency: Annotated[int | None, typer.Option(help="Requests in flight.")] = None,
     batch: Annotated[int | None, typer.Option(help="Static batch size.")] = None,
     engine: Annotated[str, typer.Option(help="Engine the calibration is for.")] = "vllm",
+    engine_version: Annotated[
+        str | None,
+        typer.Option(
+            help="vLLM version to predict for (its calibration band, else the nearest measured "
+            "one); default: the version of the settings' image for the GPU's vendor; '' for "
+            "the 2023-24 band. Only with --engine vllm."
+        ),
+    ] = None,
     length_cv: Annotated[
         float, typer.Option(min=0.0, help="Coefficient of variation of token lengths.")
     ] = 0.0,
@@ -187,10 +195,12 @@ def run(
 ) -> None:
     """Estimate one configuration under one load."""
     from bot.settings import load_settings
-    from bot.wiring import build_model_lookup
+    from bot.wiring import build_model_lookup, engine_versions
     from knowledge.catalog import resolve_gpu
     from knowledge.model_registry import find_model
     from simulate.analytical import estimate
+    from simulate.calibration import for_engine_version
+    from simulate.deploy_basis import choose_band, clip_to_floors, physical_floors
     from simulate.scheduler import simulate_run
 
     loads = [(LoadKind.RATE, rate), (LoadKind.CONCURRENCY, concurrency), (LoadKind.BATCH, batch)]
@@ -198,9 +208,17 @@ def run(
     if len(given) != 1:
         raise typer.BadParameter("give exactly one of --rate, --concurrency, --batch")
     try:
+        settings = load_settings()
         models, gpus = _catalogs()
-        spec = find_model(model, models, build_model_lookup(load_settings()))
+        spec = find_model(model, models, build_model_lookup(settings))
         card = resolve_gpu(gpu, gpus)
+        calibration = _current_calibration()
+        version, why = "", ""
+        if engine == "vllm":
+            version = engine_versions(settings).get(card.vendor, "")
+            version = version if engine_version is None else engine_version
+            basis = choose_band(calibration, engine, version, card)
+            engine, why = basis.key, basis.note
         config = ServingConfig(
             model=spec.hf_id,
             gpu=card.name,
@@ -216,10 +234,14 @@ def run(
             value=float(given[0][1] or 0),
             length_cv=length_cv,
         )
-        calibration = _current_calibration()
         fit = memory_fit(spec, card, config)
         path = simulate_run if simulate else estimate
         result = path(spec, card, config, workload, calibration)
+        if version:
+            result = for_engine_version(result, "vllm", version)
+        if why:
+            result = result.model_copy(update={"notes": (*result.notes, f"vllm {version}: {why}")})
+        result = clip_to_floors(result, physical_floors(spec, card, config, workload))
     except PreflightError as exc:
         raise fail(exc) from exc
     except ValueError as exc:  # a value pydantic refuses (e.g. a zero rate)

@@ -27,6 +27,7 @@ from bot.conversation.thread_state import Essential
 from bot.conversation.wording import (
     describe_option,
     format_ms,
+    format_ms_range,
     format_usd,
     gpus,
     layout,
@@ -227,6 +228,7 @@ def details_of(recommendation: Recommendation) -> tuple[Field, ...]:
         top = recommendation.options[0]
         details += tuple(Field(label="Why option 1", value=reason) for reason in top.reasons[3:])
         details += (Field(label="Option 1 runs", value=f"{layout(top)}, {top.precision}"),)
+        details += _prediction_basis(top)
     details += tuple(
         Field(label="Knowledge base", value=found.summary) for found in recommendation.retrieved
     )
@@ -234,6 +236,22 @@ def details_of(recommendation: Recommendation) -> tuple[Field, ...]:
         count = len(recommendation.excluded)
         details += (Field(label="Ruled out", value=f"{count} candidate groups by hard rules"),)
     return details
+
+
+def _prediction_basis(option: RecommendedOption) -> tuple[Field, ...]:
+    """What option 1's prediction rests on (engine version, band) and its 80 % intervals."""
+    said = [e.summary for e in option.evidence if e.kind == "prediction"]
+    spans = [
+        f"{name.split('_')[0].upper()} p95 {format_ms_range(*bounds)}"
+        for name in ("ttft_ms_p95", "itl_ms_p95")
+        if (bounds := option.predicted.intervals.get(name)) is not None
+    ]
+    if spans:
+        said.append(
+            "80% intervals " + ", ".join(spans) + " (held-out error of its basis; never below "
+            "the physical floor)."
+        )
+    return (Field(label="Predicted", value=" ".join(said)),) if said else ()
 
 
 def details_card(recommendation: Recommendation | None) -> Reply:

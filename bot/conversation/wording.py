@@ -133,20 +133,57 @@ def predicted_ms(
     return (float(value) if value is not None else None), percentile
 
 
+def format_ms_range(low: float, high: float) -> str:
+    """An interval of milliseconds with the unit once where both ends share it.
+
+    Args:
+        low: Low end, ms.
+        high: High end, ms.
+
+    Returns:
+        E.g. ``15–23 ms``, ``1.2–3 s``, ``700 ms–1.2 s``.
+    """
+    left, right = format_ms(low), format_ms(high)
+    left_unit, right_unit = left.rsplit(" ", 1)[1], right.rsplit(" ", 1)[1]
+    if left_unit == right_unit:
+        left = left.rsplit(" ", 1)[0]
+    return f"{left}–{right}"
+
+
+def predicted_range(predicted: PredictedMetrics, metric: SloMetric, percentile: int) -> str:
+    """The 80 % interval of a prediction in brackets, `` (15–23 ms)``, or "" when it has none.
+
+    Args:
+        predicted: The option's predicted metrics (``intervals`` keyed ``itl_ms_p95`` …).
+        metric: TTFT, ITL or end-to-end.
+        percentile: The percentile shown.
+
+    Returns:
+        The bracketed interval with a leading space, or "".
+    """
+    bounds = predicted.intervals.get(f"{metric.value.lower()}_ms_p{percentile}")
+    if bounds is None:
+        return ""
+    return f" ({format_ms_range(*bounds)})"
+
+
 def slo_check(option: RecommendedOption, target: SloTarget) -> str:
-    """A target next to its prediction: ``TTFT p95 77 ms, target ≤ 1 s ✅``.
+    """A target next to its prediction and its 80 % interval: ``TTFT p95 77 ms (60–95 ms), …``.
 
     Args:
         option: The option.
         target: The latency target.
 
     Returns:
-        The check in words, with ✅ when the prediction holds the target and ❌ when not.
+        The check in words (``TTFT p95 77 ms (60–95 ms), target ≤ 1 s ✅``), with ✅ when the
+        prediction holds the target and ❌ when not; the bracket is the prediction's 80 %
+        interval, left out where it has none.
     """
     value, percentile = predicted_ms(option.predicted, target.metric, target.percentile)
     mark = "✅" if value is not None and value <= target.ms else "❌"
     name = f"{target.metric.value.upper()} p{percentile}"
-    return f"{name} {format_ms(value)}, target ≤ {format_ms(target.ms)} {mark}"
+    spread = predicted_range(option.predicted, target.metric, percentile)
+    return f"{name} {format_ms(value)}{spread}, target ≤ {format_ms(target.ms)} {mark}"
 
 
 def describe_option(option: RecommendedOption) -> str:

@@ -86,12 +86,17 @@ def test_an_ingested_report_recalibrates_and_moves_the_next_recommendation(
     report = _slow_report(tmp_path / "guidellm-l40s.json")
     ingest = CliRunner().invoke(
         app,
-        ["ingest", str(report), "--gpu", "L40S", "--tp", "1", "--source-id", SOURCE, "--json"],
+        [
+            *["ingest", str(report), "--gpu", "L40S", "--tp", "1", "--source-id", SOURCE],
+            *["--engine-version", "0.11.0", "--json"],  # the deployed image's vLLM
+        ],
         env=env,
     )
     assert ingest.exit_code == 0, ingest.output
     assert json.loads(ingest.stdout)["new"] == 2
-    calibrate = CliRunner().invoke(app, ["simulate", "calibrate", "--only", "vllm:L40S"], env=env)
+    calibrate = CliRunner().invoke(
+        app, ["simulate", "calibrate", "--only", "vllm 0.10+:L40S"], env=env
+    )
     assert calibrate.exit_code == 0, calibrate.output
     assert (folder(data) / CURRENT).exists() and len(versions(data)) == 1
 

@@ -42,8 +42,9 @@ def test_recheck_shows_what_new_data_changed_in_an_old_recommendation(
     env = {"PREFLIGHT_DATA_DIR": str(tmp_path)}
     report = _slow_report(tmp_path / "guidellm-l40s.json")
     args = ["ingest", str(report), "--gpu", "L40S", "--tp", "1", "--source-id", SOURCE]
+    args += ["--engine-version", "0.11.0"]  # the deployed image's vLLM
     assert CliRunner().invoke(app, args, env=env).exit_code == 0
-    calibrate = ["simulate", "calibrate", "--only", "vllm:L40S"]
+    calibrate = ["simulate", "calibrate", "--only", "vllm 0.10+:L40S"]
     assert CliRunner().invoke(app, calibrate, env=env).exit_code == 0
 
     (card,) = bot.say("recheck")

@@ -89,9 +89,27 @@ def test_a_prediction_names_the_deploy_images_version_and_its_band(
     found, demand = _top(newer, requirements, ["meta-llama/Llama-3.1-8B"])
     option = found.sized[0]
     assert option.estimate.engine_version == "vllm 0.11.0"
+    assert option.estimate.engine_basis == "vllm 0.10+"  # its own band, measured on H100
     summary = evidence(option, demand, newer)[0].summary
-    assert "Predicted for vllm 0.11.0" in summary and "interval is widened" in summary
+    assert "Predicted for vllm 0.11.0" in summary and "own version band" in summary
+    assert "widened" not in summary
     older = replace(context, engine_versions={"NVIDIA": "0.4.3"})
     found, demand = _top(older, requirements, ["meta-llama/Llama-3.1-8B"])
+    assert found.sized[0].estimate.engine_basis == "vllm"
     summary = evidence(found.sized[0], demand, older)[0].summary
     assert "Predicted for vllm 0.4.3" in summary and "widened" not in summary
+
+
+def test_a_version_unmeasured_on_a_gpu_borrows_the_nearest_band_and_says_so(
+    context: RecommendContext,
+) -> None:
+    requirements = Requirements(
+        models=["meta-llama/Llama-3.1-8B"], gpu_families=[GpuFamily.MI300X], concurrent_users=20
+    )
+    rocm = replace(context, engine_versions={"AMD": "0.11.0"})
+    found, demand = _top(rocm, requirements, ["meta-llama/Llama-3.1-8B"])
+    option = found.sized[0]
+    assert option.estimate.engine_basis == "vllm 0.6-0.9"  # vLLM on ROCm, measured on MI300X
+    summary = evidence(option, demand, rocm)[0].summary
+    assert "vllm 0.10+ has no measurements on AMD GPUs" in summary
+    assert "nearest measured band vllm 0.6-0.9" in summary and "widened ×1.25" in summary

@@ -103,6 +103,34 @@ def test_run_prints_an_estimate_as_json() -> None:
     assert payload["estimate"]["req_per_s"] == pytest.approx(2.0)
 
 
+def _run_json(*extra: str, gpu: str = "H100-SXM-80GB") -> dict[str, object]:
+    args = ["simulate", "run", "--model", "meta-llama/Llama-3.1-70B-Instruct", "--gpu", gpu]
+    args += ["--tp", "4", "--precision", "bf16", "--input-tokens", "1000"]
+    args += ["--output-tokens", "200", "--concurrency", "1", "--analytical", "--json", *extra]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    estimate: dict[str, object] = json.loads(result.output)["estimate"]
+    return estimate
+
+
+def test_run_predicts_for_the_settings_image_version_and_says_which_band() -> None:
+    today = _run_json()  # the default image, vllm/vllm-openai:v0.11.0
+    assert today["engine_version"] == "vllm 0.11.0" and today["engine_basis"] == "vllm 0.10+"
+    old = _run_json("--engine-version", "")  # no version: the 2023-24 band
+    assert old["engine_basis"] == "vllm" and old["engine_version"] == ""
+    assert today["itl_ms"]["p50"] < old["itl_ms"]["p50"]  # type: ignore[index]
+    floor_ms = 70.55e9 * 2 / 4 / 3.35e12 * 1e3  # bf16 weights per GPU ÷ H100 HBM3
+    assert today["itl_ms"]["p50"] >= floor_ms  # type: ignore[index]
+    low, _ = today["intervals"]["itl_ms_p95"]  # type: ignore[index]
+    assert low >= floor_ms * 0.999
+
+
+def test_run_for_a_version_unmeasured_on_the_gpu_names_the_borrowed_band() -> None:
+    rocm = _run_json("--engine-version", "0.11.0", gpu="MI300X")
+    assert rocm["engine_basis"] == "vllm 0.6-0.9"
+    assert any("nearest measured band vllm 0.6-0.9" in note for note in rocm["notes"])  # type: ignore[attr-defined]
+
+
 def test_run_needs_exactly_one_load() -> None:
     result = runner.invoke(
         app,

@@ -15,8 +15,8 @@ from bot.conversation.comparison import comparison_card
 from bot.conversation.questions import question
 from bot.conversation.replies import Align, ChoiceRole, ChoiceStyle, ReplyKind, Tone
 from bot.conversation.thread_state import Essential
-from bot.conversation.wording import short_gpu, short_model
-from domain.recommendation import NearMiss, Recommendation
+from bot.conversation.wording import format_ms_range, short_gpu, short_model
+from domain.recommendation import Evidence, NearMiss, Recommendation
 from domain.requirements import GpuFamily, Requirements, SloMetric, SloTarget, Task, TaskDefaults
 from tests.unit.bot.factories import make_option, make_recommendation
 
@@ -254,3 +254,40 @@ def test_a_stated_target_leads_the_headline_and_the_table_before_assumed_ones() 
     assert "TTFT" not in card.text
     assert "ITL p99" in card.tables[0].title
     assert card.tables[0].columns[4] == "ITL"
+
+
+def test_the_headline_shows_the_predictions_interval_and_the_details_its_basis() -> None:
+    predicted = make_option().predicted.model_copy(
+        update={
+            "intervals": {"ttft_ms_p95": (250.0, 420.0), "itl_ms_p95": (31.0, 1400.0)},
+            "engine_basis": "vllm 0.10+",
+            "engine_version": "vllm 0.11.0",
+        }
+    )
+    evidence = Evidence(kind="prediction", summary="Predicted for vllm 0.11.0 (the deploy image).")
+    option = make_option(predicted=predicted, evidence=[evidence])
+    requirements = Requirements(
+        task=Task.CHATBOT, concurrent_users=500, slo=[SloTarget(metric=SloMetric.TTFT, ms=1000)]
+    )
+    reply = recommendation_card(make_recommendation(option), requirements)
+    assert reply.text == (
+        "Run Llama-3.1-8B on 2×L4 (fp8): $1,168/month · TTFT p95 310 ms (250–420 ms), "
+        "target ≤ 1 s ✅"
+    )
+    (basis,) = [f.value for f in reply.details if f.label == "Predicted"]
+    assert basis.startswith("Predicted for vllm 0.11.0 (the deploy image).")
+    assert "80% intervals TTFT p95 250–420 ms, ITL p95 31 ms–1.4 s" in basis
+
+
+@pytest.mark.parametrize(
+    ("low", "high", "text"),
+    [
+        pytest.param(15.2, 23.4, "15–23 ms", id="ms"),
+        pytest.param(700.0, 1200.0, "700 ms–1.2 s", id="mixed"),
+        pytest.param(1200.0, 3000.0, "1.2–3 s", id="seconds"),
+    ],
+)
+def test_an_interval_names_its_unit_once_where_both_ends_share_it(
+    low: float, high: float, text: str
+) -> None:
+    assert format_ms_range(low, high) == text

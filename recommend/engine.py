@@ -207,12 +207,13 @@ def recommend(
         )
         for i, item in enumerate(kept)
     ]
-    options = [with_needs(option, screened.needs) for option in options]
-    options = noted(options, context)  # a registry model says so before anything else
     top_reasons = options[0].reasons + explain.popular_losses(
         final[0][0], found.sized, found.exclusions
     )
     options[0] = options[0].model_copy(update={"reasons": top_reasons})
+    # what deploying needs comes last, after why popular GPUs lost
+    options = [with_needs(option, screened.needs) for option in options]
+    options = noted(options, context)  # a registry model says so before anything else
     return Recommendation(
         feasible=any(option.meets_slo for option in options),
         options=options,

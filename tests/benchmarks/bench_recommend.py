@@ -15,7 +15,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from bot.settings import Settings
 from bot.understanding.reader import understand
+from bot.wiring import engine_versions
 from domain.requirements import Requirements
 from recommend.context import RecommendContext, default_context
 from recommend.engine import recommend
@@ -90,7 +92,7 @@ def _cold_start() -> list[tuple[float, float]]:
 def main() -> None:
     """Print scenario pass rates, full-catalog latency p50/p95 and CLI cold start."""
     start = time.perf_counter()
-    context = default_context()
+    context = default_context(engine_versions=engine_versions(Settings()))
     print(f"context load: {time.perf_counter() - start:.2f} s")
     for from_text in (False, True):
         passed, total, failed = _scenarios(context, from_text=from_text)

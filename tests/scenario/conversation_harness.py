@@ -24,7 +24,7 @@ from bot.conversation.state_store import StateStore
 from bot.conversation.thread_state import ConversationState, Essential, Stage
 from bot.conversation.tracing import Tracer
 from bot.settings import AuditSettings, ClusterSettings, Settings
-from bot.wiring import build_flow
+from bot.wiring import build_flow, engine_versions
 from recommend.context import default_context
 
 REDIS_URL = "redis://127.0.0.1:6379/15"
@@ -112,7 +112,7 @@ def make_flow(
 @pytest.fixture(scope="session")
 def recommender() -> EngineRecommender:
     """The engine over the packaged knowledge, loaded once; it remembers answers across tests."""
-    return EngineRecommender(default_context())
+    return EngineRecommender(default_context(engine_versions=engine_versions(Settings())))
 
 
 @pytest.fixture

@@ -56,7 +56,9 @@ def test_1_a_population_becomes_a_peak_through_a_stated_active_share(
     assert "2,000 people × 10% active at the busiest moment = 200 at once" in peak
     assert "every 60 s = 3.33 requests/s" in peak  # not 2,000 × 1/min = 33 requests/s
     assert "no peak factor is applied again" in peak  # the 3x daily peak is not stacked
-    assert rec.options[0].total_gpus <= 2
+    # a few GPUs follow from 3.33 requests/s (today's vLLM: Qwen2.5-14B fp8 on 3×L4, each L4
+    # carrying ~1.1 requests/s), not the dozens that 33 requests/s would take
+    assert rec.options[0].total_gpus <= 4
     _signed(rec, testbot.state.requirements, context)
 
 

@@ -12,6 +12,8 @@ from typing import Any
 
 import pytest
 
+from bot.settings import Settings
+from bot.wiring import engine_versions
 from domain.recommendation import Recommendation
 from domain.requirements import SloTarget
 from recommend.context import RecommendContext, default_context
@@ -30,7 +32,7 @@ def _cases() -> list[Any]:
 @pytest.fixture(scope="module")
 def context() -> RecommendContext:
     """The real packaged knowledge."""
-    return default_context()
+    return default_context(engine_versions=engine_versions(Settings()))  # the deployed vLLM
 
 
 def _top_meets_slo(rec: Recommendation, requirements: dict[str, Any]) -> str | None:

@@ -99,7 +99,7 @@ def recommendation_card(
         tone=Tone.GOOD if top.meets_slo else Tone.WARNING,
         text=text,
         summary=text,
-        reasons=tuple(top.reasons[:3]),
+        reasons=tuple(top.reasons[: _shown_reasons(recommendation)]),
         fields=fields,
         tables=(
             options_table(
@@ -114,6 +114,12 @@ def recommendation_card(
             *what_if_choices(requirements, top),
         ),
     )
+
+
+def _shown_reasons(recommendation: Recommendation) -> int:
+    """Reasons the card shows: three, or two when it also asks about the load (the third folds
+    under "How was this computed?", so the card stays within its size: 25 Slack lines)."""
+    return 2 if recommendation.load_question else 3
 
 
 def _context_fields(recommendation: Recommendation, unknown: Essential | None) -> tuple[Field, ...]:
@@ -226,7 +232,8 @@ def details_of(recommendation: Recommendation) -> tuple[Field, ...]:
     details = tuple(Field(label="Assumed", value=line) for line in recommendation.assumptions)
     if recommendation.options:
         top = recommendation.options[0]
-        details += tuple(Field(label="Why option 1", value=reason) for reason in top.reasons[3:])
+        folded = top.reasons[_shown_reasons(recommendation) :]
+        details += tuple(Field(label="Why option 1", value=reason) for reason in folded)
         details += (Field(label="Option 1 runs", value=f"{layout(top)}, {top.precision}"),)
         details += _prediction_basis(top)
     details += tuple(

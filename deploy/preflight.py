@@ -22,6 +22,8 @@ kv-transfer              both pools of a prefill/decode pair ship the KV cache (
 restricted-pod           Pod Security "restricted" and random UIDs: non-root, no escalation,
                          RuntimeDefault seccomp, caches under HOME on a writable volume
 kserve-version           the API and features used exist in the cluster's KServe
+keda-tls                 KEDA's Prometheus triggers trust an in-cluster HTTPS querier through a CA
+                         (kedacore/keda prometheus_scaler.go ``unsafeSsl``, ``ca``)
 gated-model-credentials  a gated Hub model has a token the storage-initializer can read
 ======================  ==========================================================================
 
@@ -40,6 +42,7 @@ import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from deploy.catalog_view import catalog_models
 from deploy.checkpoints import checkpoint_of
@@ -153,6 +156,28 @@ def _speculative_method(s: Subject, _: ClusterProfile) -> str | None:
             f"and {s.model} ships none (config.json num_nextn_predict_layers)"
         )
     return None
+
+
+def _keda_tls(s: Subject, _: ClusterProfile) -> str | None:
+    if s.keda_ca and not s.keda_auth_modes:
+        return (
+            "KEDA reads the TriggerAuthentication's 'ca' only for triggers that set authModes; "
+            "without one the CA is ignored"
+        )
+    in_cluster = [a for a in s.keda_https if _svc(a)]
+    if in_cluster and not s.keda_ca:
+        return (
+            f"KEDA verifies {in_cluster[0]}'s certificate (unsafeSsl false) against its own "
+            "trust store, which holds no in-cluster service CA: set "
+            "PREFLIGHT_CLUSTER__KEDA_CA_CONFIG_MAP (OpenShift: openshift-service-ca.crt, key "
+            "service-ca.crt)"
+        )
+    return None
+
+
+def _svc(address: str) -> bool:
+    host = urlsplit(address).hostname or ""
+    return host.endswith((".svc", ".svc.cluster.local"))
 
 
 def _image_platform(s: Subject, profile: ClusterProfile) -> str | None:
@@ -371,6 +396,14 @@ RULES: tuple[Rule, ...] = (
         "(v0.18.0 VLLM_ADDITIONAL_ARGS, v0.20.0 spec.parallelism.tensor); "
         "pkg/controller/v1alpha2/llmisvc/scaling.go (v0.18.0); KServe release notes v0.16",
         _kserve_version,
+    ),
+    Rule(
+        "keda-tls",
+        "kedacore/keda pkg/scalers/prometheus_scaler.go (unsafeSsl, default false); "
+        "pkg/scalers/authentication/authentication_helpers.go GetAuthConfigs (v2.20: 'ca' read "
+        "with an authMode; none without); OpenShift service CA: openshift-service-ca.crt "
+        "ConfigMap in every namespace",
+        _keda_tls,
     ),
     Rule(
         "gated-model-credentials",

@@ -45,6 +45,11 @@ class Subject(Frozen):
     tensor_in_args: bool = Field(
         default=True, description="--tensor-parallel-size is among the flags vLLM is given."
     )
+    keda_https: tuple[str, ...] = Field(
+        default=(), description="HTTPS addresses KEDA's Prometheus triggers query."
+    )
+    keda_ca: bool = Field(default=False, description="KEDA's TriggerAuthentication passes a 'ca'.")
+    keda_auth_modes: bool = Field(default=False, description="KEDA's triggers set authModes.")
 
     def flag(self, name: str) -> str | None:
         """Return the value of one ``--flag=value`` argument, or None when absent."""
@@ -67,7 +72,7 @@ def subjects_of(manifests: Sequence[Manifest]) -> list[Subject]:
     Raises:
         InvalidInputError: When no serving object is among them.
     """
-    main = subject_of(manifests)
+    main = subject_of(manifests).model_copy(update=_keda(manifests))
     llm = next((m for m in manifests if m.get("kind") == "LLMInferenceService"), None)
     prefill = (llm or {}).get("spec", {}).get("prefill")
     if llm is None or not prefill:
@@ -75,6 +80,30 @@ def subjects_of(manifests: Sequence[Manifest]) -> list[Subject]:
     pool = _llm_workload(llm, prefill, kind="LLMInferenceService prefill pool")
     split = {"disaggregated": True}
     return [main.model_copy(update=split), pool.model_copy(update=split)]
+
+
+def _keda(manifests: Sequence[Manifest]) -> dict[str, Any]:
+    """What KEDA's Prometheus triggers query over HTTPS, and whether they pass a CA."""
+    triggers = [
+        t.get("metadata") or {}
+        for m in manifests
+        if m.get("kind") == "ScaledObject"
+        for t in m["spec"].get("triggers") or []
+        if t.get("type") == "prometheus"
+    ]
+    refs = [
+        ref
+        for m in manifests
+        if m.get("kind") == "TriggerAuthentication"
+        for key in ("secretTargetRef", "configMapTargetRef")
+        for ref in m["spec"].get(key) or []
+    ]
+    https = {str(t.get("serverAddress", "")) for t in triggers}
+    return {
+        "keda_https": tuple(sorted(a for a in https if a.startswith("https://"))),
+        "keda_ca": any(ref.get("parameter") == "ca" for ref in refs),
+        "keda_auth_modes": any("authModes" in t for t in triggers),
+    }
 
 
 def subject_of(manifests: Sequence[Manifest]) -> Subject:

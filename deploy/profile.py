@@ -11,6 +11,7 @@ This module must not render, read settings or talk to a cluster; it only holds c
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints, field_validator
@@ -22,6 +23,9 @@ KSERVE_VERSION = r"^0\.(1[0-9]|2[0-9])$"
 LABEL_KEY = r"^([a-z0-9]([-a-z0-9.]*[a-z0-9])?/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$"
 LABEL_VALUE = r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$"
 SECRET_NAME = r"^([a-z0-9]([-a-z0-9.]*[a-z0-9])?)?$"
+# An image reference's tag (opencontainers/distribution-spec spec.md: [a-zA-Z0-9_][a-zA-Z0-9._-]
+# {0,127}) or a sha256 digest.
+OCI_REFERENCE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]{0,127}|sha256:[a-f0-9]{64}")
 
 LabelKey = Annotated[str, StringConstraints(pattern=LABEL_KEY, max_length=253)]
 LabelValue = Annotated[str, StringConstraints(pattern=LABEL_VALUE, max_length=63)]
@@ -84,8 +88,15 @@ class ClusterProfile(Frozen):
         default="",
         pattern=r"^$|^[a-z0-9.-]+(:[0-9]{1,5})?(/[a-z0-9._-]+)*$",
         description="Registry and path of KServe modelcar images (oci://): org/name is "
-        "<repository>/org/name:latest, lower-cased (the convention of knowledge/oci_registry.py); "
-        "empty = none. A PVC cache, when set, is used first.",
+        "<repository>/org/name, lower-cased (the convention of knowledge/oci_registry.py), at its "
+        "pinned tag or digest (model_oci_tags); empty = none. A PVC cache, when set, is used "
+        "first.",
+    )
+    model_oci_tags: dict[str, str] = Field(
+        default_factory=dict,
+        description="Model id → tag or sha256 digest of its modelcar image under "
+        "model_oci_repository; a model without one is downloaded from the Hub (a moving "
+        "':latest' is never deployed: the weights an approval binds must not change under it).",
     )
     model_cache_pvc: SecretName = Field(
         default="",
@@ -104,11 +115,33 @@ class ClusterProfile(Frozen):
         "through a rendered TriggerAuthentication, asking per namespace (OpenShift's Thanos "
         "querier); empty = an unauthenticated Prometheus.",
     )
+    keda_ca_config_map: SecretName = Field(
+        default="",
+        description="ConfigMap whose key keda_ca_key holds the CA that signs the Prometheus "
+        "querier's certificate, handed to KEDA's triggers as their 'ca' (OpenShift injects "
+        "openshift-service-ca.crt, key service-ca.crt, into every namespace); empty = none.",
+    )
+    keda_ca_key: str = Field(
+        default="service-ca.crt",
+        pattern=r"^[-._a-zA-Z0-9]{1,253}$",
+        description="Key of keda_ca_config_map holding the PEM CA.",
+    )
     run_as_user: int = Field(
         default=1001,
         ge=0,
         description="UID of the vLLM container; 0 = let the platform assign one (OpenShift).",
     )
+
+    @field_validator("model_oci_tags")
+    @classmethod
+    def _pinned(cls, value: dict[str, str]) -> dict[str, str]:
+        for model, ref in value.items():
+            if not OCI_REFERENCE.fullmatch(ref) or ref == "latest":
+                raise ValueError(
+                    f"{model}: {ref!r} is not a pinned tag or digest (OCI distribution-spec tag "
+                    "[A-Za-z0-9_][A-Za-z0-9._-]{0,127}, or sha256:<64 hex>; not 'latest')"
+                )
+        return value
 
     @field_validator("intel_gpu_resource")
     @classmethod

@@ -177,7 +177,7 @@ def template_names(plan: DeploymentPlan) -> list[str]:
             "pdb.yaml.j2",
         ]
     names = ["servingruntime.yaml.j2", "inferenceservice.yaml.j2"]
-    if plan.autoscaler is Autoscaler.KEDA and plan.keda_auth_secret:
+    if plan.autoscaler is Autoscaler.KEDA and (plan.keda_auth_secret or plan.keda_ca_config_map):
         names.append("triggerauthentication.yaml.j2")  # before the ScaledObject that uses it
     if plan.autoscaler is Autoscaler.KEDA:
         names.append("scaledobject.yaml.j2")

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 
 from deploy.catalog_view import catalog_models
 from deploy.checkpoints import checkpoint_of
@@ -39,7 +40,7 @@ def _serving(manifests: list[Manifest], kind: str = "InferenceService") -> dict[
 
 def test_every_rule_names_the_source_it_encodes() -> None:
     names = [rule.name for rule in RULES]
-    assert len(names) == len(set(names)) == 13
+    assert len(names) == len(set(names)) == 14
     for rule in RULES:
         assert rule.source.strip()
         assert "/" in rule.source or "Kubernetes" in rule.source  # a file, a page or a standard
@@ -268,11 +269,18 @@ def test_model_cache_mounts_a_pvc_and_downloads_size_ephemeral_storage() -> None
 
 
 def test_modelcar_images_serve_the_weights_from_the_node_without_a_download() -> None:
-    profile = FULL.model_copy(update={"model_oci_repository": "registry.example.com/models"})
+    profile = FULL.model_copy(
+        update={
+            "model_oci_repository": "registry.example.com/models",
+            "model_oci_tags": {"meta-llama/Llama-3.1-70B": "2024-07-23"},
+        }
+    )
     plan = make_plan(
         model="meta-llama/Llama-3.1-70B", tensor_parallel=2, hf_token_secret="", profile=profile
     )
-    assert plan.storage_uri == "oci://registry.example.com/models/meta-llama/llama-3.1-70b:latest"
+    assert plan.storage_uri == (
+        "oci://registry.example.com/models/meta-llama/llama-3.1-70b:2024-07-23"
+    )
     assert plan.ephemeral_gib == 10  # no weights in the pod's scratch space
     manifests = render(plan)
     assert _rules(manifests, profile) == set()  # no Hub token needed: nothing is downloaded
@@ -353,7 +361,12 @@ def test_monitoring_uses_labels_a_named_port_and_the_deployments_own_series() ->
 
 
 def test_keda_authenticates_to_openshifts_thanos_querier_with_a_bearer_token() -> None:
-    profile = FULL.model_copy(update={"keda_auth_secret": "thanos-token"})
+    profile = FULL.model_copy(
+        update={
+            "keda_auth_secret": "thanos-token",
+            "keda_ca_config_map": "openshift-service-ca.crt",
+        }
+    )
     plan = make_plan(
         profile=profile, prometheus_url="https://thanos-querier.openshift-monitoring.svc:9092"
     )
@@ -364,10 +377,15 @@ def test_keda_authenticates_to_openshifts_thanos_querier_with_a_bearer_token() -
     assert auth["spec"]["secretTargetRef"] == [
         {"parameter": "bearerToken", "name": "thanos-token", "key": "token"}
     ]
+    assert auth["spec"]["configMapTargetRef"] == [
+        {"parameter": "ca", "name": "openshift-service-ca.crt", "key": "service-ca.crt"}
+    ]
     for trigger in _serving(manifests, "ScaledObject")["spec"]["triggers"]:
         assert trigger["authenticationRef"] == {"name": auth["metadata"]["name"]}
         assert trigger["metadata"]["authModes"] == "bearer"
+        assert trigger["metadata"]["unsafeSsl"] == "false"  # the certificate is verified
         assert trigger["metadata"]["namespace"] == plan.namespace  # Thanos tenancy
+    assert enforce(manifests, profile) == []
     validate_objects(manifests)
     plain = [m["kind"] for m in render(make_plan(profile=FULL))]
     assert "TriggerAuthentication" not in plain
@@ -587,3 +605,32 @@ def test_the_keda_floor_is_the_options_off_peak_floor() -> None:
     plan = plan_for(option, namespace="llm-serving", requester="U1", hf_token_secret="hf")
     scaled = _serving(render(plan), "ScaledObject")["spec"]
     assert (scaled["minReplicaCount"], scaled["maxReplicaCount"]) == (2, 12)
+
+
+def test_keda_over_https_to_an_in_cluster_querier_needs_its_ca() -> None:
+    thanos = "https://thanos-querier.openshift-monitoring.svc:9092"
+    without_ca = FULL.model_copy(update={"keda_auth_secret": "thanos-token"})
+    found = _rules(render(make_plan(profile=without_ca, prometheus_url=thanos)), without_ca)
+    assert "keda-tls" in found
+    ca_only = FULL.model_copy(update={"keda_ca_config_map": "openshift-service-ca.crt"})
+    manifests = render(make_plan(profile=ca_only, prometheus_url=thanos))
+    reasons = [f.reason for f in check(manifests, ca_only) if f.rule == "keda-tls"]
+    assert reasons and "only for triggers that set authModes" in reasons[0]
+    plain_http = _rules(render(make_plan(profile=FULL)), FULL)
+    assert "keda-tls" not in plain_http
+
+
+def test_a_modelcar_is_pulled_at_its_pinned_digest_and_never_at_latest() -> None:
+    digest = "sha256:" + "ab" * 32
+    repository = {"model_oci_repository": "registry.example.com/models"}
+    pinned = FULL.model_copy(update={**repository, "model_oci_tags": {"Qwen/Qwen3-8B": digest}})
+    plan = make_plan(model="Qwen/Qwen3-8B", hf_token_secret="", profile=pinned)
+    assert plan.storage_uri == f"oci://registry.example.com/models/qwen/qwen3-8b@{digest}"
+    validate_objects(render(plan))
+    unpinned = make_plan(
+        model="Qwen/Qwen3-8B", hf_token_secret="", profile=FULL.model_copy(update=repository)
+    )
+    assert unpinned.storage_uri == "hf://Qwen/Qwen3-8B"
+    assert any("MODEL_OCI_TAGS" in note for note in unpinned.notes)
+    with pytest.raises(ValidationError, match="not a pinned tag"):
+        ClusterProfile(**repository, model_oci_tags={"Qwen/Qwen3-8B": "latest"})

@@ -50,7 +50,9 @@ CACHED = ClusterProfile(
     model_cache_pvc="model-weights",
     tolerations=(Toleration(key="dedicated", operator="Equal", value="llm"),),
 )
-OPENSHIFT = ClusterProfile(keda_auth_secret="thanos-token", run_as_user=0)
+OPENSHIFT = ClusterProfile(
+    keda_auth_secret="thanos-token", keda_ca_config_map="openshift-service-ca.crt", run_as_user=0
+)
 GATED_HELM = ClusterProfile(storage_secret_annotation="serving.kserve.io/secretName")
 
 CASES = [
@@ -171,7 +173,9 @@ CASES = [
             "tensor_parallel": 2,
             "hf_token_secret": "",
             "profile": ClusterProfile(
-                kserve_version="0.16", model_oci_repository="registry.example.com/models"
+                kserve_version="0.16",
+                model_oci_repository="registry.example.com/models",
+                model_oci_tags={"meta-llama/Llama-3.1-70B": "2024-07-23"},
             ),
         },
         id="llama70b-h100-tp2-modelcar",

@@ -38,7 +38,7 @@ from recommend.demand import Demand
 from recommend.predictions import engine_basis
 from recommend.rules import Inventory
 from recommend.sizing import GPU_MEMORY_UTILIZATION, serving_config
-from recommend.techniques import technique_variants
+from recommend.techniques import MIN_PROMPT_TO_OUTPUT, technique_variants
 from simulate.memory import GIB, memory_fit, usable_gib, weight_bytes_per_gpu
 
 TP_PER_GROUP = 2  # tensor-parallel sizes per (model, GPU, precision, technique) worth sizing
@@ -69,6 +69,7 @@ class RuleInputs:
     pinned_gpu: str | None
     pinned_precision: str | None
     named: tuple[str, ...]
+    long_prompts: bool = False  # prompts 10+ times the output: a prefill/decode split is weighed
 
     @classmethod
     def of(cls, requirements: Requirements, demand: Demand, named: Sequence[str]) -> RuleInputs:
@@ -89,6 +90,7 @@ class RuleInputs:
             pinned_gpu=demand.pins.gpu,
             pinned_precision=demand.pins.precision,
             named=tuple(named),
+            long_prompts=demand.input_tokens >= MIN_PROMPT_TO_OUTPUT * demand.output_tokens,
         )
 
     def key(self) -> tuple[object, ...]:
@@ -104,6 +106,7 @@ class RuleInputs:
             self.pinned_gpu,
             self.pinned_precision,
             self.named,
+            self.long_prompts,
         )
 
 
@@ -137,7 +140,10 @@ def _rule_out(inputs: RuleInputs, ctx: RecommendContext) -> Ruled:
     candidates = [
         variant
         for plain in enumerate_candidates(families, gpus, requirements, inputs.task)
-        for variant in (plain, *technique_variants(plain, ctx.serving_techniques))
+        for variant in (
+            plain,
+            *technique_variants(plain, ctx.serving_techniques, long_prompts=inputs.long_prompts),
+        )
     ]
     exclusions += _unservable(families, gpus, inputs.named)
     precision = inputs.pinned_precision

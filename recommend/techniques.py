@@ -12,8 +12,9 @@ variants vLLM can serve and the cluster allows (:data:`EXPERT_PARALLEL`, :data:`
   better for high-load workloads");
 * **MTP speculative decoding** for checkpoints that ship an MTP module (:func:`has_mtp`),
   with the accepted share of drafted tokens an input with its source;
-* **disaggregated prefill/decode** (llm-d through KServe's LLMInferenceService): a prefill pool
-  of the same GPUs at :data:`PREFILL_RATIOS` prefill replicas per decode replica.
+* **disaggregated prefill/decode** (llm-d through KServe's LLMInferenceService) where prompts
+  are long (:data:`MIN_PROMPT_TO_OUTPUT`): a prefill pool of the same GPUs at
+  :data:`PREFILL_RATIOS` prefill replicas per decode replica.
 
 Whether a variant is worth it is the simulator's and the ranking's call, never this module's:
 variants are sized, pruned and ranked like any other candidate. This module only enumerates.
@@ -52,6 +53,9 @@ MTP_ACCEPTANCE_SOURCE = (
 # decode replica's GPU and TP).
 PREFILL_RATIOS = (0.5, 1.0)
 MIN_DISAGG_GPUS = 4
+# llm-d's P/D guide (llm-d.ai/docs/guides/pd-disaggregation): the split is for "long context
+# workloads (10:1 ISL:OSL) and medium-to-large models"; shorter prompts are not offered one.
+MIN_PROMPT_TO_OUTPUT = 10.0
 
 
 def _expert_parallel(model: ModelSpec, gpu: GpuSpec, tp: int) -> bool:
@@ -97,12 +101,16 @@ def _layouts(candidate: Candidate, allowed: frozenset[str]) -> list[ServingTechn
     return out
 
 
-def technique_variants(candidate: Candidate, allowed: frozenset[str]) -> list[Candidate]:
+def technique_variants(
+    candidate: Candidate, allowed: frozenset[str], *, long_prompts: bool = False
+) -> list[Candidate]:
     """The candidate served with each technique vLLM can use for it and the cluster allows.
 
     Args:
         candidate: A plain candidate (tensor parallelism only).
         allowed: Techniques the cluster allows (names above).
+        long_prompts: Whether prompts are at least :data:`MIN_PROMPT_TO_OUTPUT` times the
+            output (only then is a prefill/decode split weighed).
 
     Returns:
         Variants (none for a dense model, a small replica or a vendor without the kernels).
@@ -111,7 +119,8 @@ def technique_variants(candidate: Candidate, allowed: frozenset[str]) -> list[Ca
         return []
     aggregated = _layouts(candidate, allowed)
     out = [replace(candidate, techniques=t) for t in aggregated]
-    if DISAGGREGATED in allowed and candidate.tensor_parallel >= MIN_DISAGG_GPUS:
+    split = DISAGGREGATED in allowed and long_prompts
+    if split and candidate.tensor_parallel >= MIN_DISAGG_GPUS:
         bases = [ServingTechniques(), *(t for t in aggregated if not t.speculative)]
         out += [
             replace(
@@ -144,7 +153,10 @@ def describe_allowed(allowed: frozenset[str]) -> str:
     if SPECULATIVE in allowed:
         said.append("MTP speculative decoding (checkpoints that ship an MTP module)")
     if DISAGGREGATED in allowed:
-        said.append("a prefill/decode split (llm-d through KServe's LLMInferenceService)")
+        said.append(
+            "a prefill/decode split (llm-d through KServe's LLMInferenceService) where prompts "
+            f"are {MIN_PROMPT_TO_OUTPUT:g}+ times the output"
+        )
     text = "Serving techniques weighed against plain tensor parallelism: " + (
         "; ".join(said) or "none"
     )

@@ -37,7 +37,10 @@ def test_a_prefill_decode_split_is_added_only_where_the_cluster_serves_llm_d(
     context: RecommendContext,
 ) -> None:
     plain = _candidate(context, "deepseek-ai/DeepSeek-R1", "H200-SXM-141GB", 8)
-    split = [v for v in technique_variants(plain, ALL_TECHNIQUES) if v.techniques.disaggregated]
+    variants = technique_variants(plain, ALL_TECHNIQUES, long_prompts=True)
+    split = [v for v in variants if v.techniques.disaggregated]
+    short = technique_variants(plain, ALL_TECHNIQUES, long_prompts=False)
+    assert not any(v.techniques.disaggregated for v in short)  # llm-d's 10:1 ISL:OSL
     assert [technique_label(v) for v in split] == [
         "prefill/decode split 1:2",
         "prefill/decode split 1:1",
@@ -62,7 +65,8 @@ def test_no_technique_where_it_cannot_pay(
     context: RecommendContext, model: str, gpu: str, tp: int
 ) -> None:
     gpu_name = next(name for name in context.gpus if name.startswith(gpu))
-    assert technique_variants(_candidate(context, model, gpu_name, tp), ALL_TECHNIQUES) == []
+    plain = _candidate(context, model, gpu_name, tp)
+    assert technique_variants(plain, ALL_TECHNIQUES, long_prompts=True) == []
 
 
 def test_moe_models_without_an_mtp_module_get_expert_parallelism_only(

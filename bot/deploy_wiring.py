@@ -128,7 +128,8 @@ def deploy_check(settings: Settings) -> OptionGate:
 def serving_techniques(settings: Settings) -> frozenset[str]:
     """The serving techniques options may add on the cluster the settings describe.
 
-    Expert parallelism and speculative decoding are vLLM flags any target serves; a
+    Those the operator allows (``cluster.serving_techniques``) of what the cluster can run:
+    expert parallelism and speculative decoding are vLLM flags any target serves; a
     prefill/decode split needs an LLMInferenceService, so it is proposed only where the
     cluster's KServe version serves one (:func:`deploy.option_gate.serves_disaggregated`).
 
@@ -137,12 +138,21 @@ def serving_techniques(settings: Settings) -> frozenset[str]:
 
     Returns:
         Technique names of :mod:`recommend.techniques`.
+
+    Raises:
+        ConfigurationError: When a named technique is not one of them.
     """
     from deploy.option_gate import serves_disaggregated
 
-    if serves_disaggregated(cluster_profile(settings)):
-        return ALL_TECHNIQUES
-    return WITHOUT_LLM_D
+    allowed = frozenset(settings.cluster.serving_techniques)
+    unknown = sorted(allowed - ALL_TECHNIQUES)
+    if unknown:
+        raise ConfigurationError(
+            f"cluster.serving_techniques: unknown {', '.join(unknown)}; known: "
+            + ", ".join(sorted(ALL_TECHNIQUES))
+        )
+    runnable = ALL_TECHNIQUES if serves_disaggregated(cluster_profile(settings)) else WITHOUT_LLM_D
+    return allowed & runnable
 
 
 def settings_for(settings: Settings, workspace: str | None) -> Settings:

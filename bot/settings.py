@@ -243,6 +243,12 @@ class ClusterSettings(BaseModel):
     keda_ca_key: str = Field(
         default="service-ca.crt", description="Key of keda_ca_config_map holding the PEM CA."
     )
+    serving_techniques: list[str] = Field(
+        default_factory=lambda: ["expert_parallel", "speculative", "disaggregated"],
+        description="Serving techniques options may use (JSON list): expert_parallel (with "
+        "data-parallel attention), speculative (MTP), disaggregated (prefill/decode split, also "
+        "needs kserve_version 0.18+); drop one the platform has not validated.",
+    )
     option_screen: str = Field(
         default="auto",
         description="What the pre-flight check does with an option this cluster lacks something "

@@ -97,7 +97,10 @@ def _layouts(candidate: Candidate, allowed: frozenset[str]) -> list[ServingTechn
             "acceptance": DRAFT_ACCEPTANCE,
             "acceptance_source": MTP_ACCEPTANCE_SOURCE,
         }
-        out += [item.model_copy(update=mtp) for item in [ServingTechniques(), *out]]
+        # With tensor parallelism only: vLLM documents MTP with TP (docs features/
+        # speculative_decoding/mtp.md); MTP beside data-parallel ranks is not offered until a
+        # source says the deployed version runs it.
+        out.append(ServingTechniques().model_copy(update=mtp))
     return out
 
 

@@ -18,6 +18,7 @@ from deploy.plan import plan_for
 from deploy.preflight import enforce
 from deploy.render import render
 from deploy.validate import validate_objects
+from domain.errors import ConfigurationError
 from domain.recommendation import Recommendation, RecommendedOption
 from recommend.context import RecommendContext, default_context
 from recommend.engine import recommend
@@ -52,8 +53,24 @@ SMALL_DENSE_LOW_LOAD = {
 }
 
 
-def _context(monkeypatch: pytest.MonkeyPatch, kserve: str) -> tuple[RecommendContext, Any]:
+# A reasoning workload: short prompts, long answers (the KV cache of many long sequences).
+REASONING_AT_SCALE = {
+    "task": "chatbot",
+    "models": ["deepseek-ai/DeepSeek-R1"],
+    "gpus": ["H200"],
+    "requests_per_second": 20,
+    "input_tokens": 1000,
+    "output_tokens": 4000,
+    "slo": [{"metric": "itl", "percentile": 95, "ms": 100}],
+}
+
+
+def _context(
+    monkeypatch: pytest.MonkeyPatch, kserve: str, techniques: str | None = None
+) -> tuple[RecommendContext, Any]:
     monkeypatch.setenv("PREFLIGHT_CLUSTER__KSERVE_VERSION", kserve)
+    if techniques is not None:
+        monkeypatch.setenv("PREFLIGHT_CLUSTER__SERVING_TECHNIQUES", techniques)
     monkeypatch.setenv("PREFLIGHT_CLUSTER__HF_TOKEN_SECRET", "hf-token")
     settings = load_settings()
     context = default_context(
@@ -81,7 +98,7 @@ def _renders_and_validates(option: RecommendedOption, settings: Any) -> list[dic
     return manifests
 
 
-def test_deepseek_r1_at_high_load_on_h200_is_served_with_ep_and_mtp_and_says_why(
+def test_deepseek_r1_at_high_load_on_h200_drafts_with_mtp_and_says_why(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     context, settings = _context(monkeypatch, "0.15")
@@ -89,18 +106,40 @@ def test_deepseek_r1_at_high_load_on_h200_is_served_with_ep_and_mtp_and_says_why
     top = rec.options[0]
     args = top.serving_args
     assert top.meets_slo and top.gpu.startswith("H200")
-    assert args.enable_expert_parallel and args.data_parallel_size == 8
-    assert args.tensor_parallel_size == 1 and top.tensor_parallel == 1
     assert args.speculative_config is not None
     assert args.speculative_config.method == "deepseek_mtp"
+    assert args.tensor_parallel_size == 8 and args.data_parallel_size == 1  # MTP with TP only
     assert top.prefill is None  # KServe 0.15 serves no LLMInferenceService: no split proposed
     assert any("no prefill/decode split: it needs KServe 0.18" in a for a in rec.assumptions)
     why = " ".join(top.reasons)
-    assert "cheaper than plain TP8" in why and "--enable-expert-parallel" in why
+    assert "cheaper than plain TP8" in why and "--speculative-config" in why
     assert "arXiv:2412.19437" in why  # the accepted length says where it comes from
     text = str(_renders_and_validates(top, settings))
-    assert "--data-parallel-size=8" in text and "--enable-expert-parallel" in text
     assert '--speculative-config={"method":"deepseek_mtp","num_speculative_tokens":1}' in text
+
+
+def test_without_speculative_decoding_a_reasoning_load_spreads_experts_over_eight_h200(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    context, settings = _context(monkeypatch, "0.15", techniques='["expert_parallel"]')
+    top = _recommend(context, REASONING_AT_SCALE).options[0]
+    args = top.serving_args
+    assert top.meets_slo and args.speculative_config is None
+    assert args.enable_expert_parallel and args.data_parallel_size == 8
+    assert args.tensor_parallel_size == 1 and top.tensor_parallel == 1
+    assert top.total_gpus == top.replicas * 8
+    why = " ".join(top.reasons)
+    assert "EP8 + DP-attention across 8× H200" in why and "cheaper than plain TP8" in why
+    text = str(_renders_and_validates(top, settings))
+    assert "--data-parallel-size=8" in text and "--enable-expert-parallel" in text
+
+
+def test_an_unknown_technique_in_the_settings_stops_start_up(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("PREFLIGHT_CLUSTER__SERVING_TECHNIQUES", '["eagle"]')
+    with pytest.raises(ConfigurationError, match="unknown eagle"):
+        serving_techniques(load_settings())
 
 
 def test_a_small_dense_model_at_low_load_gets_no_technique(

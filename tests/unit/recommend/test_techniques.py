@@ -21,13 +21,13 @@ def _candidate(context: RecommendContext, model: str, gpu: str, tp: int) -> Cand
     return Candidate(spec, family, context.gpus[gpu], Precision.FP8, tp, None)
 
 
-def test_deepseek_on_eight_h200_gets_ep_with_dp_attention_mtp_and_both(
+def test_deepseek_on_eight_h200_gets_ep_with_dp_attention_and_mtp_with_tp(
     context: RecommendContext,
 ) -> None:
     plain = _candidate(context, "deepseek-ai/DeepSeek-R1", "H200-SXM-141GB", 8)
     variants = technique_variants(plain, WITHOUT_LLM_D)
     labels = [technique_label(v) for v in variants]
-    assert labels == ["EP8 + DP-attention", "MTP", "EP8 + DP-attention, MTP"]
+    assert labels == ["EP8 + DP-attention", "MTP"]  # no MTP beside data-parallel ranks
     mtp = variants[1].techniques
     assert mtp.acceptance == pytest.approx(0.85) and "arXiv:2412.19437" in mtp.acceptance_source
     assert all(not v.techniques.disaggregated for v in variants)  # no llm-d without KServe 0.18

@@ -7,7 +7,6 @@ it is about.
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 
 import pytest
@@ -280,12 +279,25 @@ def test_the_readme_conversation_is_one_an_expert_would_sign(
     )
     _, rec = _first(testbot, text)
     _signed(rec, testbot.state.requirements, context)
+    _cost_follows_from_price_and_hours(rec, context)
     for what_if in ("double the traffic", "what about H100"):
         testbot.say(what_if)
         after = testbot.state.recommendation
         assert after is not None
         _signed(after, testbot.state.requirements, context)
-    assert dataclasses.is_dataclass(Pins())
+        _cost_follows_from_price_and_hours(after, context)
+
+
+def _cost_follows_from_price_and_hours(rec: Recommendation, ctx: RecommendContext) -> None:
+    """The README's arithmetic: each option's cost is its GPUs' price on the one basis times the
+    GPU-hours it runs, and the replicas it lists carry the planned peak."""
+    assert rec.planned is not None and rec.planned.peak_rps > 0
+    for option in rec.options:
+        price = ctx.gpus[option.gpu].price_usd_per_gpu_hr
+        assert price is not None and option.gpu_hours_per_month is not None, option.gpu
+        assert option.gpu_hours_per_month >= 730 * option.total_gpus / option.replicas
+        assert option.monthly_cost_usd == pytest.approx(price * option.gpu_hours_per_month, 1e-3)
+        assert option.utilisation is not None and 0 < option.utilisation <= 1, option.model
 
 
 def test_9_an_autoscaled_service_is_costed_at_its_off_peak_floor(

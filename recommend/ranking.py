@@ -29,6 +29,7 @@ WEIGHTS: dict[Priority, tuple[float, float, float]] = {
 }
 _MIN_COST = 1.0  # owned, unpriced GPUs cost $0; keep the logarithm finite
 SLO_USE_FLOOR = 0.5  # below half the target, lower latency no longer counts
+UNPRICED_KEY = 1e6  # above any priced key: log2 of a cost, weighted, stays under 100
 
 
 @dataclass(frozen=True)
@@ -153,8 +154,12 @@ def dominates(a: Scorable, b: Scorable) -> bool:
 def rank_key(cost: float | None, slo_use: float, quality: float, priority: Priority) -> float:
     """The absolute ranking key; ranking scores differ from it by one constant per search.
 
+    An unpriced option (no price on the basis) keys after every priced one, as :func:`rank`
+    lists it: counted as free, it would be sized first and crowd priced options out of the
+    search (an unpriced A100-PCIe-80GB hid the priced A100-SXM-80GB when both were named).
+
     Args:
-        cost: Monthly cost (None or 0 when unpriced).
+        cost: Monthly cost (None when unpriced).
         slo_use: Largest predicted/target ratio.
         quality: Option quality.
         priority: What matters most.
@@ -163,8 +168,9 @@ def rank_key(cost: float | None, slo_use: float, quality: float, priority: Prior
         Key; lower is better.
     """
     w_cost, w_latency, w_quality = WEIGHTS[priority]
+    cost_term = UNPRICED_KEY if cost is None else w_cost * math.log2(max(cost, 1.0))
     return (
-        w_cost * math.log2(max(cost or 0.0, 1.0))
+        cost_term
         + w_latency * math.log2(max(slo_use, SLO_USE_FLOOR))
         - w_quality * quality / QUALITY_POINTS
     )

@@ -95,6 +95,21 @@ def test_2_a_named_set_of_providers_prices_on_that_basis() -> None:
     assert top.monthly_cost_usd == pytest.approx(3.29 * top.total_gpus * 730, rel=1e-3)
 
 
+def test_2_an_unpriced_gpu_named_beside_a_priced_one_does_not_crowd_it_out(
+    testbot: TestBot, context: RecommendContext
+) -> None:
+    # "A100 80GB" names both 80 GB A100s; the basis prices only the SXM one (AWS p4de). Counted
+    # as free in the search, the PCIe one used to be sized first and hid every priced option.
+    _, rec = _first(testbot, "chatbot on A100 80GB for 100 concurrent users")
+    assert set(testbot.state.requirements.gpus) == {"A100-SXM-80GB", "A100-PCIe-80GB"}
+    assert context.gpus["A100-PCIe-80GB"].price_usd_per_gpu_hr is None
+    top = rec.options[0]
+    assert (top.gpu, top.monthly_cost_usd is not None) == ("A100-SXM-80GB", True)
+    priced = [o.monthly_cost_usd is not None for o in rec.options]
+    assert priced == sorted(priced, reverse=True)  # every priced option before any unpriced
+    _signed(rec, testbot.state.requirements, context)
+
+
 def test_3_an_exact_gpu_is_honoured_and_carried_to_deploy(context: RecommendContext) -> None:
     # "A100 80GB": the schema's exact ids (understanding fills them, eval intent-063).
     named = ["A100-SXM-80GB", "A100-PCIe-80GB"]

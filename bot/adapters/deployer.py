@@ -23,6 +23,7 @@ from bot.conversation.thread_keys import workspace_of
 from bot.deploy_wiring import TenantServices, build_plan, settings_for
 from bot.settings import Settings
 from deploy.plan import thread_scoped_name
+from deploy.preflight import check
 from deploy.revisions import standing
 from domain.recommendation import RecommendedOption
 from domain.requirements import Requirements
@@ -70,6 +71,11 @@ class ServiceDeployer:
         )
         request = service.request(plan)
         policy = service.policy
+        unchecked = [
+            f" Not checked [{finding.rule}]: {finding.reason}."
+            for finding in check(service.manifests_of(request.id), service.checks.profile)
+            if finding.kind == "unchecked"
+        ]
         return DeployResult(
             request_id=request.id,
             status=DeployStatus.AWAITING_APPROVAL,
@@ -86,6 +92,7 @@ class ServiceDeployer:
                 f"(sha256 {request.manifest_hash[:12]}). Waiting for an approver"
                 + ("." if policy.allow_self_approval else f" other than {requester}.")
                 + "".join(f" Note: {note}." for note in plan.notes)
+                + "".join(unchecked)
             ),
         )
 

@@ -67,3 +67,15 @@ def test_a_gated_model_without_a_token_gets_what_to_do(bot: TestBot) -> None:
     assert [reply.kind for reply in replies] == [ReplyKind.ERROR]
     assert "gated" in replies[0].plain_text()
     assert "PREFLIGHT_KNOWLEDGE__HF_TOKEN" in replies[0].plain_text()
+
+
+def test_a_chat_deploy_of_a_model_outside_the_catalog_says_what_was_not_checked(
+    bot: TestBot,
+) -> None:
+    bot.say(f"Support chatbot for 300 employees on {NEW}, first token within 2 seconds")
+    bot.say("deploy option 1")
+    (status,) = bot.say("confirm")
+
+    text = status.plain_text()
+    assert "awaits an approver" in text, text
+    assert f"Not checked [tp-divides-heads]: {NEW} is not in the catalog" in text

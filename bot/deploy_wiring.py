@@ -12,6 +12,7 @@ builders so commands that need none of them start fast.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
@@ -21,6 +22,7 @@ from deploy.audit import JsonlAuditLog
 from deploy.file_records import FileRecords
 from domain.errors import ConfigurationError, InvalidInputError, PolicyViolationError
 from domain.recommendation import RecommendedOption
+from knowledge.model_registry import RegistryCatalog
 from recommend.techniques import ALL_TECHNIQUES, WITHOUT_LLM_D
 
 if TYPE_CHECKING:
@@ -78,7 +80,32 @@ def build_plan(
         profile=cluster_profile(settings),
         prometheus_url=cluster.prometheus_url,
         hf_token_secret=cluster.hf_token_secret,
+        gated=gated_on_registry(settings)(option.model),
     )
+
+
+def gated_on_registry(settings: Settings) -> Callable[[str], bool]:
+    """Whether a model outside the catalog is gated on the registry it was read from.
+
+    Reads the specs the model lookup cached in the data directory (a recommendation looked the
+    model up first); never asks a registry. Catalog models are not in that cache: the pre-flight
+    check knows the catalog's gated organisations itself.
+
+    Args:
+        settings: Preflight's settings (``data_dir``).
+
+    Returns:
+        A predicate on model ids.
+    """
+    cache = RegistryCatalog(registry=None, cache_dir=settings.data_dir / "models")
+
+    def gated(model: str) -> bool:
+        return any(
+            spec.hf_id == model and spec.origin is not None and spec.origin.gated
+            for spec in cache.cached()
+        )
+
+    return gated
 
 
 def _scaler_and_target(autoscaler: str, target: str) -> tuple[Autoscaler, Target]:
@@ -121,6 +148,7 @@ def deploy_check(settings: Settings) -> OptionGate:
         target=api,
         autoscaler=scaler,
         hf_token_secret=cluster.hf_token_secret,
+        is_gated=gated_on_registry(settings),
         exclude_setup=mode == "exclude" or (mode == "auto" and cluster.mode == "api"),
     )
 

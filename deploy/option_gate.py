@@ -16,6 +16,7 @@ This module must not read settings or talk to a cluster.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from deploy.plan import Autoscaler, Target, plan_for
@@ -47,6 +48,10 @@ _SCREENED = {"model", "params_b", "gpu", "gpu_family", "precision", "tensor_para
 }
 
 
+def _not_gated(_: str) -> bool:
+    return False
+
+
 @dataclass(frozen=True)
 class OptionGate:
     """The pre-flight check of the cluster one set of settings describes, asked per option."""
@@ -56,6 +61,8 @@ class OptionGate:
     autoscaler: Autoscaler = Autoscaler.KEDA
     hf_token_secret: str = ""
     exclude_setup: bool = True
+    # Whether a model outside the catalog is gated on the registry it was read from.
+    is_gated: Callable[[str], bool] = field(default=_not_gated, compare=False, repr=False)
     # Verdicts by what the rules read (checkpoint, GPU, precision, vLLM arguments, pools): the
     # replicas, costs and predictions of an option never change one. Shared by every request.
     _seen: dict[str, DeployScreen] = field(default_factory=dict, compare=False, repr=False)
@@ -84,6 +91,7 @@ class OptionGate:
                 autoscaler=self.autoscaler,
                 profile=self.profile,
                 hf_token_secret=self.hf_token_secret,
+                gated=self.is_gated(option.model),
             )
         except UserFacingError as exc:
             return DeployScreen(refused=exc.message, rules=("plan",))

@@ -160,6 +160,11 @@ class DeploymentPlan(Frozen):
         max_length=253,
         description="Secret holding HF_TOKEN for gated models; empty = none.",
     )
+    gated: bool = Field(
+        default=False,
+        description="The checkpoint is gated on the registry it was read from (annotated so the "
+        "pre-flight check asks for a token the downloader can read).",
+    )
 
     @field_validator("storage_uri")
     @classmethod
@@ -218,6 +223,7 @@ def plan_for(
     max_replicas: int | None = None,
     hf_token_secret: str = "",
     prometheus_url: str | None = None,
+    gated: bool = False,
 ) -> DeploymentPlan:
     """Turn a chosen option into a validated plan for one cluster.
 
@@ -237,6 +243,8 @@ def plan_for(
         max_replicas: Ceiling for the autoscaler; twice the sized replicas when None.
         hf_token_secret: Secret (key ``HF_TOKEN``) for gated models; none when empty.
         prometheus_url: Prometheus the KEDA triggers query; the plan's default when None.
+        gated: The checkpoint is gated on the registry it was read from (a model outside the
+            catalog; the catalog's gated organisations are known to the pre-flight check).
 
     Returns:
         The plan (which :mod:`deploy.preflight` checks before anything is rendered).
@@ -314,6 +322,7 @@ def plan_for(
         "thread_label": thread_label(thread_id),
         "requester": requester,
         "hf_token_secret": hf_token_secret,
+        "gated": gated,
     }
     if prometheus_url is not None:
         fields["prometheus_url"] = prometheus_url

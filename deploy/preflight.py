@@ -75,6 +75,8 @@ MTP_METHODS = frozenset({"deepseek_mtp", "mtp"})
 # Hub organisations whose repositories are gated (a licence must be accepted; downloads need a
 # token): the Llama and Gemma licences (huggingface.co/meta-llama, huggingface.co/google).
 GATED_PREFIXES = ("meta-llama/", "google/gemma")
+# Set by the plan for a checkpoint its registry reports gated (a model outside the catalog).
+GATED_ANNOTATION = "preflight.dev/gated"
 # v1alpha2 from 0.17; VLLM_ADDITIONAL_ARGS in config-llm-template.yaml, and the WVA controller
 # acting on spec.scaling (pkg/controller/v1alpha2/llmisvc/scaling.go), from 0.18.
 LLMISVC_MIN_KSERVE = "0.18"
@@ -311,7 +313,8 @@ def _llm_isvc_version(s: Subject, profile: ClusterProfile) -> str | None:
 
 
 def _gated_model_credentials(s: Subject, profile: ClusterProfile) -> str | None:
-    gated = s.model.startswith(GATED_PREFIXES) and s.storage_uri.startswith("hf://")
+    named = s.model.startswith(GATED_PREFIXES) or s.annotations.get(GATED_ANNOTATION) == "true"
+    gated = named and s.storage_uri.startswith("hf://")
     if gated and not s.annotations.get(profile.storage_secret_annotation):
         return (
             f"{s.model} is gated on the Hub, and the storage-initializer that downloads it reads "

@@ -29,6 +29,13 @@ def test_what_the_cluster_lacks_is_refused_for_a_real_cluster_and_noted_for_a_dr
     assert with_token.refused is None and with_token.needs is None
 
 
+def test_a_model_gated_on_its_registry_is_screened_like_a_gated_catalog_model() -> None:
+    fine_tune = make_option(model="acme/llama-ft-8b")
+    gated = OptionGate(profile=ClusterProfile(), is_gated=lambda model: model == fine_tune.model)
+    assert gated(fine_tune).rules == ("gated-model-credentials",)
+    assert OptionGate(profile=ClusterProfile())(fine_tune).refused is None
+
+
 def test_the_gate_screens_the_target_the_settings_deploy_to() -> None:
     option = make_option(model="Qwen/Qwen3-8B")
     old = ClusterProfile(kserve_version="0.17")

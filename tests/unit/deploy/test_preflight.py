@@ -206,6 +206,28 @@ def test_a_gated_model_without_a_token_for_the_downloader_is_refused() -> None:
     assert _rules(render(make_plan(hf_token_secret="", profile=cached)), cached) == set()
 
 
+def test_a_model_its_registry_reports_gated_needs_the_token_as_a_catalog_one_does() -> None:
+    from deploy.plan import plan_for
+    from tests.unit.deploy.factories import make_option
+
+    fine_tune = make_option(model="acme/llama-ft-8b")  # outside the catalog, no gated org
+
+    def rules(*, gated: bool, token: str) -> set[str]:
+        plan = plan_for(
+            fine_tune,
+            namespace="team",
+            requester="U1",
+            profile=FULL,
+            hf_token_secret=token,
+            gated=gated,
+        )
+        return _rules(render(plan), FULL)
+
+    assert "gated-model-credentials" in rules(gated=True, token="")
+    assert "gated-model-credentials" not in rules(gated=True, token="hf-token")
+    assert "gated-model-credentials" not in rules(gated=False, token="")
+
+
 # 6. LLMInferenceService: HTTP unless KServe's TLS is on; the template's own probes stand.
 @pytest.mark.parametrize("scheme", ["HTTP", "HTTPS"])
 def test_llm_inference_service_probe_scheme_is_a_setting(scheme: str) -> None:

@@ -17,6 +17,7 @@ __all__ = ["hub_online"]  # the fixture, used by name
 
 pytestmark = pytest.mark.usefixtures("hub_online")
 NEW = "XiaomiMiMo/MiMo-7B-Base"
+FINE_TUNE = "acme/llama-ft-8b"  # a company's Llama fine-tune: gated, and no gated org's name
 
 
 @pytest.fixture
@@ -24,6 +25,7 @@ def hub(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[HubStandIn]
     repos = {
         NEW: repo_from_configs(NEW, license="mit"),
         "meta-llama/Llama-3.1-8B": repo_from_configs("meta-llama/Llama-3.1-8B", gated="manual"),
+        FINE_TUNE: repo_from_configs("meta-llama/Llama-3.1-8B", gated="manual"),
     }
     with hub_stand_in(HubStandIn(repos=repos)) as stand_in:
         for name in ("LLM__URL", "KNOWLEDGE__INVENTORY_FILE", "KNOWLEDGE__PRICE_FILE"):
@@ -101,3 +103,30 @@ def test_simulate_run_predicts_a_model_the_catalog_lacks(hub: HubStandIn) -> Non
     assert f"GET /api/models/{NEW}" in hub.requests
     weights_gib = json.loads(result.stdout)["memory"]["weights_gib"]
     assert weights_gib == pytest.approx(7.62e9 * 2 / 2**30, rel=0.01)  # bf16 weights of 7.62 B
+
+
+def test_a_model_gated_on_the_registry_renders_only_with_a_token_for_the_downloader(
+    hub: HubStandIn, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("PREFLIGHT_KNOWLEDGE__HF_TOKEN", hub.token)
+    monkeypatch.delenv("PREFLIGHT_CLUSTER__HF_TOKEN_SECRET", raising=False)
+    runner = CliRunner()
+    message = f"a support chatbot for 20 concurrent users on H100s with {FINE_TUNE}"
+    answer = runner.invoke(app, ["recommend", message, "--json", "--limit", "1"])
+    assert answer.exit_code == 0, answer.output
+    option = json.loads(answer.stdout)["options"][0]
+    assert option["model"] == FINE_TUNE
+    assert any("a Hub token for this gated model" in reason for reason in option["reasons"])
+    chosen = tmp_path / "option.json"
+    chosen.write_text(json.dumps(option))
+    render = ["deploy", "render", "--option", str(chosen), "--out"]
+
+    refused = runner.invoke(app, [*render, str(tmp_path / "refused")])
+    monkeypatch.setenv("PREFLIGHT_CLUSTER__HF_TOKEN_SECRET", "hf")
+    rendered = runner.invoke(app, [*render, str(tmp_path / "rendered")])
+
+    assert refused.exit_code == 2
+    assert "[gated-model-credentials]" in " ".join(refused.output.split())
+    assert rendered.exit_code == 0, rendered.output
+    manifests = (tmp_path / "rendered" / "manifests.yaml").read_text()
+    assert "serving.kserve.io/storageSecretName: hf" in manifests

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from bot.conversation.bound_options import deploy_value
 from bot.conversation.replies import (
     Align,
     Choice,
@@ -42,6 +43,7 @@ from domain.requirements import Requirements, SloMetric, SloTarget, TaskDefaults
 __all__ = [
     "DETAILS_VALUE",
     "WHAT_IFS",
+    "deploy_choices",
     "describe_option",
     "details_card",
     "format_ms",
@@ -108,7 +110,7 @@ def recommendation_card(
         ),
         details=details_of(recommendation),
         choices=(
-            *_deploy_choices(recommendation.options),
+            *deploy_choices(recommendation.options),
             Choice(label="Show chart", value="chart", shows_more=True),
             Choice(label="How was this computed?", value=DETAILS_VALUE, role=ChoiceRole.DETAILS),
             *what_if_choices(requirements, top),
@@ -174,14 +176,23 @@ def slo_targets(requirements: Requirements, defaults: TaskDefaults | None) -> li
     return stated + sorted(assumed, key=lambda target: order[target.metric])
 
 
-def _deploy_choices(options: Sequence[RecommendedOption]) -> tuple[Choice, ...]:
+def deploy_choices(options: Sequence[RecommendedOption], *, shown: int = 2) -> tuple[Choice, ...]:
+    """ "Deploy option N" buttons for the first ``shown`` options, each bound to its option's id.
+
+    Args:
+        options: The options as the card numbers them.
+        shown: How many buttons.
+
+    Returns:
+        The choices (option 1's primary).
+    """
     return tuple(
         Choice(
             label=f"Deploy option {n}",
-            value=f"deploy option {n}",
+            value=deploy_value(n, option),
             style=ChoiceStyle.PRIMARY if n == 1 else ChoiceStyle.DEFAULT,
         )
-        for n in range(1, min(len(options), 2) + 1)
+        for n, option in enumerate(options[:shown], 1)
     )
 
 

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 from bot.conversation.cards import (
     DETAILS_VALUE,
+    deploy_choices,
     details_of,
     headline_of,
     options_table,
@@ -19,7 +20,6 @@ from bot.conversation.cards import (
 from bot.conversation.replies import (
     Choice,
     ChoiceRole,
-    ChoiceStyle,
     Field,
     Reply,
     ReplyKind,
@@ -80,11 +80,7 @@ def comparison_card(
             after.options, title="All options now", targets=targets, price_basis=after.price_basis
         ),
     )
-    deploy = (
-        (Choice(label="Deploy option 1", value="deploy option 1", style=ChoiceStyle.PRIMARY),)
-        if new and after.feasible
-        else ()
-    )
+    deploy = deploy_choices(after.options, shown=1) if new and after.feasible else ()
     return Reply(
         kind=ReplyKind.COMPARISON,
         tone=tone,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from urllib.parse import urlparse
 
+from bot.conversation.bound_options import confirm_value
 from bot.conversation.ports import DeployResult, DeployStatus
 from bot.conversation.replies import Choice, ChoiceStyle, Confirm, Field, Reply, ReplyKind, Tone
 from bot.conversation.thread_state import Stage
@@ -77,13 +78,18 @@ def option_fields(option: RecommendedOption) -> tuple[Field, ...]:
     )
 
 
-def review_card(number: int, option: RecommendedOption, requirements: Requirements) -> Reply:
-    """The card shown after "deploy option N": what would be deployed, and a request button.
+def review_card(
+    number: int, option: RecommendedOption, requirements: Requirements, *, note: str = ""
+) -> Reply:
+    """The card shown after "deploy option N": what would be deployed, and a request button
+    bound to exactly this option (its id in the button's value).
 
     Args:
-        number: The option's number on the card it came from.
+        number: The option's number among the options now.
         option: The option.
         requirements: What it was recommended for.
+        note: A line saying how this relates to the card it was asked from (it ranks
+            elsewhere now), shown first among the reasons.
 
     Returns:
         The confirmation reply.
@@ -103,12 +109,15 @@ def review_card(number: int, option: RecommendedOption, requirements: Requiremen
     return Reply(
         kind=ReplyKind.CONFIRMATION,
         text=text,
-        reasons=("Nothing is applied until someone allowed to deploy approves it.",),
+        reasons=(
+            *((note,) if note else ()),
+            "Nothing is applied until someone allowed to deploy approves it.",
+        ),
         fields=(*option_fields(option), Field(label="For", value=summarise(requirements))),
         choices=(
             Choice(
                 label="Request deployment",
-                value="confirm",
+                value=confirm_value(option),
                 style=ChoiceStyle.PRIMARY,
                 confirm=dialog,
             ),

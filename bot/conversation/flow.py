@@ -353,7 +353,9 @@ class ConversationFlow:
                 return deploy_steps.cancel(state)
             return state, [_waiting(state)]
         if deploy_steps.DEPLOY.match(text):
-            return deploy_steps.choose(state, message)
+            return deploy_steps.choose(state, message, self._deps)
+        if deploy_steps.BOUND_CONFIRM.match(text):
+            return deploy_steps.stale_review(state, message)
         return steps.explore(state, message, self._deps)
 
 

@@ -14,8 +14,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.conversation import cards, comparison, questions
+from bot.conversation.bound_options import option_ids
 from bot.conversation.ports import FlowDependencies
-from bot.conversation.replies import Choice, ChoiceStyle, Field, Image, Reply, ReplyKind
+from bot.conversation.replies import Choice, Field, Image, Reply, ReplyKind
 from bot.conversation.thread_state import ConversationState, Essential, Stage
 from bot.conversation.whatif import LOAD_FIELDS, interpret
 from bot.conversation.wording import describe_slo, format_ms, format_usd, short_model
@@ -153,7 +154,12 @@ def recommend(state: ConversationState, deps: FlowDependencies, *, thread: str =
         defaults=_defaults(state.requirements, deps),
     )
     explored = state.model_copy(
-        update={"stage": Stage.EXPLORING, "recommendation": recommendation, "asking": None}
+        update={
+            "stage": Stage.EXPLORING,
+            "recommendation": recommendation,
+            "asking": None,
+            "shown": option_ids(recommendation),
+        }
     )
     return explored, [card]
 
@@ -207,6 +213,7 @@ def _explore(state: ConversationState, message: Incoming, deps: FlowDependencies
             "stated": tuple(sorted(stated)),
             "stage": Stage.EXPLORING,
             "chosen": None,
+            "shown": option_ids(after),
         }
     )
     defaults = _defaults(whatif.requirements, deps)
@@ -223,11 +230,8 @@ def _explore(state: ConversationState, message: Incoming, deps: FlowDependencies
 
 
 def _explore_hint(state: ConversationState) -> Reply:
-    deploy = (
-        (Choice(label="Deploy option 1", value="deploy option 1", style=ChoiceStyle.PRIMARY),)
-        if state.recommendation and state.recommendation.feasible
-        else ()
-    )
+    answer = state.recommendation
+    deploy = cards.deploy_choices(answer.options, shown=1) if answer and answer.feasible else ()
     examples = tuple(Choice(label=label, value=value) for label, value in cards.WHAT_IFS)
     return Reply(
         kind=ReplyKind.QUESTION,

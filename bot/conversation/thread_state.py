@@ -71,6 +71,11 @@ class ConversationState(Frozen):
     recommendation: Recommendation | None = None
     pin: Pin = Field(default_factory=Pin)
     chosen: int | None = Field(default=None, ge=0, description="Option picked for deployment.")
+    shown: tuple[str, ...] = Field(
+        default=(),
+        description="Ids (deploy.plan.option_hash) of the options the last card numbered, in "
+        "its order: a typed 'deploy option N' means its N-th (bot.conversation.bound_options).",
+    )
     deployment: Deployment | None = None
     turns: int = Field(default=0, ge=0, description="Messages handled in this thread.")
     started_at: float | None = Field(

@@ -72,6 +72,10 @@ def replies(
     found: dict[str, Reply] = {}
     for name, text, user in SCRIPT:
         found[name] = _say(flow, "slack:C1:render", text, user)[-1]
+        if name == "comparison":  # the first card's Deploy button is out of date now
+            old = found["recommendation"].choices
+            stale = next(c.value for c in old if c.label == "Deploy option 1")
+            found["out-of-date"] = _say(flow, "slack:C1:render", stale, "alice")[-1]
     approve = next(c.value for c in found["approval"].choices if c.label == "Approve")
     found["refused"] = _say(flow, "slack:C1:render", approve, "alice")[-1]
     found["deployed"] = _say(flow, "slack:C1:render", approve, "bob")[-1]
@@ -102,6 +106,7 @@ def test_the_script_reached_every_card_kind(replies: dict[str, Reply]) -> None:
     assert kinds["comparison"] == "comparison"
     assert kinds["review"] == "confirmation"
     assert kinds["refused"] == "error"
+    assert replies["out-of-date"].text.startswith("This card is out of date: option 1 is now")
     assert "ready" in replies["deployed"].text and "dry run" in replies["deployed"].text
     assert replies["nothing-fits"].text.startswith("Nothing fits")
     assert replies["chart"].images

@@ -38,6 +38,7 @@ from bot.channels.slack.app import (
     build_slack_workers,
     thread_id,
 )
+from bot.conversation.bound_options import option_id
 from bot.conversation.flow import ConversationFlow
 from bot.conversation.inbox import Inbox
 from bot.conversation.state_store import StateStore
@@ -424,3 +425,42 @@ async def test_threads_preflight_is_not_in_are_left_alone_and_direct_messages_an
     (post,) = await slack.posts(1)
     assert (post["channel"], post["thread_ts"]) == ("D0ALICE", "1700000000.000802")
     assert slack.flow.state(thread=thread_id(CHANNEL, "1.0", workspace=TEAM)).turns == 0
+
+
+async def test_an_old_cards_deploy_button_never_deploys_another_option(slack: SlackSide) -> None:
+    ts = "1700000000.000900"
+    thread = thread_id(CHANNEL, ts, workspace=TEAM)
+    await slack.event(mention("RAG assistant over our wiki, 5 requests per second", ts=ts))
+    (old,) = await slack.posts(1)
+    await slack.event(reply_in_thread("double the traffic", ts="1700000000.000901", thread_ts=ts))
+    latest = (await slack.posts(2))[1]
+    options_now = slack.flow.state(thread=thread).recommendation
+    assert options_now is not None
+    now_id = option_id(options_now.options[0])
+    assert _button(old, "Deploy option 1")["value"] != _button(latest, "Deploy option 1")["value"]
+    await slack.click(old, "Deploy option 1", user="UALICE")
+    refused = (await slack.posts(3))[2]
+    assert "This card is out of date: option 1 is now" in section_texts(refused)
+    assert _button(refused, "Deploy option 1")["value"] == f"deploy option 1 {now_id}"
+    assert slack.flow.state(thread=thread).stage is Stage.EXPLORING
+    await slack.click(latest, "Deploy option 1", user="UALICE")
+    review = (await slack.posts(4))[3]
+    assert _button(review, "Request deployment")["value"] == f"confirm {now_id}"
+    await slack.click(review, "Request deployment", user="UALICE")
+    await slack.posts(5)
+    state = slack.flow.state(thread=thread)
+    assert state.stage is Stage.AWAITING_APPROVAL
+    assert state.deployment is not None and state.recommendation is not None
+    assert option_id(state.recommendation.options[state.deployment.option_index]) == now_id
+    updates = await asyncio.to_thread(slack.standin.wait_for_updates, 2)
+    assert old["ts"] not in {update["ts"] for update in updates}  # the refusal kept it as it was
+
+
+def _button(post: dict[str, Any], label: str) -> dict[str, Any]:
+    return next(
+        element
+        for block in post["blocks"]
+        if block["type"] == "actions"
+        for element in block["elements"]
+        if element["text"]["text"] == label
+    )

@@ -22,6 +22,7 @@ from bot.adapters.memory_store import InMemoryStateStore
 from bot.adapters.recommender import EngineRecommender
 from bot.channels.http_server import TEAMS_PATH, build_http_app
 from bot.channels.teams.app import TeamsEndpoint
+from bot.conversation.bound_options import option_id
 from bot.conversation.flow import ConversationFlow
 from bot.conversation.thread_state import Stage
 from bot.settings import TeamsSettings
@@ -261,3 +262,30 @@ async def test_the_chart_is_sent_as_an_inline_png_beside_its_card(teams: TeamsSi
     kinds = [attachment["contentType"] for attachment in activity["attachments"]]
     assert kinds == ["application/vnd.microsoft.card.adaptive", "image/png"]
     assert activity["attachments"][1]["contentUrl"].startswith("data:image/png;base64,iVBOR")
+
+
+async def test_an_old_cards_deploy_button_never_deploys_another_option(teams: TeamsSide) -> None:
+    await teams.post(teams.activity(text="RAG assistant over our wiki, 5 requests per second"))
+    old, old_id = teams.connector.cards()[-1], teams.connector.ids[-1]
+    await teams.post(teams.activity(text="double the traffic"))
+    latest, latest_id = teams.connector.cards()[-1], teams.connector.ids[-1]
+    answer = teams.state().recommendation
+    now_id = option_id(answer.options[0])
+    stale = _submit_of(old, "Deploy option 1")
+    assert stale["preflight_choice"] != _submit_of(latest, "Deploy option 1")["preflight_choice"]
+    await teams.post(teams.activity(value=stale, reply_to=old_id))
+    refused = teams.connector.cards()[-1]
+    assert "This card is out of date: option 1 is now" in card_text(refused)
+    assert _submit_of(refused, "Deploy option 1")["preflight_choice"].endswith(now_id)
+    assert teams.state().stage is Stage.EXPLORING
+    assert teams.connector.updated == []  # the refusal left the old card as it was
+    deploy = _submit_of(latest, "Deploy option 1")
+    await teams.post(teams.activity(value=deploy, reply_to=latest_id))
+    review, review_id = teams.connector.cards()[-1], teams.connector.ids[-1]
+    request = confirmed_submit(review, "Request deployment")["data"]
+    assert request["preflight_choice"] == f"confirm {now_id}"
+    await teams.post(teams.activity(value=request, reply_to=review_id))
+    state = teams.state()
+    assert state.stage is Stage.AWAITING_APPROVAL
+    assert option_id(state.recommendation.options[state.deployment.option_index]) == now_id
+    assert [message for message, _ in teams.connector.updated] == [latest_id, review_id]

@@ -1,10 +1,37 @@
-"""Factories for recommendation values used by the bot's unit tests."""
+"""Factories for recommendation values (and a dry-run flow) used by the bot's unit tests."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
+from bot.adapters.deployer import ServiceDeployer
+from bot.adapters.memory_store import InMemoryStateStore
+from bot.conversation.flow import ConversationFlow
+from bot.conversation.ports import ChartMaker, FlowDependencies, Recommender
+from bot.deploy_wiring import deployment_service
+from bot.settings import AuditSettings, ClusterSettings, Settings
+from bot.understanding.reader import TextUnderstander
 from domain.recommendation import PredictedMetrics, Recommendation, RecommendedOption, VllmArgs
+
+
+def make_flow(
+    tmp_path: Path, recommender: Recommender, *, chart: ChartMaker | None = None
+) -> ConversationFlow:
+    """A flow with real understanding, the real deploy service on a dry-run folder
+    (``tmp_path/out``) and in-process state, around a recommender stand-in."""
+    config = Settings(
+        data_dir=tmp_path,
+        cluster=ClusterSettings(output_dir=tmp_path / "out", hf_token_secret="hf-token"),
+        audit=AuditSettings(path=tmp_path / "audit.jsonl"),
+    )
+    deps = FlowDependencies(
+        understander=TextUnderstander(),
+        recommender=recommender,
+        deployer=ServiceDeployer(deployment_service(config), settings=config),
+        chart=chart,
+    )
+    return ConversationFlow(store=InMemoryStateStore(), deps=deps)
 
 
 def make_option(**overrides: Any) -> RecommendedOption:

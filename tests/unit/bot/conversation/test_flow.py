@@ -17,12 +17,12 @@ from bot.conversation.ports import FlowDependencies
 from bot.conversation.replies import Reply, ReplyKind
 from bot.conversation.thread_state import ConversationState, Essential, Pin, Stage
 from bot.deploy_wiring import deployment_service
-from bot.settings import AuditSettings, ClusterSettings, Settings
+from bot.settings import AuditSettings, Settings
 from bot.understanding.reader import TextUnderstander
 from domain.errors import BackendUnavailableError
 from domain.recommendation import Recommendation
 from domain.requirements import Requirements
-from tests.unit.bot.factories import make_option, make_recommendation
+from tests.unit.bot.factories import make_flow, make_option, make_recommendation
 
 USD_PER_USER = 2.0
 
@@ -58,18 +58,7 @@ def recommender() -> LoadPricedRecommender:
 
 @pytest.fixture
 def flow(tmp_path: Path, recommender: LoadPricedRecommender) -> ConversationFlow:
-    config = Settings(
-        data_dir=tmp_path,
-        cluster=ClusterSettings(output_dir=tmp_path / "out", hf_token_secret="hf-token"),
-        audit=AuditSettings(path=tmp_path / "audit.jsonl"),
-    )
-    deps = FlowDependencies(
-        understander=TextUnderstander(),
-        recommender=recommender,
-        deployer=ServiceDeployer(deployment_service(config), settings=config),
-        chart=lambda recommendation, **_: b"\x89PNG fake",
-    )
-    return ConversationFlow(store=InMemoryStateStore(), deps=deps)
+    return make_flow(tmp_path, recommender, chart=lambda recommendation, **_: b"\x89PNG fake")
 
 
 def say(flow: ConversationFlow, text: str, user: str = "ann") -> list[Reply]:

@@ -32,11 +32,11 @@ from bot import log_context
 from bot.conversation import cards, deploy_cards, deploy_steps, measure_steps, recheck, steps
 from bot.conversation.ports import FlowDependencies
 from bot.conversation.questions import question
-from bot.conversation.replies import Field, Reply, ReplyKind
+from bot.conversation.replies import Field, Reply, ReplyKind, reply_key, settling_choices
 from bot.conversation.state_store import StateStore
 from bot.conversation.steps import Incoming, StepResult
 from bot.conversation.thread_keys import legacy_key
-from bot.conversation.thread_state import ConversationState, Essential, Stage
+from bot.conversation.thread_state import ConversationState, Essential, PostedCard, Stage
 from bot.conversation.traced import traced
 from bot.conversation.tracing import NO_TRACING, Span, Tracer
 from domain.errors import (
@@ -49,6 +49,9 @@ from domain.errors import (
 __all__ = ["ConversationFlow", "Incoming"]
 
 MAX_ATTEMPTS = 8
+MAX_POSTED = 6
+"""Cards with buttons a thread keeps for redrawing once used (older ones fall back to their
+summary)."""
 _log = logging.getLogger(__name__)
 _HELP = re.compile(r"^\s*(help|\?|what can you do\??)\s*$", re.IGNORECASE)
 _RESET = re.compile(r"^\s*(start over|reset|restart|new conversation)\s*$", re.IGNORECASE)
@@ -203,6 +206,23 @@ class ConversationFlow:
             except StateConflictError:
                 return  # someone else opened or wrote it first
 
+    def posted(self, *, thread: str, key: str) -> Reply | None:
+        """A card with buttons this thread was sent, by its :func:`~bot.conversation.replies.
+        reply_key` (for redrawing it once one of its buttons was used).
+
+        Args:
+            thread: The thread id.
+            key: The reply's key, as its buttons carry it.
+
+        Returns:
+            The reply (without images), or None when it is not among the latest kept.
+
+        Raises:
+            BackendUnavailableError: When the store cannot be reached.
+        """
+        found = (card.reply for card in self._load(thread)[0].posted if card.key == key)
+        return next(found, None)
+
     def state(self, *, thread: str) -> ConversationState:
         """The stored state of a thread (for channels that show status, and for tests).
 
@@ -290,6 +310,7 @@ class ConversationFlow:
                 new_state = new_state.model_copy(update={"started_at": time.time()})
             if message.reply_to and new_state.reply_to != message.reply_to:
                 new_state = new_state.model_copy(update={"reply_to": message.reply_to})
+            new_state = _remember(new_state, replies)
             try:
                 self._store.save(
                     thread=message.thread,
@@ -357,6 +378,20 @@ class ConversationFlow:
         if deploy_steps.BOUND_CONFIRM.match(text):
             return deploy_steps.stale_review(state, message)
         return steps.explore(state, message, self._deps)
+
+
+def _remember(state: ConversationState, replies: Sequence[Reply]) -> ConversationState:
+    """Keep the latest cards with buttons (without images) for redrawing once used."""
+    fresh = [
+        PostedCard(key=reply_key(reply), reply=reply.model_copy(update={"images": ()}))
+        for reply in replies
+        if settling_choices(reply)
+    ]
+    if not fresh:
+        return state
+    keys = {card.key for card in fresh}
+    kept = [card for card in state.posted if card.key not in keys] + fresh
+    return state.model_copy(update={"posted": tuple(kept[-MAX_POSTED:])})
 
 
 def _help(state: ConversationState) -> Reply:

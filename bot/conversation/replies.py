@@ -14,6 +14,8 @@ import a channel, a chat SDK or a plotting library.
 
 from __future__ import annotations
 
+import hashlib
+import re
 from collections.abc import Sequence
 from enum import StrEnum
 
@@ -257,3 +259,70 @@ def settles_card(replies: Sequence[Reply]) -> bool:
         True when the card should be redrawn without its buttons.
     """
     return bool(replies) and replies[0].kind is not ReplyKind.ERROR
+
+
+def reply_key(reply: Reply) -> str:
+    """A short, stable key of a reply's content (its images left out), so a channel whose
+    clicks do not bring the card back (Teams) can find the reply it drew.
+
+    Args:
+        reply: The reply.
+
+    Returns:
+        16 hex digits of the sha256 of its JSON without images.
+    """
+    content = reply.model_dump_json(exclude={"images"})
+    return hashlib.sha256(content.encode()).hexdigest()[:16]
+
+
+def settling_choices(reply: Reply) -> bool:
+    """Whether a reply has a button whose use settles its card (it is redrawn once used).
+
+    Args:
+        reply: The reply.
+
+    Returns:
+        True when one of its enabled choices decides something (not only shows more).
+    """
+    return any(choice.enabled and not choice.keeps_card for choice in reply.choices)
+
+
+def settled(reply: Reply, *, state: str) -> Reply:
+    """A card once one of its buttons was acted on: the same content, no buttons (the folded
+    details stay), and one line saying what was done.
+
+    Args:
+        reply: The card as it was posted.
+        state: The line, e.g. ``Approved by Bob at 2026-12-06 00:12 UTC``.
+
+    Returns:
+        The reply to draw instead.
+    """
+    kept = tuple(choice for choice in reply.choices if choice.role is ChoiceRole.DETAILS)
+    line = Field(label="Status", value=state)
+    return reply.model_copy(update={"choices": kept, "fields": (line, *reply.fields)})
+
+
+_DONE = (
+    (re.compile(r"^\s*approve\b", re.IGNORECASE), "Approved"),
+    (re.compile(r"^\s*confirm\b", re.IGNORECASE), "Deployment requested"),
+    (re.compile(r"^\s*cancel\b", re.IGNORECASE), "Cancelled"),
+    (re.compile(r"^\s*roll ?back\b", re.IGNORECASE), "Rolled back"),
+    (re.compile(r"^\s*measure\s*$", re.IGNORECASE), "Measuring started"),
+)
+
+
+def settled_line(*, value: str, label: str, who: str, at: str) -> str:
+    """What was done with a card, by whom and when, in one line.
+
+    Args:
+        value: The value of the choice acted on.
+        label: Its label.
+        who: Who acted.
+        at: When (e.g. ``2026-12-06 00:12 UTC``).
+
+    Returns:
+        E.g. ``Approved by Bob at 2026-12-06 00:12 UTC`` or ``“Deploy option 1” chosen by …``.
+    """
+    done = next((words for pattern, words in _DONE if pattern.match(value)), None)
+    return f"{done or f'“{label}” chosen'} by {who} at {at}"

@@ -11,6 +11,7 @@ from enum import StrEnum
 
 from pydantic import Field
 
+from bot.conversation.replies import Reply
 from domain.base import Frozen
 from domain.recommendation import Recommendation
 from domain.requirements import Requirements
@@ -61,6 +62,13 @@ class Deployment(Frozen):
     links: dict[str, str] = Field(default_factory=dict, description="Endpoint, dashboard, files.")
 
 
+class PostedCard(Frozen):
+    """A card with buttons the thread was sent, kept so a channel can redraw it once used."""
+
+    key: str = Field(description="replies.reply_key of the reply (its buttons carry it).")
+    reply: Reply = Field(description="The reply as posted, without its images.")
+
+
 class ConversationState(Frozen):
     """Everything the flow needs to continue a thread after a restart."""
 
@@ -80,6 +88,11 @@ class ConversationState(Frozen):
     turns: int = Field(default=0, ge=0, description="Messages handled in this thread.")
     started_at: float | None = Field(
         default=None, description="Unix time of the thread's first message (for metrics)."
+    )
+    posted: tuple[PostedCard, ...] = Field(
+        default=(),
+        description="The latest cards with buttons sent to the thread (oldest first, a few), "
+        "so Teams can replace a used card with itself less its buttons.",
     )
     reply_to: str | None = Field(
         default=None,

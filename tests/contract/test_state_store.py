@@ -11,9 +11,9 @@ import redis
 
 from bot.adapters.memory_store import InMemoryStateStore
 from bot.adapters.redis_store import RedisStateStore
-from bot.conversation.replies import Image, Reply, ReplyKind
+from bot.conversation.replies import Choice, Image, Reply, ReplyKind, reply_key
 from bot.conversation.state_store import StateStore
-from bot.conversation.thread_state import ConversationState, Stage
+from bot.conversation.thread_state import ConversationState, PostedCard, Stage
 from domain.errors import BackendUnavailableError, DuplicateEventError, StateConflictError
 from domain.requirements import Requirements, Task
 
@@ -59,6 +59,22 @@ def test_saved_state_reads_back_equal_with_next_version(store: StateStore) -> No
     assert store.save(thread="t", state=_state(500), expected_version=0) == 1
     assert store.save(thread="t", state=_state(900), expected_version=1) == 2
     assert store.load(thread="t") == (_state(900), 2)
+
+
+def test_kept_cards_and_shown_options_read_back_equal(store: StateStore) -> None:
+    card = Reply(
+        kind=ReplyKind.RECOMMENDATION,
+        text="Run Qwen2.5-7B on 1×L4",
+        choices=(Choice(label="Deploy option 1", value="deploy option 1 0123456789ab"),),
+    )
+    state = _state(500).model_copy(
+        update={
+            "shown": ("0123456789ab", "ba9876543210"),
+            "posted": (PostedCard(key=reply_key(card), reply=card),),
+        }
+    )
+    store.save(thread="t", state=state, expected_version=0)
+    assert store.load(thread="t") == (state, 1)
 
 
 def test_threads_are_separate(store: StateStore) -> None:

@@ -51,6 +51,8 @@ GUIDELLM_REPORT = (
 )
 MAX_RECOMMENDATION_PX = 700
 MAX_SLACK_LINES = 25
+USED = ("recommendation", "review", "approval", "deployed", "question-load")
+"""Cards drawn again as Teams replaces them once a button was used (``used-<name>``)."""
 
 
 def _one_guidellm_run() -> str:
@@ -121,6 +123,46 @@ def test_every_card_passes_the_slack_and_teams_checkers(replies: dict[str, Reply
         assert card_violations(teams_cards.card_for(reply)) == [], name
 
 
+def _first_settling_submit(card: dict[str, Any]) -> dict[str, Any]:
+    """The data of the first submit on a card that settles it (a ShowCard's inner one too)."""
+    actions = list(card.get("actions", []))
+    for action in actions:
+        if action["type"] == "Action.ShowCard":
+            actions += action["card"].get("actions", [])
+            continue
+        data = action.get("data") or {}
+        value = data.get(teams_cards.CHOICE_KEY) or next(iter(data[teams_cards.LABELS_KEY]), "")
+        if action["type"] == "Action.Submit" and value not in data.get(teams_cards.KEEP_KEY, []):
+            return {**data, teams_cards.CHOICE_KEY: value}
+    raise AssertionError("no submit settles the card")
+
+
+def used_cards(replies: dict[str, Reply]) -> dict[str, dict[str, Any]]:
+    """The Teams cards of :data:`USED` as they are once one of their buttons was used."""
+    out = {}
+    for name in USED:
+        data = _first_settling_submit(teams_cards.card_for(replies[name]))
+        card = teams_cards.used_card(
+            data, who="Bob Example", at="2026-12-06 00:12 UTC", original=replies[name]
+        )
+        assert card is not None, name
+        out[f"used-{name}"] = card
+    return out
+
+
+def test_a_used_teams_card_is_the_card_less_its_buttons_with_a_state_line(
+    replies: dict[str, Reply],
+) -> None:
+    for name, card in used_cards(replies).items():
+        assert card_violations(card) == [], name
+        assert {a["type"] for a in card.get("actions", [])} <= {"Action.ToggleVisibility"}, name
+        assert not [b for b in card["body"] if b["type"].startswith("Input.")], name
+        original = teams_cards.card_for(replies[name.removeprefix("used-")])
+        assert card["body"][0] == original["body"][0], name
+        lines = [b["text"] for b in card["body"] if b["type"] == "TextBlock"]
+        assert any(line.endswith("by Bob Example at 2026-12-06 00:12 UTC") for line in lines)
+
+
 @pytest.mark.parametrize("name", ["recommendation", "readme-recommendation"])
 def test_slack_recommendation_holds_25_lines_at_60_characters(
     replies: dict[str, Reply], name: str
@@ -138,6 +180,7 @@ def rendered(replies: dict[str, Reply]) -> dict[int, dict[str, card_renderer.Mea
             pytest.fail(why)
         pytest.skip(why)
     cards = {name: teams_cards.card_for(reply) for name, reply in replies.items()}
+    cards |= used_cards(replies)
     out: dict[int, dict[str, card_renderer.Measured]] = {}
     for width in (375, 450):
         shot = card_renderer.ARTEFACTS / f"teams-cards-{width}.png"
@@ -152,7 +195,8 @@ def test_no_action_title_is_cut_and_nothing_sticks_out(
     rendered: dict[int, dict[str, card_renderer.Measured]], width: int
 ) -> None:
     for name, card in rendered[width].items():
-        assert card.buttons or name in ("details", "rolled-back", "refused", "chart"), name
+        quiet = ("details", "rolled-back", "refused", "chart", "used-")
+        assert card.buttons or name.startswith(quiet), name
         assert [b.title for b in card.buttons if b.cut] == [], f"{name} @ {width}px"
         assert card.overflow == [], f"{name} @ {width}px"
 

@@ -201,10 +201,10 @@ def _submit_of(card: dict[str, Any], label: str) -> dict[str, Any]:
 
 
 def _used(update: dict[str, Any]) -> dict[str, Any]:
-    """The card an update put in place of a used one (it has no actions)."""
+    """The card an update put in place of a used one (no buttons; its details may still fold)."""
     (attachment,) = update["attachments"]
     card: dict[str, Any] = attachment["content"]
-    assert "actions" not in card
+    assert {a["type"] for a in card.get("actions", [])} <= {"Action.ToggleVisibility"}
     return card
 
 
@@ -219,14 +219,18 @@ async def test_a_card_acted_on_is_replaced_and_a_refused_click_leaves_it(teams: 
     await teams.post(teams.activity(value=request, reply_to=review_id))
     ((updated_id, update),) = teams.connector.updated
     assert updated_id == review_id
-    assert "Request deployment — aad-alice" in card_text(_used(update))
+    used_review = card_text(_used(update))
+    assert card_text(review).split("\n")[0] in used_review  # the same card, its buttons gone
+    assert "Deployment requested by aad-alice at 2026-11-26 10:00 UTC" in used_review
     approval_id = teams.connector.ids[-1]
     approve = confirmed_submit(teams.connector.cards()[-1], "Approve")["data"]
     await teams.post(teams.activity(value=approve, reply_to=approval_id))  # her own request
     assert len(teams.connector.updated) == 1
     await teams.post(teams.activity(value=approve, user="aad-bob", reply_to=approval_id))
     assert [message for message, _ in teams.connector.updated] == [review_id, approval_id]
-    assert "Approve — aad-bob" in card_text(_used(teams.connector.updated[1][1]))
+    used_approval = card_text(_used(teams.connector.updated[1][1]))
+    assert "Approved by aad-bob at 2026-11-26 10:00 UTC" in used_approval
+    assert "awaits an approver" in used_approval and "Who can approve" in used_approval
     assert teams.state().stage in (Stage.DEPLOYED, Stage.DEPLOYING)
 
 

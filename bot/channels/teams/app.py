@@ -36,6 +36,7 @@ import logging
 import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from typing import Any
 
 import jwt
@@ -54,7 +55,7 @@ from bot.conversation.flow import ConversationFlow, Incoming
 from bot.conversation.replies import Reply, settles_card
 from bot.conversation.thread_keys import scoped
 from bot.settings import TeamsSettings
-from domain.errors import ConfigurationError
+from domain.errors import BackendUnavailableError, ConfigurationError
 
 
 @dataclass(frozen=True)
@@ -102,17 +103,34 @@ class PreflightTeamsBot(ActivityHandler):  # type: ignore[misc]
         replies = await asyncio.to_thread(self._flow.handle, incoming)
         for reply in replies:
             await turn_context.send_activity(to_activity(reply))
-        used = used_activity(turn_context.activity, replies)
+        activity = turn_context.activity
+        key = cards.card_key_of(activity.value)
+        if not activity.reply_to_id or key is None or not settles_card(replies):
+            return
+        original = await asyncio.to_thread(self._posted, incoming.thread, key)
+        used = used_activity(activity, replies, original)
         if used is not None:
             await turn_context.update_activity(used)
 
+    def _posted(self, thread: str, key: str) -> Reply | None:
+        """The reply a clicked card was drawn from; None when it cannot be found (the card is
+        then replaced by its summary)."""
+        try:
+            return self._flow.posted(thread=thread, key=key)
+        except BackendUnavailableError:
+            return None
 
-def used_activity(activity: Activity, replies: list[Reply]) -> Activity | None:
-    """The update that replaces a card whose button was acted on (no buttons, who chose what).
+
+def used_activity(
+    activity: Activity, replies: list[Reply], original: Reply | None = None
+) -> Activity | None:
+    """The update that replaces a card whose button was acted on: the same card without its
+    buttons, saying who did what when.
 
     Args:
         activity: The click's activity (``replyToId`` names the card's message).
         replies: What the flow answered.
+        original: The reply the card was drawn from, when the thread still keeps it.
 
     Returns:
         The activity to update the card's message with, or None when the click was refused,
@@ -121,12 +139,20 @@ def used_activity(activity: Activity, replies: list[Reply]) -> Activity | None:
     if not activity.reply_to_id or not settles_card(replies):
         return None
     sender = activity.from_property
-    card = cards.used_card(activity.value, who=(sender.name if sender else None) or "someone")
+    who = (sender.name if sender else None) or "someone"
+    card = cards.used_card(activity.value, who=who, at=_when(activity), original=original)
     if card is None:
         return None
     update: Activity = MessageFactory.attachment(CardFactory.adaptive_card(card))
     update.id = activity.reply_to_id
     return update
+
+
+def _when(activity: Activity) -> str:
+    """When the click happened (Teams stamps the activity), in UTC to the minute."""
+    stamp = activity.timestamp if isinstance(activity.timestamp, datetime) else None
+    moment = (stamp or datetime.now(UTC)).astimezone(UTC)
+    return moment.strftime("%Y-%m-%d %H:%M UTC")
 
 
 def to_incoming(activity: Activity) -> Incoming | None:

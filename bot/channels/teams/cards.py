@@ -9,8 +9,11 @@ any further choices sit behind a "More…" ``Action.ShowCard``; a choice that ne
 opens a ShowCard that says what will happen and holds the real button. Every submit's ``data``
 is ``{"preflight_choice": <value>}`` (a ChoiceSet posts the same key), which Teams posts back as
 the ``value`` of a message activity and the channel turns into the clicker's next message; the
-data also carries the labels and the card's summary, so a card whose button was acted on can be
-replaced by :func:`used_card` without keeping any state.
+data also carries the labels, the card's summary and its reply's key
+(:func:`~bot.conversation.replies.reply_key`), so a card whose button was acted on can be
+replaced by :func:`used_card`: the same card (the thread keeps the replies it posted with
+buttons) without its buttons and with one line saying who did what when, or, for a card the
+thread no longer keeps, its summary and that line.
 Images travel as inline PNG attachments beside the card (up to the 1 MB Teams shows); the card
 carries their alt text, which an attachment cannot.
 
@@ -28,12 +31,14 @@ from bot.conversation.replies import (
     Choice,
     ChoiceRole,
     ChoiceStyle,
-    Field,
     Image,
     Reply,
     ReplyKind,
     Table,
     Tone,
+    reply_key,
+    settled,
+    settled_line,
 )
 
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
@@ -45,6 +50,8 @@ LABELS_KEY = "preflight_labels"
 """Data key: the labels of the values a submit can send (to say what was chosen)."""
 HEADLINE_KEY = "preflight_card"
 """Data key: the card's one-line summary, which its used version keeps."""
+CARD_KEY = "preflight_card_key"
+"""Data key: the key of the reply the card was drawn from (to find it once the card is used)."""
 KEEP_KEY = "preflight_keeps_card"
 """Data key: the values a submit can send that only show more (their card keeps its buttons)."""
 MAX_VISIBLE_ACTIONS = 3
@@ -92,7 +99,7 @@ def card_for(reply: Reply) -> Card:
     if _has_details(reply):
         body.append(_details(reply))
     actions = _actions(reply, body)
-    _stamp(actions, reply.summary_text())
+    _stamp(actions, {HEADLINE_KEY: reply.summary_text(), CARD_KEY: reply_key(reply)})
     card: Card = {
         "type": "AdaptiveCard",
         "$schema": SCHEMA_URL,
@@ -104,38 +111,54 @@ def card_for(reply: Reply) -> Card:
     return card
 
 
-def used_card(value: object, *, who: str) -> Card | None:
-    """The card that replaces one whose button was acted on: its summary and who chose what.
+def used_card(value: object, *, who: str, at: str, original: Reply | None = None) -> Card | None:
+    """The card that replaces one whose button was acted on: the same card without its buttons
+    (its details still fold) and a line saying who did what when.
 
     Args:
         value: The activity's ``value`` (the submit's data, with the inputs merged in).
         who: The clicker's name.
+        at: When they clicked (e.g. ``2026-12-06 00:12 UTC``).
+        original: The reply the card was drawn from (:func:`card_key_of` finds it); None draws
+            the card's summary instead.
 
     Returns:
-        The card without actions, or None when the data is not Preflight's or its choice only
-        shows more (the card then keeps its buttons).
+        The card, or None when the data is not Preflight's or its choice only shows more (the
+        card then keeps its buttons).
     """
     choice = choice_of(value)
     if choice is None or not isinstance(value, dict) or choice in (value.get(KEEP_KEY) or ()):
         return None
     labels = value.get(LABELS_KEY)
     label = labels.get(choice, choice) if isinstance(labels, dict) else choice
-    headline = value.get(HEADLINE_KEY)
-    used = Reply(
-        kind=ReplyKind.STATUS,
-        text=headline if isinstance(headline, str) and headline else "Used",
-        fields=(Field(label="Chosen", value=f"{label} — {who}"),),
-    )
-    return card_for(used)
+    line = settled_line(value=choice, label=str(label), who=who, at=at)
+    if original is None:
+        headline = value.get(HEADLINE_KEY)
+        text = headline if isinstance(headline, str) and headline else "Used"
+        original = Reply(kind=ReplyKind.STATUS, text=text)
+    return card_for(settled(original, state=line))
 
 
-def _stamp(actions: list[Card], summary: str) -> None:
-    """Put the card's summary into every submit's data, ShowCards' included."""
+def card_key_of(value: object) -> str | None:
+    """The key of the reply a submitted card was drawn from.
+
+    Args:
+        value: The activity's ``value``.
+
+    Returns:
+        The key, or None when the data carries none.
+    """
+    key = value.get(CARD_KEY) if isinstance(value, dict) else None
+    return key if isinstance(key, str) and key else None
+
+
+def _stamp(actions: list[Card], stamp: dict[str, str]) -> None:
+    """Put the card's summary and key into every submit's data, ShowCards' included."""
     for action in actions:
         if action["type"] == "Action.Submit":
-            action["data"] = {**action.get("data", {}), HEADLINE_KEY: summary}
+            action["data"] = {**action.get("data", {}), **stamp}
         elif action["type"] == "Action.ShowCard":
-            _stamp(action["card"].get("actions", []), summary)
+            _stamp(action["card"].get("actions", []), stamp)
 
 
 def image_attachments(reply: Reply) -> list[dict[str, str]]:

@@ -12,9 +12,9 @@ from hypothesis import strategies as st
 
 from bot.adapters.deployer import ServiceDeployer
 from bot.adapters.memory_store import InMemoryStateStore
-from bot.conversation.flow import ConversationFlow, Incoming
+from bot.conversation.flow import MAX_POSTED, ConversationFlow, Incoming
 from bot.conversation.ports import FlowDependencies
-from bot.conversation.replies import Reply, ReplyKind
+from bot.conversation.replies import Reply, ReplyKind, reply_key
 from bot.conversation.thread_state import ConversationState, Essential, Pin, Stage
 from bot.deploy_wiring import deployment_service
 from bot.settings import AuditSettings, Settings
@@ -148,6 +148,17 @@ def test_deploy_path_confirm_approve_rollback(flow: ConversationFlow, tmp_path: 
     say(flow, "rollback", user="ben")
     assert flow.state(thread="t").stage is Stage.ROLLED_BACK
     assert not list((tmp_path / "out").rglob("inferenceservice-*.yaml"))
+
+
+def test_cards_with_buttons_are_kept_for_redrawing_the_latest_few(flow: ConversationFlow) -> None:
+    (card,) = say(flow, "a chatbot for 300 users at once")
+    assert flow.posted(thread="t", key=reply_key(card)) == card
+    (chart,) = say(flow, "chart")  # no button that settles it: nothing to redraw
+    assert flow.posted(thread="t", key=reply_key(chart)) is None
+    latest = [say(flow, "double the traffic")[0] for _ in range(MAX_POSTED)]
+    assert flow.posted(thread="t", key=reply_key(card)) is None
+    kept = flow.state(thread="t").posted
+    assert [c.key for c in kept] == [reply_key(reply) for reply in latest]
 
 
 def test_waiting_for_approval_reminds_instead_of_exploring(flow: ConversationFlow) -> None:

@@ -17,6 +17,7 @@ from bot.conversation.replies import (
     ReplyKind,
     Table,
     Tone,
+    reply_key,
 )
 from tests.scenario.teams_standin import card_violations
 
@@ -184,21 +185,42 @@ def test_a_wide_table_stacks_its_text_columns_to_fit_a_phone() -> None:
     ]
 
 
-def test_a_used_card_keeps_the_summary_and_names_the_choice_without_actions() -> None:
+def test_a_used_card_is_the_same_card_without_buttons_and_says_who_did_what_when() -> None:
     reply = Reply(
         kind=ReplyKind.STATUS,
         text="Approve req-1 for vllm/chat?",
+        reasons=("Nothing is applied until an approver approves.",),
+        fields=(Field(label="Model", value="Qwen2.5-14B"),),
+        details=(Field(label="Assumed", value="500 prompt tokens"),),
         choices=(
             Choice(label="Approve", value="approve req-1 abc", style=ChoiceStyle.PRIMARY),
             Choice(label="Show chart", value="chart", shows_more=True),
+            Choice(label="How was this computed?", value="details", role=ChoiceRole.DETAILS),
         ),
     )
-    approve, chart = cards.card_for(reply)["actions"]
-    used = cards.used_card(approve["data"], who="Bob")
+    drawn = cards.card_for(reply)
+    approve, chart = (a for a in drawn["actions"] if a["type"] == "Action.Submit")
+    assert cards.card_key_of(approve["data"]) == reply_key(reply)
+    used = cards.used_card(approve["data"], who="Bob", at="2026-12-06 00:12 UTC", original=reply)
     assert used is not None and card_violations(used) == []
-    assert "actions" not in used
+    assert [a["type"] for a in used["actions"]] == ["Action.ToggleVisibility"]  # details fold
+    assert used["body"][0] == drawn["body"][0]
     texts = [item["text"] for item in used["body"] if item["type"] == "TextBlock"]
-    assert any("Approve — Bob" in text for text in texts)
-    assert "Approve req-1 for vllm/chat?" in str(used["body"][0])
-    assert cards.used_card(chart["data"], who="Bob") is None  # showing more keeps the card
-    assert cards.used_card({"something": "else"}, who="Bob") is None
+    assert "**Status:** Approved by Bob at 2026-12-06 00:12 UTC" in texts
+    assert "**Model:** Qwen2.5-14B" in texts and "• Nothing is applied" in texts[0] + texts[1]
+    assert cards.used_card(chart["data"], who="Bob", at="now") is None  # shows more only
+    assert cards.used_card({"something": "else"}, who="Bob", at="now") is None
+
+
+def test_a_used_card_the_thread_no_longer_keeps_is_its_summary_and_the_line() -> None:
+    reply = Reply(
+        kind=ReplyKind.CONFIRMATION,
+        text="Deploy option 1: Qwen2.5-14B on 1×L40S?",
+        choices=(Choice(label="Cancel", value="cancel"),),
+    )
+    (cancel,) = cards.card_for(reply)["actions"]
+    used = cards.used_card(cancel["data"], who="Ann", at="2026-12-06 00:12 UTC")
+    assert used is not None and card_violations(used) == [] and "actions" not in used
+    texts = [item["text"] for item in used["body"] if item["type"] == "TextBlock"]
+    assert texts == ["**Status:** Cancelled by Ann at 2026-12-06 00:12 UTC"]
+    assert "Deploy option 1: Qwen2.5-14B on 1×L40S?" in str(used["body"][0])

@@ -170,8 +170,8 @@ def confirm(state: ConversationState, message: Incoming, deps: FlowDependencies)
 
 def stale_review(state: ConversationState, message: Incoming) -> StepResult:
     """A "Request deployment" click when no review awaits confirmation (a what-if, a cancel or
-    another step came after its card): nothing is requested; the option it showed is reviewed
-    again when it is still offered.
+    another step came after its card): nothing is requested; while options are being explored,
+    the option it showed is reviewed again when it is still offered.
 
     Args:
         state: A state that is not confirming.
@@ -186,7 +186,7 @@ def stale_review(state: ConversationState, message: Incoming) -> StepResult:
     answer = state.recommendation
     ids = option_ids(answer) if answer and answer.feasible else ()
     text = "That review card is out of date; nothing was requested."
-    if answer is None or seen not in ids:
+    if answer is None or seen not in ids or state.stage is not Stage.EXPLORING:
         text += " Its option is no longer offered: press Deploy on the latest card."
         return state, [Reply(kind=ReplyKind.ERROR, text=text)]
     index = ids.index(seen)

@@ -163,7 +163,7 @@ def test_a_used_teams_card_is_the_card_less_its_buttons_with_a_state_line(
         assert any(line.endswith("by Bob Example at 2026-12-06 00:12 UTC") for line in lines)
 
 
-@pytest.mark.parametrize("name", ["recommendation", "readme-recommendation"])
+@pytest.mark.parametrize("name", ["recommendation", "readme-recommendation", "nothing-fits"])
 def test_slack_recommendation_holds_25_lines_at_60_characters(
     replies: dict[str, Reply], name: str
 ) -> None:
@@ -201,7 +201,7 @@ def test_no_action_title_is_cut_and_nothing_sticks_out(
         assert card.overflow == [], f"{name} @ {width}px"
 
 
-@pytest.mark.parametrize("name", ["recommendation", "readme-recommendation"])
+@pytest.mark.parametrize("name", ["recommendation", "readme-recommendation", "nothing-fits"])
 def test_the_recommendation_fits_700_px_in_a_thread_pane(
     rendered: dict[int, dict[str, card_renderer.Measured]], name: str
 ) -> None:

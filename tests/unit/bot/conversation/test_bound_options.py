@@ -160,3 +160,17 @@ def test_request_after_a_what_if_reviews_again_or_refuses(
     assert state.deployment is None
     assert [r.kind for r in replies[1:]] == ([ReplyKind.CONFIRMATION] if reviewed else [])
     assert state.stage is (Stage.CONFIRMING if reviewed else Stage.EXPLORING)
+
+
+def test_an_old_review_after_a_deployment_requests_and_reviews_nothing(
+    flow: ConversationFlow,
+) -> None:
+    say(flow, "a chatbot for 300 users at once")
+    (review,) = say(flow, "deploy option 1")
+    say(flow, button(review, "Request deployment"))
+    (approval,) = say(flow, "approve")
+    say(flow, button(approval, "Approve"), user="ben")
+    assert flow.state(thread="t").stage is Stage.DEPLOYED
+    (refusal,) = say(flow, button(review, "Request deployment"))
+    assert refusal.kind is ReplyKind.ERROR and "nothing was requested" in refusal.text
+    assert flow.state(thread="t").stage is Stage.DEPLOYED
